@@ -1,0 +1,5 @@
+import sys
+
+from gradrace.cli import main
+
+sys.exit(main())

@@ -1,0 +1,30 @@
+"""Numba options in one place, so every kernel in gradrace compiles the same way.
+
+``cache=True`` writes compiled machine code next to the module, so a second run
+(or a timing worker process) loads it instead of compiling again. Setting
+``NUMBA_DISABLE_JIT=1`` turns every kernel back into plain Python, which lets
+coverage see jitted code.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numba
+
+#: Options shared by every serial kernel.
+JIT_OPTIONS: dict = {"cache": True, "nogil": True}
+
+#: Options for kernels that split their loop over threads with ``numba.prange``.
+PARALLEL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "parallel": True}
+
+njit = functools.partial(numba.njit, **JIT_OPTIONS)
+njit_parallel = functools.partial(numba.njit, **PARALLEL_JIT_OPTIONS)
+prange = numba.prange
+
+
+def set_threads(threads: int) -> int:
+    """Set numba's thread count (bounded by what numba was started with); return it."""
+    threads = max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
+    return threads

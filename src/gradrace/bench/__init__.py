@@ -1,0 +1,1 @@
+"""The benchmark engine: problem and reference, registry, agreement, timing, grids, runs."""

@@ -1,0 +1,87 @@
+"""``gradrace check``: every implementation on every check case, against the reference."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import pandas as pd
+
+from gradrace.bench.agreement import OK, TOLERANCE, evaluate
+from gradrace.bench.grids import CHECK_CASES, Case
+from gradrace.bench.implementation import Implementation
+from gradrace.bench.reference import reference_gradient
+
+COLUMNS = ["implementation", "case", "m", "n", "k", "dtype", "lam", "status", "kind",
+           "err_dW", "err_db", "diagnosis", "message"]  # fmt: skip
+
+
+def run_check(
+    implementations: Sequence[Implementation],
+    cases: Iterable[Case] = CHECK_CASES,
+    report: Callable[..., None] | None = None,
+) -> pd.DataFrame:
+    """One row per implementation × case with the verdict of the agreement check."""
+    rows = []
+    for case in cases:
+        problem = case.problem()
+        reference = reference_gradient(*problem.args)
+        for impl in implementations:
+            if report is not None:
+                report("phase", impl.name, f"check {case.label}")
+            outcome = evaluate(impl, problem, reference)
+            rows.append({
+                "implementation": impl.name, "case": case.label, "m": case.m, "n": case.n,
+                "k": case.k, "dtype": case.dtype, "lam": case.lam, "status": outcome.status,
+                "kind": outcome.kind, "err_dW": outcome.err_dW, "err_db": outcome.err_db,
+                "diagnosis": outcome.diagnosis, "message": outcome.message,
+            })  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def lost_rows(name: str, cases: Iterable[Case], message: str) -> pd.DataFrame:
+    """Rows for an implementation that hung or crashed the checking process."""
+    rows = [{"implementation": name, "case": c.label, "m": c.m, "n": c.n, "k": c.k,
+             "dtype": c.dtype, "lam": c.lam, "status": "error", "kind": "lost",
+             "message": message} for c in cases]  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def all_agree(results: pd.DataFrame) -> bool:
+    return bool(len(results)) and bool((results["status"] == OK).all())
+
+
+def _cell(row) -> str:
+    if row.status == OK:
+        return f"ok {max(row.err_dW, row.err_db):.0e}"
+    return row.kind.upper()
+
+
+def format_check(results: pd.DataFrame) -> str:
+    """A case × implementation table of max relative errors, then every failure explained."""
+    table = results.assign(cell=[_cell(r) for r in results.itertuples()]).pivot(
+        index="case", columns="implementation", values="cell"
+    )
+    table = table.reindex(
+        index=results["case"].unique(), columns=results["implementation"].unique()
+    )
+    tolerances = ", ".join(f"{dt}: {tol:.0e}" for dt, tol in TOLERANCE.items())
+    lines = [
+        "Agreement with the float64 reference (normwise relative error of dW and db, the larger "
+        f"shown; tolerance {tolerances})",
+        "",
+        table.to_string(),
+    ]
+    failed = results[results["status"] != OK]
+    if len(failed):
+        lines += ["", "Failures:"]
+        for row in failed.itertuples():
+            lines.append(f"  {row.implementation} on {row.case}: {row.kind}: {row.message}")
+    summary = results.groupby("implementation", sort=False)["status"].apply(
+        lambda s: (s == OK).sum()
+    )
+    lines += [""] + [
+        f"{name}: {'agrees' if count == results['case'].nunique() else 'DISAGREES'} "
+        f"({count}/{results['case'].nunique()} cases)"
+        for name, count in summary.items()
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""Problem sizes: the fixed agreement-check cases and the timing grids."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from gradrace.bench.problem import Problem, check_dtype, make_problem
+
+
+@dataclass(frozen=True, order=True)
+class Case:
+    """One problem size and dtype; ``lam`` is the regularization strength used."""
+
+    m: int
+    n: int
+    k: int = 1
+    dtype: str = "float64"
+    lam: float = 1.0
+    seed: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"m={self.m} n={self.n} k={self.k} {self.dtype} λ={self.lam:g}"
+
+    @property
+    def size(self) -> int:
+        """Number of entries of X: what the cost of a gradient grows with."""
+        return self.m * self.n
+
+    def problem(self) -> Problem:
+        return make_problem(self.m, self.n, self.k, self.dtype, lam=self.lam, seed=self.seed)
+
+
+def _check_cases() -> tuple[Case, ...]:
+    shapes = [
+        (1, 3, 1),  # a single sample
+        (5, 1, 1),  # a single feature
+        (20, 4, 1),
+        (7, 3, 3),  # n == k: catches a transposed W or dW
+        (50, 6, 4),  # multi-output
+        (200, 30, 2),
+    ]
+    cases = []
+    for (m, n, k), dtype, regularized in itertools.product(
+        shapes, ("float64", "float32"), (False, True)
+    ):
+        lam = m / 2 if regularized else 0.0  # λ/m = 0.5: makes regularization slips visible
+        cases.append(Case(m, n, k, dtype, lam, seed=m * 1000 + n * 10 + k))
+    return tuple(cases)
+
+
+#: The agreement check's cases: λ = 0 and λ > 0, float64 and float32, edge shapes.
+CHECK_CASES: tuple[Case, ...] = _check_cases()
+
+
+def parse_ints(text: str, option: str) -> list[int]:
+    """Parse '10,100,1e3' into [10, 100, 1000], naming ``option`` in any error."""
+    values = []
+    for part in text.split(","):
+        part = part.strip().replace("_", "")
+        try:
+            value = float(part)
+        except ValueError:
+            raise ValueError(f"{option}: {part!r} is not a number") from None
+        if value != int(value) or value < 1:
+            raise ValueError(f"{option}: {part!r} must be a positive integer")
+        values.append(int(value))
+    return values
+
+
+def parse_dtypes(text: str) -> list[str]:
+    return [str(check_dtype(part.strip())) for part in text.split(",")]
+
+
+#: The largest X (entries) the default grid times: 10⁷ entries, 80 MB in float64.
+DEFAULT_MAX_ENTRIES = 10_000_000
+DEFAULT_M = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
+DEFAULT_N = (1, 10, 100, 1_000)
+QUICK_M = (10, 1_000, 100_000)
+QUICK_N = (1, 10, 100)
+QUICK_MAX_ENTRIES = 1_000_000
+
+
+def grid(
+    ms, ns, ks=(1,), dtypes=("float64",), max_entries: int | None = None, lam: float = 1.0
+) -> list[Case]:
+    """Every (m, n, k, dtype) with at most ``max_entries`` entries in X, smallest first.
+
+    Cases are ordered so that for each (dtype, k, n) m grows, which lets the run
+    predict a slow implementation's time at the next size from the previous one.
+    """
+    cases = [
+        Case(m, n, k, dtype, lam, seed=0)
+        for dtype, k, n, m in itertools.product(dtypes, sorted(ks), sorted(ns), sorted(ms))
+        if max_entries is None or m * n <= max_entries
+    ]
+    return cases
+
+
+def default_grid(ks=(1,), dtypes=("float64",)) -> list[Case]:
+    """m from 10 to 10⁶ and n from 1 to 1000, keeping X at most 10⁷ entries (80 MB)."""
+    return grid(DEFAULT_M, DEFAULT_N, ks, dtypes, DEFAULT_MAX_ENTRIES)
+
+
+def quick_grid(ks=(1,), dtypes=("float64",)) -> list[Case]:
+    """A 30-second taste: three m, three n, X at most 10⁶ entries."""
+    return grid(QUICK_M, QUICK_N, ks, dtypes, QUICK_MAX_ENTRIES)

@@ -1,0 +1,116 @@
+"""The machine a run measures on: threads, memory bandwidth, peak flops, versions.
+
+The read bandwidth is the floor every gradient has to respect: X must be read at
+least once. It is measured in the same run as the timings (a STREAM-like parallel
+sum over an array far larger than the caches) so ratios to it are meaningful.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from gradrace._jit import njit_parallel, prange, set_threads
+
+BANDWIDTH_BYTES = 256 * 2**20  # 256 MiB: far beyond any L3 cache
+
+
+def cpu_count() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def set_all_threads(threads: int):
+    """Pin BLAS (threadpoolctl) and numba to ``threads``; return the threadpoolctl limiter."""
+    from threadpoolctl import threadpool_limits
+
+    limiter = threadpool_limits(limits=threads)
+    set_threads(threads)
+    return limiter
+
+
+@njit_parallel
+def _parallel_sum(a):
+    total = 0.0
+    for i in prange(a.shape[0]):
+        total += a[i]
+    return total
+
+
+def measure_read_bandwidth(nbytes: int = BANDWIDTH_BYTES, repeats: int = 5) -> float:
+    """Memory-read bandwidth in GB/s: the best of ``repeats`` parallel sums of ``nbytes``."""
+    a = np.ones(nbytes // 8)
+    _parallel_sum(a[:1000])  # compile (or load from cache) outside the measurement
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        _parallel_sum(a)
+        best = min(best, time.perf_counter() - t0)
+    return a.nbytes / best / 1e9
+
+
+def measure_peak_gflops(size: int = 1000, repeats: int = 3) -> float:
+    """Floating-point peak as BLAS reaches it: the best float64 matrix product, in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((size, size)), rng.random((size, size))
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * size**3 / best / 1e9
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+def environment() -> dict:
+    """Versions, CPU, BLAS and the environment variables that change BLAS behaviour."""
+    from threadpoolctl import threadpool_info
+
+    return {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+        "gradrace": _version("gradrace"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": _version("numba"),
+        "pandas": _version("pandas"),
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cores": cpu_count(),
+        "blas": [
+            {k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+            for info in threadpool_info()
+        ],
+        "env": {
+            k: v
+            for k, v in sorted(os.environ.items())
+            if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "NUMBA_", "GOTO", "BLIS_"))
+        },
+    }

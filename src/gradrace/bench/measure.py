@@ -1,0 +1,168 @@
+"""Measuring one case: prepare, check against the reference, then time in interleaved rounds.
+
+``measure_case`` is what a timing worker runs (or the run itself, without isolation).
+It never raises for a plugin's fault: a plugin that raises, returns a wrong result
+or modifies its inputs gets a row saying so, and the others are still measured.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from gradrace.bench.agreement import (
+    DISAGREES,
+    ERROR,
+    OK,
+    Outcome,
+    describe_exception,
+    failure,
+    judge,
+)
+from gradrace.bench.grids import Case
+from gradrace.bench.reference import reference_gradient
+from gradrace.bench.registry import Registry
+from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS, calibrate, measure, plan_rounds
+
+Report = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a run measures: threads, the slow-implementation budget, rounds and their length."""
+
+    threads: int = 1
+    budget_s: float = 0.5  # a call slower than this is timed once, and larger sizes are skipped
+    round_target_s: float = ROUND_TARGET_S
+    rounds: int = ROUNDS
+    time_cap_s: float = 1.0  # timing one implementation on one case takes at most about this
+    memory: bool = True  # measure peak memory of a call with tracemalloc
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _nothing(*event) -> None:
+    pass
+
+
+def case_row(case: Case, name: str, threads: int, outcome: Outcome | None = None, **extra) -> dict:
+    """A results row for ``name`` on ``case``; timing columns come in ``extra``."""
+    row = {
+        "implementation": name, "m": case.m, "n": case.n, "k": case.k, "dtype": case.dtype,
+        "threads": threads, "lam": case.lam, "seed": case.seed,
+    }  # fmt: skip
+    if outcome is not None:
+        row.update(status=outcome.status, error=outcome.error, err_dW=outcome.err_dW,
+                   err_db=outcome.err_db, diagnosis=outcome.diagnosis, message=outcome.message)  # fmt: skip
+    row.update(extra)
+    return row
+
+
+def derived(case: Case, median_s: float, bandwidth_gbs: float | None) -> dict:
+    """GFLOP/s (4·m·n·k flops), effective bandwidth (X read once) and its share of the machine's."""
+    itemsize = np.dtype(case.dtype).itemsize
+    gbs = itemsize * case.m * case.n / median_s / 1e9
+    return {
+        "gflops": 4 * case.m * case.n * case.k / median_s / 1e9,
+        "bandwidth_gbs": gbs,
+        "bandwidth_fraction": gbs / bandwidth_gbs if bandwidth_gbs else float("nan"),
+    }
+
+
+def _peak_bytes(gradient, args) -> int:
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        gradient(*args)
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def _restore(originals: tuple, saved: tuple) -> None:
+    for a, s in zip(originals, saved, strict=True):
+        if isinstance(a, np.ndarray):
+            np.copyto(a, s)
+
+
+def _check_one(impl, problem, saved, reference, report: Report):
+    """Prepare and check one implementation; return (outcome, prepared args, prepare seconds)."""
+    report("phase", impl.name, "prepare")
+    t0 = time.perf_counter()
+    try:
+        args = impl.prepare_args(*problem.args)
+    except Exception as exc:
+        return failure("raised", f"prepare raised {describe_exception(exc)}"), None, None
+    prepare_s = time.perf_counter() - t0
+    report("phase", impl.name, "check")
+    try:
+        out = impl.gradient(*args)
+    except Exception as exc:
+        return failure("raised", f"gradient raised {describe_exception(exc)}"), None, prepare_s
+    if not all(np.array_equal(a, s) for a, s in zip(problem.args[:4], saved, strict=True)):
+        _restore(problem.args[:4], saved)
+        return failure("modified-input", "the call modified its input arrays"), None, prepare_s
+    return judge(out, problem, reference), args, prepare_s
+
+
+def _calibrate(name, gradient, args, row: dict, settings: Settings, report: Report):
+    """Peak memory, then calls per round and rounds for one implementation."""
+    if settings.memory:
+        report("phase", name, "memory")
+        row["peak_bytes"] = _peak_bytes(gradient, args)
+    report("phase", name, "calibrate")
+    number, per_call = calibrate(lambda: gradient(*args), settings.round_target_s)
+    if per_call <= settings.budget_s:
+        return number, plan_rounds(per_call, number, settings.rounds, settings.time_cap_s)
+    note = f"timed once: a call takes {per_call:.2g} s, over the {settings.budget_s:g} s budget"
+    row["message"] = f"{row['message']}; {note}" if row.get("message") else note
+    return number, 1
+
+
+def measure_case(
+    registry: Registry,
+    case: Case,
+    names: Sequence[str],
+    settings: Settings,
+    bandwidth_gbs: float | None = None,
+    report: Report = _nothing,
+) -> list[dict]:
+    """Check and time the implementations ``names`` on ``case``; one row each."""
+    report("phase", "", "problem")
+    problem = case.problem()
+    reference = reference_gradient(*problem.args)
+    saved = tuple(a.copy() for a in problem.args[:4])
+    rows, fns, numbers, rounds = {}, {}, {}, {}
+    for name in names:
+        impl = registry[name]
+        outcome, args, prepare_s = _check_one(impl, problem, saved, reference, report)
+        rows[name] = case_row(case, name, settings.threads, outcome, prepare_s=prepare_s)
+        if outcome.status not in (OK, DISAGREES):
+            continue
+        try:
+            numbers[name], rounds[name] = _calibrate(
+                name, impl.gradient, args, rows[name], settings, report
+            )
+        except Exception as exc:
+            rows[name] = case_row(case, name, settings.threads, prepare_s=prepare_s, **_raised(exc))
+            continue
+        fns[name] = lambda g=impl.gradient, a=args: g(*a)
+    timings, errors = measure(fns, numbers, rounds, lambda name, r: report("phase", name, "time"))
+    for name, exc in errors.items():
+        rows[name].update(_raised(exc))
+    for name, timing in timings.items():
+        rows[name].update(timing.as_dict(), **derived(case, timing.median_s, bandwidth_gbs))
+    return [rows[name] for name in names]
+
+
+def _raised(exc: Exception) -> dict:
+    """Row fields for a gradient that raised on a repeated (not the first) call."""
+    return {
+        "status": ERROR,
+        "message": f"gradient raised {describe_exception(exc)} on a repeated call",
+    }

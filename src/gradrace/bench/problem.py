@@ -1,0 +1,170 @@
+"""The benchmark problem: ridge-regression data made like a course lab, and input validation.
+
+``make_problem`` draws X, a generative W and b, sets Y = XW + b (+ noise), and picks
+a separate random point (W, b) at which gradients are evaluated, so that the
+gradient there is neither zero nor trivially (λ/m)·W.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+#: Fraction of the available memory a problem (plus the reference's float64 work) may use.
+MEMORY_FRACTION = 0.8
+
+
+class ProblemTooLarge(MemoryError):
+    """Raised before allocating a problem whose arrays would not fit in memory."""
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """One instance of the ridge gradient problem, at the evaluation point (W, b)."""
+
+    X: np.ndarray  # (m, n)
+    Y: np.ndarray  # (m, k)
+    W: np.ndarray  # (n, k)   point at which the gradient is evaluated
+    b: np.ndarray  # (k,)
+    lam: float
+    W_true: np.ndarray = field(repr=False)  # (n, k) generative weights
+    b_true: np.ndarray = field(repr=False)  # (k,)   generative bias
+    seed: int = 0
+
+    @property
+    def m(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def k(self) -> int:
+        return self.Y.shape[1]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.X.dtype
+
+    @property
+    def args(self) -> tuple:
+        """The arguments of ``gradient(X, Y, W, b, lam)``."""
+        return self.X, self.Y, self.W, self.b, self.lam
+
+
+def available_memory() -> int:
+    """Bytes of memory the system can give us now (MemAvailable on Linux)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def problem_bytes(m: int, n: int, k: int = 1, dtype=np.float64) -> int:
+    """Bytes needed to hold a problem and check one gradient against the float64 reference."""
+    itemsize = np.dtype(dtype).itemsize
+    arrays = (m * n + m * k + 2 * n * k + 2 * k) * itemsize
+    # The reference works in float64: a copy of X (unless already float64) and a residual.
+    reference = (0 if itemsize == 8 else m * n * 8) + 2 * m * k * 8
+    return arrays + reference
+
+
+def format_bytes(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(nbytes) < 1024 or unit == "TiB":
+            return f"{nbytes:.1f} {unit}" if unit != "B" else f"{int(nbytes)} B"
+        nbytes /= 1024
+    raise AssertionError("unreachable")
+
+
+def ensure_fits(nbytes: int, what: str) -> None:
+    """Raise ProblemTooLarge if ``nbytes`` would not fit in the memory available now."""
+    limit = int(available_memory() * MEMORY_FRACTION)
+    if nbytes > limit:
+        raise ProblemTooLarge(
+            f"{what} needs {format_bytes(nbytes)}, but only {format_bytes(limit)} "
+            f"({MEMORY_FRACTION:.0%} of the memory available) can be used; choose smaller sizes"
+        )
+
+
+def check_dtype(dtype) -> np.dtype:
+    """Return ``dtype`` as a supported numpy dtype, or raise naming what is supported."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise ValueError(f"unknown dtype {dtype!r}; use float64 or float32") from exc
+    if dt not in SUPPORTED_DTYPES:
+        raise ValueError(f"dtype {dt} is not supported; use float64 or float32")
+    return dt
+
+
+def make_problem(
+    m: int,
+    n: int,
+    k: int = 1,
+    dtype=np.float64,
+    lam: float = 1.0,
+    seed: int = 0,
+    noise: float = 0.0,
+) -> Problem:
+    """Draw a reproducible ridge problem of m samples, n features and k outputs."""
+    for name, value in (("m", m), ("n", n), ("k", k)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    m, n, k = int(m), int(n), int(k)
+    dt = check_dtype(dtype)
+    if not np.isfinite(lam) or lam < 0:
+        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
+    ensure_fits(problem_bytes(m, n, k, dt), f"a problem with m={m:,}, n={n:,}, k={k}, {dt}")
+
+    rng = np.random.default_rng(seed)
+    X = rng.random((m, n), dtype=np.float64)  # (m, n) features in [0, 1)
+    W_true = rng.standard_normal((n, k))  # (n, k)
+    b_true = rng.standard_normal(k)  # (k,)
+    Y = X @ W_true + b_true  # (m, k)
+    if noise:
+        Y += noise * rng.standard_normal((m, k))  # (m, k)
+    W = rng.standard_normal((n, k))  # (n, k) evaluation point, away from the optimum
+    b = rng.standard_normal(k)  # (k,)
+    cast = lambda a: np.ascontiguousarray(a, dtype=dt)  # noqa: E731
+    return Problem(cast(X), cast(Y), cast(W), cast(b), float(lam), cast(W_true), cast(b_true), seed)
+
+
+def validate_inputs(X, Y, W, b, lam) -> tuple[int, int, int]:
+    """Check the arguments of a gradient call; return (m, n, k) or raise naming the problem."""
+    for name, a, ndim in (("X", X, 2), ("Y", Y, 2), ("W", W, 2), ("b", b, 1)):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array, got {type(a).__name__}")
+        if a.ndim != ndim:
+            raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+        if a.dtype not in SUPPORTED_DTYPES:
+            raise TypeError(f"{name} has dtype {a.dtype}; use float64 or float32")
+    m, n = X.shape
+    k = W.shape[1]
+    expected = {"Y": (m, k), "W": (n, k), "b": (k,)}
+    for name, a in (("Y", Y), ("W", W), ("b", b)):
+        if a.shape != expected[name]:
+            raise ValueError(
+                f"{name} has shape {a.shape}, expected {expected[name]} for X of shape {X.shape}"
+                f" and W with k={k} columns"
+            )
+    dtypes = {a.dtype for a in (X, Y, W, b)}
+    if len(dtypes) > 1:
+        raise TypeError(f"X, Y, W and b must share one dtype, got {sorted(map(str, dtypes))}")
+    for name, a in (("X", X), ("Y", Y), ("W", W), ("b", b)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+    if not np.isfinite(lam) or lam < 0:
+        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
+    if m == 0 or n == 0:
+        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
+    return m, n, k

@@ -1,0 +1,63 @@
+"""Progress of a run: a tqdm bar on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from gradrace.bench.grids import Case
+
+
+def _fmt_s(seconds) -> str:
+    if seconds is None or seconds != seconds:
+        return "-"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def _brief(row: dict) -> str:
+    if row.get("status") in ("ok", "disagrees"):
+        flag = "" if row["status"] == "ok" else " DISAGREES"
+        return f"{row['implementation']} {_fmt_s(row.get('median_s'))}{flag}"
+    return f"{row['implementation']} {row.get('status', '?')}"
+
+
+class Progress:
+    """Reports what is running and what is left."""
+
+    def __init__(self, total_cases: int, stream: TextIO | None = None, bar: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.total = total_cases
+        self.done = 0
+        use_bar = self.stream.isatty() if bar is None else bar
+        self._bar = None
+        if use_bar:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total_cases, unit="case", file=self.stream, dynamic_ncols=True)
+
+    def message(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def running(self, case: Case, implementation: str, phase: str) -> None:
+        if self._bar is not None:
+            what = f"{implementation} {phase}" if implementation else phase
+            self._bar.set_description_str(f"{case.label} · {what}", refresh=False)
+            self._bar.refresh()
+
+    def case_done(self, case: Case, rows: list[dict]) -> None:
+        self.done += 1
+        if self._bar is not None:
+            self._bar.update(1)
+        else:
+            summary = ", ".join(_brief(r) for r in rows)
+            self.message(f"[{self.done}/{self.total}] {case.label}: {summary}")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()

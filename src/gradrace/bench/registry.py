@@ -1,0 +1,186 @@
+"""The registry: every implementation gradrace knows, and where each came from.
+
+Sources, in order: the built-ins; every entry point in the group
+``gradrace.implementations`` of the installed distributions; and modules named
+with ``--plugin module:attr`` or ``--plugin path/to/file.py:attr``. Nothing else is
+loaded: no folder is scanned and no code is read from a results or report file.
+A source that fails to load is recorded in ``Registry.errors`` and the rest load.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import sys
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gradrace.bench.implementation import Implementation
+
+ENTRY_POINT_GROUP = "gradrace.implementations"
+BUILTIN = "built-in"
+
+
+class RegistryError(Exception):
+    """A request the registry cannot satisfy, such as an unknown implementation name."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered implementation and a human-readable origin."""
+
+    implementation: Implementation
+    origin: str
+
+    @property
+    def name(self) -> str:
+        return self.implementation.name
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """A plugin source that could not be loaded, and why."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+@dataclass
+class Registry:
+    """Implementations by name, plus what failed to load; ``plugins`` rebuilds it elsewhere."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    errors: list[LoadError] = field(default_factory=list)
+    plugins: tuple[str, ...] = ()
+    use_entry_points: bool = True
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries.values())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.entries
+
+    def __getitem__(self, name: str) -> Implementation:
+        return self.entries[name].implementation
+
+    def names(self) -> list[str]:
+        return list(self.entries)
+
+    def add(self, impl: Implementation, origin: str) -> None:
+        """Register ``impl``; a name already taken becomes a load error naming both origins."""
+        taken = self.entries.get(impl.name)
+        if taken is not None:
+            self.errors.append(
+                LoadError(
+                    origin,
+                    f"duplicate implementation name {impl.name!r}: already registered by "
+                    f"{taken.origin}; rename one of them",
+                )
+            )
+            return
+        self.entries[impl.name] = Entry(impl, origin)
+
+    def select(self, names: Iterable[str] | None) -> list[Implementation]:
+        """The implementations named (all when ``names`` is empty), in registry order."""
+        names = list(names or [])
+        unknown = [name for name in names if name not in self.entries]
+        if unknown:
+            raise RegistryError(
+                f"unknown implementation(s) {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(self.entries)}"
+            )
+        wanted = set(names) if names else set(self.entries)
+        return [e.implementation for e in self if e.name in wanted]
+
+
+def as_implementation(obj: object, name: str, source: str) -> Implementation:
+    """An Implementation as is, or a plain gradient function wrapped under ``name``."""
+    if isinstance(obj, Implementation):
+        return obj
+    if callable(obj) and not isinstance(obj, type):
+        return Implementation.from_function(obj, name=name)
+    raise TypeError(
+        f"{source} is {type(obj).__name__} {obj!r:.60}, which is neither a "
+        "gradrace.Implementation nor a function gradient(X, Y, W, b, lam) -> (dW, db)"
+    )
+
+
+def _error_message(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _load_module(target: str):
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        path = Path(target).expanduser().resolve()
+        if not path.is_file():
+            raise FileNotFoundError(f"no such plugin file: {target}")
+        module_name = f"gradrace_plugin_{path.stem}_{abs(hash(str(path))):x}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {target}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
+        return module
+    return importlib.import_module(target)
+
+
+def load_plugin(spec: str) -> Implementation:
+    """Load ``module:attr`` or ``path/to/file.py:attr`` as an Implementation."""
+    target, sep, attr = spec.rpartition(":")
+    if not sep or not target or not attr or not attr.replace(".", "").isidentifier():
+        raise ValueError(
+            f"--plugin {spec!r} must have the form module:attr or path/to/file.py:attr"
+        )
+    obj = _load_module(target)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}")
+
+
+def _entry_points():
+    return importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+
+
+def _entry_point_origin(ep) -> str:
+    dist = getattr(ep, "dist", None)
+    where = f" from {dist.name} {dist.version}" if dist is not None else ""
+    return f"entry point {ep.name!r}{where}"
+
+
+def load_registry(plugins: Sequence[str] = (), *, entry_points: bool = True) -> Registry:
+    """Build the registry from the built-ins, the installed entry points and ``plugins``."""
+    from gradrace.implementations import BUILTINS
+
+    registry = Registry(plugins=tuple(plugins), use_entry_points=entry_points)
+    for impl in BUILTINS:
+        registry.add(impl, BUILTIN)
+    if entry_points:
+        for ep in _entry_points():
+            origin = _entry_point_origin(ep)
+            try:
+                registry.add(as_implementation(ep.load(), ep.name, origin), origin)
+            except (Exception, SystemExit) as exc:
+                registry.errors.append(LoadError(origin, _error_message(exc)))
+    for spec in plugins:
+        origin = f"--plugin {spec}"
+        try:
+            registry.add(load_plugin(spec), origin)
+        except (Exception, SystemExit) as exc:
+            registry.errors.append(LoadError(origin, _error_message(exc)))
+    return registry

@@ -1,0 +1,111 @@
+"""Results on disk: ``results.csv`` and ``results.json``, rewritten atomically after each case.
+
+The JSON holds ``{"metadata": {...}, "results": [row, ...]}``; the CSV holds the same
+rows for spreadsheets. Each write goes to a temporary file in the same folder and
+is renamed over the old one, so an interrupted run never leaves a torn file and
+keeps every finished case.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+#: The columns of a results table, in order.
+COLUMNS = [
+    "implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "min_s",
+    "mean_s", "iqr_s", "rounds", "number", "prepare_s", "gflops", "bandwidth_gbs",
+    "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
+    "lam", "seed", "diagnosis", "message",
+]  # fmt: skip
+
+#: The columns that identify one measurement: a rerun with --resume skips these keys.
+KEY = ["implementation", "m", "n", "k", "dtype", "threads"]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        return _json_safe(value.item())
+    return value
+
+
+class ResultsWriter:
+    """Collects result rows and rewrites both files atomically on every ``add``."""
+
+    def __init__(self, out: Path, metadata: dict, rows: list[dict] | None = None):
+        self.out = Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.metadata = metadata
+        self.rows: list[dict] = list(rows or [])
+
+    @property
+    def json_path(self) -> Path:
+        return self.out / "results.json"
+
+    @property
+    def csv_path(self) -> Path:
+        return self.out / "results.csv"
+
+    def add(self, rows: list[dict]) -> None:
+        self.rows.extend(rows)
+        self.write()
+
+    def frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.rows, columns=COLUMNS)
+        frame.attrs["metadata"] = self.metadata
+        return frame
+
+    def write(self) -> None:
+        rows = [{c: _json_safe(row.get(c)) for c in COLUMNS} for row in self.rows]
+        payload = {"metadata": self.metadata, "results": rows}
+        _atomic_write(self.json_path, json.dumps(payload, indent=1, default=str))
+        _atomic_write(self.csv_path, self.frame().to_csv(index=False))
+
+
+def results_path(path: str | os.PathLike) -> Path:
+    """``results.json`` inside a folder, or the file itself."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no results at {path}")
+    return path
+
+
+def load_results(path: str | os.PathLike) -> pd.DataFrame:
+    """Load a run's results (its folder, results.json or results.csv) as a DataFrame.
+
+    The run's metadata is in ``frame.attrs["metadata"]`` (empty for a CSV file).
+    """
+    path = results_path(path)
+    if path.suffix == ".csv":
+        frame = pd.read_csv(path)
+        frame.attrs["metadata"] = {}
+        return frame
+    with open(path, encoding="utf-8") as f:
+        payload = json.load(f)
+    if not isinstance(payload, dict) or "results" not in payload:
+        raise ValueError(f"{path} is not a gradrace results file (no 'results' key)")
+    frame = pd.DataFrame(payload["results"], columns=COLUMNS)
+    frame.attrs["metadata"] = payload.get("metadata", {})
+    return frame

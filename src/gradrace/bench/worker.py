@@ -1,0 +1,182 @@
+"""Process isolation: measurements run in a worker process that the run can kill.
+
+A plugin can hang or crash the interpreter (a segfault in compiled code, ``os._exit``).
+The run therefore measures in a ``spawn``-ed worker that rebuilds the registry from
+the same plugin specs (no data is shipped: the worker regenerates each problem from
+its seed). The worker reports every phase it enters (prepare, check, each timing
+round of each implementation); if none arrives within ``timeout`` seconds, or the
+worker dies, the parent knows which implementation was running, kills the worker,
+and raises ``WorkerLost`` naming it. The run then records that implementation as an
+error and measures the case again without it in a fresh worker.
+
+Cost: one process start (~1–2 s, numba's compiled code comes from its cache) per run
+and per lost worker, and a pipe message per timing round (microseconds).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+import traceback
+from dataclasses import dataclass
+
+from gradrace.bench.grids import Case
+from gradrace.bench.measure import Settings, measure_case
+
+#: Seconds the parent waits for the worker to import gradrace and load the plugins.
+STARTUP_TIMEOUT_S = 300.0
+
+
+class WorkerLost(RuntimeError):
+    """The worker hung or died; ``implementation`` is what it was running ('' if none)."""
+
+    def __init__(self, implementation: str, phase: str, reason: str):
+        self.implementation, self.phase, self.reason = implementation, phase, reason
+        who = f"{implementation!r} ({phase})" if implementation else phase
+        super().__init__(f"worker lost while running {who}: {reason}")
+
+
+class WorkerFailed(RuntimeError):
+    """gradrace itself failed in the worker (not a plugin): the message holds its traceback."""
+
+
+def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int) -> None:
+    from gradrace.bench.machine import measure_peak_gflops, measure_read_bandwidth, set_all_threads
+    from gradrace.bench.registry import load_registry
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    registry = load_registry(plugins, entry_points=entry_points)
+    limiter = set_all_threads(threads)  # noqa: F841 - held for the worker's life
+    conn.send(("ready",))
+    while True:
+        request = conn.recv()
+        try:
+            if request[0] == "stop":
+                return
+            if request[0] == "machine":
+                reply = {"bandwidth_gbs": measure_read_bandwidth(), "peak_gflops": measure_peak_gflops()}
+            elif request[0] == "check":
+                from gradrace.bench.check import run_check
+
+                _, names, cases = request
+                report = lambda *event: conn.send(event)  # noqa: E731
+                reply = run_check([registry[n] for n in names], cases, report)
+            else:
+                _, case, names, settings, bandwidth = request
+                reply = measure_case(registry, case, names, settings, bandwidth,
+                                     report=lambda *event: conn.send(event))  # fmt: skip
+            conn.send(("done", reply))
+        except Exception:
+            conn.send(("failed", traceback.format_exc()))
+
+
+@dataclass
+class Worker:
+    """A measuring process, started lazily and replaced after it is lost."""
+
+    plugins: tuple[str, ...] = ()
+    entry_points: bool = True
+    threads: int = 1
+    timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        self._process = None
+        self._conn = None
+
+    def _start(self) -> None:
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(
+            target=_serve, args=(child, self.plugins, self.entry_points, self.threads), daemon=True
+        )
+        self._process.start()
+        child.close()
+        self._wait(STARTUP_TIMEOUT_S, "", "start-up")
+
+    def _wait(self, timeout: float, name: str, phase: str):
+        """Receive the next message, or raise WorkerLost after killing the worker."""
+        try:
+            if self._conn.poll(timeout):
+                return self._conn.recv()
+            reason = f"no progress for {timeout:g} s (the per-call time limit); killed"
+        except (EOFError, OSError):
+            self._process.join(5)
+            code = self._process.exitcode
+            reason = f"the worker process died ({_describe_exit(code)})"
+        self.close()
+        raise WorkerLost(name, phase, reason)
+
+    def _request(self, request, on_event=None):
+        if self._process is None or not self._process.is_alive():
+            self._start()
+        self._conn.send(request)
+        name, phase = "", "waiting"
+        while True:
+            message = self._wait(self.timeout, name, phase)
+            if message[0] == "phase":
+                _, name, phase = message
+                if on_event is not None:
+                    on_event(name, phase)
+            elif message[0] == "done":
+                return message[1]
+            elif message[0] == "failed":
+                raise WorkerFailed(message[1])
+
+    def machine(self) -> dict:
+        """Measure the memory-read bandwidth and BLAS peak with the run's threads."""
+        return self._request(("machine",))
+
+    def check(self, names, cases, on_event=None):
+        """Run the agreement check on ``cases`` for the implementations ``names``."""
+        return self._request(("check", tuple(names), tuple(cases)), on_event)
+
+    def measure(self, case: Case, names, settings: Settings, bandwidth, on_event=None) -> list[dict]:
+        return self._request(("case", case, tuple(names), settings, bandwidth), on_event)
+
+    def close(self) -> None:
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join(5)
+            self._conn.close()
+        self._process = self._conn = None
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "exit status unknown"
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class InProcess:
+    """The same interface as ``Worker`` without a process: faster to start, no protection."""
+
+    def __init__(self, registry, threads: int = 1):
+        from gradrace.bench.machine import set_all_threads
+
+        self.registry = registry
+        self._limiter = set_all_threads(threads)
+
+    def machine(self) -> dict:
+        from gradrace.bench.machine import measure_peak_gflops, measure_read_bandwidth
+
+        return {"bandwidth_gbs": measure_read_bandwidth(), "peak_gflops": measure_peak_gflops()}
+
+    def check(self, names, cases, on_event=None):
+        from gradrace.bench.check import run_check
+
+        report = (lambda *e: on_event(e[1], e[2])) if on_event else None
+        return run_check([self.registry[n] for n in names], cases, report)
+
+    def measure(self, case: Case, names, settings: Settings, bandwidth, on_event=None) -> list[dict]:
+        report = (lambda *e: on_event(e[1], e[2])) if on_event else (lambda *e: None)
+        return measure_case(self.registry, case, names, settings, bandwidth, report)
+
+    def close(self) -> None:
+        self._limiter.unregister() if hasattr(self._limiter, "unregister") else None
+        self._limiter.restore_original_limits()

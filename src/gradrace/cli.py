@@ -1,0 +1,172 @@
+"""The ``gradrace`` command: list, check, run, report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gradrace.bench.problem import ProblemTooLarge
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _plugin_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
+                        help="load an implementation from module:attr or path/to/file.py:attr "
+                             "(repeatable)")  # fmt: skip
+    parser.add_argument("--impl", action="append", default=[], metavar="NAME",
+                        help="select an implementation by name (repeatable; default: all)")  # fmt: skip
+    parser.add_argument("--no-entry-points", dest="entry_points", action="store_false",
+                        help="ignore implementations installed through entry points")  # fmt: skip
+
+
+def _isolation_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                        help="wall-clock limit without progress (one call, one timing round) "
+                             "before a worker is killed (default 60)")  # fmt: skip
+    parser.add_argument("--no-isolate", dest="isolate", action="store_false",
+                        help="measure in this process: no protection against plugins that "
+                             "hang or crash")  # fmt: skip
+
+
+def _registry(args):
+    from gradrace.bench.registry import load_registry
+
+    registry = load_registry(args.plugin, entry_points=args.entry_points)
+    for error in registry.errors:
+        print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
+    return registry
+
+
+def cmd_list(args) -> int:
+    registry = _registry(args)
+    names = {i.name for i in registry.select(args.impl)}
+    width = max((len(n) for n in names), default=4)
+    for entry in registry:
+        if entry.name in names:
+            print(f"{entry.name:<{width}}  [{entry.origin}]  {entry.implementation.description}")
+    return EXIT_FAILED if registry.errors else EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from gradrace.bench.check import all_agree, format_check
+    from gradrace.bench.runner import RunConfig, Runner
+
+    registry = _registry(args)
+    names = tuple(i.name for i in registry.select(args.impl))
+    config = RunConfig((), names, tuple(args.plugin), args.entry_points, timeout_s=args.timeout,
+                       isolate=args.isolate)  # fmt: skip
+    runner = Runner(config, registry, writer=None, progress=_Quiet())
+    try:
+        results = runner.check()
+    finally:
+        runner.close()
+    print(format_check(results))
+    return EXIT_OK if all_agree(results) and not registry.errors else EXIT_FAILED
+
+
+class _Quiet:
+    def running(self, *args) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        print(text, file=sys.stderr)
+
+
+def cmd_run(args) -> int:
+    from gradrace.bench.grids import parse_dtypes, parse_ints
+    from gradrace.bench.runner import run
+    from gradrace.reports.tables import format_summary
+
+    if args.resume and args.out is None:
+        raise ValueError("--resume needs --out DIR: the folder of the run to continue")
+    results = run(
+        m=parse_ints(args.m, "--m") if args.m else None,
+        n=parse_ints(args.n, "--n") if args.n else None,
+        k=parse_ints(args.k, "--k"),
+        dtype=parse_dtypes(args.dtype),
+        impl=args.impl, plugins=args.plugin, entry_points=args.entry_points,
+        threads=args.threads, budget=args.budget, timeout=args.timeout, quick=args.quick,
+        out=args.out, resume=args.resume, isolate=args.isolate,
+    )  # fmt: skip
+    out = Path(args.out) if args.out else Path(results.attrs["out"])
+    print(format_summary(results))
+    print(f"\nResults: {out / 'results.csv'}  {out / 'results.json'}")
+    print(f"Report:  {results.attrs.get('report', out)}")
+    checked = results.attrs["metadata"].get("check", [])
+    failed = any(r.get("status") != "ok" for r in checked)
+    flagged = results["status"].isin(["disagrees", "error"]).any()
+    return EXIT_FAILED if failed or flagged else EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from gradrace.bench.results import load_results
+    from gradrace.reports import write_report
+
+    results = load_results(args.results[0])
+    out = Path(args.out) if args.out else Path(args.results[0]).resolve().parent
+    path = write_report(results, out)
+    print(f"Report: {path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradrace",
+        description="Check and time implementations of the ridge-regression gradient.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list every implementation, its origin and description")
+    _plugin_options(p)
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("check", help="compare every implementation with the reference")
+    _plugin_options(p)
+    _isolation_options(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("run", help="check, time over a grid of sizes, write results and report")
+    _plugin_options(p)
+    _isolation_options(p)
+    p.add_argument("--m", help="sample counts, comma-separated (e.g. 100,1e4,1e6)")
+    p.add_argument("--n", help="feature counts, comma-separated")
+    p.add_argument("--k", default="1", help="output counts, comma-separated (default 1)")
+    p.add_argument("--dtype", default="float64", help="float64, float32 or both, comma-separated")
+    p.add_argument("--threads", type=int, help="BLAS and numba threads (default: all cores)")
+    p.add_argument("--budget", type=float, default=0.5, metavar="S",
+                   help="skip an implementation at sizes where a call would take longer than S "
+                        "seconds (default 0.5)")  # fmt: skip
+    p.add_argument("--quick", action="store_true", help="a small grid that runs in ~30 s")
+    p.add_argument("--out", help="output folder (default: reports/<timestamp>)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in --out, keeping its finished cases")  # fmt: skip
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="write the HTML report of a results file")
+    p.add_argument("results", nargs="+", help="results.json / folder (a second one to compare)")
+    p.add_argument("--out", help="output folder (default: beside the results)")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from gradrace.bench.registry import RegistryError
+
+    try:
+        return args.func(args)
+    except (RegistryError, ValueError, TypeError, FileNotFoundError, ProblemTooLarge) as exc:
+        print(f"gradrace: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("gradrace: interrupted; finished cases are saved (continue with --resume)",
+              file=sys.stderr)  # fmt: skip
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""reshaped-mn1: the (m, n, 1) "column vector per sample" layout from the course forum.
+
+Each sample x_i is stored as an (n, 1) column, so X is (m, n, 1); the weights of
+the k outputs are stacked as (k, n, 1) and the bias as (k, 1). A prediction is
+then the matrix-vector product W x_i of linear algebra, done for all samples at
+once by a broadcast (batched) matmul: (k, n) @ (m, n, 1) -> (m, k, 1). The price
+is the reshaping and squeezing this layout needs before the gradient can be
+formed, and m tiny matrix products instead of one large one.
+
+The layout change is done once, untimed, in prepare; the timed call only
+squeezes views and returns dW in the (n, k) shape the contract asks for.
+"""
+
+from __future__ import annotations
+
+from gradrace.bench.implementation import Implementation
+
+
+def prepare(X, Y, W, b, lam):
+    """Store samples as (m, n, 1) columns and weights as (k, n, 1) (untimed)."""
+    m, n = X.shape
+    k = W.shape[1]
+    X_cols = X.reshape(m, n, 1)  # (m, n, 1) one column vector per sample
+    Y_cols = Y.reshape(m, k, 1)  # (m, k, 1)
+    W_stack = W.T.copy().reshape(k, n, 1)  # (k, n, 1) one weight column per output
+    b_col = b.reshape(k, 1)  # (k, 1)
+    return X_cols, Y_cols, W_stack, b_col, lam
+
+
+def gradient(X, Y, W, b, lam):
+    m, n, _ = X.shape
+    k = W.shape[0]
+    W_rows = W.reshape(k, n)  # (k, n)   squeeze the depth axis (reshape keeps k = 1 2-D)
+    predicted = W_rows @ X + b  # (m, k, 1) batched: W x_i + b for every sample
+    error = (predicted - Y).reshape(m, k)  # (m, k)   squeeze back to one row per sample
+    dW = error.T @ X.reshape(m, n) / m + (lam / m) * W_rows  # (k, n)
+    db = error.sum(axis=0) / m  # (k,)
+    return dW.T, db  # (n, k), (k,)
+
+
+IMPLEMENTATION = Implementation(
+    name="reshaped-mn1",
+    gradient=gradient,
+    prepare=prepare,
+    description="The forum's (m, n, 1) column-per-sample layout with a batched matmul and squeezes.",
+)
