@@ -47,6 +47,9 @@ def cmd_list(args) -> int:
     for entry in registry:
         if entry.name in names:
             print(f"{entry.name:<{width}}  [{entry.origin}]  {entry.implementation.description}")
+    for name, why in registry.unavailable.items():
+        if not args.impl:
+            print(f"{name:<{width}}  [unavailable]  {why}")
     return EXIT_FAILED if registry.errors else EXIT_OK
 
 

@@ -59,6 +59,7 @@ class Registry:
     errors: list[LoadError] = field(default_factory=list)
     plugins: tuple[str, ...] = ()
     use_entry_points: bool = True
+    unavailable: dict[str, str] = field(default_factory=dict)  # optional built-in -> why not
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
@@ -163,6 +164,23 @@ def _entry_point_origin(ep) -> str:
     return f"entry point {ep.name!r}{where}"
 
 
+def _add_optional(registry: Registry) -> None:
+    """Register each optional built-in whose libraries are installed; note why others are not."""
+    from gradrace.implementations import OPTIONAL
+
+    for name, (module, libraries, extra) in OPTIONAL.items():
+        missing = [lib for lib in libraries if importlib.util.find_spec(lib) is None]
+        if missing:
+            registry.unavailable[name] = (
+                f"needs {', '.join(missing)}: pip install \"gradrace[{extra}]\""
+            )
+            continue
+        try:
+            registry.add(importlib.import_module(module).IMPLEMENTATION, f"{BUILTIN} ({extra})")
+        except (Exception, SystemExit) as exc:
+            registry.unavailable[name] = f"failed to load: {_error_message(exc)}"
+
+
 def load_registry(plugins: Sequence[str] = (), *, entry_points: bool = True) -> Registry:
     """Build the registry from the built-ins, the installed entry points and ``plugins``."""
     from gradrace.implementations import BUILTINS
@@ -170,6 +188,7 @@ def load_registry(plugins: Sequence[str] = (), *, entry_points: bool = True) -> 
     registry = Registry(plugins=tuple(plugins), use_entry_points=entry_points)
     for impl in BUILTINS:
         registry.add(impl, BUILTIN)
+    _add_optional(registry)
     if entry_points:
         for ep in _entry_points():
             origin = _entry_point_origin(ep)

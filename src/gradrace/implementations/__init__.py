@@ -1,4 +1,10 @@
-"""The built-in implementations, one module per technique, each a worked example."""
+"""The built-in implementations, one module per technique, each a worked example.
+
+``BUILTINS`` need only gradrace's own dependencies. ``OPTIONAL`` ones need a library
+installed through an extra (``pip install "gradrace[jax]"``): the registry lists
+them when that library is importable and otherwise says which extra is missing.
+Their modules import the library lazily, so loading the registry stays cheap.
+"""
 
 from __future__ import annotations
 
@@ -12,3 +18,6 @@ BUILTINS = (
     reshaped_mn1.IMPLEMENTATION,
     numba_loops.IMPLEMENTATION,
 )
+
+#: name -> (module defining IMPLEMENTATION, libraries it needs, the extra that installs them)
+OPTIONAL: dict[str, tuple[str, tuple[str, ...], str]] = {}
