@@ -104,17 +104,6 @@ def cmd_run(args) -> int:
     return EXIT_FAILED if failed or flagged else EXIT_OK
 
 
-def cmd_report(args) -> int:
-    from gradrace.bench.results import load_results
-    from gradrace.reports import write_report
-
-    results = load_results(args.results[0])
-    out = Path(args.out) if args.out else Path(args.results[0]).resolve().parent
-    path = write_report(results, out)
-    print(f"Report: {path}")
-    return EXIT_OK
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradrace",
@@ -148,10 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue the interrupted run in --out, keeping its finished cases")  # fmt: skip
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("report", help="write the HTML report of a results file")
-    p.add_argument("results", nargs="+", help="results.json / folder (a second one to compare)")
-    p.add_argument("--out", help="output folder (default: beside the results)")
-    p.set_defaults(func=cmd_report)
+    from gradrace.reports.command import add_report_parser
+
+    add_report_parser(sub)
     return parser
 
 
