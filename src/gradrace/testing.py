@@ -1,0 +1,214 @@
+"""The conformance kit: named checks any implementation can be put through with one call.
+
+    from gradrace.testing import check_implementation
+    print(check_implementation(my_impl))        # every check, one line each
+
+    @parametrize_with_checks([my_impl])         # one pytest test per (implementation, check)
+    def test_conformance(implementation, check):
+        check(implementation)
+
+Each check raises ``AssertionError`` whose message names the implementation, the
+check, the case and what was expected, the way scikit-learn's ``check_estimator``
+checks a third-party estimator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradrace.bench.agreement import OK, TOLERANCE, evaluate, judge, same, snapshot
+from gradrace.bench.grids import Case
+from gradrace.bench.implementation import Implementation
+
+Check = Callable[[Implementation], None]
+
+
+def _fail(impl: Implementation, check: str, case: Case, expected: str, got: str) -> None:
+    raise AssertionError(
+        f"{impl.name}: {check} failed on {case.label}: expected {expected}; got {got}"
+    )
+
+
+def _expect_agreement(impl: Implementation, check: str, cases: Iterable[Case]) -> None:
+    for case in cases:
+        outcome = evaluate(impl, case.problem())
+        if outcome.status != OK:
+            tol = TOLERANCE[np.dtype(case.dtype)]
+            _fail(impl, check, case, f"agreement with the reference within {tol:.0e}",
+                  f"{outcome.kind}: {outcome.message}")  # fmt: skip
+
+
+def _cases(dtype="float64", lam=1.0, shapes=((20, 4, 1), (30, 5, 3))) -> list[Case]:
+    return [Case(m, n, k, dtype, lam, seed=7 + m + n + k) for m, n, k in shapes]
+
+
+def check_agrees_float64(impl: Implementation) -> None:
+    """Agrees with the reference in float64 within the documented tolerance."""
+    _expect_agreement(impl, "check_agrees_float64", _cases("float64"))
+
+
+def check_agrees_float32(impl: Implementation) -> None:
+    """Agrees with the reference in float32 within the documented tolerance."""
+    _expect_agreement(impl, "check_agrees_float32", _cases("float32"))
+
+
+def check_output_shapes_and_dtypes(impl: Implementation) -> None:
+    """Returns dW of shape (n, k) and db of shape (k,), both in the input dtype."""
+    for case in _cases("float64") + _cases("float32"):
+        problem = case.problem()
+        dW, db = impl.compute(*problem.args)
+        for name, a, shape in (("dW", dW, (case.n, case.k)), ("db", db, (case.k,))):
+            got = f"{type(a).__name__} {getattr(a, 'shape', '')} {getattr(a, 'dtype', '')}"
+            if not isinstance(a, np.ndarray) or a.shape != shape or a.dtype != problem.dtype:
+                _fail(impl, "check_output_shapes_and_dtypes", case,
+                      f"{name} an ndarray of shape {shape} and dtype {problem.dtype}", got)  # fmt: skip
+
+
+def check_single_output(impl: Implementation) -> None:
+    """Handles k = 1, the common case."""
+    _expect_agreement(impl, "check_single_output", _cases(shapes=((25, 6, 1),)))
+
+
+def check_multi_output(impl: Implementation) -> None:
+    """Handles k > 1 outputs, including k > n and k == n."""
+    shapes = ((25, 6, 4), (12, 2, 5), (9, 3, 3))
+    _expect_agreement(impl, "check_multi_output", _cases(shapes=shapes))
+
+
+def check_unregularized(impl: Implementation) -> None:
+    """λ = 0: the plain least-squares gradient."""
+    _expect_agreement(impl, "check_unregularized", _cases(lam=0.0))
+
+
+def check_regularized(impl: Implementation) -> None:
+    """λ > 0, large enough (λ/m = 0.5) that a wrong regularization term shows."""
+    _expect_agreement(impl, "check_regularized", [Case(20, 4, 2, "float64", 10.0, seed=3)])
+
+
+def check_single_sample(impl: Implementation) -> None:
+    """m = 1: one sample."""
+    _expect_agreement(impl, "check_single_sample", _cases(shapes=((1, 4, 1), (1, 3, 2))))
+
+
+def check_single_feature(impl: Implementation) -> None:
+    """n = 1: one feature."""
+    _expect_agreement(impl, "check_single_feature", _cases(shapes=((15, 1, 1), (15, 1, 3))))
+
+
+def check_inputs_unchanged(impl: Implementation) -> None:
+    """Neither prepare nor gradient modifies the arrays it is given."""
+    for case in _cases():
+        problem = case.problem()
+        before = snapshot(problem.args)
+        args = impl.prepare_args(*problem.args)
+        prepared = snapshot(args)
+        impl.gradient(*args)
+        impl.gradient(*args)
+        if not same(before, problem.args):
+            _fail(impl, "check_inputs_unchanged", case, "X, Y, W, b unchanged", "they were modified")
+        if not same(prepared, args):
+            _fail(impl, "check_inputs_unchanged", case, "prepared arguments unchanged by gradient",
+                  "gradient modified them")  # fmt: skip
+
+
+def check_deterministic(impl: Implementation) -> None:
+    """Repeated calls on the same prepared data return identical results."""
+    for case in _cases():
+        args = impl.prepare_args(*case.problem().args)
+        first = impl.gradient(*args)
+        for _ in range(3):
+            again = impl.gradient(*args)
+            if not same(tuple(first), tuple(again)):
+                _fail(impl, "check_deterministic", case, "bit-identical results on every call",
+                      "a call that differs from the first")  # fmt: skip
+
+
+def check_prepare_again(impl: Implementation) -> None:
+    """prepare may be called again on new data: no stale cached state leaks between them."""
+    case_a, case_b = Case(30, 4, 2, "float64", 1.0, seed=11), Case(17, 6, 3, "float64", 2.0, seed=12)
+    a, b = case_a.problem(), case_b.problem()
+    args_a = impl.prepare_args(*a.args)
+    args_b = impl.prepare_args(*b.args)
+    for case, problem, args in ((case_b, b, args_b), (case_a, a, args_a)):
+        outcome = judge(impl.gradient(*args), problem)
+        if outcome.status != OK:
+            _fail(impl, "check_prepare_again", case,
+                  "each prepared problem to keep its own answer after another was prepared",
+                  f"{outcome.kind}: {outcome.message}")  # fmt: skip
+
+
+def check_no_classic_slip(impl: Implementation) -> None:
+    """None of the classic derivation slips (missing or halved λ/m, regularized bias, missing
+    1/m, transposed W) on cases built to expose them."""
+    cases = [Case(12, 3, 3, "float64", 6.0, seed=21), Case(40, 5, 1, "float64", 20.0, seed=22)]
+    for case in cases:
+        outcome = evaluate(impl, case.problem())
+        if outcome.status != OK:
+            slip = f" — looks like: {outcome.diagnosis}" if outcome.diagnosis else ""
+            _fail(impl, "check_no_classic_slip", case, "the reference gradient",
+                  f"{outcome.message}{slip}")  # fmt: skip
+
+
+#: Every check, by name, in the order they run.
+CHECKS: dict[str, Check] = {
+    fn.__name__: fn
+    for fn in (
+        check_output_shapes_and_dtypes, check_agrees_float64, check_agrees_float32,
+        check_single_output, check_multi_output, check_unregularized, check_regularized,
+        check_single_sample, check_single_feature, check_inputs_unchanged,
+        check_deterministic, check_prepare_again, check_no_classic_slip,
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    implementation: str
+    check: str
+    passed: bool
+    message: str = ""
+
+    def __str__(self) -> str:
+        mark = "PASS" if self.passed else "FAIL"
+        return f"{mark}  {self.check}" + (f"\n      {self.message}" if self.message else "")
+
+
+class ConformanceReport(list):
+    """The results of every check for one implementation; ``passed`` if all passed."""
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self)
+
+    def __str__(self) -> str:
+        head = f"{self[0].implementation}: " if self else ""
+        count = sum(r.passed for r in self)
+        return "\n".join([f"{head}{count}/{len(self)} checks passed", *map(str, self)])
+
+
+def check_implementation(impl: Implementation, checks: Sequence[str] | None = None) -> ConformanceReport:
+    """Run every check (or those named) on ``impl`` and report each one's result."""
+    report = ConformanceReport()
+    for name in checks or CHECKS:
+        try:
+            CHECKS[name](impl)
+            report.append(CheckResult(impl.name, name, True))
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
+            report.append(CheckResult(impl.name, name, False, message))
+    return report
+
+
+def parametrize_with_checks(implementations: Iterable[Implementation]):
+    """A ``pytest.mark.parametrize`` over (implementation, check): one test per pair."""
+    import pytest
+
+    params = [
+        pytest.param(impl, check, id=f"{impl.name}-{name}")
+        for impl in implementations
+        for name, check in CHECKS.items()
+    ]
+    return pytest.mark.parametrize(("implementation", "check"), params)

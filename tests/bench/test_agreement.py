@@ -1,0 +1,92 @@
+"""The agreement check: statuses for broken outputs, and the classic slips diagnosed by name."""
+
+import numpy as np
+import pytest
+from plugins import misbehaving, slips
+
+from gradrace import Implementation, make_problem
+from gradrace.bench.agreement import SLIPS, TOLERANCE, evaluate, judge, relative_error
+from gradrace.bench.check import all_agree, format_check, run_check
+from gradrace.bench.grids import CHECK_CASES, Case
+
+
+def test_every_slip_has_a_deliberately_wrong_implementation():
+    assert set(slips.SLIP_IMPLEMENTATIONS) == set(SLIPS)
+
+
+@pytest.mark.parametrize("slip", list(SLIPS))
+def test_each_classic_slip_is_diagnosed_as_that_slip(slip):
+    impl = Implementation(name="slip", gradient=slips.SLIP_IMPLEMENTATIONS[slip])
+    problem = make_problem(12, 3, 3, lam=6.0, seed=2)  # n == k so the transposes are defined
+    outcome = evaluate(impl, problem)
+    assert outcome.status == "disagrees"
+    assert outcome.diagnosis == slip
+    assert f"looks like: {slip}" in outcome.message
+
+
+def test_disagreement_names_the_wrong_part():
+    impl = Implementation(name="biased", gradient=slips.bias_regularized)
+    outcome = evaluate(impl, make_problem(20, 4, lam=10.0, seed=1))
+    assert "db wrong (relative error" in outcome.message
+    assert "dW agrees" in outcome.message
+    assert outcome.err_dW <= TOLERANCE[np.dtype(np.float64)] < outcome.err_db
+
+
+@pytest.mark.parametrize(
+    ("impl", "kind", "message"),
+    [
+        (misbehaving.raises_in_prepare, "raised", "prepare raised RuntimeError: prepare exploded"),
+        (misbehaving.raises_in_gradient, "raised", "gradient raised ZeroDivisionError"),
+        (misbehaving.wrong_shape, "wrong-shape", r"dW has shape (8,), expected (4, 2)"),
+        (misbehaving.wrong_dtype, "wrong-dtype", "dW has dtype float16, expected the input dtype float64"),
+        (misbehaving.returns_nan, "non-finite", "dW contains 1 NaN or infinite value(s)"),
+        (misbehaving.returns_inf, "non-finite", "db contains 1 NaN or infinite value(s)"),
+        (misbehaving.modifies_inputs, "modified-input", "modified its input arrays"),
+        (misbehaving.wrong_values, "disagrees", "dW wrong"),
+    ],
+    ids=lambda x: getattr(x, "name", None),
+)
+def test_broken_outputs_get_their_own_status_and_message(impl, kind, message):
+    outcome = evaluate(impl, make_problem(10, 4, 2, seed=0))
+    assert outcome.kind == kind
+    assert message in outcome.message
+    assert outcome.status == ("disagrees" if kind == "disagrees" else "error")
+
+
+def test_transposed_dW_of_the_wrong_shape_is_called_transposed():
+    impl = Implementation(name="t", gradient=slips.dW_transposed)
+    outcome = evaluate(impl, make_problem(10, 4, 2, seed=0))
+    assert outcome.kind == "wrong-shape"
+    assert "it looks transposed" in outcome.message
+
+
+def test_relative_error_is_normwise():
+    ref = np.array([3.0, 4.0])
+    assert relative_error(ref + [0.0, 0.5], ref) == pytest.approx(0.1)
+
+
+def test_judge_accepts_the_reference_itself():
+    p = make_problem(5, 2, seed=0)
+    from gradrace import reference_gradient
+
+    dW, db = reference_gradient(*p.args)
+    assert judge((dW, db), p).status == "ok"
+
+
+def test_check_cases_cover_edges_dtypes_and_lambda():
+    assert any(c.m == 1 for c in CHECK_CASES) and any(c.n == 1 for c in CHECK_CASES)
+    assert any(c.k > 1 for c in CHECK_CASES) and any(c.n == c.k > 1 for c in CHECK_CASES)
+    assert {c.dtype for c in CHECK_CASES} == {"float64", "float32"}
+    assert any(c.lam == 0 for c in CHECK_CASES) and all(c.lam == 0 or c.lam / c.m >= 0.25 for c in CHECK_CASES)
+
+
+def test_run_check_table_and_verdict():
+    good = Implementation(name="good", gradient=misbehaving.plain_gradient)
+    cases = [Case(5, 2, 1, "float64", 0.0), Case(7, 3, 3, "float32", 3.5)]
+    results = run_check([good, slips.half_lambda_impl], cases)
+    assert len(results) == 4 and not all_agree(results)
+    assert all_agree(results[results.implementation == "good"])
+    text = format_check(results)
+    assert "good: agrees (2/2 cases)" in text
+    assert "half-lambda: DISAGREES (1/2 cases)" in text  # λ = 0 case agrees
+    assert "looks like: λ/(2m) instead of λ/m" in text

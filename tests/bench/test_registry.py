@@ -1,0 +1,130 @@
+"""Registry: built-ins, entry points, --plugin specs, duplicates and broken plugins."""
+
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from gradrace import Implementation, load_registry
+from gradrace.bench import registry as registry_module
+from gradrace.bench.registry import BUILTIN, RegistryError
+
+PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
+MISBEHAVING = f"{PLUGINS / 'misbehaving.py'}"
+SEED_BUILTINS = ["python-loops", "numpy-dot", "einsum", "reshaped-mn1", "numba"]
+
+
+def fake_entry_points(monkeypatch, *eps):
+    monkeypatch.setattr(registry_module, "_entry_points", lambda: list(eps))
+
+
+def test_builtins_are_registered_with_their_origin():
+    registry = load_registry(entry_points=False)
+    assert registry.names()[:5] == SEED_BUILTINS
+    assert all(registry.entries[name].origin == BUILTIN for name in SEED_BUILTINS)
+    assert all(isinstance(registry[name], Implementation) for name in SEED_BUILTINS)
+    assert not registry.errors
+
+
+def test_entry_point_naming_an_implementation_object(monkeypatch):
+    ep = EntryPoint("whatever", "slips:half_lambda_impl", "gradrace.implementations")
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    fake_entry_points(monkeypatch, ep)
+    registry = load_registry()
+    assert "half-lambda" in registry  # the object's own name wins
+    assert registry.entries["half-lambda"].origin == "entry point 'whatever'"
+
+
+def test_entry_point_naming_a_plain_function_takes_the_entry_point_name(monkeypatch):
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    ep = EntryPoint("my-fn", "misbehaving:plain_gradient", "gradrace.implementations")
+    fake_entry_points(monkeypatch, ep)
+    registry = load_registry()
+    assert registry["my-fn"].description == "A correct plugin written as a plain function."
+
+
+def test_entry_point_that_fails_to_import_is_reported_and_the_rest_load(monkeypatch):
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    broken = EntryPoint("broken", "broken_import:anything", "gradrace.implementations")
+    good = EntryPoint("my-fn", "misbehaving:plain_gradient", "gradrace.implementations")
+    fake_entry_points(monkeypatch, broken, good)
+    registry = load_registry()
+    assert "my-fn" in registry and "broken" not in registry
+    (error,) = registry.errors
+    assert error.source == "entry point 'broken'"
+    assert "ImportError: this plugin needs a library that is not installed" in error.message
+
+
+def test_plugin_from_a_file_path():
+    registry = load_registry([f"{MISBEHAVING}:wrong_values"], entry_points=False)
+    assert registry.entries["wrong-values"].origin == f"--plugin {MISBEHAVING}:wrong_values"
+
+
+def test_plugin_from_a_module_name(monkeypatch):
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    registry = load_registry(["slips:half_lambda_impl"], entry_points=False)
+    assert "half-lambda" in registry
+
+
+def test_plain_function_given_on_the_command_line_takes_its_attribute_name():
+    registry = load_registry([f"{MISBEHAVING}:plain_gradient"], entry_points=False)
+    assert "plain_gradient" in registry
+
+
+def test_duplicate_name_is_an_error_naming_both_sources():
+    registry = load_registry([f"{MISBEHAVING}:duplicate_numpy_dot"], entry_points=False)
+    (error,) = registry.errors
+    assert "duplicate implementation name 'numpy-dot'" in error.message
+    assert "already registered by built-in" in error.message
+    assert error.source.endswith("misbehaving.py:duplicate_numpy_dot")
+    assert registry.entries["numpy-dot"].origin == BUILTIN
+
+
+def test_object_that_is_not_an_implementation_is_an_error_naming_it():
+    registry = load_registry([f"{MISBEHAVING}:not_an_implementation"], entry_points=False)
+    (error,) = registry.errors
+    assert "not_an_implementation" in error.source
+    assert "int 42, which is neither a gradrace.Implementation nor a function" in error.message
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_colon_here", "must have the form module:attr"),
+        (f"{PLUGINS / 'missing.py'}:x", "no such plugin file"),
+        (f"{MISBEHAVING}:no_such_attr", "AttributeError"),
+        (f"{PLUGINS / 'broken_import.py'}:x", "ImportError"),
+    ],
+)
+def test_bad_plugin_specs_are_reported_and_builtins_still_load(spec, message):
+    registry = load_registry([spec], entry_points=False)
+    assert registry.names()[:5] == SEED_BUILTINS
+    (error,) = registry.errors
+    assert message in error.message
+
+
+def test_select_by_name_keeps_registry_order_and_rejects_unknown_names():
+    registry = load_registry(entry_points=False)
+    assert [i.name for i in registry.select(["numba", "einsum"])] == ["einsum", "numba"]
+    assert len(registry.select([])) == len(registry)
+    with pytest.raises(RegistryError, match="unknown implementation.*'nope'.*known: python-loops"):
+        registry.select(["nope"])
+
+
+def test_optional_builtin_with_a_missing_library_is_listed_as_unavailable(monkeypatch):
+    from gradrace import implementations
+
+    monkeypatch.setitem(implementations.OPTIONAL, "fake-lib",
+                        ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"))  # fmt: skip
+    registry = load_registry(entry_points=False)
+    assert "fake-lib" not in registry
+    assert registry.unavailable["fake-lib"] == 'needs no_such_library_xyz: pip install "gradrace[fake]"'
+
+
+def test_implementation_contract_rejects_bad_names_and_non_callables():
+    with pytest.raises(ValueError, match="name"):
+        Implementation(name="has space", gradient=lambda *a: a)
+    with pytest.raises(TypeError, match="gradient must be callable"):
+        Implementation(name="x", gradient=3)
+    with pytest.raises(TypeError, match="prepare must be callable"):
+        Implementation(name="x", gradient=lambda *a: a, prepare="no")

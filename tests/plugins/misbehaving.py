@@ -1,0 +1,106 @@
+"""Plugins written to misbehave, one per way a real plugin can go wrong.
+
+Loaded by tests with ``--plugin tests/plugins/misbehaving.py:NAME``.
+"""
+
+import os
+import time
+
+import numpy as np
+
+from gradrace import Implementation
+from gradrace.implementations.numpy_dot import gradient as good_gradient
+
+
+def _impl(name, gradient, prepare=None):
+    return Implementation(name=name, gradient=gradient, prepare=prepare, description=f"misbehaves: {name}")
+
+
+def _raise_prepare(X, Y, W, b, lam):
+    raise RuntimeError("prepare exploded")
+
+
+def _raise_gradient(X, Y, W, b, lam):
+    raise ZeroDivisionError("gradient exploded")
+
+
+def _wrong_shape(X, Y, W, b, lam):
+    dW, db = good_gradient(X, Y, W, b, lam)
+    return dW.ravel(), db
+
+
+def _wrong_dtype(X, Y, W, b, lam):
+    dW, db = good_gradient(X, Y, W, b, lam)
+    return dW.astype(np.float16), db
+
+
+def _nan(X, Y, W, b, lam):
+    dW, db = good_gradient(X, Y, W, b, lam)
+    dW[0, 0] = np.nan
+    return dW, db
+
+
+def _inf(X, Y, W, b, lam):
+    dW, db = good_gradient(X, Y, W, b, lam)
+    db[0] = np.inf
+    return dW, db
+
+
+def _wrong_values(X, Y, W, b, lam):
+    dW, db = good_gradient(X, Y, W, b, lam)
+    return dW * 1.5, db
+
+
+def _modifies(X, Y, W, b, lam):
+    out = good_gradient(X, Y, W, b, lam)
+    X *= 2.0
+    return out
+
+
+def _too_slow(X, Y, W, b, lam):
+    time.sleep(2e-7 * X.shape[0] * X.shape[1])  # 0.2 µs per entry of X: fine small, slow large
+    return good_gradient(X, Y, W, b, lam)
+
+
+def _forever(X, Y, W, b, lam):
+    if X.shape[0] >= 1000:
+        while True:
+            time.sleep(0.05)
+    return good_gradient(X, Y, W, b, lam)
+
+
+def _crash(X, Y, W, b, lam):
+    if X.shape[0] >= 1000:
+        os._exit(99)  # what a segfault in compiled code looks like from outside: the process is gone
+    return good_gradient(X, Y, W, b, lam)
+
+
+def _segfault(X, Y, W, b, lam):
+    if X.shape[0] >= 1000:
+        import ctypes
+
+        ctypes.string_at(0)  # a real SIGSEGV
+    return good_gradient(X, Y, W, b, lam)
+
+
+raises_in_prepare = _impl("raises-in-prepare", good_gradient, _raise_prepare)
+raises_in_gradient = _impl("raises-in-gradient", _raise_gradient)
+wrong_shape = _impl("wrong-shape", _wrong_shape)
+wrong_dtype = _impl("wrong-dtype", _wrong_dtype)
+returns_nan = _impl("returns-nan", _nan)
+returns_inf = _impl("returns-inf", _inf)
+wrong_values = _impl("wrong-values", _wrong_values)
+modifies_inputs = _impl("modifies-inputs", _modifies)
+too_slow = _impl("too-slow", _too_slow)
+runs_forever = _impl("runs-forever", _forever)
+crashes = _impl("crashes", _crash)
+segfaults = _impl("segfaults", _segfault)
+not_an_implementation = 42
+
+
+def plain_gradient(X, Y, W, b, lam):
+    """A correct plugin written as a plain function."""
+    return good_gradient(X, Y, W, b, lam)
+
+
+duplicate_numpy_dot = Implementation(name="numpy-dot", gradient=good_gradient)

@@ -1,0 +1,86 @@
+"""The gradrace command: list, check, exit codes, errors."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradrace.cli import main
+
+PLUGINS = Path(__file__).resolve().parent / "plugins"
+MISBEHAVING = PLUGINS / "misbehaving.py"
+
+
+def test_list_prints_each_implementation_with_origin_and_description(capsys):
+    assert main(["list", "--no-entry-points"]) == 0
+    out = capsys.readouterr().out
+    assert "python-loops  [built-in]  Pure Python loops" in out
+    for name in ("numpy-dot", "einsum", "reshaped-mn1", "numba"):
+        assert name in out
+
+
+def test_list_shows_a_plugin_given_on_the_command_line(capsys):
+    assert main(["list", "--no-entry-points", "--plugin", f"{MISBEHAVING}:plain_gradient"]) == 0
+    assert f"plain_gradient  [--plugin {MISBEHAVING}:plain_gradient]" in capsys.readouterr().out
+
+
+def test_check_passes_for_the_builtins(capsys):
+    assert main(["check", "--no-entry-points", "--no-isolate"]) == 0
+    out = capsys.readouterr().out
+    for name in ("python-loops", "numpy-dot", "einsum", "reshaped-mn1", "numba"):
+        assert f"{name}: agrees (24/24 cases)" in out
+
+
+def test_check_diagnoses_a_wrong_plugin_and_exits_1(capsys):
+    plugin = f"{PLUGINS / 'slips.py'}:half_lambda_impl"
+    code = main(["check", "--no-entry-points", "--no-isolate", "--plugin", plugin,
+                 "--impl", "half-lambda", "--impl", "numpy-dot"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "half-lambda: DISAGREES" in out and "numpy-dot: agrees" in out
+    assert "looks like: λ/(2m) instead of λ/m in the regularization term" in out
+
+
+def test_check_goes_on_after_a_plugin_that_raises(capsys):
+    code = main(["check", "--no-entry-points", "--no-isolate", "--plugin",
+                 f"{MISBEHAVING}:raises_in_gradient", "--impl", "raises-in-gradient",
+                 "--impl", "einsum"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "gradient raised ZeroDivisionError: gradient exploded" in out
+    assert "einsum: agrees (24/24 cases)" in out
+
+
+def test_check_reports_a_plugin_that_fails_to_import_and_exits_1(capsys):
+    code = main(["check", "--no-entry-points", "--no-isolate", "--impl", "numpy-dot",
+                 "--plugin", f"{PLUGINS / 'broken_import.py'}:x"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "plugin not loaded" in captured.err and "ImportError" in captured.err
+    assert "numpy-dot: agrees" in captured.out
+
+
+def test_unknown_implementation_is_a_usage_error(capsys):
+    assert main(["check", "--impl", "no-such-thing"]) == 2
+    assert "unknown implementation(s) 'no-such-thing'" in capsys.readouterr().err
+
+
+def test_bad_grid_option_is_a_usage_error(capsys):
+    assert main(["run", "--m", "ten", "--out", "/nonexistent-never-created"]) == 2
+    assert "--m: 'ten' is not a number" in capsys.readouterr().err
+
+
+def test_console_script_runs():
+    result = subprocess.run([sys.executable, "-m", "gradrace", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("list", "check", "run", "report"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", ["list", "check", "run", "report"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: gradrace" in capsys.readouterr().out
