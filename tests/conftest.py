@@ -22,15 +22,24 @@ def pytest_addoption(parser):
     group.addoption("--gradrace-n", default=BENCH_N, help=f"feature counts (default {BENCH_N})")
     group.addoption("--gradrace-k", default="1", help="output counts (default 1)")
     group.addoption("--gradrace-dtype", default="float64", help="dtypes (default float64)")
-    group.addoption("--gradrace-impl", action="append", default=[], help="implementation name (repeatable)")
-    group.addoption("--gradrace-plugin", action="append", default=[], help="module:attr or file.py:attr (repeatable)")
+    group.addoption(
+        "--gradrace-impl", action="append", default=[], help="implementation name (repeatable)"
+    )
+    group.addoption(
+        "--gradrace-plugin",
+        action="append",
+        default=[],
+        help="module:attr or file.py:attr (repeatable)",
+    )
 
 
 def pytest_configure(config):
     """Run benchmarks once as plain tests unless benchmarking was asked for; time with gc off."""
     opt = config.option
     if hasattr(opt, "benchmark_disable"):
-        asked = opt.benchmark_only or opt.benchmark_enable or opt.benchmark_json or opt.benchmark_save
+        asked = (
+            opt.benchmark_only or opt.benchmark_enable or opt.benchmark_json or opt.benchmark_save
+        )
         if not asked:
             opt.benchmark_disable = True
         opt.benchmark_disable_gc = True
@@ -41,7 +50,9 @@ def _bench_cases(config) -> list[Case]:
     ns = parse_ints(config.getoption("gradrace_n"), "--gradrace-n")
     ks = parse_ints(config.getoption("gradrace_k"), "--gradrace-k")
     dtypes = parse_dtypes(config.getoption("gradrace_dtype"))
-    return [Case(m, n, k, dt) for dt in dtypes for k in ks for n in ns for m in ms if m * n <= 10**6]
+    return [
+        Case(m, n, k, dt) for dt in dtypes for k in ks for n in ns for m in ms if m * n <= 10**6
+    ]
 
 
 def _bench_registry(config):

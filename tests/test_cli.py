@@ -72,7 +72,9 @@ def test_bad_grid_option_is_a_usage_error(capsys):
 
 
 def test_console_script_runs():
-    result = subprocess.run([sys.executable, "-m", "gradrace", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "gradrace", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0
     for command in ("list", "check", "run", "report"):
         assert command in result.stdout

@@ -108,7 +108,9 @@ def check_inputs_unchanged(impl: Implementation) -> None:
         impl.gradient(*args)
         impl.gradient(*args)
         if not same(before, problem.args):
-            _fail(impl, "check_inputs_unchanged", case, "X, Y, W, b unchanged", "they were modified")
+            _fail(
+                impl, "check_inputs_unchanged", case, "X, Y, W, b unchanged", "they were modified"
+            )
         if not same(prepared, args):
             _fail(impl, "check_inputs_unchanged", case, "prepared arguments unchanged by gradient",
                   "gradient modified them")  # fmt: skip
@@ -128,7 +130,10 @@ def check_deterministic(impl: Implementation) -> None:
 
 def check_prepare_again(impl: Implementation) -> None:
     """prepare may be called again on new data: no stale cached state leaks between them."""
-    case_a, case_b = Case(30, 4, 2, "float64", 1.0, seed=11), Case(17, 6, 3, "float64", 2.0, seed=12)
+    case_a, case_b = (
+        Case(30, 4, 2, "float64", 1.0, seed=11),
+        Case(17, 6, 3, "float64", 2.0, seed=12),
+    )
     a, b = case_a.problem(), case_b.problem()
     args_a = impl.prepare_args(*a.args)
     args_b = impl.prepare_args(*b.args)
@@ -189,7 +194,9 @@ class ConformanceReport(list):
         return "\n".join([f"{head}{count}/{len(self)} checks passed", *map(str, self)])
 
 
-def check_implementation(impl: Implementation, checks: Sequence[str] | None = None) -> ConformanceReport:
+def check_implementation(
+    impl: Implementation, checks: Sequence[str] | None = None
+) -> ConformanceReport:
     """Run every check (or those named) on ``impl`` and report each one's result."""
     report = ConformanceReport()
     for name in checks or CHECKS:
@@ -197,7 +204,9 @@ def check_implementation(impl: Implementation, checks: Sequence[str] | None = No
             CHECKS[name](impl)
             report.append(CheckResult(impl.name, name, True))
         except Exception as exc:
-            message = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
+            message = (
+                str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
+            )
             report.append(CheckResult(impl.name, name, False, message))
     return report
 

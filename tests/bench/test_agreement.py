@@ -38,7 +38,11 @@ def test_disagreement_names_the_wrong_part():
         (misbehaving.raises_in_prepare, "raised", "prepare raised RuntimeError: prepare exploded"),
         (misbehaving.raises_in_gradient, "raised", "gradient raised ZeroDivisionError"),
         (misbehaving.wrong_shape, "wrong-shape", r"dW has shape (8,), expected (4, 2)"),
-        (misbehaving.wrong_dtype, "wrong-dtype", "dW has dtype float16, expected the input dtype float64"),
+        (
+            misbehaving.wrong_dtype,
+            "wrong-dtype",
+            "dW has dtype float16, expected the input dtype float64",
+        ),
         (misbehaving.returns_nan, "non-finite", "dW contains 1 NaN or infinite value(s)"),
         (misbehaving.returns_inf, "non-finite", "db contains 1 NaN or infinite value(s)"),
         (misbehaving.modifies_inputs, "modified-input", "modified its input arrays"),
@@ -77,7 +81,9 @@ def test_check_cases_cover_edges_dtypes_and_lambda():
     assert any(c.m == 1 for c in CHECK_CASES) and any(c.n == 1 for c in CHECK_CASES)
     assert any(c.k > 1 for c in CHECK_CASES) and any(c.n == c.k > 1 for c in CHECK_CASES)
     assert {c.dtype for c in CHECK_CASES} == {"float64", "float32"}
-    assert any(c.lam == 0 for c in CHECK_CASES) and all(c.lam == 0 or c.lam / c.m >= 0.25 for c in CHECK_CASES)
+    assert any(c.lam == 0 for c in CHECK_CASES) and all(
+        c.lam == 0 or c.lam / c.m >= 0.25 for c in CHECK_CASES
+    )
 
 
 def test_run_check_table_and_verdict():

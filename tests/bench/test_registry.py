@@ -118,7 +118,10 @@ def test_optional_builtin_with_a_missing_library_is_listed_as_unavailable(monkey
                         ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"))  # fmt: skip
     registry = load_registry(entry_points=False)
     assert "fake-lib" not in registry
-    assert registry.unavailable["fake-lib"] == 'needs no_such_library_xyz: pip install "gradrace[fake]"'
+    assert (
+        registry.unavailable["fake-lib"]
+        == 'needs no_such_library_xyz: pip install "gradrace[fake]"'
+    )
 
 
 def test_implementation_contract_rejects_bad_names_and_non_callables():

@@ -13,7 +13,9 @@ from gradrace.implementations.numpy_dot import gradient as good_gradient
 
 
 def _impl(name, gradient, prepare=None):
-    return Implementation(name=name, gradient=gradient, prepare=prepare, description=f"misbehaves: {name}")
+    return Implementation(
+        name=name, gradient=gradient, prepare=prepare, description=f"misbehaves: {name}"
+    )
 
 
 def _raise_prepare(X, Y, W, b, lam):
@@ -71,7 +73,9 @@ def _forever(X, Y, W, b, lam):
 
 def _crash(X, Y, W, b, lam):
     if X.shape[0] >= 1000:
-        os._exit(99)  # what a segfault in compiled code looks like from outside: the process is gone
+        os._exit(
+            99
+        )  # what a segfault in compiled code looks like from outside: the process is gone
     return good_gradient(X, Y, W, b, lam)
 
 

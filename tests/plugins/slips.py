@@ -54,4 +54,6 @@ SLIP_IMPLEMENTATIONS = {
     "transpose of W used in the prediction": W_transposed,
 }
 
-half_lambda_impl = Implementation(name="half-lambda", gradient=half_lambda, description="λ/(2m) slip")
+half_lambda_impl = Implementation(
+    name="half-lambda", gradient=half_lambda, description="λ/(2m) slip"
+)

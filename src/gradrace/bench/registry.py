@@ -172,7 +172,7 @@ def _add_optional(registry: Registry) -> None:
         missing = [lib for lib in libraries if importlib.util.find_spec(lib) is None]
         if missing:
             registry.unavailable[name] = (
-                f"needs {', '.join(missing)}: pip install \"gradrace[{extra}]\""
+                f'needs {", ".join(missing)}: pip install "gradrace[{extra}]"'
             )
             continue
         try:

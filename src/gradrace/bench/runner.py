@@ -61,10 +61,8 @@ def build_cases(m=None, n=None, k=(1,), dtype=("float64",), quick=False) -> list
     """The grid for the options: explicit ``m``/``n`` lists, or the default or quick grid."""
     k, dtype = tuple(k or (1,)), tuple(dtype or ("float64",))
     if m or n:
-        base_m, base_n = (default_grid, quick_grid)[quick]
-        ms = m or sorted({c.m for c in base_m(k, dtype)})
-        ns = n or sorted({c.n for c in base_n(k, dtype)})
-        return grid(ms, ns, k, dtype)
+        base = (quick_grid if quick else default_grid)(k, dtype)
+        return grid(m or sorted({c.m for c in base}), n or sorted({c.n for c in base}), k, dtype)
     return (quick_grid if quick else default_grid)(k, dtype)
 
 
@@ -146,7 +144,9 @@ class Runner:
         while names:
             on_event = lambda name, phase: self.progress.running(case, name, phase)  # noqa: E731
             try:
-                return rows + self.backend.measure(case, names, self.config.settings, bandwidth, on_event)
+                return rows + self.backend.measure(
+                    case, names, self.config.settings, bandwidth, on_event
+                )
             except WorkerLost as lost:
                 culprit = lost.implementation or names[0]
                 message = f"{lost.reason} (in {lost.phase})"
@@ -249,7 +249,7 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
             progress.message("agreement check ...")
             check = runner.check()
             check.to_csv(out / "check.csv", index=False)
-            metadata["check"] = check.fillna("").to_dict("records")
+            metadata["check"] = check.astype(object).where(check.notna(), None).to_dict("records")
             writer.write()
         bandwidth = metadata["machine"]["bandwidth_gbs"]
         for case in config.cases:

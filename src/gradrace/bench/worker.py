@@ -54,7 +54,10 @@ def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int) -> 
             if request[0] == "stop":
                 return
             if request[0] == "machine":
-                reply = {"bandwidth_gbs": measure_read_bandwidth(), "peak_gflops": measure_peak_gflops()}
+                reply = {
+                    "bandwidth_gbs": measure_read_bandwidth(),
+                    "peak_gflops": measure_peak_gflops(),
+                }
             elif request[0] == "check":
                 from gradrace.bench.check import run_check
 
@@ -106,13 +109,13 @@ class Worker:
         self.close()
         raise WorkerLost(name, phase, reason)
 
-    def _request(self, request, on_event=None):
+    def _request(self, request, on_event=None, timeout: float | None = None):
         if self._process is None or not self._process.is_alive():
             self._start()
         self._conn.send(request)
         name, phase = "", "waiting"
         while True:
-            message = self._wait(self.timeout, name, phase)
+            message = self._wait(timeout or self.timeout, name, phase)
             if message[0] == "phase":
                 _, name, phase = message
                 if on_event is not None:
@@ -124,13 +127,15 @@ class Worker:
 
     def machine(self) -> dict:
         """Measure the memory-read bandwidth and BLAS peak with the run's threads."""
-        return self._request(("machine",))
+        return self._request(("machine",), timeout=STARTUP_TIMEOUT_S)
 
     def check(self, names, cases, on_event=None):
         """Run the agreement check on ``cases`` for the implementations ``names``."""
         return self._request(("check", tuple(names), tuple(cases)), on_event)
 
-    def measure(self, case: Case, names, settings: Settings, bandwidth, on_event=None) -> list[dict]:
+    def measure(
+        self, case: Case, names, settings: Settings, bandwidth, on_event=None
+    ) -> list[dict]:
         return self._request(("case", case, tuple(names), settings, bandwidth), on_event)
 
     def close(self) -> None:
@@ -173,7 +178,9 @@ class InProcess:
         report = (lambda *e: on_event(e[1], e[2])) if on_event else None
         return run_check([self.registry[n] for n in names], cases, report)
 
-    def measure(self, case: Case, names, settings: Settings, bandwidth, on_event=None) -> list[dict]:
+    def measure(
+        self, case: Case, names, settings: Settings, bandwidth, on_event=None
+    ) -> list[dict]:
         report = (lambda *e: on_event(e[1], e[2])) if on_event else (lambda *e: None)
         return measure_case(self.registry, case, names, settings, bandwidth, report)
 

@@ -1,0 +1,93 @@
+"""gradrace run as a function: results files, budgets, resume, memory refusal, ranking."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradrace import load_results, run
+from gradrace.bench import problem as problem_module
+from gradrace.bench.problem import ProblemTooLarge
+from gradrace.bench.progress import Progress
+from gradrace.bench.results import COLUMNS
+
+MISBEHAVING = Path(__file__).resolve().parents[1] / "plugins" / "misbehaving.py"
+REQUIRED = ["implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "min_s",
+            "iqr_s", "rounds", "prepare_s", "gflops", "bandwidth_gbs", "error"]  # fmt: skip
+FAST = {"isolate": False, "entry_points": False, "report": False, "threads": 1, "quick": True}
+
+
+def test_run_writes_csv_and_json_with_every_column_and_metadata(tmp_path):
+    frame = run(m=[10, 200], n=[3], k=[1, 2], impl=["numpy-dot", "numba"], out=tmp_path, **FAST)
+    assert len(frame) == 2 * 2 * 2 and set(frame["status"]) == {"ok"}
+    assert set(REQUIRED) <= set(frame.columns)
+    csv = load_results(tmp_path / "results.csv")
+    assert list(csv.columns) == COLUMNS and len(csv) == 8
+    payload = json.loads((tmp_path / "results.json").read_text())
+    meta = payload["metadata"]
+    for key in ("command", "date", "gradrace", "python", "numpy", "numba", "cpu", "cores", "blas",
+                "env", "machine", "config", "check"):  # fmt: skip
+        assert key in meta, key
+    assert meta["machine"]["bandwidth_gbs"] > 0
+    row = frame.iloc[0]
+    assert row["rounds"] >= 3 and row["number"] >= 1 and row["min_s"] <= row["median_s"]
+    assert row["gflops"] == pytest.approx(
+        4 * row["m"] * row["n"] * row["k"] / row["median_s"] / 1e9
+    )
+    assert row["bandwidth_gbs"] == pytest.approx(8 * row["m"] * row["n"] / row["median_s"] / 1e9)
+    assert (frame["threads"] == 1).all()
+
+
+def test_ratio_to_fastest_ranks_only_agreeing_implementations(tmp_path):
+    frame = run(m=[50], n=[4], impl=["numpy-dot", "einsum", "wrong-values"],
+                plugins=[f"{MISBEHAVING}:wrong_values"], out=tmp_path, **FAST)  # fmt: skip
+    by = frame.set_index("implementation")
+    assert by.loc["wrong-values", "status"] == "disagrees"
+    assert by.loc["wrong-values", "median_s"] > 0  # timed, but
+    assert np.isnan(by.loc["wrong-values", "ratio_to_fastest"])  # never ranked
+    assert min(by.loc[["numpy-dot", "einsum"], "ratio_to_fastest"]) == 1.0
+
+
+def test_slow_implementation_is_skipped_at_larger_sizes_with_the_reason(tmp_path):
+    frame = run(m=[100, 1000, 10000], n=[10], impl=["numpy-dot", "too-slow"], budget=0.004,
+                plugins=[f"{MISBEHAVING}:too_slow"], out=tmp_path, **FAST)  # fmt: skip
+    slow = frame[frame.implementation == "too-slow"].set_index("m")
+    assert slow.loc[100, "status"] == "ok"
+    assert slow.loc[10000, "status"] == "skipped"
+    assert "over the budget" in slow.loc[10000, "message"]
+    assert "the budget is 0.004 s (--budget)" in slow.loc[10000, "message"]
+    assert (frame[frame.implementation == "numpy-dot"]["status"] == "ok").all()
+
+
+class StopAfter(Progress):
+    """A progress reporter that interrupts the run like Ctrl-C after ``cases`` cases."""
+
+    def __init__(self, total, cases):
+        super().__init__(total, bar=False)
+        self.stop_after = cases
+
+    def case_done(self, case, rows):
+        super().case_done(case, rows)
+        if self.done == self.stop_after:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_run_keeps_finished_cases_and_resume_completes_it(tmp_path):
+    args = dict(m=[10, 100, 1000], n=[2], impl=["numpy-dot", "einsum"], out=tmp_path, **FAST)
+    with pytest.raises(KeyboardInterrupt):
+        run(**args, progress=StopAfter(3, cases=2))
+    partial = load_results(tmp_path)
+    assert sorted(set(partial["m"])) == [10, 100] and len(partial) == 4
+    final = run(out=tmp_path, resume=True, report=False, progress=Progress(3, bar=False))
+    assert len(final) == 6 and sorted(set(final["m"])) == [10, 100, 1000]
+    kept = final[final["m"] <= 100].sort_values(["m", "implementation"]).reset_index(drop=True)
+    before = partial.sort_values(["m", "implementation"]).reset_index(drop=True)
+    np.testing.assert_array_equal(kept["median_s"], before["median_s"])  # not measured again
+
+
+def test_grid_that_would_not_fit_is_refused_before_anything_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(problem_module, "available_memory", lambda: 200 * 2**20)
+    with pytest.raises(ProblemTooLarge, match=r"largest case \(m=1000000 n=100 .*needs"):
+        run(m=[10, 1_000_000], n=[100], out=tmp_path / "never", **FAST)
+    assert not (tmp_path / "never").exists()
