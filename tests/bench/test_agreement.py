@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from plugins import misbehaving, slips
 
 from gradrace import Implementation, make_problem
 from gradrace.bench.agreement import SLIPS, TOLERANCE, evaluate, judge, relative_error
 from gradrace.bench.check import all_agree, format_check, run_check
 from gradrace.bench.grids import CHECK_CASES, Case
+from plugins import misbehaving, slips
 
 
 def test_every_slip_has_a_deliberately_wrong_implementation():

@@ -107,7 +107,7 @@ def test_select_by_name_keeps_registry_order_and_rejects_unknown_names():
     registry = load_registry(entry_points=False)
     assert [i.name for i in registry.select(["numba", "einsum"])] == ["einsum", "numba"]
     assert len(registry.select([])) == len(registry)
-    with pytest.raises(RegistryError, match="unknown implementation.*'nope'.*known: python-loops"):
+    with pytest.raises(RegistryError, match=r"unknown implementation.*'nope'.*known: python-loops"):
         registry.select(["nope"])
 
 
