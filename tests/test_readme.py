@@ -1,0 +1,144 @@
+"""README code blocks run as tests, so the README cannot drift from the code.
+
+- Implementation excerpts must be lines of the modules they quote.
+- Blocks marked ``<!-- run -->`` run: Python in a scratch folder, console commands (``$ …``)
+  in a fresh virtual environment together with the files marked ``<!-- file: PATH -->``,
+  exactly as a new user following the plugin section would.
+- Every ``gradrace`` command shown must parse with the real command-line parser.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gradrace.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+MODULES = ROOT / "src" / "gradrace" / "implementations"
+
+
+@dataclass
+class Block:
+    lang: str
+    code: str
+    marker: str  # '' | 'run' | 'file: PATH'
+    line: int
+
+
+def readme_blocks() -> list[Block]:
+    blocks, marker, lines = [], "", README.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        comment = re.fullmatch(r"<!-- (run|file: .+) -->", line.strip())
+        if comment:
+            marker = comment.group(1)
+        elif line.startswith("```"):
+            start, body = i, []
+            i += 1
+            while not lines[i].startswith("```"):
+                body.append(lines[i])
+                i += 1
+            blocks.append(Block(line[3:].strip(), "\n".join(body) + "\n", marker, start + 1))
+            marker = ""
+        elif line.strip():
+            marker = ""
+        i += 1
+    return blocks
+
+
+def _code(line: str) -> str:
+    return line.split("  #")[0].strip()
+
+
+EXCERPTS = [b for b in readme_blocks() if b.lang == "python" and b.code.startswith("# ")]
+MODULE_OF = {"python-loops": "python_loops", "numpy-dot": "numpy_dot", "einsum": "einsum",
+             "reshaped-mn1": "reshaped_mn1", "numba": "numba_loops"}  # fmt: skip
+
+
+@pytest.mark.parametrize("block", EXCERPTS, ids=lambda b: b.code.split()[1].rstrip(":"))
+def test_implementation_excerpts_quote_their_modules(block):
+    name = block.code.split()[1].rstrip(":")
+    source = {_code(line) for line in (MODULES / f"{MODULE_OF[name]}.py").read_text().splitlines()}
+    for line in block.code.splitlines():
+        code = _code(line)
+        if code and not code.startswith("#") and code != "...":
+            assert code in source, f"README line {block.line}: {code!r} is not in {name}'s module"
+
+
+def test_python_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runnable = [b for b in readme_blocks() if b.lang == "python" and b.marker == "run"]
+    assert runnable
+    for block in runnable:
+        exec(compile(block.code, f"README.md:{block.line}", "exec"), {"__name__": "readme"})
+
+
+def _commands(block: Block) -> list[str]:
+    return [line[2:] for line in block.code.splitlines() if line.startswith("$ ")]
+
+
+def test_every_gradrace_command_shown_parses():
+    commands = []
+    for block in readme_blocks():
+        for line in block.code.splitlines():
+            line = line.removeprefix("$ ")
+            for part in line.split("&&"):
+                words = shlex.split(part.split("#")[0])
+                if words[:1] == ["gradrace"]:
+                    commands.append(words[1:])
+    assert len(commands) >= 6
+    parser = build_parser()
+    for words in commands:
+        parser.parse_args(words)  # SystemExit (a failure) on an unknown option
+
+
+def test_quick_start_test_command_is_what_ci_runs():
+    bash = [b.code.strip() for b in readme_blocks() if b.lang == "bash"]
+    assert bash[1] == 'pip install -e ".[test]" && python -m pytest'
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'python -m pip install -q -e ".[test]"' in ci and "\npython -m pytest\n" in ci
+
+
+@pytest.mark.slow
+def test_plugin_section_verbatim_in_a_fresh_virtual_environment(tmp_path):
+    """Install gradrace into a new venv, write the plugin files, run every command shown."""
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    env = {**os.environ, "PATH": f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "VIRTUAL_ENV": str(env_dir), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}  # fmt: skip
+    env.pop("PYTHONPATH", None)
+    subprocess.run(["pip", "install", "-q", "-e", str(ROOT)], env=env, check=True, cwd=tmp_path)
+    blocks = readme_blocks()
+    for block in blocks:
+        if block.marker.startswith("file: "):
+            path = tmp_path / block.marker.removeprefix("file: ")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(block.code, encoding="utf-8")
+    plugin_commands = [
+        c for b in blocks if b.lang == "console" and b.marker == "run" for c in _commands(b)
+    ]
+    assert len(plugin_commands) >= 8
+    outputs = {}
+    for command in plugin_commands:
+        cwd = ROOT if command.startswith("pytest tests/benchmarks") else tmp_path
+        if cwd == ROOT:
+            command += f" -p no:cacheprovider --benchmark-storage={tmp_path / 'bench'}"
+        result = subprocess.run(command, shell=True, env=env, cwd=cwd, capture_output=True,
+                                text=True, timeout=600)  # fmt: skip
+        assert result.returncode == 0, f"$ {command}\n{result.stdout}\n{result.stderr}"
+        outputs[command] = result.stdout
+    appears = {c: "my-numpy" in out for c, out in outputs.items()}
+    assert all(v for c, v in appears.items() if not c.startswith("pip ")), appears
+    assert (tmp_path / "my-run" / "index.html").exists()
+    assert "numba" in outputs["gradrace list"] and sys.executable  # the built-ins are there too
