@@ -24,6 +24,7 @@ from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
 from gradrace.bench.registry import Registry, load_registry
 from gradrace.bench.results import KEY, ResultsWriter, load_results
+from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
 from gradrace.bench.worker import InProcess, Worker, WorkerFailed, WorkerLost
 
 
@@ -220,8 +221,8 @@ def run(
         cases = tuple(build_cases(m, n, k, dtype, quick))
         settings = Settings(
             threads=threads or cpu_count(), budget_s=budget,
-            round_target_s=0.005 if quick else 0.01, rounds=5 if quick else 9,
-            time_cap_s=0.3 if quick else 1.0,
+            round_target_s=0.005 if quick else ROUND_TARGET_S, rounds=5 if quick else ROUNDS,
+            time_cap_s=0.3 if quick else 1.5,
         )  # fmt: skip
         config = RunConfig(cases, names, tuple(plugins), entry_points, settings, timeout, isolate)
     return execute(config, out, previous, report=report, progress=progress)

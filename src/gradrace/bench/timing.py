@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
 #: Default seconds per round; the clock resolves ~100 ns, so rounds are 10⁵× longer.
-ROUND_TARGET_S = 0.01
+ROUND_TARGET_S = 0.02
 #: Default rounds per implementation and the fewest kept when an implementation is slow.
-ROUNDS = 9
+ROUNDS = 15
 MIN_ROUNDS = 3
 
 
