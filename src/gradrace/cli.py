@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,9 @@ def _isolation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-isolate", dest="isolate", action="store_false",
                         help="measure in this process: no protection against plugins that "
                              "hang or crash")  # fmt: skip
+    parser.add_argument("--dask-scheduler", metavar="ADDRESS",
+                        help="run the dask implementation on this dask.distributed scheduler "
+                             "(default: $GRADRACE_DASK_SCHEDULER, else dask's local scheduler)")  # fmt: skip
 
 
 def _registry(args):
@@ -148,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from gradrace.bench.registry import RegistryError
 
+    if getattr(args, "dask_scheduler", None):
+        os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler  # read by the dask plugin
     try:
         return args.func(args)
     except (RegistryError, ValueError, TypeError, FileNotFoundError, ProblemTooLarge) as exc:

@@ -60,4 +60,5 @@ class Progress:
 
     def close(self) -> None:
         if self._bar is not None:
+            self._bar.set_description_str("done", refresh=True)
             self._bar.close()
