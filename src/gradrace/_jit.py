@@ -18,8 +18,22 @@ JIT_OPTIONS: dict = {"cache": True, "nogil": True}
 #: Options for kernels that split their loop over threads with ``numba.prange``.
 PARALLEL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "parallel": True}
 
+#: Floating-point licence for kernels whose speed rests on sums: ``reassoc`` lets LLVM
+#: split a sum over several vector accumulators (a dot product is otherwise one scalar
+#: chain, bound by the adder's latency); ``contract`` fuses ``a * b + c`` into one FMA.
+#: No ``nnan``/``ninf``/``nsz``/``arcp``: NaN, infinity and division keep IEEE semantics.
+FASTMATH: frozenset[str] = frozenset({"reassoc", "contract"})
+
+#: Options of serial kernels that reassociate their sums (``FASTMATH``).
+FAST_JIT_OPTIONS: dict = {**JIT_OPTIONS, "fastmath": set(FASTMATH)}
+
+#: Options of parallel kernels that reassociate their sums (``FASTMATH``).
+FAST_PARALLEL_JIT_OPTIONS: dict = {**PARALLEL_JIT_OPTIONS, "fastmath": set(FASTMATH)}
+
 njit = functools.partial(numba.njit, **JIT_OPTIONS)
 njit_parallel = functools.partial(numba.njit, **PARALLEL_JIT_OPTIONS)
+njit_fast = functools.partial(numba.njit, **FAST_JIT_OPTIONS)
+njit_fast_parallel = functools.partial(numba.njit, **FAST_PARALLEL_JIT_OPTIONS)
 prange = numba.prange
 
 

@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gradrace.reports.command import add_report_parser
 
     add_report_parser(sub)
+    from gradrace.fit import add_fit_parser
+
+    add_fit_parser(sub)
     return parser
 
 

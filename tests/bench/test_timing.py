@@ -1,5 +1,7 @@
 """The timing engine's logic (never its speed): calibration, interleaving, statistics, rounds."""
 
+import typing
+
 import pytest
 
 from gradrace.bench import timing
@@ -9,7 +11,7 @@ from gradrace.bench.timing import MIN_ROUNDS, Timing, calibrate, measure, plan_r
 class FakeTimer:
     """Stands in for timeit.Timer: each call 'takes' a fixed number of seconds."""
 
-    log: list = []
+    log: typing.ClassVar[list] = []
 
     def __init__(self, fn):
         self.fn = fn

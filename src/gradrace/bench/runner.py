@@ -239,6 +239,9 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
     metadata = previous.attrs["metadata"] if previous is not None else {
         **environment(), "config": config.as_dict(),
         "load_errors": [str(e) for e in registry.errors],
+        "implementations": {e.name: {"description": e.implementation.description, "origin": e.origin}
+                            for e in registry if e.name in config.implementations},
+        "unavailable": dict(registry.unavailable),
     }  # fmt: skip
     rows = previous.to_dict("records") if previous is not None else []
     writer = ResultsWriter(out, metadata, rows)

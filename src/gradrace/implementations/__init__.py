@@ -9,6 +9,7 @@ Their modules import the library lazily, so loading the registry stays cheap.
 from __future__ import annotations
 
 from gradrace.implementations import einsum, numba_loops, numpy_dot, python_loops, reshaped_mn1
+from gradrace.implementations import numba_fused
 
 #: Built-ins in the order they are listed and plotted: from the slowest idea to the fastest.
 BUILTINS = (
@@ -17,7 +18,14 @@ BUILTINS = (
     einsum.IMPLEMENTATION,
     reshaped_mn1.IMPLEMENTATION,
     numba_loops.IMPLEMENTATION,
+    numba_fused.IMPLEMENTATION,
 )
 
 #: name -> (module defining IMPLEMENTATION, libraries it needs, the extra that installs them)
-OPTIONAL: dict[str, tuple[str, tuple[str, ...], str]] = {}
+OPTIONAL: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "jax-grad": ("gradrace.implementations.jax_grad", ("jax", "jaxlib"), "jax"),
+    "torch-autograd": ("gradrace.implementations.torch_autograd", ("torch",), "torch"),
+    "torch-manual": ("gradrace.implementations.torch_manual", ("torch",), "torch"),
+    "dask": ("gradrace.implementations.dask_chunks", ("dask",), "dask"),
+    "cupy": ("gradrace.implementations.cupy_gpu", ("cupy",), "cupy"),
+}

@@ -1,4 +1,9 @@
-"""Reports from results: tables, plots and the self-contained HTML page."""
+"""Reports from results: tables, plots and the self-contained HTML page.
+
+``write_report(results, out)`` is what ``gradrace run`` calls at its end and what
+``gradrace report`` calls on a file: it writes ``out/index.html``, a PNG per plot
+beside it, and ``summary.txt`` (the text printed at the end of a run).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,28 @@ import pandas as pd
 from gradrace.reports.tables import format_summary
 
 
-def write_report(results: pd.DataFrame, out: str | Path) -> Path:
-    """Write the report for ``results`` into ``out``; return the main file's path."""
+def write_report(
+    results: pd.DataFrame,
+    out: str | Path,
+    *,
+    previous: pd.DataFrame | None = None,
+    previous_label: str = "the previous run",
+    baseline: str = "numpy-dot",
+    threshold: float | None = None,
+    sources: list[str] | None = None,
+) -> Path:
+    """Write the report for ``results`` into ``out``; return the path of ``index.html``.
+
+    With ``previous`` (another run's results) the report also compares the two: per-case
+    ratios, slowdowns beyond ``threshold`` (default 1.2×) flagged.
+    """
+    from gradrace.reports import compare, html
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / "summary.txt"
-    path.write_text(format_summary(results) + "\n", encoding="utf-8")
-    return path
+    (out / "summary.txt").write_text(format_summary(results) + "\n", encoding="utf-8")
+    options = html.Options(
+        baseline=baseline, previous=previous, previous_label=previous_label,
+        threshold=threshold or compare.THRESHOLD, sources=list(sources or []),
+    )  # fmt: skip
+    return html.render(results, out, options)

@@ -1,24 +1,80 @@
-"""``gradrace report``: the HTML report of a results file (or of two, compared)."""
+"""``gradrace report``: the HTML report of a results file, or of two runs compared.
+
+``gradrace report RUN`` reports one run (a gradrace results folder or file, or a
+``pytest --benchmark-json`` file); ``gradrace report OLD NEW`` (or ``NEW --compare
+OLD``) reports NEW with its per-case ratios to OLD, slowdowns beyond ``--threshold``
+flagged. The exit status is 1 with ``--fail-on-slowdown`` when a case got slower.
+"""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
 
 def cmd_report(args) -> int:
-    from gradrace.bench.results import load_results
-    from gradrace.reports import write_report
+    from gradrace.reports import compare, write_report
+    from gradrace.reports.inputs import default_out, load_any
 
-    results = load_results(args.results[0])
-    out = Path(args.out) if args.out else Path(args.results[0]).resolve().parent
-    path = write_report(results, out)
+    paths = list(args.results)
+    if len(paths) > 2 or (args.compare and len(paths) > 1):
+        raise ValueError("give one results file, two to compare (OLD NEW), or one with --compare")
+    old_path = args.compare or (paths[0] if len(paths) == 2 else None)
+    new_path = paths[-1]
+    results = load_any(new_path)
+    previous = load_any(old_path) if old_path else None
+    out = Path(args.out) if args.out else default_out(new_path)
+    path = write_report(
+        results, out, previous=previous, previous_label=str(old_path or ""),
+        baseline=args.baseline, threshold=args.threshold,
+        sources=[str(p) for p in ([old_path] if old_path else []) + [new_path]],
+    )  # fmt: skip
     print(f"Report: {path}")
-    return 0
+    if previous is None:
+        return 0
+    table = compare.compare(previous, results, args.threshold)
+    print(compare.summarize(table, args.threshold))
+    slower = table[table["verdict"] == "slower"]
+    for row in slower.itertuples():
+        print(f"  slower: {row.implementation} m={row.m} n={row.n} k={row.k} {row.dtype}: "
+              f"{row.ratio:.2f}× {row.noise}".rstrip(), file=sys.stderr)  # fmt: skip
+    return 1 if args.fail_on_slowdown and len(slower) else 0
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 1:
+        raise argparse.ArgumentTypeError(f"must be a ratio above 1, such as 1.2; got {text!r}")
+    return value
 
 
 def add_report_parser(sub) -> None:
     """Add the ``report`` subcommand to the ``gradrace`` parser."""
-    p = sub.add_parser("report", help="write the HTML report of a results file")
-    p.add_argument("results", nargs="+", help="results.json / folder (a second one to compare)")
-    p.add_argument("--out", help="output folder (default: beside the results)")
+    from gradrace.reports.compare import THRESHOLD
+
+    p = sub.add_parser(
+        "report",
+        help="write the HTML report of a results file (a second one: compare the two)",
+        description="Write DIR/index.html (and a PNG per plot) from a gradrace results folder or "
+        "file, or from a file written by pytest --benchmark-only --benchmark-json=FILE. With two "
+        "files (OLD NEW) the report of NEW shows its per-case ratios to OLD.",
+    )
+    p.add_argument("results", nargs="+", metavar="RESULTS",
+                   help="results folder, results.json/.csv or pytest-benchmark JSON; "
+                        "give OLD NEW to compare two runs")  # fmt: skip
+    p.add_argument("--compare", metavar="OLD", help="an older run to compare RESULTS with")
+    p.add_argument("--out", metavar="DIR",
+                   help="output folder (default: the run's folder, or NAME-report beside a "
+                        "pytest-benchmark file)")  # fmt: skip
+    p.add_argument("--baseline", default="numpy-dot",
+                   help="the implementation speedups are relative to (default numpy-dot)")  # fmt: skip
+    p.add_argument("--threshold", type=_threshold, default=THRESHOLD, metavar="RATIO",
+                   help=f"flag a case whose time grew by more than this factor "
+                        f"(default {THRESHOLD})")  # fmt: skip
+    p.add_argument("--fail-on-slowdown", action="store_true",
+                   help="exit with status 1 when a compared case is flagged slower")  # fmt: skip
     p.set_defaults(func=cmd_report)

@@ -17,6 +17,8 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
     speedups over python-loops and numpy-dot (NaN where the baseline was not timed)."""
     rows = []
     keys = ["m", "n", "k", "dtype", "threads"]
+    results = results.copy()
+    results.attrs = {}  # pandas deep-copies attrs (the run's metadata) on every operation
     for key, case_rows in results.groupby(keys, sort=True):
         agreeing = case_rows[case_rows["status"] == "ok"]
         if agreeing.empty:
@@ -61,3 +63,40 @@ def format_summary(results: pd.DataFrame) -> str:
         lines.append(f"  {row.status.upper()}: {row.implementation} at m={row.m} n={row.n} "
                      f"k={row.k} {row.dtype}: {row.message}")  # fmt: skip
     return "\n".join(lines)
+
+
+#: The results columns shown in the report's table, in order (all are in results.csv).
+SHOWN = ["implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "iqr_s",
+         "min_s", "rounds", "number", "gflops", "bandwidth_gbs", "bandwidth_fraction",
+         "ratio_to_fastest", "prepare_s", "error", "peak_bytes"]  # fmt: skip
+
+
+def results_html(results: pd.DataFrame) -> str:
+    """The results as an HTML table (pandas, cells escaped), plain numbers that a
+    spreadsheet reads when the table is copied."""
+    frame = results[[c for c in SHOWN if c in results]].copy()
+    return frame.to_html(index=False, escape=True, na_rep="", border=0, classes="results",
+                         float_format=lambda x: f"{x:.4g}")  # fmt: skip
+
+
+def not_timed(results: pd.DataFrame) -> pd.DataFrame:
+    """The skipped and failed measurements with their reasons, by implementation and size."""
+    rows = results[results["status"].isin(["skipped", "error"])]
+    columns = ["implementation", "m", "n", "k", "dtype", "status", "message"]
+    return rows[columns].sort_values(["implementation", "k", "dtype", "n", "m"])
+
+
+def prepare_summary(results: pd.DataFrame) -> pd.DataFrame:
+    """Per implementation: the first preparation (in run order; it includes any JIT
+    compilation not cached), the median of the others, and the largest."""
+    rows = results.assign(prepare_s=pd.to_numeric(results["prepare_s"], errors="coerce"))
+    rows = rows.dropna(subset=["prepare_s"])
+    out = []
+    for name, own in rows.groupby("implementation", sort=False):
+        first, rest = float(own["prepare_s"].iloc[0]), own["prepare_s"].iloc[1:]
+        median = float(rest.median()) if len(rest) else float("nan")
+        out.append({"implementation": name, "first_s": first, "median_rest_s": median,
+                    "max_s": float(own["prepare_s"].max()),
+                    "compiles": bool(median == median and first > 10 * max(median, 1e-6))})  # fmt: skip
+    return pd.DataFrame(out, columns=["implementation", "first_s", "median_rest_s", "max_s",
+                                      "compiles"])  # fmt: skip

@@ -1,0 +1,368 @@
+"""``gradrace fit``: gradient descent on a ``make_problem`` dataset with any implementation.
+
+The loop of the classic lab, with the gradient swappable::
+
+    W, b = 0, 0
+    repeat:   dW, db = gradient(X, Y, W, b, λ)      # the chosen implementation
+              W, b = W − α·dW, b − α·db
+
+It prints the cost J(W, b) as it falls, stops when the gradient is small, reports
+iterations per second, how far the result is from the ridge optimum and from the
+generative weights of ``make_problem``, and writes a convergence plot.
+
+**Learning rate.** make_problem's features lie in [0, 1): every column has mean ½, so
+the weights and the bias are strongly coupled and the Hessian of J,
+
+    H = X̃ᵀX̃/m + diag(λ/m, …, λ/m, 0)        X̃ = [X 1] (m, n+1),
+
+is ill-conditioned (condition number 63 for m=1000, n=5; it grows with n). The data is
+kept as it is (no standardization: the point is the lab's loop on the lab's data). Plain
+gradient descent converges for α < 2/L with L the largest eigenvalue of H; the default
+is the textbook step α = 1/L, with which every step lowers J by at least ‖∇J‖²/(2L).
+L is estimated, untimed, by power iteration on H (each step two products with X, about
+the cost of one gradient; a few dozen steps). The number of iterations then grows like
+L/μ · log(1/tol), μ the smallest eigenvalue: 829 for m=1000, n=5 at the float64 default
+tolerance, a few hundredths of a second with numpy-dot.
+
+**Stopping.** The descent stops when ‖∇J(W, b)‖ ≤ tol · ‖∇J(0, 0)‖, the norm of the
+gradient the implementation returns relative to the first one (scale-free), or after
+``iterations`` steps, or when J stops being finite or grows past 10⁶ times its start
+(diverged). Default tol: 1e-8 in float64, 1e-5 in float32 (whose rounding puts a floor
+on the gradient's relative size not far below that).
+
+**prepare in the loop.** The contract's ``prepare(X, Y, W, b, λ)`` takes W and b, and
+whatever it returns (a layout, device copies) may hold them, so the only way to give an
+implementation a new W that respects the contract is to prepare again: each iteration
+calls ``prepare`` and then ``gradient``. That is the honest cost of the loop for this
+contract; for implementations without prepare (numpy-dot) it costs nothing, for
+device-based ones it is a copy of X per iteration (jax-grad's device_put, dask's scatter
+to a cluster). The report splits the loop's time into prepare, gradient and update so that
+this is visible rather than hidden, and iterations per second count all three. The
+cost printed and plotted is computed outside the timed loop, in float64.
+
+The implementation is also checked once, before the descent, against the reference
+gradient at make_problem's evaluation point: one that raises or breaks the contract is
+refused; one that disagrees still descends (its "gradient" may even converge somewhere),
+but the fit reports it and fails.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gradrace.bench.agreement import ERROR, evaluate
+from gradrace.bench.implementation import Implementation
+from gradrace.bench.problem import Problem
+
+#: Default relative gradient-norm tolerance per dtype.
+DEFAULT_TOL = {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-5}
+#: J growing past this multiple of its start means the descent diverged.
+DIVERGED_FACTOR = 1e6
+
+
+def _augmented(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X̃ = [X 1] and Y in float64, and the regularization of each parameter (0 for b)."""
+    X = np.asarray(problem.X, dtype=np.float64)  # (m, n)
+    X_aug = np.hstack([X, np.ones((problem.m, 1))])  # (m, n+1)
+    reg = np.full(problem.n + 1, problem.lam / problem.m)  # (n+1,)  λ/m for W
+    reg[-1] = 0.0  # the bias is not regularized
+    return X_aug, np.asarray(problem.Y, dtype=np.float64), reg
+
+
+def lipschitz(problem: Problem, steps: int = 100, rtol: float = 1e-6) -> float:
+    """L = largest eigenvalue of H = X̃ᵀX̃/m + diag(λ/m, …, 0), by power iteration."""
+    X_aug, _, reg = _augmented(problem)
+    v = np.ones(problem.n + 1) / math.sqrt(problem.n + 1)  # (n+1,)  near the top eigenvector
+    estimate = 0.0
+    for _ in range(steps):
+        Hv = X_aug.T @ (X_aug @ v) / problem.m + reg * v  # (n+1,)
+        new = float(np.linalg.norm(Hv))
+        v = Hv / new
+        if abs(new - estimate) <= rtol * new:
+            return new
+        estimate = new
+    return estimate
+
+
+def ridge_optimum(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """The exact minimizer (W*, b*) of J, from the normal equations H·[W; b] = X̃ᵀY/m.
+
+    Where H is singular (λ = 0 and m ≤ n) it is the minimizer of least norm, the one that
+    gradient descent from zero converges to."""
+    X_aug, Y, reg = _augmented(problem)
+    H = X_aug.T @ X_aug / problem.m + np.diag(reg)  # (n+1, n+1)
+    theta = np.linalg.lstsq(H, X_aug.T @ Y / problem.m, rcond=None)[0]  # (n+1, k)
+    return theta[:-1], theta[-1]  # (n, k), (k,)
+
+
+class _Cost:
+    """J(W, b) in float64 with X and Y converted once (the bookkeeping outside the timing)."""
+
+    def __init__(self, problem: Problem):
+        self.X = np.asarray(problem.X, dtype=np.float64)  # (m, n)
+        self.Y = np.asarray(problem.Y, dtype=np.float64)  # (m, k)
+        self.m, self.lam = problem.m, problem.lam
+
+    def __call__(self, W, b) -> float:
+        W = np.asarray(W, dtype=np.float64)  # (n, k)
+        residual = self.X @ W + np.asarray(b, dtype=np.float64) - self.Y  # (m, k)
+        return float((np.sum(residual**2) + self.lam * np.sum(W**2)) / (2 * self.m))
+
+
+@dataclass
+class FitResult:
+    """What one descent did: the parameters found, its history and where the time went."""
+
+    implementation: str
+    W: np.ndarray  # (n, k)
+    b: np.ndarray  # (k,)
+    lr: float
+    lipschitz: float
+    tol: float
+    iterations: int = 0
+    converged: bool = False
+    diverged: bool = False
+    agrees: bool = True
+    agreement: str = ""
+    costs: list[float] = field(default_factory=list)  # J after 0, 1, 2, … steps
+    grad_norms: list[float] = field(default_factory=list)  # ‖∇J‖ at 0, 1, 2, … steps
+    prepare_s: float = 0.0
+    gradient_s: float = 0.0
+    update_s: float = 0.0
+    W_star: np.ndarray | None = None  # (n, k) the ridge optimum
+    b_star: np.ndarray | None = None  # (k,)
+    cost_star: float = float("nan")
+    W_true: np.ndarray | None = None  # (n, k) make_problem's generative weights
+    b_true: np.ndarray | None = None  # (k,)
+
+    @property
+    def seconds(self) -> float:
+        """Time of the loop: prepare, gradient and update, summed over the iterations."""
+        return self.prepare_s + self.gradient_s + self.update_s
+
+    @property
+    def iterations_per_s(self) -> float:
+        return self.iterations / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def ok(self) -> bool:
+        return self.converged and self.agrees
+
+    def distance(self, W_ref, b_ref) -> tuple[float, float]:
+        """(‖W − W_ref‖/‖W_ref‖, ‖b − b_ref‖/‖b_ref‖), in float64."""
+        return tuple(
+            float(
+                np.linalg.norm(np.asarray(x, np.float64) - ref) / max(np.linalg.norm(ref), 1e-300)
+            )
+            for x, ref in ((self.W, W_ref), (self.b, b_ref))
+        )  # type: ignore[return-value]
+
+
+def _report_at(iteration: int) -> bool:
+    """Print at 0, 1, 2, 5, 10, 20, 50, 100, …: evenly spaced on the plot's log scale."""
+    if iteration < 3:
+        return True
+    digits = 10 ** int(math.log10(iteration))
+    return iteration % digits == 0 and iteration // digits in (1, 2, 5)
+
+
+def fit(
+    impl: Implementation,
+    problem: Problem,
+    *,
+    lr: float | None = None,
+    iterations: int = 20_000,
+    tol: float | None = None,
+    report: Callable[[str], None] | None = print,
+) -> FitResult:
+    """Gradient descent from W = 0, b = 0 on ``problem`` with ``impl``'s gradient."""
+    say = report or (lambda text: None)
+    dtype = problem.dtype
+    L = lipschitz(problem)
+    lr = 1.0 / L if lr is None else float(lr)
+    tol = DEFAULT_TOL[dtype] if tol is None else float(tol)
+    if lr <= 0 or tol < 0 or iterations < 0:
+        raise ValueError("lr must be > 0, tol >= 0 and iterations >= 0")
+    how = f"1/L, L = {L:.4g} by power iteration" if lr == 1.0 / L else f"L = {L:.4g}"
+    say(f"learning rate α = {lr:.4g} ({how}); stop at ‖∇J‖ ≤ {tol:g} · ‖∇J₀‖")
+    W_star, b_star = ridge_optimum(problem)
+    cost = _Cost(problem)
+    result = FitResult(
+        impl.name, np.zeros((problem.n, problem.k), dtype), np.zeros(problem.k, dtype), lr, L,
+        tol, W_star=W_star, b_star=b_star, cost_star=cost(W_star, b_star),
+        W_true=problem.W_true, b_true=problem.b_true,
+    )  # fmt: skip
+    outcome = evaluate(impl, problem)
+    if outcome.status == ERROR:  # raised, wrong shape or dtype, NaN, modified its input
+        raise ValueError(f"{impl.name} cannot be used for a descent: {outcome.message}")
+    result.agrees, result.agreement = outcome.agrees, outcome.message or outcome.kind
+    if not outcome.agrees:
+        say(f"warning: {impl.name} disagrees with the reference gradient on this problem "
+            f"({outcome.kind}: {outcome.message}); descending anyway")  # fmt: skip
+
+    X, Y, lam = problem.X, problem.Y, problem.lam
+    W, b = result.W, result.b
+    result.costs.append(cost(W, b))
+    say(f"{'iteration':>9}  {'cost J':>12}  {'J − J*':>10}  {'‖∇J‖':>10}")
+    first_norm = None
+    for i in range(iterations + 1):
+        t0 = time.perf_counter()
+        args = impl.prepare_args(X, Y, W, b, lam)
+        t1 = time.perf_counter()
+        dW, db = impl.gradient(*args)  # (n, k), (k,)
+        t2 = time.perf_counter()
+        result.prepare_s += t1 - t0
+        result.gradient_s += t2 - t1
+
+        norm = math.sqrt(float(np.sum(np.square(dW, dtype=np.float64)))
+                         + float(np.sum(np.square(db, dtype=np.float64))))  # fmt: skip
+        result.grad_norms.append(norm)
+        first_norm = norm if first_norm is None else first_norm
+        if _report_at(i) or norm <= tol * first_norm or i == iterations:
+            now = result.costs[-1]
+            say(f"{i:>9}  {now:>12.6e}  {now - result.cost_star:>10.3e}  {norm:>10.3e}")
+        if norm <= tol * first_norm:
+            result.converged = True
+            break
+        if i == iterations:
+            break
+
+        t3 = time.perf_counter()
+        W = (W - lr * np.asarray(dW)).astype(dtype, copy=False)  # (n, k)
+        b = (b - lr * np.asarray(db)).astype(dtype, copy=False)  # (k,)
+        result.update_s += time.perf_counter() - t3
+        result.iterations = i + 1
+        now = cost(W, b)
+        result.costs.append(now)
+        limit = DIVERGED_FACTOR * max(result.costs[0], 1e-300)
+        if not math.isfinite(now) or now > limit:
+            result.diverged = True
+            say(f"{i + 1:>9}  {now:>12.6e}  diverged: lower the learning rate (α = {lr:.3g})")
+            break
+    result.W, result.b = W, b
+    return result
+
+
+def summary(result: FitResult) -> str:
+    """The lines printed after the descent."""
+    if result.converged:
+        verdict = (f"converged after {result.iterations} iterations "
+                   f"(‖∇J‖ ≤ {result.tol:g} · ‖∇J₀‖)")  # fmt: skip
+    elif result.diverged:
+        verdict = f"DIVERGED after {result.iterations} iterations"
+    else:
+        verdict = f"NOT converged after {result.iterations} iterations (tolerance {result.tol:g})"
+    seconds = result.seconds
+    share = lambda s: f"{100 * s / seconds:.0f}%" if seconds > 0 else "-"  # noqa: E731
+    lines = [
+        verdict,
+        f"{result.implementation}: {result.iterations_per_s:,.0f} iterations/s "
+        f"({seconds:.3g} s: prepare {share(result.prepare_s)}, gradient "
+        f"{share(result.gradient_s)}, update {share(result.update_s)})",
+    ]
+    dW, db = result.distance(result.W_star, result.b_star)
+    lines.append(f"distance to the ridge optimum (W*, b*): ‖W−W*‖/‖W*‖ = {dW:.2e}, "
+                 f"‖b−b*‖/‖b*‖ = {db:.2e}")  # fmt: skip
+    if result.W_true is not None:
+        tW, tb = result.distance(result.W_true, result.b_true)
+        lines.append(f"distance to the generative weights (make_problem): ‖W−W_true‖/‖W_true‖ "
+                     f"= {tW:.2e}, ‖b−b_true‖/‖b_true‖ = {tb:.2e}")  # fmt: skip
+    if not result.agrees:
+        lines.append(f"{result.implementation} DISAGREES with the reference: {result.agreement}")
+    return "\n".join(lines)
+
+
+def write_plot(result: FitResult, path: str | Path, title: str = "") -> Path:
+    """A PNG of J and J − J* against the iteration, both on a log scale (matplotlib, Agg)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    costs = np.asarray(result.costs)  # (iterations + 1,)
+    gap = costs - result.cost_star  # (iterations + 1,)
+    gap = np.where(gap > 0, gap, np.nan)  # rounding can put J a hair under J*: leave a gap
+    steps = np.arange(len(costs))
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2)
+    left.semilogy(steps, costs, color="tab:blue")
+    left.axhline(result.cost_star, color="gray", linestyle="--", label="J* (ridge optimum)")
+    left.set(xlabel="iteration", ylabel="cost J(W, b)", title="cost")
+    left.legend()
+    right.semilogy(steps, gap, color="tab:orange")
+    right.set(xlabel="iteration", ylabel="J − J*", title="distance to the optimum's cost")
+    for ax in (left, right):
+        ax.grid(True, which="both", alpha=0.3)
+    fig.suptitle(title or f"gradient descent with {result.implementation}: α = {result.lr:.3g}, "
+                 f"{result.iterations_per_s:,.0f} iterations/s")  # fmt: skip
+    fig.savefig(path, dpi=100)
+    return path
+
+
+# -- The command ---------------------------------------------------------------------------
+
+
+def cmd_fit(args) -> int:
+    import os
+
+    from gradrace.bench.grids import parse_ints
+    from gradrace.bench.problem import check_dtype, make_problem
+    from gradrace.bench.registry import load_registry
+
+    if args.dask_scheduler:
+        os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler
+    registry = load_registry(args.plugin, entry_points=args.entry_points)
+    for error in registry.errors:
+        print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
+    if args.impl in registry.unavailable:
+        raise ValueError(f"{args.impl} is unavailable: {registry.unavailable[args.impl]}")
+    (impl,) = registry.select([args.impl])
+    m, n, k = (parse_ints(v, f"--{o}")[0] for v, o in ((args.m, "m"), (args.n, "n"), (args.k, "k")))
+    dtype = check_dtype(args.dtype)
+    problem = make_problem(m, n, k, dtype, lam=args.lam, seed=args.seed, noise=args.noise)
+    print(f"gradrace fit: {impl.name} on m={m} n={n} k={k} {dtype}, λ={args.lam:g}, "
+          f"noise={args.noise:g}, seed={args.seed}")  # fmt: skip
+    result = fit(impl, problem, lr=args.lr, iterations=args.iterations, tol=args.tol)
+    print(summary(result))
+    plot = args.plot or f"gradrace-fit-{impl.name}.png"
+    print(f"Plot: {write_plot(result, plot)}")
+    return 0 if result.ok else 1
+
+
+def add_fit_parser(sub) -> None:
+    """Add the ``fit`` subcommand to the ``gradrace`` parser."""
+    p = sub.add_parser("fit", help="gradient descent with an implementation's gradient: "
+                                   "cost, iterations/s, convergence plot")  # fmt: skip
+    p.add_argument("--impl", required=True, metavar="NAME", help="the implementation to use")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
+                   help="load an implementation from module:attr or path/to/file.py:attr "
+                        "(repeatable)")  # fmt: skip
+    p.add_argument("--no-entry-points", dest="entry_points", action="store_false",
+                   help="ignore implementations installed through entry points")  # fmt: skip
+    p.add_argument("--m", default="1000", help="samples (default 1000)")
+    p.add_argument("--n", default="5", help="features (default 5)")
+    p.add_argument("--k", default="1", help="outputs (default 1)")
+    p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
+    p.add_argument("--lam", type=float, default=1.0, help="regularization λ (default 1)")
+    p.add_argument("--noise", type=float, default=0.01,
+                   help="standard deviation of the noise added to Y (default 0.01)")  # fmt: skip
+    p.add_argument("--lr", type=float, help="learning rate α (default 1/L, see gradrace.fit)")
+    p.add_argument("--iterations", type=int, default=20_000,
+                   help="most gradient steps (default 20000)")  # fmt: skip
+    p.add_argument("--tol", type=float,
+                   help="stop when ‖∇J‖ ≤ tol·‖∇J₀‖ (default 1e-8 float64, 1e-5 float32)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="make_problem's seed (default 0)")
+    p.add_argument("--plot", metavar="PATH",
+                   help="where to write the convergence plot (default gradrace-fit-NAME.png)")  # fmt: skip
+    p.add_argument("--dask-scheduler", metavar="ADDRESS",
+                   help="run the dask implementation on this dask.distributed scheduler "
+                        "(sets GRADRACE_DASK_SCHEDULER)")  # fmt: skip
+    p.set_defaults(func=cmd_fit)

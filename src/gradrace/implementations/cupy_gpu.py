@@ -1,0 +1,105 @@
+"""cupy: numpy-dot's two matrix products on an NVIDIA GPU, through CuPy and cuBLAS.
+
+CuPy is numpy's interface on CUDA arrays, so the timed call is numpy-dot's code
+unchanged; ``X @ W`` and ``X.T @ residual`` run as cuBLAS kernels. It shows what the
+same formula gains (or, for small problems, loses to kernel-launch latency) on a GPU.
+
+prepare (untimed) copies X, Y, W and b to the GPU (``cp.asarray``) and waits for the
+copy to finish: host→device transfer is preparation. The timed call waits for the
+GPU too — CUDA kernels run asynchronously, so without
+``cp.cuda.get_current_stream().synchronize()`` the time would be that of launching
+them — and then copies dW and db back to the host (``.get()``), because the contract
+returns numpy arrays. That device→host copy of n·k + k numbers is included in the time;
+it is a few microseconds, next to the m·n·k work of the products.
+
+It needs a CUDA GPU and a CuPy built for its CUDA version (``pip install
+"gradrace[cupy]"`` installs ``cupy-cuda12x``); where CuPy is installed without a usable
+GPU, prepare raises an error saying so.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from gradrace.bench.implementation import Implementation
+from gradrace.bench.problem import validate_inputs
+
+
+@functools.cache
+def _load_cupy():
+    import cupy as cp
+
+    return cp
+
+
+def _cupy():
+    """CuPy, imported on first use, after checking that there is a GPU to run on."""
+    cp = _load_cupy()
+    try:
+        count = cp.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError: no driver, no device
+        raise RuntimeError(f"CuPy is installed but no CUDA GPU is usable: {exc}") from exc
+    if count == 0:
+        raise RuntimeError("CuPy is installed but no CUDA GPU is visible")
+    return cp
+
+
+@dataclass(frozen=True, eq=False)
+class GpuProblem:
+    """The problem in GPU memory: the one argument prepare hands to the timed gradient.
+
+    gradrace deep-copies prepared arguments and compares them after a call to prove the
+    call left them alone; ``__eq__`` tells it to compare CuPy arrays by value.
+    """
+
+    X: Any  # (m, n) cupy.ndarray
+    Y: Any  # (m, k)
+    W: Any  # (n, k)
+    b: Any  # (k,)
+    lam: float
+
+    def __eq__(self, other: object) -> bool:
+        cp = _load_cupy()
+        return (
+            isinstance(other, GpuProblem)
+            and self.lam == other.lam
+            and all(
+                bool(cp.array_equal(a, c))
+                for a, c in zip(
+                    (self.X, self.Y, self.W, self.b),
+                    (other.X, other.Y, other.W, other.b),
+                    strict=True,
+                )
+            )
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, so not hashable
+
+
+def prepare(X, Y, W, b, lam):
+    """Copy the problem to the GPU and wait until the copy is done."""
+    validate_inputs(X, Y, W, b, lam)
+    cp = _cupy()
+    p = GpuProblem(*(cp.asarray(a) for a in (X, Y, W, b)), float(lam))
+    cp.cuda.get_current_stream().synchronize()
+    return (p,)
+
+
+def gradient(p: GpuProblem):
+    cp = _load_cupy()
+    m = p.X.shape[0]
+    residual = p.X @ p.W + p.b - p.Y  # (m, k)   on the GPU
+    dW = p.X.T @ residual / m + (p.lam / m) * p.W  # (n, k)
+    db = residual.sum(axis=0) / m  # (k,)     the bias is not regularized
+    cp.cuda.get_current_stream().synchronize()  # wait for the kernels, not just their launch
+    return dW.get(), db.get()  # device → host: n·k + k numbers
+
+
+IMPLEMENTATION = Implementation(
+    name="cupy",
+    gradient=gradient,
+    prepare=prepare,
+    description="numpy-dot's products on an NVIDIA GPU with CuPy (cuBLAS); time includes sync.",
+)

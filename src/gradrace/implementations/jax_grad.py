@@ -1,0 +1,105 @@
+"""jax-grad: ``jax.jit(jax.grad(cost))``, the gradient derived and compiled by JAX.
+
+Only the cost is written, J(W, b) = (‖XW + b − Y‖² + λ‖W‖²)/(2m), in ``jax.numpy``;
+``jax.grad`` transforms it into a function returning (∂J/∂W, ∂J/∂b), and ``jax.jit``
+traces that once and hands it to the XLA compiler, which fuses the elementwise work
+into the two matrix products. This is what a JAX user would write instead of any of
+the other implementations.
+
+prepare (untimed) turns on float64 (``jax_enable_x64``: JAX computes in float32
+unless told otherwise — a process-wide setting), copies the arrays to JAX's default
+device (the CPU here, a GPU where jaxlib has CUDA) and makes one call, which compiles
+the gradient for these shapes and this dtype; jit caches the compiled code, so later
+calls (and later prepares of the same shapes) only run it. The timed call waits for
+the result (``block_until_ready``: JAX dispatches asynchronously) and turns it into
+numpy arrays with ``np.asarray``, a copy of the n·k + k numbers (on a GPU, the
+device→host transfer) that the contract's numpy results require, included in the time.
+
+Threads: XLA sizes its CPU thread pool when JAX starts; gradrace's ``--threads``
+(threadpoolctl and numba) does not reach it, so on the CPU JAX may use every core.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradrace.bench.implementation import Implementation
+from gradrace.bench.problem import validate_inputs
+
+#: (shapes, dtype, device) for which the jitted gradient has been compiled in this process.
+_COMPILED: set[tuple] = set()
+
+
+@functools.cache
+def _jax():
+    """Import JAX on first use (keeping the registry cheap), enable float64, build the gradient."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    def cost(X, Y, W, b, lam):
+        m = X.shape[0]
+        residual = X @ W + b - Y  # (m, k)
+        return (jnp.sum(residual**2) + lam * jnp.sum(W**2)) / (2 * m)  # ()  J(W, b)
+
+    return jax, jax.jit(jax.grad(cost, argnums=(2, 3)))  # (X, Y, W, b, lam) -> (dW, db)
+
+
+@dataclass(frozen=True, eq=False)
+class JaxProblem:
+    """The problem on JAX's device: the one argument prepare hands to the timed gradient.
+
+    gradrace deep-copies prepared arguments and compares them after a call to prove the
+    call left them alone; ``__eq__`` tells it to compare JAX arrays by value.
+    """
+
+    X: Any  # (m, n) jax.Array
+    Y: Any  # (m, k)
+    W: Any  # (n, k)
+    b: Any  # (k,)
+    lam: Any  # ()     λ as a device scalar of the input dtype
+
+    @property
+    def arrays(self) -> tuple:
+        return self.X, self.Y, self.W, self.b, self.lam
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JaxProblem) and all(
+            np.array_equal(np.asarray(a), np.asarray(c))
+            for a, c in zip(self.arrays, other.arrays, strict=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, so not hashable
+
+
+def prepare(X, Y, W, b, lam):
+    """Copy the problem to JAX's default device and compile the gradient for its shapes."""
+    validate_inputs(X, Y, W, b, lam)
+    jax, grad = _jax()
+    device = jax.devices()[0]
+    lam_array = np.asarray(lam, dtype=X.dtype)  # ()  λ in the input dtype
+    p = JaxProblem(*(jax.device_put(a, device) for a in (X, Y, W, b, lam_array)))
+    key = (X.shape, Y.shape, X.dtype.str, str(device))
+    if key not in _COMPILED:
+        jax.block_until_ready(grad(*p.arrays))  # trace and compile once (jit caches it)
+        _COMPILED.add(key)
+    return (p,)
+
+
+def gradient(p: JaxProblem):
+    jax, grad = _jax()
+    dW, db = jax.block_until_ready(grad(*p.arrays))  # (n, k), (k,)  wait for the device
+    return np.asarray(dW), np.asarray(db)  # device → host: n·k + k numbers
+
+
+IMPLEMENTATION = Implementation(
+    name="jax-grad",
+    gradient=gradient,
+    prepare=prepare,
+    description="jax.jit(jax.grad(cost)) with float64 enabled: JAX derives and XLA compiles.",
+)

@@ -1,0 +1,48 @@
+"""torch-autograd: PyTorch derives the gradient from the cost; nobody writes ∂J/∂W.
+
+The timed call computes only the cost J(W, b) = (‖XW + b − Y‖² + λ‖W‖²)/(2m), the way
+a deep-learning framework's forward pass would, while autograd records every operation
+on its tape; ``torch.autograd.grad`` then walks the tape backwards and returns ∂J/∂W
+and ∂J/∂b. The backward pass ends up doing the same products as torch-manual's
+closed form (Xᵀ times the residual), so the difference between the two is the price
+of the tape: recording, an extra pass over the residual, and the scalar cost itself.
+
+prepare (untimed) is torch-manual's — ``torch.from_numpy`` without a copy, torch's
+threads set to numba's, an optional GPU via ``GRADRACE_TORCH_DEVICE=cuda`` — plus
+making W and b autograd leaves (``requires_grad``), which are views of the same memory.
+``torch.autograd.grad`` returns fresh gradients, so no ``.grad`` accumulates between
+calls and nothing has to be zeroed.
+"""
+
+from __future__ import annotations
+
+from gradrace.bench.implementation import Implementation
+from gradrace.implementations.torch_manual import (
+    TorchProblem,
+    load_torch,
+    prepare_tensors,
+    to_numpy,
+    with_leaves,
+)
+
+
+def prepare(X, Y, W, b, lam):
+    """torch-manual's tensors, with W and b as leaves autograd differentiates with respect to."""
+    return (with_leaves(prepare_tensors(X, Y, W, b, lam)),)
+
+
+def gradient(p: TorchProblem):
+    torch = load_torch()
+    m = p.X.shape[0]
+    residual = p.X @ p.W + p.b - p.Y  # (m, k)   recorded on autograd's tape
+    cost = (residual.square().sum() + p.lam * p.W.square().sum()) / (2 * m)  # ()  J(W, b)
+    dW, db = torch.autograd.grad(cost, (p.W, p.b))  # (n, k), (k,)  the backward pass
+    return to_numpy(dW), to_numpy(db)
+
+
+IMPLEMENTATION = Implementation(
+    name="torch-autograd",
+    gradient=gradient,
+    prepare=prepare,
+    description="PyTorch autograd of the ridge cost: torch.autograd.grad(J, (W, b)).",
+)

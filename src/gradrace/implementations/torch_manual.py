@@ -1,0 +1,117 @@
+"""torch-manual: the closed-form gradient of numpy-dot, written with PyTorch tensors.
+
+The same two matrix products, ``X @ W`` for every prediction and ``X.T @ residual``
+for the sum over samples, but on torch tensors, so torch's kernels and torch's own
+thread pool do the work. It is the baseline for torch-autograd, which lets torch
+derive the same gradient from the cost instead of writing it out.
+
+prepare (untimed) wraps the arrays with ``torch.from_numpy``, which shares their
+memory instead of copying. torch keeps a thread pool of its own that threadpoolctl
+does not reach, so prepare also sets ``torch.set_num_threads`` to numba's thread count,
+which gradrace sets to the run's ``--threads``: torch then uses as many threads as BLAS
+and numba do. With ``GRADRACE_TORCH_DEVICE=cuda`` prepare copies the tensors to the GPU
+instead (the transfer is preparation), and the timed call ends with
+``torch.cuda.synchronize()`` and the copy of the small (n, k) and (k,) results back
+to the host, because the contract returns numpy arrays. On the CPU, torch computes
+synchronously and ``.numpy()`` shares the result's memory: nothing is copied.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gradrace.bench.implementation import Implementation
+from gradrace.bench.problem import validate_inputs
+
+#: Environment variable naming the torch device to run on ("cpu", the default, or "cuda").
+DEVICE_ENV = "GRADRACE_TORCH_DEVICE"
+
+
+@functools.cache
+def load_torch():
+    """Import torch on first use, so that loading gradrace's registry stays cheap."""
+    import torch
+
+    return torch
+
+
+@dataclass(frozen=True, eq=False)
+class TorchProblem:
+    """The problem as tensors: the one argument prepare hands to the timed gradient.
+
+    gradrace deep-copies prepared arguments and compares them after a call to prove the
+    call left them alone; ``__eq__`` tells it to compare tensors by value.
+    """
+
+    X: Any  # (m, n) torch.Tensor
+    Y: Any  # (m, k)
+    W: Any  # (n, k)
+    b: Any  # (k,)
+    lam: float
+
+    def __eq__(self, other: object) -> bool:
+        torch = load_torch()
+        return (
+            isinstance(other, TorchProblem)
+            and self.lam == other.lam
+            and all(
+                torch.equal(a, c)
+                for a, c in zip(
+                    (self.X, self.Y, self.W, self.b),
+                    (other.X, other.Y, other.W, other.b),
+                    strict=True,
+                )
+            )
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, so not hashable
+
+
+def to_numpy(tensor):
+    """A result tensor as a numpy array: shared memory on the CPU, a device→host copy on a GPU."""
+    torch = load_torch()
+    if tensor.device.type == "cuda":
+        torch.cuda.synchronize(tensor.device)  # wait for the kernels: time the work, not the launch
+    return tensor.detach().cpu().numpy()
+
+
+def prepare_tensors(X, Y, W, b, lam) -> TorchProblem:
+    """Wrap (or, on a GPU, copy) the arrays as tensors and match torch's threads to numba's."""
+    import numba
+
+    validate_inputs(X, Y, W, b, lam)
+    torch = load_torch()
+    torch.set_num_threads(numba.get_num_threads())
+    device = torch.device(os.environ.get(DEVICE_ENV) or "cpu")
+    tensors = [torch.from_numpy(a).to(device) for a in (X, Y, W, b)]  # no copy on the CPU
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)  # the host→device copy finishes before the timing starts
+    return TorchProblem(*tensors, float(lam))
+
+
+def prepare(X, Y, W, b, lam):
+    return (prepare_tensors(X, Y, W, b, lam),)
+
+
+def gradient(p: TorchProblem):
+    m = p.X.shape[0]
+    residual = p.X @ p.W + p.b - p.Y  # (m, k)   prediction error of every sample and output
+    dW = p.X.T @ residual / m + (p.lam / m) * p.W  # (n, k)
+    db = residual.sum(dim=0) / m  # (k,)     the bias is not regularized
+    return to_numpy(dW), to_numpy(db)
+
+
+def with_leaves(p: TorchProblem) -> TorchProblem:
+    """W and b as autograd leaves (views of the same memory) for torch-autograd."""
+    return replace(p, W=p.W.detach().requires_grad_(True), b=p.b.detach().requires_grad_(True))
+
+
+IMPLEMENTATION = Implementation(
+    name="torch-manual",
+    gradient=gradient,
+    prepare=prepare,
+    description="The closed-form gradient (X @ W, then X.T @ residual) with PyTorch tensors.",
+)

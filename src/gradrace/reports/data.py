@@ -1,0 +1,122 @@
+"""Shared views of a results table: the agreeing rows, the size columns, the series to plot.
+
+Every section of the report works on the same few slices of the results; keeping
+them here means a plot and the table beside it can never disagree about what was
+measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+OK = "ok"
+#: The built-in implementations in the order they are listed and plotted; plugins follow.
+KNOWN_ORDER = (
+    "python-loops", "numpy-dot", "einsum", "reshaped-mn1", "numba", "numba-fused",
+    "numpy-blocked", "gram", "jax-grad", "torch-autograd", "torch-manual", "dask", "cupy",
+)  # fmt: skip
+CASE = ["m", "n", "k", "dtype"]
+NUMERIC = (
+    "median_s", "min_s", "mean_s", "iqr_s", "prepare_s", "gflops", "bandwidth_gbs",
+    "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
+)  # fmt: skip
+
+
+def implementations(results: pd.DataFrame) -> list[str]:
+    """Every implementation in ``results``: built-ins in their fixed order, then the rest."""
+    names = [str(n) for n in pd.unique(results["implementation"].dropna())]
+    known = [n for n in KNOWN_ORDER if n in names]
+    return known + [n for n in names if n not in known]
+
+
+def metadata(results: pd.DataFrame) -> dict:
+    return dict(results.attrs.get("metadata") or {})
+
+
+def machine(meta: dict) -> tuple[float | None, float | None]:
+    """(memory-read bandwidth in GB/s, BLAS peak in GFLOP/s) from a run's metadata, None
+    where not measured."""
+    info = meta.get("machine") or {}
+
+    def clean(value):
+        return float(value) if value is not None and np.isfinite(float(value)) else None
+
+    return clean(info.get("bandwidth_gbs")), clean(info.get("peak_gflops"))
+
+
+def with_sizes(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` plus ``itemsize``, ``entries`` (m·n) and ``x_bytes`` (the bytes of X)."""
+    frame = results.copy()
+    frame["itemsize"] = [np.dtype(d).itemsize if isinstance(d, str) else 8 for d in frame["dtype"]]
+    frame["entries"] = frame["m"].astype(float) * frame["n"].astype(float)
+    frame["x_bytes"] = frame["entries"] * frame["itemsize"]
+    return frame
+
+
+def numeric(results: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the measured columns as floats (None and text become NaN), without the
+    metadata in ``attrs``: pandas deep-copies attrs on every operation, which is slow."""
+    frame = results.copy()
+    frame.attrs = {}
+    for column in NUMERIC:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def agreeing(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows that were timed and agreed with the reference, with a positive median."""
+    frame = numeric(results)
+    return with_sizes(frame[(frame["status"] == OK) & (frame["median_s"] > 0)])
+
+
+def combos(results: pd.DataFrame) -> list[tuple[int, str]]:
+    """The (k, dtype) pairs measured, the most measured first (float64 before float32)."""
+    if results.empty:
+        return []
+    counts = results.groupby(["k", "dtype"]).size().reset_index(name="rows")
+    counts["f64"] = counts["dtype"] != "float64"
+    counts = counts.sort_values(["rows", "f64", "k"], ascending=[False, True, True])
+    return [(int(k), str(d)) for k, d in zip(counts["k"], counts["dtype"], strict=True)]
+
+
+def of_combo(results: pd.DataFrame, k: int, dtype: str) -> pd.DataFrame:
+    return results[(results["k"] == k) & (results["dtype"] == dtype)]
+
+
+def series(rows: pd.DataFrame, along: str, fixed: str) -> Iterator[tuple[int, str, pd.DataFrame]]:
+    """(fixed value, implementation, rows sorted by ``along``) for every line of a plot."""
+    for value in sorted(rows[fixed].unique()):
+        at = rows[rows[fixed] == value]
+        for name in implementations(at):
+            line = at[at["implementation"] == name].sort_values(along)
+            yield int(value), name, line
+
+
+def geomean(values) -> float:
+    values = np.asarray([v for v in values if v == v and v > 0], dtype=float)
+    return float(np.exp(np.log(values).mean())) if len(values) else float("nan")
+
+
+def size_label(m: int, n: int, k: int = 1, dtype: str = "float64", full: bool = False) -> str:
+    """A compact case label such as ``m=10⁵ n=10``; ``full`` adds k and the dtype."""
+    label = f"m={count(m)} n={count(n)}"
+    return f"{label} k={k} {dtype}" if full else label
+
+
+def count(value: float) -> str:
+    """``1,000`` written out; 10⁵ and above as a power of ten when the count is one."""
+    value = int(value)
+    if value >= 100_000 and np.log10(value) == int(np.log10(value)):
+        return "10" + str(int(np.log10(value))).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"{value:,}"
+
+
+def format_bytes(nbytes: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes:.0f} B"

@@ -1,0 +1,102 @@
+"""The headline: for each size regime, the fastest agreeing implementation and by how much.
+
+Sizes are grouped by the bytes of X, which decide what limits a gradient: below
+64 kB the fixed cost of a call dominates, up to 4 MB X stays in cache, beyond that
+every pass streams X from memory and the read bandwidth is the floor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from gradrace.reports.data import agreeing, geomean, size_label
+
+BASELINES = ("python-loops", "numpy-dot")
+
+
+@dataclass(frozen=True)
+class Regime:
+    name: str
+    low: float  # bytes of X, inclusive
+    high: float  # exclusive
+    limit: str  # what limits a gradient at these sizes
+
+    def describe(self) -> str:
+        if self.low == 0:
+            return f"X under {self.high / 1e3:g} kB"
+        if self.high == float("inf"):
+            return f"X over {self.low / 1e6:g} MB"
+        return f"X {self.low / 1e3:g} kB – {self.high / 1e6:g} MB"
+
+
+REGIMES = (
+    Regime("small", 0, 64e3, "fixed per-call overhead"),
+    Regime("medium", 64e3, 4e6, "X in cache: arithmetic and passes"),
+    Regime("large", 4e6, float("inf"), "memory bandwidth: X streams from RAM"),
+)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The winner of one regime and its speedups (geometric means over the regime's sizes)."""
+
+    regime: Regime
+    cases: int
+    fastest: str
+    median_s: float  # at the regime's largest case
+    largest: str  # that case's label
+    speedups: dict[str, tuple[float, float, float]]  # baseline -> (geomean, min, max)
+    bandwidth_fraction: float  # at the largest case; NaN when the bandwidth is unknown
+    wins: int  # cases where it is the fastest
+    slowdowns: dict[str, tuple[float, int]]  # name -> (geomean time ÷ fastest, cases timed)
+
+
+def _slowdowns(rows: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """Per implementation: geometric mean of its time ÷ the fastest time, over the cases it
+    was timed on (and agreed), and how many those are."""
+    best = rows.groupby(["m", "n", "k", "dtype"])["median_s"].transform("min")
+    ratio = (rows["median_s"] / best).groupby(rows["implementation"], sort=False)
+    return {str(name): (geomean(r), len(r)) for name, r in ratio}
+
+
+def _winner(slowdowns: dict[str, tuple[float, int]]) -> str:
+    """The implementation timed on the most cases with the smallest geometric-mean slowdown."""
+    cover = max(c for _, c in slowdowns.values())
+    candidates = [name for name, (_, c) in slowdowns.items() if c == cover]
+    return min(candidates, key=lambda name: slowdowns[name][0])
+
+
+def _speedup(rows: pd.DataFrame, fastest: str, baseline: str) -> tuple[float, float, float]:
+    times = rows.pivot_table(index=["m", "n", "k", "dtype"], columns="implementation",
+                             values="median_s")  # fmt: skip
+    if baseline not in times or fastest not in times:
+        return (float("nan"),) * 3
+    ratio = (times[baseline] / times[fastest]).dropna()
+    if ratio.empty:
+        return (float("nan"),) * 3
+    return geomean(ratio), float(ratio.min()), float(ratio.max())
+
+
+def headlines(results: pd.DataFrame) -> list[Headline]:
+    """One headline per regime that has an agreeing measurement, smallest regime first."""
+    rows = agreeing(results)
+    out = []
+    for regime in REGIMES:
+        inside = rows[(rows["x_bytes"] >= regime.low) & (rows["x_bytes"] < regime.high)]
+        if inside.empty:
+            continue
+        slowdowns = _slowdowns(inside)
+        fastest = _winner(slowdowns)
+        own = inside[inside["implementation"] == fastest]
+        top = own.loc[own["x_bytes"].idxmax()]
+        best = inside.loc[inside.groupby(["m", "n", "k", "dtype"])["median_s"].idxmin()]
+        out.append(Headline(
+            regime=regime, cases=len(best), fastest=fastest, median_s=float(top["median_s"]),
+            largest=size_label(top["m"], top["n"], top["k"], top["dtype"], full=True),
+            speedups={b: _speedup(inside, fastest, b) for b in BASELINES},
+            bandwidth_fraction=float(top["bandwidth_fraction"]),
+            wins=int((best["implementation"] == fastest).sum()), slowdowns=slowdowns,
+        ))  # fmt: skip
+    return out

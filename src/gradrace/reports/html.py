@@ -1,0 +1,302 @@
+"""The self-contained HTML report: a jinja2 template with autoescaping, plots inlined.
+
+Everything the page needs is in the one file: CSS inline, plots as base64 PNG (each
+also written beside the page), no script, no font and no request to the network.
+Every string that comes from a results file (implementation names, messages) is
+escaped by jinja2, so a plugin cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from gradrace.reports import agreement, compare, crossover, plots, scaling, tables, views
+from gradrace.reports.data import (
+    agreeing,
+    combos,
+    count,
+    format_bytes,
+    implementations,
+    machine,
+    metadata,
+    numeric,
+    of_combo,
+    size_label,
+)
+from gradrace.reports.headline import headlines
+from gradrace.reports.model import CONSTRUCTION, MISS, NOT_DECLARED, TERMS, predict
+from gradrace.reports.style import looks as make_looks
+from gradrace.reports.tables import format_seconds
+
+INDEX = "index.html"
+
+
+@dataclass
+class Figure:
+    """One plot: its anchor, caption, PNG file name and the data URI shown in the page."""
+
+    id: str
+    title: str
+    caption: str
+    file: str = ""
+    src: str = ""  # empty: nothing to draw, the caption says why
+
+
+@dataclass
+class Options:
+    """What a report shows beyond the results: the baseline, and an older run to compare."""
+
+    baseline: str = "numpy-dot"
+    previous: pd.DataFrame | None = None
+    previous_label: str = "the previous run"
+    threshold: float = compare.THRESHOLD
+    sources: list[str] = field(default_factory=list)
+
+
+class Builder:
+    """Draws the figures into ``out`` and gathers the template's context."""
+
+    def __init__(self, results: pd.DataFrame, out: Path, options: Options):
+        self.meta = metadata(results)
+        self.results, self.out, self.options = numeric(results), out, options
+        self.looks = make_looks(implementations(results))
+        self.bandwidth, self.peak = machine(self.meta)
+        self.cores = int(self.meta.get("cores") or 1)
+
+    def figure(self, fig, id: str, title: str, caption: str) -> Figure:
+        data = plots.png(fig, self.out / f"{id}.png")
+        src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        return Figure(id, title, caption, f"{id}.png", src)
+
+    # -- 1. headline -----------------------------------------------------------------------
+
+    def headline(self) -> dict:
+        items = headlines(self.results)
+        panels = [(f"{h.regime.name}: {h.regime.describe()}, {h.cases} size(s)", h.slowdowns)
+                  for h in items]  # fmt: skip
+        fig = None
+        if panels:
+            fig = self.figure(plots.headline_bars(panels, self.looks), "headline",
+                              "How far each implementation is from the fastest, per regime",
+                              "Each bar: the implementation's median time ÷ the fastest median at "
+                              "the same size, as a geometric mean over the regime's sizes; 1× "
+                              "means fastest everywhere. Hatched: timed on fewer sizes than the "
+                              "others (skipped or failed at some).")  # fmt: skip
+        return {"items": [views.headline_view(h) for h in items], "sentence": views.headline_sentence(items),
+                "figure": fig, "correct": self.correctness()}  # fmt: skip
+
+    def correctness(self) -> str:
+        fails = agreement.failures(self.results, self.meta)
+        names = implementations(self.results)
+        if not fails:
+            source = ("the agreement check and every timed case" if self.meta.get("check")
+                      else "every timed case")  # fmt: skip
+            return f"All {len(names)} implementations agree with the reference on {source}."
+        bad = sorted({f.implementation for f in fails})
+        return (f"{len(bad)} of {len(names)} implementations disagree with the reference or "
+                f"fail somewhere: {', '.join(bad)} (see Agreement).")  # fmt: skip
+
+    # -- 2–5. plots per (k, dtype) -----------------------------------------------------------
+
+    def combo_figures(self, k: int, dtype: str, suffix: str) -> list[Figure]:
+        all_rows = of_combo(self.results, k, dtype)
+        rows = agreeing(all_rows)
+        if rows.empty:
+            return []
+        what = f"k = {k}, {dtype}"
+        baseline = self.baseline()
+        return [
+            self.figure(plots.time_vs_m(rows, self.looks), f"time-vs-m{suffix}",
+                        f"Time per gradient against m ({what})",
+                        "Log–log; one panel per n. A slope of 1 is linear growth in m; a flat "
+                        "start is the fixed per-call overhead. The band is median ± half the "
+                        "interquartile range of the timing rounds.")
+            if _varies(rows, "m", "n") else _nothing(f"time-vs-m{suffix}", "m", "n", what),
+            self.figure(plots.time_vs_n(rows, self.looks), f"time-vs-n{suffix}",
+                        f"Time per gradient against n at fixed m ({what})",
+                        "Log–log; one panel per m.")
+            if _varies(rows, "n", "m") else _nothing(f"time-vs-n{suffix}", "n", "m", what),
+            self.figure(plots.throughput(rows, self.looks, self.bandwidth), f"throughput{suffix}",
+                        f"Throughput against data size: a roofline view ({what})",
+                        "Effective bandwidth = bytes of X ÷ time, i.e. as if X were read exactly "
+                        "once. The black line is the machine's measured memory-read bandwidth: "
+                        "the physical ceiling once X no longer fits in cache (in cache, points "
+                        "may rise above it)."),
+            self.figure(plots.speedup_heatmap(all_rows, baseline), f"speedup{suffix}",
+                        f"Speedup over {baseline} ({what})",
+                        f"Each cell: {baseline}'s median ÷ the implementation's median at that "
+                        "size; blue is faster, red slower. 'skip', 'error' and '≠ ref' mark "
+                        "cases not timed or not agreeing."),
+        ]  # fmt: skip
+
+    def baseline(self) -> str:
+        names = implementations(self.results)
+        wanted = self.options.baseline
+        return wanted if wanted in names else (names[0] if names else wanted)
+
+    # -- 6, 10. scaling and the model ----------------------------------------------------------
+
+    def model_section(self, k: int, dtype: str) -> dict:
+        table, fits = predict(of_combo(self.results, k, dtype), self.bandwidth, self.peak,
+                              self.cores)  # fmt: skip
+        rows = agreeing(of_combo(self.results, k, dtype))
+        scale = scaling.scaling_table(table, fits)
+        misses = table[table["verdict"].astype(str).str.contains("than modelled")]
+        fig = None
+        if not table.empty:
+            fig = self.figure(plots.model_fit(table, self.looks, MISS), "model",
+                              f"The cost model against the measurements (k = {k}, {dtype})",
+                              "Each point is one implementation at one size. On the diagonal the "
+                              f"model is exact; in the grey band it is within {MISS:g}×.")  # fmt: skip
+        return {
+            "scaling": [views.scaling_view(r) for r in scale.to_dict("records")],
+            "construction": [self._construction_view(n, fits.get(n)) for n in implementations(rows)],
+            "predictions": [views.prediction_view(r) for r in table.to_dict("records")],
+            "misses": views.miss_summary(misses),
+            "miss_count": len(misses), "total": len(table), "figure": fig,
+            "crossovers": crossover.in_words(crossover.crossovers(rows)),
+            "machine_known": bool(self.bandwidth and self.peak),
+        }  # fmt: skip
+
+    def _construction_view(self, name: str, fit) -> dict:
+        view = self._construction(name, fit)
+        view["description"] = views.describe(self.meta, name)
+        return view
+
+    def _construction(self, name: str, fit) -> dict:
+        build = CONSTRUCTION.get(name)
+        overhead = format_seconds(fit.overhead_s) if fit else "–"
+        fitted = [f"{format_seconds(s)} {TERMS[t][1]}" for t, s in (fit.per_unit_s.items()
+                  if fit else ()) if s > 0]  # fmt: skip
+        if build is None:
+            return {"name": name, "declared": False, "passes": NOT_DECLARED,
+                    "temporaries": NOT_DECLARED, "flops": NOT_DECLARED, "overhead": overhead,
+                    "fitted": "", "cores": "?"}  # fmt: skip
+        return {"name": name, "declared": True, "passes": build.passes,
+                "temporaries": build.temporaries, "flops": build.flops,
+                "overhead": f"{overhead} fitted ({build.overhead})", "fitted": "; ".join(fitted),
+                "cores": "all" if build.parallel else "one"}  # fmt: skip
+
+    # -- 8. preparation, skipped and failed --------------------------------------------------
+
+    def preparation(self) -> dict:
+        summary = tables.prepare_summary(self.results)
+        rows = agreeing(self.results)
+        fig = None
+        if len(rows) and rows["prepare_s"].gt(0).any():
+            fig = self.figure(plots.prepare_times(rows, self.looks), "prepare",
+                              "Preparation time per case",
+                              "The untimed prepare step: layout changes and, on its first call "
+                              "for a dtype, JIT compilation (or loading it from numba's cache).")  # fmt: skip
+        return {
+            "table": [{"name": r["implementation"], "first": format_seconds(r["first_s"]),
+                       "median": format_seconds(r["median_rest_s"]), "max": format_seconds(r["max_s"]),
+                       "compiles": r["compiles"]} for r in summary.to_dict("records")],
+            "figure": fig,
+            "not_timed": [{**r, "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True)}
+                          for r in tables.not_timed(self.results).to_dict("records")],
+        }  # fmt: skip
+
+    # -- comparison with an older run ------------------------------------------------------
+
+    def comparison(self) -> dict | None:
+        previous = self.options.previous
+        if previous is None:
+            return None
+        threshold = self.options.threshold
+        table = compare.compare(previous, self.results, threshold)
+        fig = None
+        if not table.empty:
+            fig = self.figure(plots.comparison(table, self.looks, threshold), "compare",
+                              f"This run against {self.options.previous_label}",
+                              "One point per implementation and size: this run's median ÷ the "
+                              "other run's. Above the grey band: slower by more than the "
+                              "threshold.")  # fmt: skip
+        rows = table.assign(order=table["verdict"].map({"slower": 0, "faster": 1, "same": 2}))
+        rows = rows.sort_values(["order", "ratio"], ascending=[True, False])
+        return {
+            "summary": compare.summarize(table, threshold), "figure": fig,
+            "threshold": threshold, "label": self.options.previous_label,
+            "rows": [{**r, "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True),
+                      "old": format_seconds(r["old_s"]), "new": format_seconds(r["new_s"]),
+                      "ratio_text": f"{r['ratio']:.3g}×"} for r in rows.to_dict("records")],
+            "missing": len(compare.only_in(previous, self.results)),
+            "added": len(compare.only_in(self.results, previous)),
+        }  # fmt: skip
+
+    # -- everything -------------------------------------------------------------------------
+
+    def context(self) -> dict:
+        meta = self.meta
+        found = combos(agreeing(self.results))
+        sets = []
+        for i, (k, dtype) in enumerate(found):
+            suffix = "" if i == 0 else f"-k{k}-{dtype}"
+            sets.append({"k": k, "dtype": dtype, "figures": self.combo_figures(k, dtype, suffix)})
+        k, dtype = found[0] if found else (1, "float64")
+        check_names, check_rows = agreement.check_table(meta)
+        return {
+            "title": "gradrace report",
+            "meta": meta,
+            "sources": self.options.sources,
+            "from_pytest": meta.get("source") == "pytest-benchmark",
+            "headline": self.headline(),
+            "comparison": self.comparison(),
+            "sets": sets,
+            "main": {"k": k, "dtype": dtype},
+            "model": self.model_section(k, dtype),
+            "check_names": check_names, "check_rows": check_rows,
+            "failures": agreement.failures(self.results, meta),
+            "timed_errors": agreement.timed_errors(self.results).to_dict("records"),
+            "prepare": self.preparation(),
+            "environment": views.environment_rows(self.results, meta, self.bandwidth, self.peak),
+            "results_table": Markup(tables.results_html(self.results)),
+            "csv_uri": _csv_uri(self.results),
+            "baseline": self.baseline(),
+            "miss": MISS,
+        }  # fmt: skip
+
+
+def _varies(rows: pd.DataFrame, along: str, fixed: str) -> bool:
+    """Whether some value of ``fixed`` has two or more values of ``along``: a line to draw."""
+    return bool((rows.groupby(fixed)[along].nunique() > 1).any())
+
+
+def _nothing(id: str, along: str, fixed: str, what: str) -> Figure:
+    return Figure(id, f"Time against {along} ({what})",
+                  f"No plot: every {fixed} was measured at a single {along}, so there is no "
+                  "line to draw.")  # fmt: skip
+
+
+def _csv_uri(results: pd.DataFrame) -> str:
+    data = results.to_csv(index=False).encode("utf-8")
+    return "data:text/csv;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("gradrace.reports", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )  # fmt: skip
+    env.filters["count"] = count
+    env.filters["bytes"] = format_bytes
+    env.filters["seconds"] = format_seconds
+    return env
+
+
+def render(results: pd.DataFrame, out: str | Path, options: Options | None = None) -> Path:
+    """Write ``out/index.html`` and its PNGs for ``results``; return the page's path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    context = Builder(results, out, options or Options()).context()
+    page = _environment().get_template("report.html.j2").render(**context)
+    path = out / INDEX
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,130 @@
+"""The strings the report's template shows, from the tables: sentences, cells, rows.
+
+Formatting lives here so that the builder in ``html.py`` only decides what goes on the
+page; every value returned is plain text, escaped by jinja2 when it is rendered.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from gradrace.reports.data import size_label
+from gradrace.reports.headline import BASELINES, Headline
+from gradrace.reports.model import MISS, explain_miss
+from gradrace.reports.tables import format_seconds
+
+
+def speedup_text(values: tuple[float, float, float]) -> str:
+    """ "12.3× (9.1–20×)": a geometric-mean speedup and its range, or why there is none."""
+    mean, low, high = values
+    if mean != mean:
+        return "not timed at these sizes"
+    if abs(high - low) / max(mean, 1e-12) < 0.05:
+        return f"{mean:.3g}×"
+    return f"{mean:.3g}× ({low:.3g}–{high:.3g}×)"
+
+
+def headline_view(h: Headline) -> dict:
+    """One regime's card: winner, wins, speedups, bandwidth share, time, what limits it."""
+    fraction = h.bandwidth_fraction
+    return {
+        "regime": h.regime.name, "range": h.regime.describe(), "limit": h.regime.limit,
+        "fastest": h.fastest, "wins": h.wins, "cases": h.cases, "largest": h.largest,
+        "time": format_seconds(h.median_s),
+        "speedups": {b: "it is the winner" if b == h.fastest else speedup_text(h.speedups[b])
+                     for b in BASELINES},
+        "bandwidth": f"{fraction:.0%}" if fraction == fraction else "bandwidth not measured",
+    }  # fmt: skip
+
+
+def headline_sentence(items: list[Headline]) -> str:
+    """The answer at a glance, for the largest regime measured; it starts with the winner."""
+    if not items:
+        return "No implementation agreed with the reference on any timed case."
+    h = items[-1]
+    text = (f"{h.fastest} is the fastest agreeing implementation at the largest sizes measured "
+            f"({h.regime.describe()})")  # fmt: skip
+    speed = [f"{h.speedups[b][0]:.3g}× faster than {b}" for b in BASELINES
+             if h.speedups[b][0] == h.speedups[b][0] and b != h.fastest]  # fmt: skip
+    if speed:
+        text += f": {' and '.join(speed)} (geometric mean over {h.cases} size(s))"
+    text += f"; at {h.largest} it takes {format_seconds(h.median_s)}"
+    if h.bandwidth_fraction == h.bandwidth_fraction:
+        text += f", {h.bandwidth_fraction:.0%} of the memory-bandwidth floor"
+    return text + "."
+
+
+def scaling_view(row: dict) -> dict:
+    """A scaling-table row with the exponents as text ("–" where they could not be fitted)."""
+
+    def show(x):
+        return f"{x:.2f}" if x == x else "–"
+
+    return {**row, "alpha": show(row["alpha_m"]), "beta": show(row["beta_n"])}
+
+
+def prediction_view(row: dict) -> dict:
+    """A row of the model's table: measured and predicted times, their ratio, the verdict."""
+    return {
+        "name": row["implementation"], "size": size_label(row["m"], row["n"]),
+        "measured": format_seconds(row["median_s"]), "predicted": format_seconds(row["predicted_s"]),
+        "ratio": f"{row['miss']:.2g}×", "verdict": row["verdict"],
+        "bad": "than modelled" in row["verdict"],
+    }  # fmt: skip
+
+
+def miss_summary(misses: pd.DataFrame) -> list[str]:
+    """One sentence per implementation the model misses by more than MISS×, with a reason."""
+    out = []
+    for name, own in misses.groupby("implementation", sort=False):
+        worst = own.loc[(own["miss"].apply(lambda x: max(x, 1 / x))).idxmax()]
+        faster = worst["miss"] < 1
+        factor = 1 / worst["miss"] if faster else worst["miss"]
+        out.append(
+            f"{name}: {len(own)} size(s) off by more than {MISS:g}×, worst at "
+            f"{size_label(worst['m'], worst['n'])} ({'faster' if faster else 'slower'} than "
+            f"predicted by {factor:.1f}×: measured {format_seconds(worst['median_s'])}, predicted "
+            f"{format_seconds(worst['predicted_s'])}). Likely: "
+            f"{explain_miss(name, faster, worst['x_bytes'], worst['iqr_s'] / worst['median_s'])}."
+        )  # fmt: skip
+    return out
+
+
+def environment_rows(results: pd.DataFrame, meta: dict, bandwidth, peak) -> list[tuple[str, str]]:
+    """(label, value) pairs: versions, CPU, threads, BLAS, measured machine, command."""
+    config = meta.get("config") or {}
+    settings = config.get("settings") or {}
+    threads = sorted({int(t) for t in pd.to_numeric(results["threads"], errors="coerce").dropna()})
+    blas = "; ".join(", ".join(f"{k}={v}" for k, v in b.items() if v is not None)
+                     for b in meta.get("blas") or [])  # fmt: skip
+    rows = [
+        ("command", meta.get("command")), ("date", meta.get("date")),
+        ("source", meta.get("source") or "gradrace run"),
+        ("gradrace", meta.get("gradrace")), ("python", meta.get("python")),
+        ("numpy", meta.get("numpy")), ("numba", meta.get("numba")), ("pandas", meta.get("pandas")),
+        ("pytest-benchmark", meta.get("pytest_benchmark")),
+        ("platform", meta.get("platform")), ("CPU", meta.get("cpu")), ("cores", meta.get("cores")),
+        ("threads used", ", ".join(map(str, threads)) or None), ("BLAS", blas or None),
+        ("memory-read bandwidth", f"{bandwidth:.3g} GB/s (measured in the run)" if bandwidth
+         else "unknown: not measured by this source, so no bandwidth floor or roofline ceiling"),
+        ("BLAS peak", f"{peak:.3g} GFLOP/s (float64 matrix product, measured)" if peak
+         else "unknown: not measured by this source"),
+        ("environment", " ".join(f"{k}={v}" for k, v in (meta.get("env") or {}).items()) or None),
+        ("timing", ", ".join(f"{k}={v}" for k, v in settings.items()) or None),
+        ("commit", (meta.get("commit") or {}).get("id")),
+        ("plugins not loaded", "; ".join(meta.get("load_errors") or []) or None),
+    ]  # fmt: skip
+    return [(label, str(value)) for label, value in rows if value not in (None, "", "None")]
+
+
+def describe(meta: dict, name: str) -> str:
+    """An implementation's description and origin, where the run recorded them in its
+    metadata (``{"implementations": {name: {"description": …, "origin": …}}}``)."""
+    entry = (meta.get("implementations") or {}).get(name)
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        text = str(entry.get("description") or "")
+        origin = entry.get("origin")
+        return f"{text} [{origin}]" if origin else text
+    return ""

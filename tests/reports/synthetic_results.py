@@ -1,0 +1,104 @@
+"""Synthetic results for the report tests, with every kind of row.
+
+The synthetic run times a hostile plugin (its name carries a ``<script>`` tag), has a
+disagreement with a diagnosis, an error and a skipped case, and carries metadata like
+``gradrace run`` writes: the machine, the agreement check, the environment. Times follow
+simple laws with fixed-seed noise so that assertions about the model, the scaling and
+the crossovers have known answers: numba is fastest while the per-call overhead
+dominates, numpy-dot (half numba's time per byte) once X is large; the two cross at
+m·n = 2,500.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gradrace.bench.results import COLUMNS
+
+EVIL = "<script>alert('x')</script>evil"
+BANDWIDTH_GBS, PEAK_GFLOPS = 10.0, 50.0
+MS = (10, 100, 1_000, 10_000, 100_000)
+NS = (1, 10, 100)
+
+
+def law(name: str, m: int, n: int) -> float:
+    """The synthetic time per call of each implementation (k = 1, float64)."""
+    x_bytes = 8.0 * m * n
+    return {
+        "python-loops": 2e-6 + 60e-9 * m * n + 300e-9 * m,
+        "numpy-dot": 5e-6 + 2 * x_bytes / (BANDWIDTH_GBS * 1e9),
+        "numba": 1e-6 + x_bytes / 2.5e9,  # one core: a quarter of the machine's bandwidth
+        "einsum": 7e-6 + 2 * x_bytes / (BANDWIDTH_GBS * 1e9) * 1.3,
+        EVIL: 3e-6 + 3 * x_bytes / (BANDWIDTH_GBS * 1e9),
+    }[name]
+
+
+def _row(name: str, m: int, n: int, rng, **extra) -> dict:
+    median = law(name, m, n) * float(np.exp(rng.normal(0, 0.03)))
+    row = {
+        "implementation": name, "m": m, "n": n, "k": 1, "dtype": "float64", "threads": 2,
+        "status": "ok", "median_s": median, "min_s": median * 0.95, "mean_s": median * 1.01,
+        "iqr_s": median * 0.06, "rounds": 9, "number": 10, "prepare_s": 1e-5 * (1 + m * n / 1e4),
+        "gflops": 4 * m * n / median / 1e9, "bandwidth_gbs": 8 * m * n / median / 1e9,
+        "bandwidth_fraction": 8 * m * n / median / 1e9 / BANDWIDTH_GBS, "error": 1e-16,
+        "err_dW": 1e-16, "err_db": 5e-17, "peak_bytes": 1000, "lam": 1.0, "seed": 0,
+        "diagnosis": "", "message": "",
+    }  # fmt: skip
+    row.update(extra)
+    return row
+
+
+def synthetic_rows() -> list[dict]:
+    rng = np.random.default_rng(20240601)
+    rows = []
+    for n in NS:
+        for m in MS:
+            for name in ("python-loops", "numpy-dot", "numba", "einsum", EVIL):
+                if name == "python-loops" and law(name, m, n) > 0.05:
+                    rows.append(_row(name, m, n, rng, status="skipped", median_s=None,
+                                     message="over the budget: a call would take about 0.6 s"))  # fmt: skip
+                elif name == "einsum" and (m, n) == (1_000, 10):
+                    rows.append(_row(name, m, n, rng, status="error", median_s=None,
+                                     message="gradient raised MemoryError('synthetic')"))  # fmt: skip
+                elif name == EVIL and (m, n) == (100, 10):
+                    rows.append(_row(name, m, n, rng, status="disagrees", error=0.5,
+                                     diagnosis="dW transposed <b>bold</b>",
+                                     message="dW disagrees: relative error 5e-01"))  # fmt: skip
+                else:
+                    rows.append(_row(name, m, n, rng))
+    return rows
+
+
+def synthetic_metadata() -> dict:
+    check = [
+        {"implementation": name, "case": f"m=7 n=3 k=3 float64 λ={lam}", "m": 7, "n": 3, "k": 3,
+         "dtype": "float64", "lam": lam, "status": "ok", "kind": "agrees", "err_dW": 1e-16,
+         "err_db": 0.0, "diagnosis": "", "message": ""}
+        for name in ("python-loops", "numpy-dot", "numba", "einsum") for lam in (0.0, 3.5)
+    ]  # fmt: skip
+    check.append({"implementation": EVIL, "case": "m=7 n=3 k=3 float64 λ=3.5", "m": 7, "n": 3,
+                  "k": 3, "dtype": "float64", "lam": 3.5, "status": "disagrees",
+                  "kind": "disagrees", "err_dW": 0.8, "err_db": 0.0,
+                  "diagnosis": "λ/(2m) instead of λ/m in the regularization term",
+                  "message": "dW disagrees <img src=x onerror=alert(1)>"})  # fmt: skip
+    return {
+        "date": "2024-06-01T12:00:00+00:00", "command": "gradrace run --m 10,1e5",
+        "gradrace": "0.1.0", "python": "3.11.7", "numpy": "2.0.0", "numba": "0.60.0",
+        "pandas": "2.2.0", "platform": "Linux-test", "cpu": "Synthetic CPU <i>8</i>",
+        "cores": 2, "blas": [{"internal_api": "openblas", "version": "0.3.27",
+                              "num_threads": 2, "architecture": "Haswell"}],
+        "env": {"OMP_NUM_THREADS": "2"}, "config": {"settings": {"threads": 2, "rounds": 9}},
+        "load_errors": [], "machine": {"bandwidth_gbs": BANDWIDTH_GBS, "peak_gflops": PEAK_GFLOPS},
+        "check": check,
+        "implementations": {
+            "numpy-dot": {"description": "Vectorized numpy: two BLAS products.", "origin": "built-in"},
+            EVIL: {"description": "My plugin <img src=y onerror=alert(2)>", "origin": "plugin"},
+        },
+    }  # fmt: skip
+
+
+def make_results(rows: list[dict] | None = None, metadata: dict | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame(synthetic_rows() if rows is None else rows, columns=COLUMNS)
+    frame.attrs["metadata"] = synthetic_metadata() if metadata is None else metadata
+    return frame

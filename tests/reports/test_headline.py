@@ -1,0 +1,38 @@
+"""The headline: the winner per size regime, its speedups and its bandwidth share."""
+
+from __future__ import annotations
+
+import math
+
+from gradrace.reports.headline import REGIMES, headlines
+
+
+def test_one_headline_per_regime_with_the_expected_winners(results):
+    found = {h.regime.name: h for h in headlines(results)}
+    assert [r.name for r in REGIMES] == list(found)
+    assert found["small"].fastest == "numba"
+    assert found["large"].fastest == "numpy-dot"
+
+
+def test_speedups_are_geometric_means_with_their_range(results):
+    small = headlines(results)[0]
+    mean, low, high = small.speedups["numpy-dot"]
+    assert low <= mean <= high and low > 1
+    assert small.wins == small.cases
+
+
+def test_baseline_skipped_in_a_regime_gives_nan(results):
+    large = headlines(results)[-1]
+    assert all(math.isnan(x) for x in large.speedups["python-loops"])
+
+
+def test_bandwidth_share_is_the_winners_at_the_largest_size(results):
+    large = headlines(results)[-1]
+    row = results[(results["implementation"] == "numpy-dot") & (results["m"] == 100_000)
+                  & (results["n"] == 100)].iloc[0]  # fmt: skip
+    assert large.bandwidth_fraction == row["bandwidth_fraction"]
+    assert "m=10⁵ n=100" in large.largest
+
+
+def test_no_agreeing_rows_no_headline(results):
+    assert headlines(results.assign(status="error")) == []

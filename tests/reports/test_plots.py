@@ -1,0 +1,89 @@
+"""Plots: Agg, one function each, labelled log axes, one look per implementation everywhere."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import pytest
+from matplotlib.colors import to_hex
+from PIL import Image
+from synthetic_results import BANDWIDTH_GBS, EVIL
+
+from gradrace.reports import plots
+from gradrace.reports.data import agreeing, implementations
+from gradrace.reports.model import predict
+from gradrace.reports.style import FIXED, looks
+
+
+@pytest.fixture
+def rows(results):
+    return agreeing(results)
+
+
+@pytest.fixture
+def styles(results):
+    return looks(implementations(results))
+
+
+def _lines_by_colour(fig):
+    return {to_hex(line.get_color()) for ax in fig.axes for line in ax.get_lines()}
+
+
+def test_backend_is_agg():
+    assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_png_is_a_readable_image(tmp_path, rows, styles):
+    data = plots.png(plots.time_vs_m(rows, styles), tmp_path / "t.png")
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG" and image.width > 600 and image.height > 300
+    assert (tmp_path / "t.png").read_bytes() == data
+
+
+def test_time_vs_m_has_a_panel_per_n_on_log_axes(rows, styles):
+    fig = plots.time_vs_m(rows, styles)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == ["n = 1", "n = 10", "n = 100"]
+    assert all(ax.get_xscale() == "log" and ax.get_yscale() == "log" for ax in axes)
+    assert "m (samples" in axes[0].get_xlabel() and "time per gradient" in axes[0].get_ylabel()
+    assert all(len(ax.collections) >= 5 for ax in axes)  # an IQR band per implementation
+    plots.png(fig)
+
+
+def test_the_same_implementation_has_the_same_colour_in_every_plot(rows, styles):
+    want = {styles[name].colour for name in implementations(rows)}
+    for fig in (plots.time_vs_m(rows, styles), plots.time_vs_n(rows, styles),
+                plots.throughput(rows, styles, BANDWIDTH_GBS)):  # fmt: skip
+        assert want <= _lines_by_colour(fig)
+        plots.png(fig)
+    assert styles["numba"] == FIXED["numba"] and styles[EVIL].colour not in {
+        FIXED[n].colour for n in ("numpy-dot", "numba", "einsum", "python-loops")}  # fmt: skip
+
+
+def test_throughput_draws_the_measured_bandwidth_as_ceiling(rows, styles):
+    fig = plots.throughput(rows, styles, BANDWIDTH_GBS)
+    ceilings = [line for ax in fig.axes for line in ax.get_lines()
+                if list(line.get_ydata()) == [BANDWIDTH_GBS, BANDWIDTH_GBS]]  # fmt: skip
+    assert len(ceilings) == 3
+    assert "GB/s" in fig.axes[0].get_ylabel()
+    plots.png(fig)
+
+
+def test_heatmap_marks_cells_that_were_not_timed(results):
+    fig = plots.speedup_heatmap(results, "numpy-dot")
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"skip", "error", "≠ ref", "1×"} <= texts
+    plots.png(fig)
+
+
+def test_model_and_prepare_and_headline_plots_draw(results, rows, styles):
+    table, _ = predict(results, BANDWIDTH_GBS, 50.0, 2)
+    for fig in (plots.model_fit(table, styles), plots.prepare_times(rows, styles),
+                plots.headline_bars([("small", {"numba": (1.0, 3), "numpy-dot": (2.0, 2)})],
+                                    styles)):  # fmt: skip
+        assert plots.png(fig)[:4] == b"\x89PNG"
+
+
+def test_dollar_in_a_name_is_not_mathtext():
+    assert plots.label("a$b$") == r"a\$b\$"

@@ -1,0 +1,58 @@
+"""Tables: the CLI's summary still works, and the report's tables say what they claim."""
+
+from __future__ import annotations
+
+from synthetic_results import EVIL
+
+from gradrace.reports.tables import (
+    fastest_per_case,
+    format_seconds,
+    format_summary,
+    not_timed,
+    prepare_summary,
+    results_html,
+)
+
+
+def test_fastest_per_case_picks_the_smallest_agreeing_median(results):
+    table = fastest_per_case(results)
+    small = table[(table["m"] == 10) & (table["n"] == 1)].iloc[0]
+    large = table[(table["m"] == 100_000) & (table["n"] == 100)].iloc[0]
+    assert small["fastest"] == "numba" and large["fastest"] == "numpy-dot"
+    assert large["speedup_vs_numpy-dot"] == 1.0
+
+
+def test_format_summary_lists_flagged_rows(results):
+    text = format_summary(results)
+    assert "Fastest agreeing implementation per size" in text
+    assert "ERROR: einsum at m=1000 n=10" in text
+    assert f"DISAGREES: {EVIL} at m=100 n=10" in text
+
+
+def test_format_seconds_units():
+    assert [format_seconds(x) for x in (2.5, 3e-3, 4e-6, 5e-9)] == ["2.5 s", "3 ms", "4 µs", "5 ns"]
+    assert format_seconds(float("nan")) == "-"
+
+
+def test_results_html_escapes_names():
+    import pandas as pd
+
+    frame = pd.DataFrame([{"implementation": EVIL, "m": 1, "n": 1, "median_s": 1e-6}])
+    html = results_html(frame)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_not_timed_lists_skips_and_errors_only(results):
+    rows = not_timed(results)
+    assert set(rows["status"]) == {"skipped", "error"}
+    assert (rows["implementation"] == "einsum").sum() == 1
+
+
+def test_prepare_summary_reports_first_and_rest(results):
+    results.loc[results["implementation"] == "numba", "prepare_s"] = 1e-5
+    first = results.index[results["implementation"] == "numba"][0]
+    results.loc[first, "prepare_s"] = 0.8  # the first call compiles
+    table = prepare_summary(results).set_index("implementation")
+    assert table.loc["numba", "first_s"] == 0.8 and table.loc["numba", "compiles"]
+    assert table.loc["numba", "median_rest_s"] == 1e-5
+    assert not table.loc["numpy-dot", "compiles"]

@@ -1,0 +1,157 @@
+"""``gradrace fit``: gradient descent converges with every agreeing implementation."""
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradrace import load_registry, make_problem, reference_gradient
+from gradrace.bench.agreement import evaluate
+from gradrace.fit import (
+    DEFAULT_TOL,
+    _report_at,
+    add_fit_parser,
+    fit,
+    lipschitz,
+    ridge_optimum,
+    summary,
+    write_plot,
+)
+
+SLIPS = Path(__file__).resolve().parent / "plugins" / "slips.py"
+MISBEHAVING = SLIPS.with_name("misbehaving.py")
+REGISTRY = load_registry()
+#: A small problem with little noise and little regularization, so that the ridge optimum
+#: lies close to the generative weights: python-loops and dask descend it in about a second.
+PROBLEM = make_problem(40, 3, 2, lam=1e-3, noise=1e-3, seed=3)
+
+
+def _fit_cli(argv: list[str]) -> int:
+    """Run ``gradrace fit`` through the parser add_fit_parser builds."""
+    parser = argparse.ArgumentParser(prog="gradrace")
+    add_fit_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["fit", *argv])
+    return args.func(args)
+
+
+@pytest.mark.parametrize("name", REGISTRY.names())
+def test_descent_converges_and_recovers_the_generative_weights(name):
+    impl = REGISTRY[name]
+    outcome = evaluate(impl, PROBLEM)
+    if not outcome.agrees:
+        pytest.skip(f"{name} disagrees with the reference: {outcome.message}")
+    result = fit(impl, PROBLEM, tol=1e-7, report=None)
+    assert result.converged and result.ok and not result.diverged
+    dW, db = result.distance(result.W_star, result.b_star)
+    assert dW < 1e-5 and db < 1e-5  # ‖W − W*‖ ≤ κ · tol · ‖W*‖, κ ≈ 30 here
+    tW, tb = result.distance(PROBLEM.W_true, PROBLEM.b_true)
+    assert tW < 1e-2 and tb < 1e-2
+    assert result.W.dtype == PROBLEM.dtype and result.W.shape == (3, 2)
+    assert result.iterations_per_s > 0
+    assert result.costs[-1] < result.costs[0] and len(result.costs) == result.iterations + 1
+
+
+@pytest.mark.parametrize("name", ["numpy-dot", "numba"])
+def test_descent_converges_in_float32_with_the_default_tolerance(name):
+    problem = make_problem(40, 3, 2, dtype="float32", lam=1e-3, noise=1e-3, seed=3)
+    result = fit(REGISTRY[name], problem, report=None)
+    assert result.converged and result.tol == DEFAULT_TOL[np.dtype("float32")]
+    assert result.W.dtype == np.float32 and result.b.dtype == np.float32
+    dW, db = result.distance(result.W_star, result.b_star)
+    assert dW < 1e-3 and db < 1e-3
+
+
+def test_learning_rate_is_one_over_the_largest_eigenvalue_of_the_hessian():
+    X_aug = np.hstack([PROBLEM.X, np.ones((PROBLEM.m, 1))])  # (m, n+1)
+    H = X_aug.T @ X_aug / PROBLEM.m + np.diag([PROBLEM.lam / PROBLEM.m] * PROBLEM.n + [0.0])
+    largest = lipschitz(PROBLEM)
+    assert largest == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-5)
+    result = fit(REGISTRY["numpy-dot"], PROBLEM, iterations=0, report=None)
+    assert result.lr == pytest.approx(1 / largest)
+
+
+def test_the_ridge_optimum_has_zero_gradient():
+    W_star, b_star = ridge_optimum(PROBLEM)
+    dW, db = reference_gradient(PROBLEM.X, PROBLEM.Y, W_star, b_star, PROBLEM.lam)
+    assert np.abs(dW).max() < 1e-12 and np.abs(db).max() < 1e-12
+
+
+def test_too_large_a_learning_rate_diverges_and_says_so():
+    lines = []
+    lr = 3 / lipschitz(PROBLEM)
+    result = fit(REGISTRY["numpy-dot"], PROBLEM, lr=lr, report=lines.append)
+    assert result.diverged and not result.converged and not result.ok
+    assert "diverged: lower the learning rate" in lines[-1]
+    assert "DIVERGED" in summary(result)
+
+
+def test_an_iteration_limit_stops_without_converging():
+    result = fit(REGISTRY["numpy-dot"], PROBLEM, iterations=5, report=None)
+    assert result.iterations == 5 and not result.converged and not result.ok
+    assert "NOT converged after 5 iterations" in summary(result)
+
+
+def test_the_cost_is_reported_at_log_spaced_iterations():
+    assert [i for i in range(1, 250) if _report_at(i)] == [1, 2, 5, 10, 20, 50, 100, 200]
+
+
+def test_a_disagreeing_implementation_is_reported_and_fails():
+    from gradrace.bench.registry import load_plugin
+
+    impl = load_plugin(f"{SLIPS}:half_lambda_impl")
+    problem = replace(PROBLEM, lam=20.0)  # λ/m = 0.5: the slip shows
+    lines = []
+    result = fit(impl, problem, report=lines.append)
+    assert not result.agrees and not result.ok
+    assert any(
+        line.startswith("warning: half-lambda disagrees with the reference") for line in lines
+    )
+    assert "DISAGREES" in summary(result)
+
+
+def test_the_plot_is_a_png(tmp_path):
+    result = fit(REGISTRY["numpy-dot"], PROBLEM, report=None)
+    path = write_plot(result, tmp_path / "sub" / "fit.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_command_prints_the_falling_cost_and_writes_the_plot(tmp_path, capsys):
+    plot = tmp_path / "fit.png"
+    code = _fit_cli(["--impl", "numpy-dot", "--no-entry-points", "--m", "1e3", "--n", "5",
+                     "--plot", str(plot)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "gradrace fit: numpy-dot on m=1000 n=5 k=1 float64" in out
+    assert "learning rate α = " in out and "(1/L, L = " in out
+    assert "converged after " in out and " iterations/s (" in out
+    assert "distance to the generative weights" in out
+    costs = [float(line.split()[1]) for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert len(costs) > 5 and costs[-1] < costs[0]
+    assert f"Plot: {plot}" in out and plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_command_exits_1_when_the_descent_does_not_converge(tmp_path, capsys):
+    code = _fit_cli(["--impl", "einsum", "--no-entry-points", "--iterations", "3",
+                     "--plot", str(tmp_path / "p.png")])  # fmt: skip
+    assert code == 1
+    assert "NOT converged after 3 iterations" in capsys.readouterr().out
+
+
+def test_the_command_names_an_unavailable_implementation(monkeypatch, tmp_path):
+    from gradrace import implementations
+
+    monkeypatch.setitem(implementations.OPTIONAL, "fake-lib",
+                        ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"))  # fmt: skip
+    with pytest.raises(ValueError, match=r'fake-lib is unavailable: needs no_such_library_xyz: '
+                                         r'pip install "gradrace\[fake\]"'):  # fmt: skip
+        _fit_cli(["--impl", "fake-lib", "--no-entry-points", "--plot", str(tmp_path / "p.png")])
+
+
+def test_an_implementation_that_raises_is_refused_before_the_descent():
+    from gradrace.bench.registry import load_plugin
+
+    impl = load_plugin(f"{MISBEHAVING}:raises_in_gradient")
+    with pytest.raises(ValueError, match="cannot be used for a descent: gradient raised"):
+        fit(impl, PROBLEM, report=None)
