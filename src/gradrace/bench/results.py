@@ -19,7 +19,7 @@ import pandas as pd
 #: The columns of a results table, in order.
 COLUMNS = [
     "implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "min_s",
-    "mean_s", "iqr_s", "rounds", "number", "prepare_s", "gflops", "bandwidth_gbs",
+    "mean_s", "iqr_s", "q1_s", "q3_s", "rounds", "number", "prepare_s", "gflops", "bandwidth_gbs",
     "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
     "lam", "seed", "diagnosis", "message",
 ]  # fmt: skip

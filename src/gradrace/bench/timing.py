@@ -29,6 +29,8 @@ class Timing:
     median_s: float
     mean_s: float
     iqr_s: float
+    q1_s: float  # first and third quartiles of the per-call times over the rounds
+    q3_s: float
     rounds: int
     number: int  # calls per round
 
@@ -43,6 +45,8 @@ class Timing:
             median_s=statistics.median(per_call),
             mean_s=statistics.fmean(per_call),
             iqr_s=q3 - q1,
+            q1_s=q1,
+            q3_s=q3,
             rounds=len(per_call),
             number=number,
         )

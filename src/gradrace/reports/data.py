@@ -20,7 +20,7 @@ KNOWN_ORDER = (
 )  # fmt: skip
 CASE = ["m", "n", "k", "dtype"]
 NUMERIC = (
-    "median_s", "min_s", "mean_s", "iqr_s", "prepare_s", "gflops", "bandwidth_gbs",
+    "median_s", "min_s", "mean_s", "iqr_s", "q1_s", "q3_s", "prepare_s", "gflops", "bandwidth_gbs",
     "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
 )  # fmt: skip
 

@@ -115,8 +115,8 @@ class Builder:
             self.figure(plots.time_vs_m(rows, self.looks), f"time-vs-m{suffix}",
                         f"Time per gradient against m ({what})",
                         "Log–log; one panel per n. A slope of 1 is linear growth in m; a flat "
-                        "start is the fixed per-call overhead. The band is median ± half the "
-                        "interquartile range of the timing rounds.")
+                        "start is the fixed per-call overhead. The band is the "
+                        "interquartile range (first to third quartile) of the timing rounds.")
             if _varies(rows, "m", "n") else _nothing(f"time-vs-m{suffix}", "m", "n", what),
             self.figure(plots.time_vs_n(rows, self.looks), f"time-vs-n{suffix}",
                         f"Time per gradient against n at fixed m ({what})",

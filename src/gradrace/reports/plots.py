@@ -38,7 +38,7 @@ STYLE = {
     "savefig.facecolor": "white", "figure.facecolor": "white",
 }  # fmt: skip
 P = ParamSpec("P")
-BAND = "shaded: median ± IQR/2 over the timing rounds"
+BAND = "shaded: interquartile range of the timing rounds"
 
 
 def styled(plot: Callable[P, Figure]) -> Callable[P, Figure]:
@@ -115,14 +115,21 @@ def _legend(fig: Figure, looks: dict[str, Look], names: Sequence[str]) -> None:
                frameon=False)  # fmt: skip
 
 
+def _quartiles(rows: pd.DataFrame, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and third quartiles of the rounds; median ± IQR/2 for files without them."""
+    half = rows["iqr_s"].fillna(0).to_numpy(float) / 2
+    q1 = rows["q1_s"].to_numpy(float) if "q1_s" in rows else np.full_like(t, np.nan)
+    q3 = rows["q3_s"].to_numpy(float) if "q3_s" in rows else np.full_like(t, np.nan)
+    return np.where(np.isnan(q1), t - half, q1), np.where(np.isnan(q3), t + half, q3)
+
+
 def _line(ax, x, rows: pd.DataFrame, look: Look, band: bool = True) -> None:
-    """A median line; its band is median ± IQR/2, never below the fastest round (min_s)."""
+    """A median line with the interquartile range of the timing rounds as its band."""
     t = rows["median_s"].to_numpy(float)
     ax.plot(x, t, color=look.colour, marker=look.marker, linestyle=look.dashes)
     if band:
-        half = rows["iqr_s"].fillna(0).to_numpy(float) / 2
-        low = np.maximum(t - half, rows["min_s"].fillna(0).to_numpy(float))
-        ax.fill_between(x, np.maximum(low, t * 0.01), t + half, color=look.colour, alpha=0.18,
+        low, high = _quartiles(rows, t)
+        ax.fill_between(x, np.maximum(low, t * 0.01), high, color=look.colour, alpha=0.18,
                         linewidth=0)  # fmt: skip
 
 

@@ -34,7 +34,7 @@ def _row(bench: dict) -> dict:
         "implementation": str(info["implementation"]), "m": case.m, "n": case.n, "k": case.k,
         "dtype": case.dtype, "threads": info.get("threads"), "status": "ok",
         "median_s": stats["median"], "min_s": stats["min"], "mean_s": stats["mean"],
-        "iqr_s": stats["iqr"], "rounds": stats["rounds"], "number": stats.get("iterations"),
+        "iqr_s": stats["iqr"], "q1_s": stats.get("q1"), "q3_s": stats.get("q3"), "rounds": stats["rounds"], "number": stats.get("iterations"),
         "error": info.get("error"), "lam": case.lam, "seed": case.seed,
         "message": f"pytest-benchmark: {bench.get('fullname', bench.get('name', ''))}",
     }  # fmt: skip
