@@ -138,19 +138,19 @@ def test_dask_agrees_with_many_small_chunks(monkeypatch):
 def test_jax_grad_computes_in_float64_and_returns_numpy_arrays():
     impl = _require("jax-grad")
     p = make_problem(30, 4, 2, seed=1)
-    (prepared,) = impl.prepare_args(*p.args)
-    assert str(prepared.X.dtype) == "float64"  # jax_enable_x64 is on
-    dW, db = impl.gradient(prepared)
+    prepared = impl.prepare_args(*p.args)
+    assert str(prepared[0].dtype) == "float64"  # jax_enable_x64 is on
+    dW, db = impl.gradient(*prepared)
     assert type(dW) is np.ndarray and dW.dtype == np.float64 and dW.shape == (4, 2)
     ref_dW, _ = reference_gradient(*p.args)
     np.testing.assert_allclose(dW, ref_dW, rtol=1e-12, atol=1e-14)
 
 
-def test_jax_prepared_problems_compare_by_value():
+def test_jax_prepared_arrays_compare_by_value():
     impl = _require("jax-grad")
-    (a,) = impl.prepare_args(*make_problem(10, 3, seed=1).args)
-    (b,) = impl.prepare_args(*make_problem(10, 3, seed=2).args)
-    assert same((a,), copy.deepcopy((a,))) and not same((a,), (b,))
+    a = impl.prepare_args(*make_problem(10, 3, seed=1).args)
+    b = impl.prepare_args(*make_problem(10, 3, seed=2).args)
+    assert same(a, copy.deepcopy(a)) and not same(a, b)
 
 
 def test_torch_wraps_the_arrays_without_copying_and_matches_numbas_threads():
@@ -163,11 +163,11 @@ def test_torch_wraps_the_arrays_without_copying_and_matches_numbas_threads():
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        (prepared,) = impl.prepare_args(*p.args)
+        prepared = impl.prepare_args(*p.args)
         assert torch.get_num_threads() == 1
     finally:
         numba.set_num_threads(before)
-    assert np.shares_memory(prepared.X.numpy(), p.X)
+    assert np.shares_memory(prepared[0].numpy(), p.X)
 
 
 def test_torch_prepared_tensors_compare_by_value_so_a_modification_is_caught():
@@ -175,18 +175,18 @@ def test_torch_prepared_tensors_compare_by_value_so_a_modification_is_caught():
     args = impl.prepare_args(*make_problem(10, 3, seed=0).args)
     snapshot = copy.deepcopy(args)
     assert same(snapshot, args)
-    snapshot[0].W[0, 0] += 1.0  # as a gradient that wrote into its W would
+    snapshot[2][0, 0] += 1.0  # as a gradient that wrote into its W would
     assert not same(snapshot, args)
 
 
 def test_torch_autograd_differentiates_with_respect_to_leaves_and_keeps_no_grad_state():
     impl = _require("torch-autograd")
     p = make_problem(25, 4, 3, seed=5)
-    (prepared,) = impl.prepare_args(*p.args)
-    assert prepared.W.requires_grad and prepared.b.requires_grad
-    first = impl.gradient(prepared)
-    second = impl.gradient(prepared)  # no .grad accumulates between calls
-    assert prepared.W.grad is None
+    X, Y, W, b, lam = impl.prepare_args(*p.args)
+    assert W.requires_grad and b.requires_grad
+    first = impl.gradient(X, Y, W, b, lam)
+    second = impl.gradient(X, Y, W, b, lam)  # no .grad accumulates between calls
+    assert W.grad is None
     for got, again, ref in zip(first, second, reference_gradient(*p.args), strict=True):
         np.testing.assert_array_equal(got, again)
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)

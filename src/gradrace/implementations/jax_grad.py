@@ -22,8 +22,6 @@ Threads: XLA sizes its CPU thread pool when JAX starts; gradrace's ``--threads``
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -50,50 +48,23 @@ def _jax():
     return jax, jax.jit(jax.grad(cost, argnums=(2, 3)))  # (X, Y, W, b, lam) -> (dW, db)
 
 
-@dataclass(frozen=True, eq=False)
-class JaxProblem:
-    """The problem on JAX's device: the one argument prepare hands to the timed gradient.
-
-    gradrace deep-copies prepared arguments and compares them after a call to prove the
-    call left them alone; ``__eq__`` tells it to compare JAX arrays by value.
-    """
-
-    X: Any  # (m, n) jax.Array
-    Y: Any  # (m, k)
-    W: Any  # (n, k)
-    b: Any  # (k,)
-    lam: Any  # ()     λ as a device scalar of the input dtype
-
-    @property
-    def arrays(self) -> tuple:
-        return self.X, self.Y, self.W, self.b, self.lam
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, JaxProblem) and all(
-            np.array_equal(np.asarray(a), np.asarray(c))
-            for a, c in zip(self.arrays, other.arrays, strict=True)
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # compared by value, so not hashable
-
-
 def prepare(X, Y, W, b, lam):
     """Copy the problem to JAX's default device and compile the gradient for its shapes."""
     validate_inputs(X, Y, W, b, lam)
     jax, grad = _jax()
     device = jax.devices()[0]
     lam_array = np.asarray(lam, dtype=X.dtype)  # ()  λ in the input dtype
-    p = JaxProblem(*(jax.device_put(a, device) for a in (X, Y, W, b, lam_array)))
+    args = tuple(jax.device_put(a, device) for a in (X, Y, W, b, lam_array))
     key = (X.shape, Y.shape, X.dtype.str, str(device))
     if key not in _COMPILED:
-        jax.block_until_ready(grad(*p.arrays))  # trace and compile once (jit caches it)
+        jax.block_until_ready(grad(*args))  # trace and compile once (jit caches it)
         _COMPILED.add(key)
-    return (p,)
+    return args
 
 
-def gradient(p: JaxProblem):
+def gradient(X, Y, W, b, lam):
     jax, grad = _jax()
-    dW, db = jax.block_until_ready(grad(*p.arrays))  # (n, k), (k,)  wait for the device
+    dW, db = jax.block_until_ready(grad(X, Y, W, b, lam))  # (n, k), (k,)  wait for the device
     return np.asarray(dW), np.asarray(db)  # device → host: n·k + k numbers
 
 

@@ -17,26 +17,22 @@ calls and nothing has to be zeroed.
 from __future__ import annotations
 
 from gradrace.bench.implementation import Implementation
-from gradrace.implementations.torch_manual import (
-    TorchProblem,
-    load_torch,
-    prepare_tensors,
-    to_numpy,
-    with_leaves,
-)
+from gradrace.implementations import torch_manual
+from gradrace.implementations.torch_manual import load_torch, to_numpy
 
 
 def prepare(X, Y, W, b, lam):
     """torch-manual's tensors, with W and b as leaves autograd differentiates with respect to."""
-    return (with_leaves(prepare_tensors(X, Y, W, b, lam)),)
+    X, Y, W, b, lam = torch_manual.prepare(X, Y, W, b, lam)
+    return X, Y, W.detach().requires_grad_(True), b.detach().requires_grad_(True), lam
 
 
-def gradient(p: TorchProblem):
+def gradient(X, Y, W, b, lam):
     torch = load_torch()
-    m = p.X.shape[0]
-    residual = p.X @ p.W + p.b - p.Y  # (m, k)   recorded on autograd's tape
-    cost = (residual.square().sum() + p.lam * p.W.square().sum()) / (2 * m)  # ()  J(W, b)
-    dW, db = torch.autograd.grad(cost, (p.W, p.b))  # (n, k), (k,)  the backward pass
+    m = X.shape[0]
+    residual = X @ W + b - Y  # (m, k)   recorded on autograd's tape
+    cost = (residual.square().sum() + lam * W.square().sum()) / (2 * m)  # ()  J(W, b)
+    dW, db = torch.autograd.grad(cost, (W, b))  # (n, k), (k,)  the backward pass
     return to_numpy(dW), to_numpy(db)
 
 

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, replace
-from typing import Any
 
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.problem import validate_inputs
@@ -38,38 +36,6 @@ def load_torch():
     return torch
 
 
-@dataclass(frozen=True, eq=False)
-class TorchProblem:
-    """The problem as tensors: the one argument prepare hands to the timed gradient.
-
-    gradrace deep-copies prepared arguments and compares them after a call to prove the
-    call left them alone; ``__eq__`` tells it to compare tensors by value.
-    """
-
-    X: Any  # (m, n) torch.Tensor
-    Y: Any  # (m, k)
-    W: Any  # (n, k)
-    b: Any  # (k,)
-    lam: float
-
-    def __eq__(self, other: object) -> bool:
-        torch = load_torch()
-        return (
-            isinstance(other, TorchProblem)
-            and self.lam == other.lam
-            and all(
-                torch.equal(a, c)
-                for a, c in zip(
-                    (self.X, self.Y, self.W, self.b),
-                    (other.X, other.Y, other.W, other.b),
-                    strict=True,
-                )
-            )
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # compared by value, so not hashable
-
-
 def to_numpy(tensor):
     """A result tensor as a numpy array: shared memory on the CPU, a device→host copy on a GPU."""
     torch = load_torch()
@@ -78,7 +44,7 @@ def to_numpy(tensor):
     return tensor.detach().cpu().numpy()
 
 
-def prepare_tensors(X, Y, W, b, lam) -> TorchProblem:
+def prepare(X, Y, W, b, lam):
     """Wrap (or, on a GPU, copy) the arrays as tensors and match torch's threads to numba's."""
     import numba
 
@@ -89,24 +55,15 @@ def prepare_tensors(X, Y, W, b, lam) -> TorchProblem:
     tensors = [torch.from_numpy(a).to(device) for a in (X, Y, W, b)]  # no copy on the CPU
     if device.type == "cuda":
         torch.cuda.synchronize(device)  # the host→device copy finishes before the timing starts
-    return TorchProblem(*tensors, float(lam))
+    return (*tensors, float(lam))
 
 
-def prepare(X, Y, W, b, lam):
-    return (prepare_tensors(X, Y, W, b, lam),)
-
-
-def gradient(p: TorchProblem):
-    m = p.X.shape[0]
-    residual = p.X @ p.W + p.b - p.Y  # (m, k)   prediction error of every sample and output
-    dW = p.X.T @ residual / m + (p.lam / m) * p.W  # (n, k)
+def gradient(X, Y, W, b, lam):
+    m = X.shape[0]
+    residual = X @ W + b - Y  # (m, k)   prediction error of every sample and output
+    dW = X.T @ residual / m + (lam / m) * W  # (n, k)
     db = residual.sum(dim=0) / m  # (k,)     the bias is not regularized
     return to_numpy(dW), to_numpy(db)
-
-
-def with_leaves(p: TorchProblem) -> TorchProblem:
-    """W and b as autograd leaves (views of the same memory) for torch-autograd."""
-    return replace(p, W=p.W.detach().requires_grad_(True), b=p.b.detach().requires_grad_(True))
 
 
 IMPLEMENTATION = Implementation(
