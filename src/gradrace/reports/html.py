@@ -16,7 +16,16 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from gradrace.reports import agreement, compare, crossover, plots, scaling, tables, views
+from gradrace.reports import (
+    agreement,
+    compare,
+    crossover,
+    plots,
+    scaling,
+    tables,
+    tradeoffs,
+    views,
+)
 from gradrace.reports.data import (
     agreeing,
     combos,
@@ -254,6 +263,8 @@ class Builder:
             "check_names": check_names, "check_rows": check_rows,
             "failures": agreement.failures(self.results, meta),
             "timed_errors": agreement.timed_errors(self.results).to_dict("records"),
+            "precision": tradeoffs.precision(self.results),
+            "gram": tradeoffs.gram_break_even(self.results),
             "prepare": self.preparation(),
             "environment": views.environment_rows(self.results, meta, self.bandwidth, self.peak),
             "results_table": Markup(tables.results_html(self.results)),
