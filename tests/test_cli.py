@@ -24,7 +24,9 @@ def test_list_prints_each_implementation_with_origin_and_description(capsys):
 def test_list_shows_a_plugin_given_on_the_command_line(capsys):
     assert main(["list", "--no-entry-points", "--plugin", f"{MISBEHAVING}:plain_gradient"]) == 0
     out = capsys.readouterr().out
-    assert re.search(rf"^plain_gradient +\[--plugin {re.escape(str(MISBEHAVING))}:plain_gradient\]", out, re.M)
+    assert re.search(
+        rf"^plain_gradient +\[--plugin {re.escape(str(MISBEHAVING))}:plain_gradient\]", out, re.M
+    )
 
 
 def test_check_passes_for_the_builtins(capsys):

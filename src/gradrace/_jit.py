@@ -27,12 +27,17 @@ FASTMATH: frozenset[str] = frozenset({"reassoc", "contract"})
 #: Options of serial kernels that reassociate their sums (``FASTMATH``).
 FAST_JIT_OPTIONS: dict = {**JIT_OPTIONS, "fastmath": set(FASTMATH)}
 
+#: Options of kernels for tiny problems, called in microseconds: ``FAST_JIT_OPTIONS``
+#: holding the GIL, since releasing and retaking it costs about 50 ns a call.
+FAST_GIL_JIT_OPTIONS: dict = {**FAST_JIT_OPTIONS, "nogil": False}
+
 #: Options of parallel kernels that reassociate their sums (``FASTMATH``).
 FAST_PARALLEL_JIT_OPTIONS: dict = {**PARALLEL_JIT_OPTIONS, "fastmath": set(FASTMATH)}
 
 njit = functools.partial(numba.njit, **JIT_OPTIONS)
 njit_parallel = functools.partial(numba.njit, **PARALLEL_JIT_OPTIONS)
 njit_fast = functools.partial(numba.njit, **FAST_JIT_OPTIONS)
+njit_fast_gil = functools.partial(numba.njit, **FAST_GIL_JIT_OPTIONS)
 njit_fast_parallel = functools.partial(numba.njit, **FAST_PARALLEL_JIT_OPTIONS)
 prange = numba.prange
 

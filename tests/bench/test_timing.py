@@ -52,7 +52,7 @@ def test_measure_interleaves_and_rotates_the_order(fake_timer):
     fns = {name: Fn(name, 1e-3) for name in "ABC"}
     timings, errors = measure(fns, {n: 1 for n in fns}, {n: 3 for n in fns})
     order = "".join(name for name, _ in fake_timer.log)
-    assert order == "ABC" "BCA" "CAB"
+    assert order == "ABCBCACAB"
     assert not errors and all(t.rounds == 3 for t in timings.values())
 
 

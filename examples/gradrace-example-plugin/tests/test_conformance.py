@@ -1,7 +1,8 @@
 """The plugin's whole test suite: gradrace's conformance kit, one test per check."""
 
-from gradrace.testing import parametrize_with_checks
 from gradrace_example_plugin import IMPLEMENTATION
+
+from gradrace.testing import parametrize_with_checks
 
 
 @parametrize_with_checks([IMPLEMENTATION])

@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from gradrace._jit import njit_parallel, prange, set_threads
+from gradrace._jit import njit_fast, njit_parallel, prange, set_threads
 
 BANDWIDTH_BYTES = 256 * 2**20  # 256 MiB: far beyond any L3 cache
 
@@ -38,22 +38,37 @@ def set_all_threads(threads: int):
     return limiter
 
 
-@njit_parallel
-def _parallel_sum(a):
+@njit_fast
+def _chunk_sum(chunk):
+    # fastmath's reassociation lets LLVM keep several vector accumulators; a plain sum is
+    # one chain of dependent additions and measures the adder's latency, not memory.
     total = 0.0
-    for i in prange(a.shape[0]):
-        total += a[i]
+    for i in range(chunk.shape[0]):  # indexing vectorizes; ``for x in chunk`` does not
+        total += chunk[i]
     return total
 
 
+@njit_parallel
+def _parallel_sum(a, chunks):
+    size = (a.shape[0] + chunks - 1) // chunks
+    partial = np.zeros(chunks)
+    for c in prange(chunks):
+        partial[c] = _chunk_sum(a[c * size : min((c + 1) * size, a.shape[0])])
+    return partial.sum()
+
+
 def measure_read_bandwidth(nbytes: int = BANDWIDTH_BYTES, repeats: int = 5) -> float:
-    """Memory-read bandwidth in GB/s: the best of ``repeats`` parallel sums of ``nbytes``."""
+    """Memory-read bandwidth in GB/s: the best of ``repeats`` parallel sums of ``nbytes``,
+    split in one chunk per thread."""
+    import numba
+
+    chunks = numba.get_num_threads()
     a = np.ones(nbytes // 8)
-    _parallel_sum(a[:1000])  # compile (or load from cache) outside the measurement
+    _parallel_sum(a[:1000], chunks)  # compile (or load from cache) outside the measurement
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        _parallel_sum(a)
+        _parallel_sum(a, chunks)
         best = min(best, time.perf_counter() - t0)
     return a.nbytes / best / 1e9
 
@@ -69,6 +84,20 @@ def measure_peak_gflops(size: int = 1000, repeats: int = 3) -> float:
         a @ b
         best = min(best, time.perf_counter() - t0)
     return 2 * size**3 / best / 1e9
+
+
+def machine_figures() -> dict:
+    """What the timing process measures of its machine, and the environment it runs in."""
+    return {
+        "bandwidth_gbs": measure_read_bandwidth(),
+        "peak_gflops": measure_peak_gflops(),
+        "env": _relevant_env(),
+    }
+
+
+def _relevant_env() -> dict:
+    prefixes = ("OPENBLAS_", "OMP_", "MKL_", "NUMBA_", "GOTO", "BLIS_")
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(prefixes)}
 
 
 def cpu_model() -> str:
@@ -108,9 +137,5 @@ def environment() -> dict:
             {k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
             for info in threadpool_info()
         ],
-        "env": {
-            k: v
-            for k, v in sorted(os.environ.items())
-            if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "NUMBA_", "GOTO", "BLIS_"))
-        },
+        "env": _relevant_env(),
     }

@@ -250,6 +250,7 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
         if "machine" not in metadata:
             progress.message("measuring memory bandwidth and BLAS peak ...")
             metadata["machine"] = runner.machine()
+            metadata["env"] = metadata["machine"].pop("env")  # as the timing process sees it
             progress.message("agreement check ...")
             check = runner.check()
             check.to_csv(out / "check.csv", index=False)

@@ -15,7 +15,9 @@ and per lost worker, and a pipe message per timing round (microseconds).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+import os
 import signal
 import traceback
 from dataclasses import dataclass
@@ -25,6 +27,24 @@ from gradrace.bench.measure import Settings, measure_case
 
 #: Seconds the parent waits for the worker to import gradrace and load the plugins.
 STARTUP_TIMEOUT_S = 300.0
+
+#: Environment defaults of the worker (a variable the user set wins). OpenBLAS's idle
+#: threads otherwise spin for ~0.1 s after each call; in interleaved rounds on few cores
+#: that steals a core from whichever implementation is timed next (a numba kernel
+#: measured 1.5–2× slower right after numpy-dot). The threads sleep at once instead.
+WORKER_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4"}
+
+
+@contextlib.contextmanager
+def _environment(defaults: dict[str, str]):
+    """Set ``defaults`` (where unset) for a child process started inside the block."""
+    added = {k: v for k, v in defaults.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
 
 
 class WorkerLost(RuntimeError):
@@ -41,7 +61,7 @@ class WorkerFailed(RuntimeError):
 
 
 def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int) -> None:
-    from gradrace.bench.machine import measure_peak_gflops, measure_read_bandwidth, set_all_threads
+    from gradrace.bench.machine import machine_figures, set_all_threads
     from gradrace.bench.registry import load_registry
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -54,10 +74,7 @@ def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int) -> 
             if request[0] == "stop":
                 return
             if request[0] == "machine":
-                reply = {
-                    "bandwidth_gbs": measure_read_bandwidth(),
-                    "peak_gflops": measure_peak_gflops(),
-                }
+                reply = machine_figures()
             elif request[0] == "check":
                 from gradrace.bench.check import run_check
 
@@ -92,7 +109,8 @@ class Worker:
         self._process = ctx.Process(
             target=_serve, args=(child, self.plugins, self.entry_points, self.threads), daemon=True
         )
-        self._process.start()
+        with _environment(WORKER_ENV):
+            self._process.start()
         child.close()
         self._wait(STARTUP_TIMEOUT_S, "", "start-up")
 
@@ -168,9 +186,9 @@ class InProcess:
         self._limiter = set_all_threads(threads)
 
     def machine(self) -> dict:
-        from gradrace.bench.machine import measure_peak_gflops, measure_read_bandwidth
+        from gradrace.bench.machine import machine_figures
 
-        return {"bandwidth_gbs": measure_read_bandwidth(), "peak_gflops": measure_peak_gflops()}
+        return machine_figures()
 
     def check(self, names, cases, on_event=None):
         from gradrace.bench.check import run_check

@@ -8,8 +8,16 @@ Their modules import the library lazily, so loading the registry stays cheap.
 
 from __future__ import annotations
 
-from gradrace.implementations import einsum, numba_loops, numpy_dot, python_loops, reshaped_mn1
-from gradrace.implementations import numba_fused
+from gradrace.implementations import (
+    einsum,
+    gram,
+    numba_fused,
+    numba_loops,
+    numpy_blocked,
+    numpy_dot,
+    python_loops,
+    reshaped_mn1,
+)
 
 #: Built-ins in the order they are listed and plotted: from the slowest idea to the fastest.
 BUILTINS = (
@@ -19,6 +27,8 @@ BUILTINS = (
     reshaped_mn1.IMPLEMENTATION,
     numba_loops.IMPLEMENTATION,
     numba_fused.IMPLEMENTATION,
+    numpy_blocked.IMPLEMENTATION,
+    gram.IMPLEMENTATION,
 )
 
 #: name -> (module defining IMPLEMENTATION, libraries it needs, the extra that installs them)

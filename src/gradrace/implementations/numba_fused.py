@@ -1,89 +1,121 @@
-"""numba-fused: one pass over X, because the gradient is bound by reading X.
+"""numba-fused: one pass over X, because for few outputs reading X is the whole cost.
 
-``X @ W`` and then ``Xᵀ @ R`` each stream all of X from memory, and for a few outputs
-k the arithmetic per byte is so small that reading X *is* the cost. Row i of X is
-all that row i's contribution needs: its residual r_i = x_i·W + b − y_i (k,), then
-x_i ⊗ r_i added into Xᵀ(XW + b − Y) and r_i into its column sums. Doing both while
-x_i is still in the L1 cache reads X once, which halves the memory traffic.
+``X @ W`` and then ``Xᵀ @ R`` each stream all of X from memory; for a few outputs k
+there are only 4k flops per entry of X, so once X outgrows the caches the time is
+the time to read it, twice. Row i of X is all that row i's contribution needs: its
+residual r_i = x_i·W + b − y_i (k,), then x_i ⊗ r_i added into Xᵀ R and r_i into
+1ᵀ R. Doing both while x_i is still in the L1 cache reads X from memory once.
 
-How the kernel keeps that one pass fast:
+How the kernels keep that one pass fast (every inner loop runs over the n features
+of a row, with unit stride, which LLVM vectorizes):
 
-- Register blocking: rows go in groups of ``ROW_GROUP``. The residuals of a group's
-  rows are four independent dot products over one pass of the output's weights
-  (four vector accumulators instead of one latency-bound chain), and each weight
-  and each partial-sum entry is loaded and stored once for the whole group.
-- Blocking over outputs for k > 1: for each output column c the group's rows are
-  used twice, once for their residuals against column c of W (held transposed, so
-  the loop runs over contiguous memory) and once to add r_ic·x_i into row c of the
-  transposed partial sum. The group's rows stay in L1 across all k columns, so X
-  is still read from memory once, and every inner loop runs over the n features
-  with unit stride, which LLVM vectorizes.
-- ``FASTMATH`` (``reassoc``, ``contract``): without reassociation a dot product
-  cannot be split over vector lanes; see gradrace/_jit.py.
-- Blocked summation: sums run in the input dtype for ``BLOCK_ROWS`` rows at a time,
-  then join float64 totals, so float32 keeps its accuracy for millions of rows.
-- Threads: ``prange`` over ``CHUNKS_PER_THREAD`` contiguous chunks of rows per
-  thread, each into its own partial sums, added in chunk order at the end: the
-  result depends on the thread count only, never on scheduling. A parallel launch
-  alone costs tens of microseconds, so problems under ``PARALLEL_MIN_WORK``
-  (m·n·k) run serially, in the same call.
+- ``FASTMATH`` (``reassoc``, ``contract``; see gradrace/_jit.py): without
+  reassociation a dot product is one scalar chain, bound by the adder's latency.
+- Register blocking: rows go in groups (four for k = 1, eight for k > 1) whose
+  residuals are independent dot products, one vector accumulator each, sharing
+  every load of W; their outer products go into the partial sum together, so it is
+  loaded and stored once per group instead of once per row.
+- Software pipelining: one loop over the features adds the outer products of the
+  residuals computed just before while it computes the next residuals, so each x_ij
+  is loaded once for both and neither waits for the other's horizontal sums. For
+  k = 1 the pipeline runs across groups of rows (the next group streams in from
+  memory while the previous one, in L1, is added up); for k > 1 it runs across the
+  output columns of one group (W held transposed, (k, n), so each column is
+  contiguous), and the group's rows stay in L1 for all k columns.
+- One feature (n = 1): the rows themselves are the vector, one loop with two sums.
+- Blocked summation: the sums run in the input dtype over blocks of at least
+  ``SUM_ROWS`` rows and ``SUM_ENTRIES`` entries, then join float64 totals, so float32
+  stays accurate over millions of rows.
+- Threads: ``prange`` over a power of two of contiguous chunks of rows, each into its
+  own float64 partial sums, added in chunk order at the end. The split depends on
+  the shape alone, so the result is the same, bit for bit, whatever the thread count
+  or whichever thread ran which chunk.
+- Size: a parallel launch costs microseconds, and the dispatch of a jitted call
+  hundreds of nanoseconds, so prepare picks the kernel once, by size: at most
+  ``SUM_ROWS`` rows, a kernel that sums straight into the outputs (no work arrays,
+  and it keeps the GIL, which saves ~50 ns a call); below ``PARALLEL_MIN_WORK`` (m·n·k),
+  one thread; above, every thread numba has. The timed call allocates the outputs
+  as copies of W and b (the cheapest fresh arrays from Python) for the kernel to
+  overwrite: a jitted function that returned new arrays would spend ~0.4 µs boxing
+  each.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gradrace._jit import njit_fast, njit_fast_parallel, prange
+from gradrace._jit import njit_fast, njit_fast_gil, njit_fast_parallel, prange
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.problem import validate_inputs
 
-#: Rows whose outer products are added together (register blocking).
-ROW_GROUP = 4
-#: k = 1: bytes of X per two-pass block, small enough to stay in the L1 cache.
-L1_BYTES = 32 * 1024
-#: Rows summed in the input dtype before joining the float64 totals.
+#: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
+#: join float64 totals; the same bound picks the kernel without work arrays.
 SUM_ROWS = 256
+SUM_ENTRIES = 8192
 #: m·n·k from which the rows are split over threads (below it, one thread is faster).
-PARALLEL_MIN_WORK = 200_000
-#: The parallel variant splits the rows into at most this many chunks, of at least
-#: ``SUM_ROWS`` rows each; the split depends on m only, so the sums do not depend on
-#: the thread count or on which thread ran which chunk.
+PARALLEL_MIN_WORK = 100_000
+#: The parallel variant splits the rows into a power of two of chunks, at most
+#: MAX_CHUNKS, each of at least CHUNK_WORK (m·n·k / chunks) and eight rows. The split
+#: depends on the shape only, so the sums do not depend on the thread count or on which
+#: thread ran which chunk; a power of two shares out evenly over 2, 4, 8… threads.
 MAX_CHUNKS = 32
+CHUNK_WORK = 32_768
 
 
 @njit_fast
-def _one_output(X, Y, w, b0, r, acc):
+def _one_output(X, Y, w, b0, acc):
     """k = 1: acc (n,) += Σ_i r_i·x_i over the rows of X; return Σ_i r_i.
 
-    Block by block of len(r) rows: first every residual, reading the rows in address
-    order (the hardware prefetcher streams them from memory), then the rows again,
-    from L1, ``ROW_GROUP`` at a time into acc.
+    Four rows at a time, software-pipelined across groups of rows: one loop over the
+    features adds the previous group's outer products into acc (its rows still in L1)
+    while it computes the next group's four residuals (four vector accumulators, the
+    rows streaming in from memory), so neither waits for the other's horizontal sums.
+    With one feature the rows themselves are the vector: one loop with two sums.
     """
     m, n = X.shape
-    rows = r.shape[0]
     rsum = b0 - b0  # 0 in the input dtype
-    for start in range(0, m, rows):
-        Xb = X[start : start + rows]  # (B, n)  one block
-        B = Xb.shape[0]
-        for i in range(B):
-            x = Xb[i]  # (n,)
-            ri = b0 - Y[start + i, 0]
+    if n == 1:
+        x, y, w0 = X.ravel(), Y.ravel(), w[0]  # (m,), (m,)  views: X and Y are contiguous
+        xr = rsum
+        for i in range(m):
+            ri = x[i] * w0 + b0 - y[i]  # r_i
+            xr += ri * x[i]
+            rsum += ri
+        acc[0] += xr
+        return rsum
+    groups = m // 4
+    if groups > 0:
+        x0, x1, x2, x3 = X[0], X[1], X[2], X[3]  # (n,) each
+        r0, r1, r2, r3 = b0 - Y[0, 0], b0 - Y[1, 0], b0 - Y[2, 0], b0 - Y[3, 0]
+        for j in range(n):  # the first group's residuals
+            r0 += x0[j] * w[j]
+            r1 += x1[j] * w[j]
+            r2 += x2[j] * w[j]
+            r3 += x3[j] * w[j]
+        for g in range(1, groups):
+            i = 4 * g
+            y0, y1, y2, y3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each, from memory once
+            s0, s1, s2, s3 = b0 - Y[i, 0], b0 - Y[i + 1, 0], b0 - Y[i + 2, 0], b0 - Y[i + 3, 0]
             for j in range(n):
-                ri += x[j] * w[j]  # r_i = x_i·w + b − y_i
-            r[i] = ri
-        groups = B // ROW_GROUP
-        for g in range(groups):
-            i = ROW_GROUP * g
-            x0, x1, x2, x3 = Xb[i], Xb[i + 1], Xb[i + 2], Xb[i + 3]  # (n,) each, from L1
-            r0, r1, r2, r3 = r[i], r[i + 1], r[i + 2], r[i + 3]
-            for j in range(n):
-                acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])  # (n,)
-        for i in range(ROW_GROUP * groups, B):
-            x0, r0 = Xb[i], r[i]
-            for j in range(n):
-                acc[j] += r0 * x0[j]  # (n,)
-        for i in range(B):
-            rsum += r[i]
+                acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])  # group g − 1
+                s0 += y0[j] * w[j]  # group g's residuals
+                s1 += y1[j] * w[j]
+                s2 += y2[j] * w[j]
+                s3 += y3[j] * w[j]
+            rsum += (r0 + r1) + (r2 + r3)
+            x0, x1, x2, x3 = y0, y1, y2, y3
+            r0, r1, r2, r3 = s0, s1, s2, s3
+        for j in range(n):  # the last group's outer products
+            acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
+        rsum += (r0 + r1) + (r2 + r3)
+    for i in range(4 * groups, m):  # the last m mod 4 rows, one at a time
+        x0 = X[i]  # (n,)
+        r0 = b0 - Y[i, 0]
+        for j in range(n):
+            r0 += x0[j] * w[j]
+        for j in range(n):
+            acc[j] += r0 * x0[j]
+        rsum += r0
     return rsum
 
 
@@ -91,33 +123,85 @@ def _one_output(X, Y, w, b0, r, acc):
 def _many_outputs(X, Y, Wt, b, acc, rsum):
     """k > 1: acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X.
 
-    ``ROW_GROUP`` rows at a time, blocked over the outputs: for each column c, the
-    group's four residuals against column c of W (one pass over it, four vector
-    accumulators), then their four rows times those residuals into row c of acc.
-    The group's rows stay in L1 across all k columns.
+    Eight rows at a time, blocked over the outputs: for each column c, the group's
+    eight residuals against column c of W (one pass over it, eight vector
+    accumulators), then the eight rows times those residuals into row c of acc. The
+    two are software-pipelined: one loop over the features adds column c − 1's outer
+    products while it computes column c's residuals, so each x_ij is loaded once for
+    both, and neither waits for the other's horizontal sums. Per vector of features
+    that is 11 loads and stores for 16 FMAs, and the group's rows stay in L1 across
+    all k columns.
     """
     m, n = X.shape
     k = Wt.shape[0]
-    groups = m // ROW_GROUP
+    groups = m // 8
     for g in range(groups):
-        i = ROW_GROUP * g
+        i = 8 * g
         x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each, from memory once
-        for c in range(k):
-            w = Wt[c]  # (n,)  column c of W
-            r0 = b[c] - Y[i, c]
-            r1 = b[c] - Y[i + 1, c]
-            r2 = b[c] - Y[i + 2, c]
-            r3 = b[c] - Y[i + 3, c]
-            for j in range(n):  # four dot products x_i·w at once
-                r0 += x0[j] * w[j]
-                r1 += x1[j] * w[j]
-                r2 += x2[j] * w[j]
-                r3 += x3[j] * w[j]
-            a = acc[c]  # (n,)  row c of the transposed partial Xᵀ R
+        x4, x5, x6, x7 = X[i + 4], X[i + 5], X[i + 6], X[i + 7]
+        r0, r1, r2, r3 = b[0] - Y[i, 0], b[0] - Y[i + 1, 0], b[0] - Y[i + 2, 0], b[0] - Y[i + 3, 0]
+        r4, r5, r6, r7 = (
+            b[0] - Y[i + 4, 0],
+            b[0] - Y[i + 5, 0],
+            b[0] - Y[i + 6, 0],
+            b[0] - Y[i + 7, 0],
+        )
+        w = Wt[0]  # (n,)  column 0 of W
+        for j in range(n):  # the eight residuals for column 0
+            r0 += x0[j] * w[j]
+            r1 += x1[j] * w[j]
+            r2 += x2[j] * w[j]
+            r3 += x3[j] * w[j]
+            r4 += x4[j] * w[j]
+            r5 += x5[j] * w[j]
+            r6 += x6[j] * w[j]
+            r7 += x7[j] * w[j]
+        for c in range(1, k):
+            rsum[c - 1] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            a = acc[c - 1]  # (n,)  row c − 1 of the transposed partial Xᵀ R
+            w = Wt[c]  # (n,)
+            s0, s1, s2, s3 = (
+                b[c] - Y[i, c],
+                b[c] - Y[i + 1, c],
+                b[c] - Y[i + 2, c],
+                b[c] - Y[i + 3, c],
+            )
+            s4, s5, s6, s7 = (
+                b[c] - Y[i + 4, c],
+                b[c] - Y[i + 5, c],
+                b[c] - Y[i + 6, c],
+                b[c] - Y[i + 7, c],
+            )
             for j in range(n):
-                a[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])  # (n,)
-            rsum[c] += (r0 + r1) + (r2 + r3)
-    for i in range(ROW_GROUP * groups, m):  # the last m mod ROW_GROUP rows
+                u0, u1, u2, u3, u4, u5, u6, u7 = (
+                    x0[j],
+                    x1[j],
+                    x2[j],
+                    x3[j],
+                    x4[j],
+                    x5[j],
+                    x6[j],
+                    x7[j],
+                )
+                a[j] += ((r0 * u0 + r1 * u1) + (r2 * u2 + r3 * u3)) + (
+                    (r4 * u4 + r5 * u5) + (r6 * u6 + r7 * u7)
+                )  # column c − 1 into acc
+                s0 += u0 * w[j]  # column c's residuals
+                s1 += u1 * w[j]
+                s2 += u2 * w[j]
+                s3 += u3 * w[j]
+                s4 += u4 * w[j]
+                s5 += u5 * w[j]
+                s6 += u6 * w[j]
+                s7 += u7 * w[j]
+            r0, r1, r2, r3, r4, r5, r6, r7 = s0, s1, s2, s3, s4, s5, s6, s7
+        rsum[k - 1] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        a = acc[k - 1]  # (n,)
+        for j in range(n):  # the last column's outer products
+            a[j] += ((r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])) + (
+                (r4 * x4[j] + r5 * x5[j]) + (r6 * x6[j] + r7 * x7[j])
+            )
+    for i in range(8 * groups, m):  # the last m mod 8 rows, one at a time
         x0 = X[i]  # (n,)
         for c in range(k):
             w = Wt[c]  # (n,)
@@ -135,17 +219,18 @@ def _chunk(X, Y, Wt, b, total, total_b):
     """total (k, n) += Xᵀ R (transposed) and total_b (k,) += 1ᵀ R over the rows of X."""
     m, n = X.shape
     k = Wt.shape[0]
-    acc = np.empty((k, n), dtype=X.dtype)  # (k, n)  SUM_ROWS rows' sums, in the input dtype
+    acc = np.empty((k, n), dtype=X.dtype)  # (k, n)  one block's sums, in the input dtype
     rsum = np.empty(k, dtype=X.dtype)  # (k,)
-    r = np.empty(max(ROW_GROUP, L1_BYTES // (n * X.itemsize)), dtype=X.dtype)  # k = 1 residuals
-    for start in range(0, m, SUM_ROWS):
+    rows = max(SUM_ROWS, SUM_ENTRIES // n)
+    for start in range(0, m, rows):
         acc[:] = 0
         if k == 1:
-            rsum[0] = _one_output(X[start : start + SUM_ROWS], Y[start : start + SUM_ROWS],
-                                  Wt[0], b[0], r, acc[0])  # fmt: skip
+            rsum[0] = _one_output(
+                X[start : start + rows], Y[start : start + rows], Wt[0], b[0], acc[0]
+            )
         else:
             rsum[:] = 0
-            _many_outputs(X[start : start + SUM_ROWS], Y[start : start + SUM_ROWS], Wt, b, acc, rsum)
+            _many_outputs(X[start : start + rows], Y[start : start + rows], Wt, b, acc, rsum)
         for c in range(k):
             for j in range(n):
                 total[c, j] += acc[c, j]  # (k, n)  float64
@@ -174,7 +259,7 @@ def _finish(total, total_b, W, lam, m, dW, db):
         db[c] = total_b[c] / m  # (k,)   the bias is not regularized
 
 
-@njit_fast
+@njit_fast_gil
 def _few_rows(X, Y, W, b, lam, dW, db):
     """At most SUM_ROWS rows: sum straight into dW and db, with no work arrays to allocate."""
     m, n = X.shape
@@ -212,10 +297,19 @@ def _serial_kernel(X, Y, W, b, lam, dW, db):
 
 
 @njit_fast
+def chunk_count(m, work):
+    """Chunks the parallel variant splits m rows into, for m·n·k = work (see MAX_CHUNKS)."""
+    chunks = 1
+    while 2 * chunks <= MAX_CHUNKS and 2 * chunks * CHUNK_WORK <= work and 16 * chunks <= m:
+        chunks *= 2
+    return chunks
+
+
+@njit_fast
 def _parallel_kernel(X, Y, W, b, lam, dW, db):
     m, n = X.shape
     k = W.shape[1]
-    chunks = max(1, min(MAX_CHUNKS, m // SUM_ROWS))
+    chunks = chunk_count(m, m * n * k)
     Wt = np.ascontiguousarray(W.T)  # (k, n)
     totals = np.zeros((chunks, k, n))  # (chunks, k, n)  one partial Xᵀ R per chunk
     totals_b = np.zeros((chunks, k))  # (chunks, k)
@@ -228,38 +322,57 @@ def _parallel_kernel(X, Y, W, b, lam, dW, db):
     _finish(totals[0], totals_b[0], W, lam, m, dW, db)
 
 
-def serial_gradient(X, Y, W, b, lam):
-    """The fused gradient on one thread."""
-    dW, db = W.copy(), b.copy()  # fresh (n, k) and (k,) in the input dtype, overwritten
-    _serial_kernel(X, Y, W, b, lam, dW, db)
-    return dW, db
-
-
-def parallel_gradient(X, Y, W, b, lam):
-    """The fused gradient with the rows split over numba's threads."""
-    dW, db = W.copy(), b.copy()  # (n, k), (k,)
-    _parallel_kernel(X, Y, W, b, lam, dW, db)
-    return dW, db
-
-
-def gradient(X, Y, W, b, lam):
-    """The timed call: one thread below PARALLEL_MIN_WORK (m·n·k), else all of numba's."""
-    dW, db = W.copy(), b.copy()  # fresh (n, k) and (k,) in the input dtype, overwritten
-    if X.size * W.shape[1] < PARALLEL_MIN_WORK:
+@njit_fast
+def _kernel(X, Y, W, b, lam, dW, db):
+    """The kernel for any size, picked at run time (prepare picks it once instead)."""
+    if X.shape[0] <= SUM_ROWS:
+        _few_rows(X, Y, W, b, lam, dW, db)
+    elif X.shape[0] * X.shape[1] * W.shape[1] < PARALLEL_MIN_WORK:
         _serial_kernel(X, Y, W, b, lam, dW, db)
     else:
         _parallel_kernel(X, Y, W, b, lam, dW, db)
+
+
+def pick_kernel(m: int, n: int, k: int):
+    """The kernel for the size: one thread below PARALLEL_MIN_WORK (m·n·k), where a
+    parallel launch costs more than it saves; no work arrays for at most SUM_ROWS rows."""
+    if m <= SUM_ROWS:
+        return _few_rows
+    if m * n * k < PARALLEL_MIN_WORK:
+        return _serial_kernel
+    return _parallel_kernel
+
+
+def gradient(X, Y, W, b, lam, kernel=_kernel):
+    """The timed call: fresh outputs, then the kernel prepare picked for the size."""
+    dW, db = W.copy(), b.copy()  # fresh (n, k) and (k,) in the input dtype, overwritten
+    kernel(X, Y, W, b, lam, dW, db)
     return dW, db
 
 
+def serial_gradient(X, Y, W, b, lam):
+    """The fused gradient on one thread, whatever the size."""
+    return gradient(X, Y, W, b, lam, _serial_kernel)
+
+
+def parallel_gradient(X, Y, W, b, lam):
+    """The fused gradient with the rows split over numba's threads, whatever the size."""
+    return gradient(X, Y, W, b, lam, _parallel_kernel)
+
+
 def prepare(X, Y, W, b, lam):
-    """Validate, make the arrays C-contiguous, compile for their dtype and start the threads."""
+    """Validate, make the arrays C-contiguous, compile for their dtype, start the threads,
+    and pick the kernel for the size (so the timed call tests nothing)."""
     validate_inputs(X, Y, W, b, lam)
-    args = tuple(np.ascontiguousarray(a) for a in (X, Y, W, b)) + (float(lam),)
-    X, Y, W, b, lam = args
-    gradient(X[:ROW_GROUP + 1], Y[:ROW_GROUP + 1], W, b, lam)  # compile (or load the cache)
-    parallel_gradient(X[:ROW_GROUP + 1], Y[:ROW_GROUP + 1], W, b, lam)  # start the thread pool
-    return args
+    X, Y, W, b = (np.ascontiguousarray(a) for a in (X, Y, W, b))
+    lam = float(lam)
+    # Compile every kernel for this dtype (or load it from the cache) on a few rows, enough
+    # for every path through them; the parallel one also starts numba's thread pool.
+    few = SUM_ROWS + 9
+    for kernel in (_few_rows, _serial_kernel, _parallel_kernel, _kernel):
+        gradient(X[:few], Y[:few], W, b, lam, kernel)
+    m, n = X.shape
+    return X, Y, W, b, lam, pick_kernel(m, n, W.shape[1])
 
 
 def ridge_gradient(X, Y, W, b, lam):

@@ -4,11 +4,20 @@
 caches, that is two reads of X from memory, and for a few outputs k reading memory
 is the whole cost. Both products are sums over rows, so they can be taken block of
 rows by block of rows: the block's residual, then the block's share of Xᵀ R, added
-up. A block of ``BLOCK_BYTES`` is still in cache when the second product reads it,
-so X comes from memory once. This is how far plain numpy gets with cache blocking:
-every operation is still a BLAS call on whole blocks, and the price is a few
-microseconds of Python per block, which ``BLOCK_BYTES`` keeps small next to the
-block's own time.
+up. The block is still in cache when the second product reads it, so X comes from
+memory once. This is how far plain numpy gets with cache blocking: every operation
+is still a BLAS call on whole blocks, and the price is a few microseconds of Python
+per block.
+
+The block size is a compromise the BLAS library imposes. Smaller blocks would stay
+in each core's L2 cache, but OpenBLAS runs a matrix-vector product on one thread
+below about 460,800 entries (3.5 MiB of float64), and one core alone cannot read
+memory as fast as two; so blocks are ``BLOCK_ENTRIES``, just above that threshold:
+the first product streams them with every thread, and the second finds them in the
+L2 and L3 caches. (On a 2-core AMD EPYC VM with X of 1 GB, blocks of 1 MiB measured
+about 0.9× numpy-dot, blocks of 4 MiB about 0.7×, and blocks of 16 MiB, beyond what
+the caches keep, 0.9×. Half of a 4 MiB block waits in the L3 cache, which other
+tenants of the machine share: when they evict it, this falls back to about 1×.)
 """
 
 from __future__ import annotations
@@ -17,19 +26,19 @@ import numpy as np
 
 from gradrace.bench.implementation import Implementation
 
-#: Bytes of X per block: well inside the L2 caches of the cores reading it together,
-#: and large enough that the per-block Python overhead stays a few percent.
-BLOCK_BYTES = 1 << 20
+#: Entries of X per block (4 MiB of float64): large enough for OpenBLAS to use every
+#: thread on it, small enough for the caches to keep it between the two products.
+BLOCK_ENTRIES = 1 << 19
 
 
-def block_rows(n: int, itemsize: int) -> int:
-    """Rows of X per block: ``BLOCK_BYTES`` of X, and at least one row."""
-    return max(1, BLOCK_BYTES // (n * itemsize))
+def block_rows(n: int) -> int:
+    """Rows of X per block: ``BLOCK_ENTRIES`` entries of X, and at least one row."""
+    return max(1, BLOCK_ENTRIES // n)
 
 
 def gradient(X, Y, W, b, lam):
     m, n = X.shape
-    rows = block_rows(n, X.itemsize)
+    rows = block_rows(n)
     residual = np.empty((min(rows, m), W.shape[1]), dtype=X.dtype)  # (rows, k)  reused
     XtR = np.zeros(W.shape, dtype=X.dtype)  # (n, k)  Xᵀ R, block by block
     rsum = np.zeros(b.shape, dtype=X.dtype)  # (k,)    1ᵀ R

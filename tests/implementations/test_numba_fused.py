@@ -1,0 +1,155 @@
+"""numba-fused: each of its kernels, the size-based choice between them, and determinism."""
+
+import numba
+import numpy as np
+import pytest
+
+from gradrace import TOLERANCE, make_problem, reference_gradient
+from gradrace._jit import set_threads
+from gradrace.implementations import numba_fused as nf
+
+KERNELS = {
+    "few-rows": nf._few_rows,
+    "serial": nf._serial_kernel,
+    "parallel": nf._parallel_kernel,
+    "any-size": nf._kernel,
+}
+
+
+def relative_errors(out, problem):
+    ref_dW, ref_db = reference_gradient(*problem.args)
+    dW, db = out
+    return (
+        np.linalg.norm(dW - ref_dW) / np.linalg.norm(ref_dW),
+        np.linalg.norm(db - ref_db) / np.linalg.norm(ref_db),
+    )
+
+
+def assert_agrees(out, problem):
+    dW, db = out
+    assert dW.shape == problem.W.shape and db.shape == problem.b.shape
+    assert dW.dtype == problem.dtype and db.dtype == problem.dtype
+    assert max(relative_errors(out, problem)) < TOLERANCE[problem.dtype]
+
+
+@pytest.fixture
+def threads():
+    """Restore numba's thread count after a test that changes it."""
+    before = numba.get_num_threads()
+    yield
+    set_threads(before)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    ("m", "n", "k"),
+    [
+        (1, 3, 1),  # a single row: no full group of rows
+        (7, 1, 1),  # a single feature
+        (9, 5, 3),  # one group of eight rows and one left over
+        (257, 6, 1),  # SUM_ROWS + 1 rows: a second summation block of one row
+        (1_027, 3, 1),  # k = 1 with two-pass blocks of 32 KiB / (3·itemsize) rows and a tail
+        (1_031, 13, 4),  # k > 1: many groups of eight, a tail of seven, several chunks
+        (600, 17, 2),  # k = 2: the software pipeline's first and last columns only
+    ],
+)
+def test_every_kernel_agrees_with_the_reference_across_block_boundaries(kernel, dtype, m, n, k):
+    p = make_problem(m, n, k, dtype, lam=m / 3, seed=m + n + k)
+    X, Y, W, b, lam, _ = nf.prepare(*p.args)
+    assert_agrees(nf.gradient(X, Y, W, b, lam, KERNELS[kernel]), p)
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_float32_sums_stay_accurate_over_many_rows(k):
+    p = make_problem(200_003, 4, k, "float32", seed=k)
+    out = nf.gradient(*nf.prepare(*p.args))
+    assert max(relative_errors(out, p)) < TOLERANCE[np.dtype(np.float32)] / 100
+
+
+def test_prepare_picks_the_kernel_by_size():
+    small, medium, large = (nf.SUM_ROWS, 10, 1), (nf.SUM_ROWS + 1, 10, 1), (50_000, 4, 1)
+    assert nf.pick_kernel(*small) is nf._few_rows
+    assert nf.pick_kernel(*medium) is nf._serial_kernel
+    assert nf.pick_kernel(*large) is nf._parallel_kernel
+    assert large[0] * large[1] * large[2] >= nf.PARALLEL_MIN_WORK
+    assert nf.pick_kernel(nf.SUM_ROWS + 1, 1_000, 1_000) is nf._parallel_kernel  # m·n·k counts
+    p = make_problem(*small, seed=0)
+    assert nf.prepare(*p.args)[-1] is nf._few_rows
+    p = make_problem(*large, seed=0)
+    assert nf.prepare(*p.args)[-1] is nf._parallel_kernel
+
+
+def test_public_functions_agree_without_a_picked_kernel():
+    p = make_problem(3_001, 7, 3, seed=1)
+    for fn in (nf.gradient, nf.serial_gradient, nf.parallel_gradient, nf.ridge_gradient):
+        assert_agrees(fn(*p.args), p)
+
+
+def test_parallel_result_does_not_depend_on_the_thread_count(threads):
+    p = make_problem(40_000, 9, 3, seed=2)
+    args = nf.prepare(*p.args)[:5]
+    set_threads(1)
+    one = nf.parallel_gradient(*args)
+    set_threads(numba.config.NUMBA_NUM_THREADS)
+    first, again = nf.parallel_gradient(*args), nf.parallel_gradient(*args)
+    for a, b, c in zip(one, first, again, strict=True):
+        np.testing.assert_array_equal(a, b)  # bit for bit: the chunks depend on m only
+        np.testing.assert_array_equal(b, c)
+
+
+def test_chunks_are_a_power_of_two_set_by_the_shape_alone():
+    assert nf.chunk_count(10**9, 10**12) == nf.MAX_CHUNKS
+    assert nf.chunk_count(10**6, 10**6 - 1) == 16  # at least CHUNK_WORK each
+    assert nf.chunk_count(100, 10**9) == 8  # at least eight rows each
+    assert nf.chunk_count(10**6, 2 * nf.CHUNK_WORK - 1) == 1
+    assert nf.chunk_count(10**6, 2 * nf.CHUNK_WORK) == 2
+    m, n = 50_001, 7  # each chunk's residual sum, against numpy's
+    p = make_problem(m, n, 1, seed=3)
+    X, Y, W, b, lam, _ = nf.prepare(*p.args)
+    chunks = nf.chunk_count(m, m * n)
+    assert chunks == 8
+    totals, totals_b = np.zeros((chunks, 1, n)), np.zeros((chunks, 1))
+    nf._chunks_parallel(X, Y, np.ascontiguousarray(W.T), b, totals, totals_b)
+    starts = [m * t // chunks for t in range(chunks + 1)]
+    residual = X @ W + b - Y  # (m, 1)
+    expected = [residual[starts[t] : starts[t + 1]].sum() for t in range(chunks)]
+    np.testing.assert_allclose(totals_b[:, 0], expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_inputs_are_unchanged_and_outputs_are_fresh(kernel):
+    p = make_problem(700, 6, 2, seed=4)
+    saved = [a.copy() for a in p.args[:4]]
+    X, Y, W, b, lam, _ = nf.prepare(*p.args)
+    dW, db = nf.gradient(X, Y, W, b, lam, KERNELS[kernel])
+    for a, s in zip(p.args[:4], saved, strict=True):
+        np.testing.assert_array_equal(a, s)
+    assert not np.shares_memory(dW, W) and not np.shares_memory(db, b)
+    assert dW.flags.c_contiguous and db.flags.c_contiguous
+
+
+def test_prepare_makes_the_arrays_c_contiguous():
+    p = make_problem(50, 4, 3, seed=5)
+    X = np.asfortranarray(p.X)
+    W = np.asfortranarray(p.W)
+    args = nf.prepare(X, p.Y, W, p.b, p.lam)
+    assert all(a.flags.c_contiguous for a in args[:4])
+    assert_agrees(nf.gradient(*args), p)
+
+
+@pytest.mark.parametrize(("n", "k"), [(1, 1), (6, 2)])
+def test_gradient_without_prepare_accepts_strided_arrays(n, k):
+    p = make_problem(1_500, n, k, seed=6)
+    X, Y = np.hstack([p.X, p.X])[:, :n], np.hstack([p.Y, p.Y])[:, :k]  # strided views
+    assert not X.flags.c_contiguous and not Y.flags.c_contiguous
+    assert_agrees(nf.gradient(X, Y, p.W, p.b, p.lam), p)
+
+
+def test_prepare_compiles_for_the_dtype_at_hand():
+    for dtype in (np.float64, np.float32):
+        nf.prepare(*make_problem(5, 2, dtype=dtype, seed=0).args)
+        for kernel in (nf._few_rows, nf._serial_kernel, nf._parallel_kernel):
+            signatures = getattr(kernel, "signatures", None)
+            if signatures:  # absent when NUMBA_DISABLE_JIT=1 turns the kernels into Python
+                assert any(str(sig[0].dtype) == np.dtype(dtype).name for sig in signatures)
