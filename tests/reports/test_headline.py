@@ -36,3 +36,20 @@ def test_bandwidth_share_is_the_winners_at_the_largest_size(results):
 
 def test_no_agreeing_rows_no_headline(results):
     assert headlines(results.assign(status="error")) == []
+
+
+def test_precomputing_implementations_are_not_ranked_in_the_headline_or_summary():
+    import pandas as pd
+
+    from gradrace.reports.headline import headlines
+    from gradrace.reports.tables import fastest_per_case, format_summary
+
+    def row(name, median):
+        return {"implementation": name, "m": 10**6, "n": 10, "k": 1, "dtype": "float64",
+                "threads": 1, "status": "ok", "median_s": median, "bandwidth_fraction": 0.5}  # fmt: skip
+
+    results = pd.DataFrame([row("gram", 1e-6), row("numba-fused", 1e-3), row("numpy-dot", 5e-3)])
+    (large,) = headlines(results)
+    assert large.fastest == "numba-fused" and "gram" in large.slowdowns  # still in the bars
+    assert list(fastest_per_case(results)["fastest"]) == ["numba-fused"]
+    assert "Not ranked: gram" in format_summary(results)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gradrace.reports.data import PRECOMPUTED
+
 BASELINES = ("python-loops", "numpy-dot")
 
 
@@ -19,7 +21,8 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
     keys = ["m", "n", "k", "dtype", "threads"]
     results = results.copy()
     results.attrs = {}  # pandas deep-copies attrs (the run's metadata) on every operation
-    for key, case_rows in results.groupby(keys, sort=True):
+    ranked = results[~results["implementation"].isin(PRECOMPUTED)]
+    for key, case_rows in ranked.groupby(keys, sort=True):
         agreeing = case_rows[case_rows["status"] == "ok"]
         if agreeing.empty:
             continue
@@ -57,6 +60,9 @@ def format_summary(results: pd.DataFrame) -> str:
     lines = ["Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time):",
              shown.to_string(index=False)]  # fmt: skip
     status = results["status"].value_counts()
+    if results["implementation"].isin(PRECOMPUTED).any():
+        lines.append(f"Not ranked: {', '.join(sorted(PRECOMPUTED))}, whose untimed prepare "
+                     "precomputes from X (see the report for when it wins).")  # fmt: skip
     lines.append("Measurements: " + ", ".join(f"{v} {k}" for k, v in status.items()))
     flagged = results[results["status"].isin(["disagrees", "error"])]
     for row in flagged.itertuples():
