@@ -84,7 +84,15 @@ def test_python_examples_run(tmp_path, monkeypatch):
 
 
 def _commands(block: Block) -> list[str]:
-    return [line[2:] for line in block.code.splitlines() if line.startswith("$ ")]
+    """The ``$ `` command lines of a console block, continuation lines joined."""
+    commands, lines = [], iter(block.code.splitlines())
+    for line in lines:
+        if line.startswith("$ "):
+            command = line[2:]
+            while command.endswith("\\"):
+                command = command[:-1] + next(lines).strip()
+            commands.append(command)
+    return commands
 
 
 def test_every_gradrace_command_shown_parses():
