@@ -96,3 +96,10 @@ def test_run_check_table_and_verdict():
     assert "good: agrees (2/2 cases)" in text
     assert "half-lambda: DISAGREES (1/2 cases)" in text  # λ = 0 case agrees
     assert "looks like: λ/(2m) instead of λ/m" in text
+
+
+def test_a_plugin_that_modifies_its_inputs_does_not_poison_the_next_one():
+    good = Implementation(name="good", gradient=misbehaving.plain_gradient)
+    results = run_check([misbehaving.modifies_inputs, good], [Case(20, 3, 2, "float64", 10.0)])
+    verdict = dict(zip(results.implementation, results.kind, strict=True))
+    assert verdict == {"modifies-inputs": "modified-input", "good": "agrees"}

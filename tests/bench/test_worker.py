@@ -18,7 +18,7 @@ PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 MISBEHAVING = PLUGINS / "misbehaving.py"
 CULPRITS = ["raises_in_prepare", "raises_in_gradient", "wrong_shape", "wrong_dtype", "returns_nan",
             "returns_inf", "wrong_values", "modifies_inputs", "too_slow", "runs_forever",
-            "crashes", "segfaults"]  # fmt: skip
+            "crashes", "segfaults", "crashes_while_timed"]  # fmt: skip
 TIMEOUT_S = 4.0
 
 
@@ -91,3 +91,13 @@ def test_plugin_that_crashes_the_interpreter_is_contained(survived, name, how):
     row = frame.loc[(name, 1000)]
     assert row["status"] == "error"
     assert f"the worker process died ({how})" in row["message"]
+
+
+def test_crash_during_the_timing_rounds_is_charged_to_the_implementation_timed(survived):
+    frame, _ = survived
+    row = frame.loc[("crashes-while-timed", 1000)]
+    assert row["status"] == "error"
+    assert "the worker process died (exit code 98) (in time)" in row["message"]
+    for name in ("numpy-dot", "einsum", "numba"):  # timed in the same interleaved rounds
+        assert frame.loc[(name, 1000), "status"] == "ok", name
+        assert frame.loc[(name, 10000), "status"] == "ok", name

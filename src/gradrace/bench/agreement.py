@@ -9,6 +9,7 @@ classic derivation slips (``SLIPS``), names the slip.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -234,19 +235,59 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def evaluate(impl: Implementation, problem: Problem, reference=None) -> Outcome:
-    """Prepare and call ``impl`` once on ``problem`` and judge the result, never raising."""
+@dataclass(frozen=True)
+class Checked:
+    """An implementation prepared and called once: the verdict, its arguments, prepare time."""
+
+    outcome: Outcome
+    args: tuple | None = None  # the prepared arguments, when the call could be judged
+    prepare_s: float | None = None
+
+
+def _restore(originals: tuple, saved: tuple) -> None:
+    """Put back input arrays a misbehaving call wrote into, for the implementations after it."""
+    for a, s in zip(originals, saved, strict=True):
+        if isinstance(a, np.ndarray):
+            np.copyto(a, s)
+
+
+def prepare_and_check(
+    impl: Implementation,
+    problem: Problem,
+    reference=None,
+    report: Callable[..., None] | None = None,
+) -> Checked:
+    """Prepare ``impl`` (timed), call it once and judge the result, never raising.
+
+    The inputs and the prepared arguments are compared before and after the call: a
+    call that modified either is an error, and the problem's arrays are restored.
+    """
+    report = report or (lambda *event: None)
     originals = problem.args
     before = snapshot(originals)
+    report("phase", impl.name, "prepare")
+    t0 = time.perf_counter()
     try:
         args = impl.prepare_args(*originals)
     except Exception as exc:
-        return failure("raised", f"prepare raised {describe_exception(exc)}")
+        return Checked(failure("raised", f"prepare raised {describe_exception(exc)}"))
+    prepare_s = time.perf_counter() - t0
     prepared = snapshot(args)
+    report("phase", impl.name, "check")
     try:
         out = impl.gradient(*args)
     except Exception as exc:
-        return failure("raised", f"gradient raised {describe_exception(exc)}")
+        return Checked(
+            failure("raised", f"gradient raised {describe_exception(exc)}"), None, prepare_s
+        )
     if not same(before, originals) or not same(prepared, args):
-        return failure("modified-input", "the call modified its input arrays")
-    return judge(out, problem, reference)
+        _restore(originals, before)
+        return Checked(
+            failure("modified-input", "the call modified its input arrays"), None, prepare_s
+        )
+    return Checked(judge(out, problem, reference), args, prepare_s)
+
+
+def evaluate(impl: Implementation, problem: Problem, reference=None) -> Outcome:
+    """Prepare and call ``impl`` once on ``problem`` and judge the result, never raising."""
+    return prepare_and_check(impl, problem, reference).outcome

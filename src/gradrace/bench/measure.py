@@ -7,7 +7,6 @@ or modifies its inputs gets a row saying so, and the others are still measured.
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -20,8 +19,7 @@ from gradrace.bench.agreement import (
     OK,
     Outcome,
     describe_exception,
-    failure,
-    judge,
+    prepare_and_check,
 )
 from gradrace.bench.grids import Case
 from gradrace.bench.reference import reference_gradient
@@ -84,32 +82,6 @@ def _peak_bytes(gradient, args) -> int:
         tracemalloc.stop()
 
 
-def _restore(originals: tuple, saved: tuple) -> None:
-    for a, s in zip(originals, saved, strict=True):
-        if isinstance(a, np.ndarray):
-            np.copyto(a, s)
-
-
-def _check_one(impl, problem, saved, reference, report: Report):
-    """Prepare and check one implementation; return (outcome, prepared args, prepare seconds)."""
-    report("phase", impl.name, "prepare")
-    t0 = time.perf_counter()
-    try:
-        args = impl.prepare_args(*problem.args)
-    except Exception as exc:
-        return failure("raised", f"prepare raised {describe_exception(exc)}"), None, None
-    prepare_s = time.perf_counter() - t0
-    report("phase", impl.name, "check")
-    try:
-        out = impl.gradient(*args)
-    except Exception as exc:
-        return failure("raised", f"gradient raised {describe_exception(exc)}"), None, prepare_s
-    if not all(np.array_equal(a, s) for a, s in zip(problem.args[:4], saved, strict=True)):
-        _restore(problem.args[:4], saved)
-        return failure("modified-input", "the call modified its input arrays"), None, prepare_s
-    return judge(out, problem, reference), args, prepare_s
-
-
 def _calibrate(name, gradient, args, row: dict, settings: Settings, report: Report):
     """Peak memory, then calls per round and rounds for one implementation."""
     if settings.memory:
@@ -136,11 +108,11 @@ def measure_case(
     report("phase", "", "problem")
     problem = case.problem()
     reference = reference_gradient(*problem.args)
-    saved = tuple(a.copy() for a in problem.args[:4])
     rows, fns, numbers, rounds = {}, {}, {}, {}
     for name in names:
         impl = registry[name]
-        outcome, args, prepare_s = _check_one(impl, problem, saved, reference, report)
+        checked = prepare_and_check(impl, problem, reference, report)
+        outcome, args, prepare_s = checked.outcome, checked.args, checked.prepare_s
         rows[name] = case_row(case, name, settings.threads, outcome, prepare_s=prepare_s)
         if outcome.status not in (OK, DISAGREES):
             continue

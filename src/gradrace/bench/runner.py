@@ -103,8 +103,15 @@ def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> s
 
 
 def rank(rows: list[dict]) -> None:
-    """Set ``ratio_to_fastest`` (median ÷ fastest agreeing median) on one case's rows."""
-    medians = [r["median_s"] for r in rows if r.get("status") == OK]
+    """Set ``ratio_to_fastest`` (median ÷ the fastest agreeing median) on one case's rows.
+
+    Implementations that precompute from X in prepare (``PRECOMPUTED``) get a ratio but
+    are not the reference: their per-call time does not read X.
+    """
+    from gradrace.implementations import PRECOMPUTED
+
+    medians = [r["median_s"] for r in rows
+               if r.get("status") == OK and r["implementation"] not in PRECOMPUTED]  # fmt: skip
     fastest = min(medians, default=None)
     for r in rows:
         ratio = r["median_s"] / fastest if fastest and r.get("status") == OK else float("nan")

@@ -99,12 +99,12 @@ def measure(
         for name in order[shift:] + order[:shift]:
             if name in errors or len(samples[name]) >= rounds[name]:
                 continue
+            if on_round is not None:  # before the round: a crash in it is charged to ``name``
+                on_round(name, r)
             try:
                 samples[name].append(timers[name].timeit(numbers[name]) / numbers[name])
             except Exception as exc:
                 errors[name] = exc
-            if on_round is not None:
-                on_round(name, r)
     timings = {
         name: Timing.from_rounds(s, numbers[name])
         for name, s in samples.items()

@@ -25,12 +25,6 @@ NUMERIC = (
 )  # fmt: skip
 
 
-#: Implementations whose untimed prepare already did the work that reads X (gram's XᵀX):
-#: their per-call time does not read X, so they are not ranked against the others in the
-#: headline and the summary (the report's section 10 shows when they win).
-PRECOMPUTED = frozenset({"gram"})
-
-
 def implementations(results: pd.DataFrame) -> list[str]:
     """Every implementation in ``results``: built-ins in their fixed order, then the rest."""
     names = [str(n) for n in pd.unique(results["implementation"].dropna())]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from gradrace.reports.data import PRECOMPUTED, agreeing, geomean, size_label
+from gradrace.implementations import PRECOMPUTED
+from gradrace.reports.data import agreeing, geomean, size_label
 
 BASELINES = ("python-loops", "numpy-dot")
 
@@ -54,9 +55,13 @@ class Headline:
 
 
 def _slowdowns(rows: pd.DataFrame) -> dict[str, tuple[float, int]]:
-    """Per implementation: geometric mean of its time ÷ the fastest time, over the cases it
-    was timed on (and agreed), and how many those are."""
-    best = rows.groupby(["m", "n", "k", "dtype"])["median_s"].transform("min")
+    """Per implementation: geometric mean of its time ÷ the fastest ranked time, over the
+    cases it was timed on (and agreed), and how many those are. PRECOMPUTED ones get a
+    ratio (below 1× when faster per call) but are not the reference."""
+    keys = ["m", "n", "k", "dtype"]
+    ranked = rows[~rows["implementation"].isin(PRECOMPUTED)]
+    best = ranked.groupby(keys)["median_s"].min().rename("best")
+    best = rows.join(best, on=keys)["best"].fillna(rows["median_s"])
     ratio = (rows["median_s"] / best).groupby(rows["implementation"], sort=False)
     return {str(name): (geomean(r), len(r)) for name, r in ratio}
 
@@ -90,7 +95,7 @@ def headlines(results: pd.DataFrame) -> list[Headline]:
         slowdowns = _slowdowns(inside)
         ranked = inside[~inside["implementation"].isin(PRECOMPUTED)]
         inside = ranked if len(ranked) else inside
-        fastest = _winner(_slowdowns(inside))
+        fastest = _winner({n: s for n, s in slowdowns.items() if n not in PRECOMPUTED} or slowdowns)
         own = inside[inside["implementation"] == fastest]
         top = own.loc[own["x_bytes"].idxmax()]
         best = inside.loc[inside.groupby(["m", "n", "k", "dtype"])["median_s"].idxmin()]

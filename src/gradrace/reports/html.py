@@ -96,7 +96,8 @@ class Builder:
                               "Each bar: the implementation's median time ÷ the fastest median at "
                               "the same size, as a geometric mean over the regime's sizes; 1× "
                               "means fastest everywhere. Hatched: timed on fewer sizes than the "
-                              "others (skipped or failed at some).")  # fmt: skip
+                              "others (skipped or failed at some). gram, not ranked (its "
+                              "prepare precomputes from X), can be below 1×.")  # fmt: skip
         return {"items": [views.headline_view(h) for h in items], "sentence": views.headline_sentence(items),
                 "figure": fig, "correct": self.correctness()}  # fmt: skip
 

@@ -338,7 +338,7 @@ def headline_bars(panels: list[tuple[str, dict[str, tuple[float, int]]]], looks:
                         va="center", fontsize=8)  # fmt: skip
         ax.set_yticks(range(len(names)), [label(n) for n in names])
         ax.set(xscale="log", title=title, xlabel="time ÷ fastest time (geometric mean, log)")
-        ax.set_xlim(0.8, max(values) * 4)
+        ax.set_xlim(min(0.8, min(values) * 0.5), max(values) * 4)  # gram can be below 1×
         ax.grid(axis="y", visible=False)
         ax.xaxis.set_major_formatter(FuncFormatter(_times))
         ax.xaxis.set_minor_formatter(NullFormatter())

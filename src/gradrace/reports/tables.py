@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from gradrace.reports.data import PRECOMPUTED
+from gradrace.implementations import PRECOMPUTED
 
 BASELINES = ("python-loops", "numpy-dot")
 
