@@ -84,26 +84,33 @@ class _Quiet:
 
 def cmd_run(args) -> int:
     from gradrace.bench.grids import parse_dtypes, parse_ints
-    from gradrace.bench.runner import run
+    from gradrace.bench.runner import default_out, run
     from gradrace.reports.tables import format_summary
 
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
-    results = run(
-        m=parse_ints(args.m, "--m") if args.m else None,
-        n=parse_ints(args.n, "--n") if args.n else None,
-        k=parse_ints(args.k, "--k"),
-        dtype=parse_dtypes(args.dtype),
-        impl=args.impl, plugins=args.plugin, entry_points=args.entry_points,
-        threads=args.threads, budget=args.budget, timeout=args.timeout, quick=args.quick,
-        out=args.out, resume=args.resume, isolate=args.isolate,
-    )  # fmt: skip
-    out = Path(args.out) if args.out else Path(results.attrs["out"])
+    out = Path(args.out) if args.out else default_out()
+    try:
+        results = run(
+            m=parse_ints(args.m, "--m") if args.m else None,
+            n=parse_ints(args.n, "--n") if args.n else None,
+            k=parse_ints(args.k, "--k"),
+            dtype=parse_dtypes(args.dtype),
+            impl=args.impl, plugins=args.plugin, entry_points=args.entry_points,
+            threads=args.threads, budget=args.budget, timeout=args.timeout, quick=args.quick,
+            out=out, resume=args.resume, isolate=args.isolate,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"gradrace: interrupted; the finished cases are saved in {out} "
+              f"(continue with: gradrace run --out {out} --resume)", file=sys.stderr)  # fmt: skip
+        return 130
     print(format_summary(results))
     print(f"\nResults: {out / 'results.csv'}  {out / 'results.json'}")
     print(f"Report:  {results.attrs.get('report', out)}")
     checked = results.attrs["metadata"].get("check", [])
-    failed = any(r.get("status") != "ok" for r in checked)
+    failed = any(r.get("status") != "ok" for r in checked) or results.attrs["metadata"].get(
+        "load_errors"
+    )
     flagged = results["status"].isin(["disagrees", "error"]).any()
     return EXIT_FAILED if failed or flagged else EXIT_OK
 
@@ -159,7 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler  # read by the dask plugin
     try:
         return args.func(args)
-    except (RegistryError, ValueError, TypeError, FileNotFoundError, ProblemTooLarge) as exc:
+    except (RegistryError, ValueError, TypeError, FileNotFoundError, FileExistsError,
+            ProblemTooLarge) as exc:  # fmt: skip
         print(f"gradrace: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -103,3 +103,15 @@ def test_a_plugin_that_modifies_its_inputs_does_not_poison_the_next_one():
     results = run_check([misbehaving.modifies_inputs, good], [Case(20, 3, 2, "float64", 10.0)])
     verdict = dict(zip(results.implementation, results.kind, strict=True))
     assert verdict == {"modifies-inputs": "modified-input", "good": "agrees"}
+
+
+def test_float32_running_sum_error_is_diagnosed_as_accumulation_not_a_slip():
+    from gradrace.bench.agreement import FLOAT32_ACCUMULATION
+
+    problem = make_problem(20_000, 2, 1, dtype=np.float32, lam=1.0, seed=3)
+    from gradrace import reference_gradient
+
+    dW, db = reference_gradient(*problem.args)
+    noisy = ((dW * (1 + 2e-3)).astype(np.float32), db.astype(np.float32))  # 1e-3 < 2e-3 < m·ε32
+    outcome = judge(noisy, problem)
+    assert outcome.status == "disagrees" and outcome.diagnosis == FLOAT32_ACCUMULATION

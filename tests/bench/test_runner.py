@@ -91,3 +91,32 @@ def test_grid_that_would_not_fit_is_refused_before_anything_runs(tmp_path, monke
     with pytest.raises(ProblemTooLarge, match=r"largest case \(m=1000000 n=100 .*needs"):
         run(m=[10, 1_000_000], n=[100], out=tmp_path / "never", **FAST)
     assert not (tmp_path / "never").exists()
+
+
+def test_a_second_run_into_the_same_folder_is_refused_without_resume(tmp_path):
+    run(m=[10], n=[2], impl=["numpy-dot"], out=tmp_path, **FAST)
+    with pytest.raises(
+        FileExistsError, match="already holds a run's results; continue it with --resume"
+    ):
+        run(m=[10], n=[2], impl=["numpy-dot"], out=tmp_path, **FAST)
+
+
+def test_results_files_are_readable_by_others(tmp_path):
+    run(m=[10], n=[2], impl=["numpy-dot"], out=tmp_path, **FAST)
+    assert (tmp_path / "results.json").stat().st_mode & 0o044 == 0o044
+
+
+def test_giving_one_axis_keeps_the_default_grids_size_cap():
+    from gradrace.bench.grids import DEFAULT_MAX_ENTRIES
+    from gradrace.bench.runner import build_cases
+
+    cases = build_cases(m=[1_000_000])
+    assert cases and max(c.m * c.n for c in cases) <= DEFAULT_MAX_ENTRIES
+    assert len(build_cases(m=[10, 100], n=[1, 1000])) == 4  # both given: the full product
+
+
+def test_plugin_file_paths_are_stored_absolute_so_a_resume_finds_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(MISBEHAVING.parent)
+    frame = run(m=[10], n=[2], impl=["plain_gradient"], plugins=["misbehaving.py:plain_gradient"],
+                out=tmp_path / "r", **FAST)  # fmt: skip
+    assert list(frame.attrs["metadata"]["config"]["plugins"]) == [f"{MISBEHAVING}:plain_gradient"]

@@ -49,3 +49,13 @@ def test_usage_errors(tmp_path, results):
     assert main(["report", str(tmp_path / "missing")]) == 2
     with pytest.raises(SystemExit):
         main(["report", str(run), "--threshold", "0.5"])
+
+
+def test_fail_on_slowdown_ignores_slowdowns_within_the_noise(tmp_path, results):
+    noisy = results.assign(q1_s=results["median_s"] * 0.5, q3_s=results["median_s"] * 2.0)
+    old = _save(noisy, tmp_path / "old")
+    slower = noisy.copy()
+    slower.loc[slower["implementation"] == "numba", "median_s"] *= 1.3  # bands still overlap
+    new = _save(slower, tmp_path / "new")
+    assert main(["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c"),
+                 "--fail-on-slowdown"]) == 0  # fmt: skip

@@ -19,6 +19,7 @@ from gradrace.bench.agreement import (
     OK,
     Outcome,
     describe_exception,
+    failure,
     prepare_and_check,
 )
 from gradrace.bench.grids import Case
@@ -93,7 +94,7 @@ def _calibrate(name, gradient, args, row: dict, settings: Settings, report: Repo
         return number, plan_rounds(per_call, number, settings.rounds, settings.time_cap_s)
     note = f"timed once: a call takes {per_call:.2g} s, over the {settings.budget_s:g} s budget"
     row["message"] = f"{row['message']}; {note}" if row.get("message") else note
-    return number, 1
+    return 1, 1
 
 
 def measure_case(
@@ -110,6 +111,10 @@ def measure_case(
     reference = reference_gradient(*problem.args)
     rows, fns, numbers, rounds = {}, {}, {}, {}
     for name in names:
+        if name not in registry:  # a plugin that loaded in the parent but not here
+            rows[name] = case_row(case, name, settings.threads, failure(
+                "not-loaded", "not registered in the timing process (its plugin failed to load)"))  # fmt: skip
+            continue
         impl = registry[name]
         checked = prepare_and_check(impl, problem, reference, report)
         outcome, args, prepare_s = checked.outcome, checked.args, checked.prepare_s

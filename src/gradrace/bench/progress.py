@@ -8,10 +8,11 @@ from typing import TextIO
 from gradrace.bench.grids import Case
 
 
-def _fmt_s(seconds) -> str:
+def format_seconds(seconds: float | None) -> str:
+    """``seconds`` in s, ms, µs or ns with three significant digits ('-' when unknown)."""
     if seconds is None or seconds != seconds:
         return "-"
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds / 1e-9:.3g} ns"
@@ -20,7 +21,7 @@ def _fmt_s(seconds) -> str:
 def _brief(row: dict) -> str:
     if row.get("status") in ("ok", "disagrees"):
         flag = "" if row["status"] == "ok" else " DISAGREES"
-        return f"{row['implementation']} {_fmt_s(row.get('median_s'))}{flag}"
+        return f"{row['implementation']} {format_seconds(row.get('median_s'))}{flag}"
     return f"{row['implementation']} {row.get('status', '?')}"
 
 

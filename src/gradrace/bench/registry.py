@@ -53,12 +53,10 @@ class LoadError:
 
 @dataclass
 class Registry:
-    """Implementations by name, plus what failed to load; ``plugins`` rebuilds it elsewhere."""
+    """Implementations by name, plus what failed to load and which optional ones are unavailable."""
 
     entries: dict[str, Entry] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
-    plugins: tuple[str, ...] = ()
-    use_entry_points: bool = True
     unavailable: dict[str, str] = field(default_factory=dict)  # optional built-in -> why not
 
     def __iter__(self) -> Iterator[Entry]:
@@ -185,7 +183,7 @@ def load_registry(plugins: Sequence[str] = (), *, entry_points: bool = True) -> 
     """Build the registry from the built-ins, the installed entry points and ``plugins``."""
     from gradrace.implementations import BUILTINS
 
-    registry = Registry(plugins=tuple(plugins), use_entry_points=entry_points)
+    registry = Registry()
     for impl in BUILTINS:
         registry.add(impl, BUILTIN)
     _add_optional(registry)

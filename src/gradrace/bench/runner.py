@@ -17,7 +17,14 @@ import pandas as pd
 
 from gradrace.bench.agreement import DISAGREES, ERROR, OK, SKIPPED
 from gradrace.bench.check import CHECK_CASES, lost_rows
-from gradrace.bench.grids import Case, default_grid, grid, quick_grid
+from gradrace.bench.grids import (
+    DEFAULT_MAX_ENTRIES,
+    QUICK_MAX_ENTRIES,
+    Case,
+    default_grid,
+    grid,
+    quick_grid,
+)
 from gradrace.bench.machine import cpu_count, environment
 from gradrace.bench.measure import Settings, case_row
 from gradrace.bench.problem import ensure_fits, problem_bytes
@@ -25,7 +32,7 @@ from gradrace.bench.progress import Progress
 from gradrace.bench.registry import Registry, load_registry
 from gradrace.bench.results import KEY, ResultsWriter, load_results
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
-from gradrace.bench.worker import InProcess, Worker, WorkerFailed, WorkerLost
+from gradrace.bench.worker import LOST, InProcess, Worker, WorkerFailed, WorkerLost
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,14 @@ class RunConfig:
 def build_cases(m=None, n=None, k=(1,), dtype=("float64",), quick=False) -> list[Case]:
     """The grid for the options: explicit ``m``/``n`` lists, or the default or quick grid."""
     k, dtype = tuple(k or (1,)), tuple(dtype or ("float64",))
-    if m or n:
+    if m and n:
+        return grid(m, n, k, dtype)
+    if m or n:  # one axis given: the other from the default (or quick) grid, with its size cap
         base = (quick_grid if quick else default_grid)(k, dtype)
-        return grid(m or sorted({c.m for c in base}), n or sorted({c.n for c in base}), k, dtype)
+        cap = QUICK_MAX_ENTRIES if quick else DEFAULT_MAX_ENTRIES
+        return grid(
+            m or sorted({c.m for c in base}), n or sorted({c.n for c in base}), k, dtype, cap
+        )
     return (quick_grid if quick else default_grid)(k, dtype)
 
 
@@ -123,7 +135,10 @@ class Runner:
 
     def __init__(self, config: RunConfig, registry: Registry, writer: ResultsWriter, progress):
         self.config, self.registry, self.writer, self.progress = config, registry, writer, progress
-        self.quarantine: dict[str, str] = {}  # implementations that hung or crashed the worker
+        self.quarantine: dict[str, str] = {  # implementations that hung or crashed the worker
+            r["implementation"]: f"lost the worker at m={r['m']:,} n={r['n']:,}: {r['message']}"
+            for r in writer.rows if r.get("status") == ERROR and LOST in str(r.get("message"))
+        } if writer is not None else {}  # fmt: skip
         if config.isolate:
             self.backend = Worker(config.plugins, config.entry_points,
                                   config.settings.threads, config.timeout_s)  # fmt: skip
@@ -139,6 +154,10 @@ class Runner:
             try:
                 frames.append(self.backend.check(names, CHECK_CASES))
                 break
+            except WorkerFailed as failed:
+                last = str(failed).strip().splitlines()[-1]
+                frames.append(lost_rows(names[0], CHECK_CASES, f"gradrace failed: {last}"))
+                names.pop(0)
             except WorkerLost as lost:
                 culprit = lost.implementation or names[0]
                 reason = f"{lost.reason} (in {lost.phase})"
@@ -189,7 +208,16 @@ class Runner:
         self.backend.close()
 
 
-def _default_out() -> Path:
+def absolute_plugin(spec: str) -> str:
+    """A ``path/to/file.py:attr`` spec with an absolute path, so a resumed run (from another
+    folder) and the worker load the same file; module specs are left as they are."""
+    target, sep, attr = spec.rpartition(":")
+    if sep and (target.endswith(".py") or "/" in target or "\\" in target):
+        return f"{Path(target).expanduser().resolve()}:{attr}"
+    return spec
+
+
+def default_out() -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("reports") / stamp
 
@@ -218,7 +246,12 @@ def run(
     Results are written to ``out`` (default ``reports/<timestamp>``) after every case.
     With ``resume=True`` the run continues the one stored in ``out`` with its config.
     """
-    out = Path(out) if out is not None else _default_out()
+    out = Path(out) if out is not None else default_out()
+    if not resume and (out / "results.json").exists():
+        raise FileExistsError(
+            f"{out} already holds a run's results; continue it with --resume, or choose "
+            "another --out"
+        )
     previous = load_results(out) if resume else None
     if previous is not None:
         config = RunConfig.from_dict(previous.attrs["metadata"]["config"])
@@ -231,7 +264,8 @@ def run(
             round_target_s=0.005 if quick else ROUND_TARGET_S, rounds=5 if quick else ROUNDS,
             time_cap_s=0.3 if quick else 1.5,
         )  # fmt: skip
-        config = RunConfig(cases, names, tuple(plugins), entry_points, settings, timeout, isolate)
+        config = RunConfig(cases, names, tuple(map(absolute_plugin, plugins)), entry_points,
+                           settings, timeout, isolate)  # fmt: skip
     return execute(config, out, previous, report=report, progress=progress)
 
 

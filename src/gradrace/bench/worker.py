@@ -47,6 +47,10 @@ def _environment(defaults: dict[str, str]):
             os.environ.pop(key, None)
 
 
+#: Words every message about a lost worker contains (a resumed run recognises them).
+LOST = "the worker"
+
+
 class WorkerLost(RuntimeError):
     """The worker hung or died; ``implementation`` is what it was running ('' if none)."""
 
@@ -119,7 +123,9 @@ class Worker:
         try:
             if self._conn.poll(timeout):
                 return self._conn.recv()
-            reason = f"no progress for {timeout:g} s (the per-call time limit); killed"
+            reason = (
+                f"no progress for {timeout:g} s (the per-call time limit); the worker was killed"
+            )
         except (EOFError, OSError):
             self._process.join(5)
             code = self._process.exitcode

@@ -75,10 +75,10 @@ def failures(results: pd.DataFrame, meta: dict) -> list[Failure]:
             out.append(Failure(str(row["implementation"]), f"check {row['case']}",
                                str(row.get("kind") or row["status"]), str(row.get("message") or ""),
                                str(row.get("diagnosis") or "")))  # fmt: skip
-    timed = results[results["status"] == "disagrees"]
+    timed = results[results["status"].isin(["disagrees", "error"])]
     for row in timed.to_dict("records"):
         case = size_label(row["m"], row["n"], row["k"], row["dtype"], full=True)
-        out.append(Failure(str(row["implementation"]), f"timed {case}", "disagrees",
+        out.append(Failure(str(row["implementation"]), f"timed {case}", str(row["status"]),
                            str(row.get("message") or ""), str(row.get("diagnosis") or "")))  # fmt: skip
     return out
 

@@ -117,7 +117,7 @@ CONSTRUCTION: dict[str, Construction] = {
         parallel=False,
     ),
     "numba-fused": Construction(
-        passes="1: groups of 4 rows, each used for its residuals and its share of Xᵀr while in L1",
+        passes="1: groups of 4 rows (8 when k > 1), each used for its residuals and its share of Xᵀr while in L1",
         temporaries="(n, k) partial sums per chunk of rows",
         flops="4·m·n·k, vectorized (fastmath), on every core from m·n·k ≥ 200,000",
         overhead="one compiled call; a parallel launch adds tens of µs",

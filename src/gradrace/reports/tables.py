@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gradrace.bench.progress import format_seconds
 from gradrace.implementations import PRECOMPUTED
 
 BASELINES = ("python-loops", "numpy-dot")
@@ -34,15 +35,6 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
         row["bandwidth_fraction"] = best.get("bandwidth_fraction")
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def format_seconds(seconds: float) -> str:
-    if seconds != seconds:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
 
 
 def format_summary(results: pd.DataFrame) -> str:
