@@ -120,3 +120,15 @@ def test_plugin_file_paths_are_stored_absolute_so_a_resume_finds_them(tmp_path, 
     frame = run(m=[10], n=[2], impl=["plain_gradient"], plugins=["misbehaving.py:plain_gradient"],
                 out=tmp_path / "r", **FAST)  # fmt: skip
     assert list(frame.attrs["metadata"]["config"]["plugins"]) == [f"{MISBEHAVING}:plain_gradient"]
+
+
+def test_an_implementation_that_failed_the_agreement_check_is_never_ranked(tmp_path):
+    plugin = f"{MISBEHAVING.parent / 'slips.py'}:half_lambda_impl"  # wrong only when λ > 0
+    frame = run(m=[100], n=[3], impl=["numpy-dot", "half-lambda"], plugins=[plugin],
+                out=tmp_path, **FAST)  # fmt: skip
+    by = frame.set_index("implementation")
+    assert by.loc["numpy-dot", "ratio_to_fastest"] == 1.0
+    from gradrace.reports.tables import fastest_per_case, format_summary
+
+    assert set(fastest_per_case(frame)["fastest"]) == {"numpy-dot"}
+    assert "Not ranked: half-lambda (failed the agreement check)" in format_summary(frame)

@@ -114,16 +114,26 @@ def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> s
     )
 
 
-def rank(rows: list[dict]) -> None:
-    """Set ``ratio_to_fastest`` (median ÷ the fastest agreeing median) on one case's rows.
-
-    Implementations that precompute from X in prepare (``PRECOMPUTED``) get a ratio but
-    are not the reference: their per-call time does not read X.
-    """
+def unranked(metadata: dict) -> dict[str, str]:
+    """Implementations timed but never the reference of a ranking, and why: those whose
+    prepare precomputes from X (their per-call time does not read X) and those that
+    failed the agreement check (a timing counts only for an implementation that agrees)."""
     from gradrace.implementations import PRECOMPUTED
 
+    out = {name: "its untimed prepare precomputes from X" for name in PRECOMPUTED}
+    for row in metadata.get("check") or []:
+        if row.get("status") != OK:
+            out[row["implementation"]] = "failed the agreement check"
+    return out
+
+
+def rank(rows: list[dict], excluded=()) -> None:
+    """Set ``ratio_to_fastest`` (median ÷ the fastest agreeing median) on one case's rows.
+
+    ``excluded`` implementations (see ``unranked``) get a ratio but are not the reference.
+    """
     medians = [r["median_s"] for r in rows
-               if r.get("status") == OK and r["implementation"] not in PRECOMPUTED]  # fmt: skip
+               if r.get("status") == OK and r["implementation"] not in excluded]  # fmt: skip
     fastest = min(medians, default=None)
     for r in rows:
         ratio = r["median_s"] / fastest if fastest and r.get("status") == OK else float("nan")
@@ -201,7 +211,7 @@ class Runner:
             else:
                 measure.append(name)
         rows = (self._measure(case, measure, bandwidth) if measure else []) + skipped
-        rank(rows)
+        rank(rows, unranked(self.writer.metadata))
         return rows
 
     def close(self) -> None:

@@ -120,3 +120,10 @@ def format_bytes(nbytes: float) -> str:
         if nbytes >= scale:
             return f"{nbytes / scale:.3g} {unit}"
     return f"{nbytes:.0f} B"
+
+
+def times(ratio: float) -> str:
+    """A ratio as '3.74×', '589×' or '1,040×': three significant digits, no exponent."""
+    if ratio != ratio:
+        return "–"
+    return f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.3g}×"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from gradrace.implementations import PRECOMPUTED
+from gradrace.bench.runner import unranked
 from gradrace.reports.data import agreeing, geomean, size_label
 from gradrace.reports.tables import BASELINES
 
@@ -53,12 +53,12 @@ class Headline:
     slowdowns: dict[str, tuple[float, int]]  # name -> (geomean time ÷ fastest, cases timed)
 
 
-def _slowdowns(rows: pd.DataFrame) -> dict[str, tuple[float, int]]:
+def _slowdowns(rows: pd.DataFrame, excluded) -> dict[str, tuple[float, int]]:
     """Per implementation: geometric mean of its time ÷ the fastest ranked time, over the
-    cases it was timed on (and agreed), and how many those are. PRECOMPUTED ones get a
+    cases it was timed on (and agreed), and how many those are. ``excluded`` ones get a
     ratio (below 1× when faster per call) but are not the reference."""
     keys = ["m", "n", "k", "dtype"]
-    ranked = rows[~rows["implementation"].isin(PRECOMPUTED)]
+    ranked = rows[~rows["implementation"].isin(excluded)]
     best = ranked.groupby(keys)["median_s"].min().rename("best")
     best = rows.join(best, on=keys)["best"].fillna(rows["median_s"])
     ratio = (rows["median_s"] / best).groupby(rows["implementation"], sort=False)
@@ -86,15 +86,16 @@ def _speedup(rows: pd.DataFrame, fastest: str, baseline: str) -> tuple[float, fl
 def headlines(results: pd.DataFrame) -> list[Headline]:
     """One headline per regime that has an agreeing measurement, smallest regime first."""
     rows = agreeing(results)
+    excluded = unranked(results.attrs.get("metadata", {}))
     out = []
     for regime in REGIMES:
         inside = rows[(rows["x_bytes"] >= regime.low) & (rows["x_bytes"] < regime.high)]
         if inside.empty:
             continue
-        slowdowns = _slowdowns(inside)
-        ranked = inside[~inside["implementation"].isin(PRECOMPUTED)]
+        slowdowns = _slowdowns(inside, excluded)
+        ranked = inside[~inside["implementation"].isin(excluded)]
         inside = ranked if len(ranked) else inside
-        fastest = _winner({n: s for n, s in slowdowns.items() if n not in PRECOMPUTED} or slowdowns)
+        fastest = _winner({n: s for n, s in slowdowns.items() if n not in excluded} or slowdowns)
         own = inside[inside["implementation"] == fastest]
         top = own.loc[own["x_bytes"].idxmax()]
         best = inside.loc[inside.groupby(["m", "n", "k", "dtype"])["median_s"].idxmin()]

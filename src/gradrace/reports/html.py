@@ -37,6 +37,7 @@ from gradrace.reports.data import (
     numeric,
     of_combo,
     size_label,
+    times,
 )
 from gradrace.reports.headline import headlines
 from gradrace.reports.model import CONSTRUCTION, MISS, NOT_DECLARED, TERMS, predict
@@ -235,7 +236,7 @@ class Builder:
             "threshold": threshold, "label": self.options.previous_label,
             "rows": [{**r, "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True),
                       "old": format_seconds(r["old_s"]), "new": format_seconds(r["new_s"]),
-                      "ratio_text": f"{r['ratio']:.3g}×"} for r in rows.to_dict("records")],
+                      "ratio_text": times(r["ratio"])} for r in rows.to_dict("records")],
             "missing": len(compare.only_in(previous, self.results)),
             "added": len(compare.only_in(self.results, previous)),
         }  # fmt: skip

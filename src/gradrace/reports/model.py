@@ -33,7 +33,10 @@ Sizes = Callable[[float, float, float], float]  # (m, n, k) -> a count
 TERMS: dict[str, tuple[Callable[[float, float, float, int], float], str]] = {
     "element": (lambda m, n, k, s: m * n * k, "per multiply-add (m·n·k)"),
     "row": (lambda m, n, k, s: m * k, "per sample and output (m·k)"),
-    "block": (lambda m, n, k, s: np.ceil(m * n * s / 2**20), "per 1 MiB block of X"),
+    "block": (
+        lambda m, n, k, s: np.ceil(m * n / 2**19),
+        "per block of 2¹⁹ entries of X (4 MiB in float64)",
+    ),
 }
 
 
@@ -127,7 +130,7 @@ CONSTRUCTION: dict[str, Construction] = {
         serial_below=200_000,
     ),
     "numpy-blocked": Construction(
-        passes="~1 from memory: each 1 MiB block of rows is read for X_b @ W, then from cache "
+        passes="~1 from memory: each 4 MiB block of rows is read for X_b @ W, then from cache "
         "for X_bᵀ r_b",
         temporaries="3 × (block rows, k) residual pieces per block",
         flops="4·m·n·k through BLAS, block by block",

@@ -26,7 +26,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from gradrace.reports.data import count, format_bytes, implementations, size_label
+from gradrace.reports.data import count, format_bytes, implementations, size_label, times
 from gradrace.reports.style import Look
 
 DPI = 130
@@ -334,7 +334,7 @@ def headline_bars(panels: list[tuple[str, dict[str, tuple[float, int]]]], looks:
                 bar.set_hatch("///")
                 bar.set_alpha(0.6)
         for y, value in enumerate(values):
-            ax.annotate(f"{value:.3g}×", (value, y), xytext=(3, 0), textcoords="offset points",
+            ax.annotate(times(value), (value, y), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=8)  # fmt: skip
         ax.set_yticks(range(len(names)), [label(n) for n in names])
         ax.set(xscale="log", title=title, xlabel="time ÷ fastest time (geometric mean, log)")

@@ -16,7 +16,7 @@ import pandas as pd
 from gradrace.bench.grids import Case
 from gradrace.bench.measure import derived
 from gradrace.bench.results import COLUMNS
-from gradrace.bench.runner import rank
+from gradrace.bench.runner import rank, unranked
 
 SOURCE = "pytest-benchmark"
 NEEDED = ("implementation", "m", "n", "k", "dtype")
@@ -74,7 +74,7 @@ def from_pytest_benchmark(payload: dict, path: str | Path = "benchmark.json") ->
     for row in rows:
         by_case.setdefault((row["m"], row["n"], row["k"], row["dtype"]), []).append(row)
     for case_rows in by_case.values():
-        rank(case_rows)  # ratio_to_fastest, as gradrace run sets it
+        rank(case_rows, unranked({}))  # ratio_to_fastest, as gradrace run sets it
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame.attrs["metadata"] = _metadata(payload, Path(path), len(benches) - len(ours))
     return frame

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from gradrace.bench.progress import format_seconds
-from gradrace.implementations import PRECOMPUTED
 
 BASELINES = ("python-loops", "numpy-dot")
 
@@ -22,7 +21,9 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
     keys = ["m", "n", "k", "dtype", "threads"]
     results = results.copy()
     results.attrs = {}  # pandas deep-copies attrs (the run's metadata) on every operation
-    ranked = results[~results["implementation"].isin(PRECOMPUTED)]
+    from gradrace.bench.runner import unranked
+
+    ranked = results[~results["implementation"].isin(unranked(results.attrs.get("metadata", {})))]
     for key, case_rows in ranked.groupby(keys, sort=True):
         agreeing = case_rows[case_rows["status"] == "ok"]
         if agreeing.empty:
@@ -52,9 +53,16 @@ def format_summary(results: pd.DataFrame) -> str:
     lines = ["Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time):",
              shown.to_string(index=False)]  # fmt: skip
     status = results["status"].value_counts()
-    if results["implementation"].isin(PRECOMPUTED).any():
-        lines.append(f"Not ranked: {', '.join(sorted(PRECOMPUTED))}, whose untimed prepare "
-                     "precomputes from X (see the report for when it wins).")  # fmt: skip
+    from gradrace.bench.runner import unranked
+
+    present = set(results["implementation"])
+    skipped = {
+        n: why for n, why in unranked(results.attrs.get("metadata", {})).items() if n in present
+    }
+    if skipped:
+        lines.append(
+            "Not ranked: " + "; ".join(f"{n} ({why})" for n, why in sorted(skipped.items()))
+        )
     lines.append("Measurements: " + ", ".join(f"{v} {k}" for k, v in status.items()))
     flagged = results[results["status"].isin(["disagrees", "error"])]
     for row in flagged.itertuples():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from gradrace.reports.data import size_label
+from gradrace.reports.data import size_label, times
 from gradrace.reports.headline import BASELINES, Headline
 from gradrace.reports.model import MISS, explain_miss
 from gradrace.reports.tables import format_seconds
@@ -20,8 +20,8 @@ def speedup_text(values: tuple[float, float, float]) -> str:
     if mean != mean:
         return "not timed at these sizes"
     if abs(high - low) / max(mean, 1e-12) < 0.05:
-        return f"{mean:.3g}×"
-    return f"{mean:.3g}× ({low:.3g}–{high:.3g}×)"
+        return f"{times(mean)}"
+    return f"{times(mean)} ({times(low)[:-1]}–{times(high)})"
 
 
 def headline_view(h: Headline) -> dict:
@@ -44,7 +44,7 @@ def headline_sentence(items: list[Headline]) -> str:
     h = items[-1]
     text = (f"{h.fastest} is the fastest agreeing implementation at the largest sizes measured "
             f"({h.regime.describe()})")  # fmt: skip
-    speed = [f"{h.speedups[b][0]:.3g}× faster than {b}" for b in BASELINES
+    speed = [f"{times(h.speedups[b][0])} faster than {b}" for b in BASELINES
              if h.speedups[b][0] == h.speedups[b][0] and b != h.fastest]  # fmt: skip
     if speed:
         text += f": {' and '.join(speed)} (geometric mean over {h.cases} size(s))"
