@@ -90,3 +90,40 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert "usage: gradrace" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--threads", "0"], "--threads: must be greater than 0, got 0"),
+        (["run", "--budget", "-1"], "--budget: must be greater than 0, got -1"),
+        (["run", "--timeout", "0"], "--timeout: must be greater than 0, got 0"),
+    ],
+)
+def test_nonsense_numbers_are_refused_by_the_parser(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_resume_refuses_grid_options_it_would_ignore(tmp_path, capsys):
+    assert main(["run", "--out", str(tmp_path), "--resume", "--m", "10"]) == 2
+    assert (
+        "--resume continues with the settings stored in --out; drop --m" in capsys.readouterr().err
+    )
+
+
+def test_report_refuses_a_file_that_is_not_results(tmp_path, capsys):
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text('{"results": [{"a": 1}]}')
+    assert main(["report", str(bogus)]) == 2
+    assert "is not a gradrace results file: no column(s) implementation" in capsys.readouterr().err
+
+
+def test_an_unavailable_optional_implementation_says_what_it_needs(monkeypatch, capsys):
+    from gradrace import implementations
+
+    monkeypatch.setitem(implementations.OPTIONAL, "fake-lib",
+                        ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"))  # fmt: skip
+    assert main(["check", "--impl", "fake-lib"]) == 2
+    assert "'fake-lib' is not available: needs no_such_library_xyz" in capsys.readouterr().err

@@ -13,6 +13,21 @@ from gradrace.bench.problem import ProblemTooLarge
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+def positive(kind):
+    """An argparse type: a number of ``kind`` greater than zero."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
+
+
 def _plugin_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
                         help="load an implementation from module:attr or path/to/file.py:attr "
@@ -24,7 +39,7 @@ def _plugin_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _isolation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
+    parser.add_argument("--timeout", type=positive(float), default=60.0, metavar="S",
                         help="wall-clock limit without progress (one call, one timing round) "
                              "before a worker is killed (default 60)")  # fmt: skip
     parser.add_argument("--no-isolate", dest="isolate", action="store_false",
@@ -47,7 +62,7 @@ def _registry(args):
 def cmd_list(args) -> int:
     registry = _registry(args)
     names = {i.name for i in registry.select(args.impl)}
-    width = max((len(n) for n in names), default=4)
+    width = max((len(n) for n in [*names, *registry.unavailable]), default=4)
     for entry in registry:
         if entry.name in names:
             print(f"{entry.name:<{width}}  [{entry.origin}]  {entry.implementation.description}")
@@ -71,6 +86,8 @@ def cmd_check(args) -> int:
     finally:
         runner.close()
     print(format_check(results))
+    for error in registry.errors:  # said before the table too; repeated where it is read
+        print(f"NOT LOADED: {error}")
     return EXIT_OK if all_agree(results) and not registry.errors else EXIT_FAILED
 
 
@@ -89,6 +106,10 @@ def cmd_run(args) -> int:
 
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
+    given = [f"--{o}" for o in ("m", "n", "threads", "plugin", "impl") if getattr(args, o)]
+    if args.resume and (given or args.quick or args.k != "1" or args.dtype != "float64"):
+        raise ValueError("--resume continues with the settings stored in --out; drop "
+                         f"{', '.join(given) or 'the grid options'}")  # fmt: skip
     out = Path(args.out) if args.out else default_out()
     try:
         results = run(
@@ -138,8 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", help="feature counts, comma-separated")
     p.add_argument("--k", default="1", help="output counts, comma-separated (default 1)")
     p.add_argument("--dtype", default="float64", help="float64, float32 or both, comma-separated")
-    p.add_argument("--threads", type=int, help="BLAS and numba threads (default: all cores)")
-    p.add_argument("--budget", type=float, default=0.5, metavar="S",
+    p.add_argument(
+        "--threads", type=positive(int), help="BLAS and numba threads (default: all cores)"
+    )
+    p.add_argument("--budget", type=positive(float), default=0.5, metavar="S",
                    help="skip an implementation at sizes where a call would take longer than S "
                         "seconds (default 0.5)")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="a small grid that runs in ~30 s")

@@ -92,7 +92,9 @@ def grid(
     """
     cases = [
         Case(m, n, k, dtype, lam, seed=0)
-        for dtype, k, n, m in itertools.product(dtypes, sorted(ks), sorted(ns), sorted(ms))
+        for dtype, k, n, m in itertools.product(
+            dict.fromkeys(dtypes), sorted(set(ks)), sorted(set(ns)), sorted(set(ms))
+        )
         if max_entries is None or m * n <= max_entries
     ]
     return cases

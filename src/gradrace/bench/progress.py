@@ -56,7 +56,7 @@ class Progress:
         if self._bar is not None:
             self._bar.update(1)
         else:
-            summary = ", ".join(_brief(r) for r in rows)
+            summary = ", ".join(_brief(r) for r in rows) or "already measured"
             self.message(f"[{self.done}/{self.total}] {case.label}: {summary}")
 
     def close(self) -> None:

@@ -91,6 +91,10 @@ class Registry:
     def select(self, names: Iterable[str] | None) -> list[Implementation]:
         """The implementations named (all when ``names`` is empty), in registry order."""
         names = list(names or [])
+        missing = [n for n in names if n in self.unavailable]
+        if missing:
+            raise RegistryError("; ".join(f"{n!r} is not available: {self.unavailable[n]}"
+                                          for n in missing))  # fmt: skip
         unknown = [name for name in names if name not in self.entries]
         if unknown:
             raise RegistryError(

@@ -106,13 +106,18 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = results_path(path)
     if path.suffix == ".csv":
-        frame = pd.read_csv(path)
-        frame.attrs["metadata"] = {}
-        return frame
-    with open(path, encoding="utf-8") as f:
-        payload = json.load(f)
-    if not isinstance(payload, dict) or "results" not in payload:
-        raise ValueError(f"{path} is not a gradrace results file (no 'results' key)")
-    frame = pd.DataFrame(payload["results"], columns=COLUMNS)
-    frame.attrs["metadata"] = payload.get("metadata", {})
+        frame, metadata = pd.read_csv(path), {}
+    else:
+        with open(path, encoding="utf-8") as f:
+            payload = json.load(f)
+        if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
+            raise ValueError(f"{path} is not a gradrace results file (no list of 'results')")
+        frame, metadata = pd.DataFrame(payload["results"]), payload.get("metadata", {})
+    missing = [c for c in KEY + ["status", "median_s"] if c not in frame]
+    if missing and len(frame):
+        raise ValueError(
+            f"{path} is not a gradrace results file: no column(s) {', '.join(missing)}"
+        )
+    frame = frame.reindex(columns=COLUMNS)
+    frame.attrs["metadata"] = metadata
     return frame

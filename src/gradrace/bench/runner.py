@@ -299,6 +299,7 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
     runner = Runner(config, registry, writer, progress)
     try:
         if "machine" not in metadata:
+            writer.write()  # the folder holds a resumable run from the start
             progress.message("measuring memory bandwidth and BLAS peak ...")
             metadata["machine"] = runner.machine()
             metadata["env"] = metadata["machine"].pop("env")  # as the timing process sees it

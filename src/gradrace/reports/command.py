@@ -25,6 +25,10 @@ def cmd_report(args) -> int:
     new_path = paths[-1]
     results = load_any(new_path)
     previous = load_any(old_path) if old_path else None
+    timed = set(results["implementation"].dropna())
+    if args.baseline != "numpy-dot" and args.baseline not in timed:
+        raise ValueError(f"--baseline {args.baseline!r} was not timed in {new_path}; "
+                         f"timed: {', '.join(sorted(timed))}")  # fmt: skip
     out = Path(args.out) if args.out else default_out(new_path)
     path = write_report(
         results, out, previous=previous, previous_label=str(old_path or ""),

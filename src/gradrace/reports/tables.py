@@ -7,6 +7,8 @@ import pandas as pd
 from gradrace.bench.progress import format_seconds
 
 BASELINES = ("python-loops", "numpy-dot")
+#: A winner whose interquartile range exceeds this fraction of its median is marked noisy.
+NOISY = 0.5
 
 
 def _speedup(case_rows: pd.DataFrame, fastest_s: float, baseline: str) -> float:
@@ -34,6 +36,7 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
         for baseline in BASELINES:
             row[f"speedup_vs_{baseline}"] = _speedup(case_rows, best["median_s"], baseline)
         row["bandwidth_fraction"] = best.get("bandwidth_fraction")
+        row["noisy"] = bool(best.get("iqr_s", 0) > NOISY * best["median_s"])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -46,12 +49,16 @@ def format_summary(results: pd.DataFrame) -> str:
     shown = pd.DataFrame({
         "m": table["m"].map("{:,}".format), "n": table["n"].map("{:,}".format), "k": table["k"],
         "dtype": table["dtype"], "fastest": table["fastest"],
-        "time": table["median_s"].map(format_seconds),
+        "time": [format_seconds(t) + (" *" if noisy else "")
+                 for t, noisy in zip(table["median_s"], table["noisy"], strict=True)],
         "vs python-loops": table["speedup_vs_python-loops"].map(lambda x: "-" if x != x else f"{x:,.0f}×"),
         "vs numpy-dot": table["speedup_vs_numpy-dot"].map(lambda x: "-" if x != x else f"{x:.2f}×"),
     })  # fmt: skip
     lines = ["Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time):",
              shown.to_string(index=False)]  # fmt: skip
+    if table["noisy"].any():
+        lines.append(f"* noisy: the interquartile range of the timing rounds exceeds {NOISY:.0%} "
+                     "of the median (a busy machine); rerun before trusting that size")  # fmt: skip
     status = results["status"].value_counts()
     from gradrace.bench.runner import unranked
 
