@@ -28,7 +28,8 @@ def headline_view(h: Headline) -> dict:
     """One regime's card: winner, wins, speedups, bandwidth share, time, what limits it."""
     fraction = h.bandwidth_fraction
     return {
-        "regime": h.regime.name, "range": h.regime.describe(), "limit": h.regime.limit,
+        "regime": h.regime.name, "range": h.regime.describe(), "limit": (h.regime.limit if not h.bandwidth_fraction > 1
+                  else "X partly in cache: faster than reading it from RAM"),
         "fastest": h.fastest, "wins": h.wins, "cases": h.cases, "largest": h.largest,
         "time": format_seconds(h.median_s),
         "speedups": {b: "it is the winner" if b == h.fastest else speedup_text(h.speedups[b])
