@@ -209,5 +209,4 @@ class InProcess:
         return measure_case(self.registry, case, names, settings, bandwidth, report)
 
     def close(self) -> None:
-        self._limiter.unregister() if hasattr(self._limiter, "unregister") else None
         self._limiter.restore_original_limits()
