@@ -100,13 +100,29 @@ def _commands(block: Block) -> list[str]:
     return commands
 
 
+def _program_words(words: list[str]) -> list[str]:
+    """The command without leading VAR=value assignments, ``python -m gradrace`` as ``gradrace``."""
+    while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", words[0]):
+        words = words[1:]
+    if words[:3] in (["python", "-m", "gradrace"], ["python3", "-m", "gradrace"]):
+        words = ["gradrace", *words[3:]]
+    return words
+
+
+def test_program_words_drop_assignments_and_python_m():
+    words = ["A=1", "B_2=x", "python3", "-m", "gradrace", "run"]
+    assert _program_words(words) == ["gradrace", "run"]
+    assert _program_words(["gradrace", "check"]) == ["gradrace", "check"]
+    assert _program_words(["pip", "install"]) == ["pip", "install"]
+
+
 def test_every_gradrace_command_shown_parses():
     commands = []
     for block in readme_blocks():
         lines = block.code.splitlines() if block.lang == "bash" else _commands(block)
         for line in lines:
             for part in line.split("&&"):
-                words = shlex.split(part.split("#")[0])
+                words = _program_words(shlex.split(part.split("#")[0]))
                 if words[:1] == ["gradrace"]:
                     commands.append(words[1:])
     assert len(commands) >= 6

@@ -19,15 +19,18 @@ def assert_agrees(out, problem):
     assert err < TOLERANCE[problem.dtype]
 
 
-def test_blocks_hold_block_entries_and_at_least_one_row():
-    assert numpy_blocked.block_rows(64) == numpy_blocked.BLOCK_ENTRIES // 64
-    assert numpy_blocked.block_rows(numpy_blocked.BLOCK_ENTRIES * 3) == 1
-    assert numpy_blocked.BLOCK_ENTRIES >= 460_800  # OpenBLAS's gemv uses every thread
+def test_blocks_hold_block_bytes_and_at_least_one_row():
+    assert numpy_blocked.block_rows(64) == numpy_blocked.BLOCK_BYTES // (64 * 8)
+    assert numpy_blocked.block_rows(64, 4) == numpy_blocked.BLOCK_BYTES // (64 * 4)
+    assert numpy_blocked.block_rows(numpy_blocked.BLOCK_BYTES) == 1
+    # Below the size from which OpenBLAS splits a matrix-vector product over its threads,
+    # so each product runs on the Python thread that called it.
+    assert numpy_blocked.BLOCK_BYTES // 4 < 460_800
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(
-    ("m", "n", "k", "block_entries"),
+    ("m", "n", "k", "block_bytes"),
     [
         (103, 5, 1, 50),  # 10-row blocks and a last block of 3 rows
         (100, 5, 3, 50),  # m a multiple of the block rows
@@ -35,24 +38,73 @@ def test_blocks_hold_block_entries_and_at_least_one_row():
         (9, 40, 4, 30),  # blocks of a single row (the entries are fewer than n)
     ],
 )
-def test_agrees_across_block_boundaries(monkeypatch, dtype, m, n, k, block_entries):
-    monkeypatch.setattr(numpy_blocked, "BLOCK_ENTRIES", block_entries)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_agrees_across_block_boundaries(monkeypatch, dtype, m, n, k, block_bytes, threads):
+    monkeypatch.setattr(numpy_blocked, "BLOCK_BYTES", block_bytes * np.dtype(dtype).itemsize)
     p = make_problem(m, n, k, dtype, lam=m / 4, seed=m + k)
-    assert_agrees(numpy_blocked.gradient(*p.args), p)
+    assert_agrees(numpy_blocked.gradient(*p.args, threads=threads), p)
 
 
 def test_inputs_are_unchanged(monkeypatch):
-    monkeypatch.setattr(numpy_blocked, "BLOCK_ENTRIES", 64)
+    monkeypatch.setattr(numpy_blocked, "BLOCK_BYTES", 64 * 8)
     p = make_problem(50, 8, 3, seed=1)
     saved = [a.copy() for a in p.args[:4]]
-    dW, db = numpy_blocked.gradient(*p.args)
+    dW, db = numpy_blocked.gradient(*p.args, threads=2)
     for a, s in zip(p.args[:4], saved, strict=True):
         np.testing.assert_array_equal(a, s)
     assert not np.shares_memory(dW, p.W) and not np.shares_memory(db, p.b)
 
 
 def test_non_contiguous_inputs(monkeypatch):
-    monkeypatch.setattr(numpy_blocked, "BLOCK_ENTRIES", 40)
+    monkeypatch.setattr(numpy_blocked, "BLOCK_BYTES", 40 * 8)
     p = make_problem(33, 6, 2, seed=2)
     X, W = np.asfortranarray(p.X), np.asfortranarray(p.W)
-    assert_agrees(numpy_blocked.gradient(X, p.Y, W, p.b, p.lam), p)
+    assert_agrees(numpy_blocked.gradient(X, p.Y, W, p.b, p.lam, threads=2), p)
+
+
+def test_threads_share_the_blocks_and_repeat_bit_for_bit(monkeypatch):
+    monkeypatch.setattr(numpy_blocked, "BLOCK_BYTES", 10 * 6 * 8)  # 10-row blocks: 21 of them
+    p = make_problem(203, 6, 2, seed=3)
+    calls = []
+    monkeypatch.setattr(numpy_blocked, "_blocks", _recording(numpy_blocked._blocks, calls))
+    first = numpy_blocked.gradient(*p.args, threads=3)
+    assert sorted(calls) == [
+        list(range(0, 203, 30)),  # this thread: blocks 0, 3, 6, …
+        list(range(10, 203, 30)),
+        list(range(20, 203, 30)),
+    ]
+    assert_agrees(first, p)
+    for _ in range(3):
+        again = numpy_blocked.gradient(*p.args, threads=3)
+        for a, b in zip(first, again, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_few_blocks_stay_on_the_calling_thread(monkeypatch):
+    monkeypatch.setattr(numpy_blocked, "BLOCK_BYTES", 10 * 6 * 8)
+    p = make_problem(50, 6, 2, seed=4)  # 5 blocks: fewer than two per thread for 3 threads
+    calls = []
+    monkeypatch.setattr(numpy_blocked, "_blocks", _recording(numpy_blocked._blocks, calls))
+    numpy_blocked.gradient(*p.args, threads=3)
+    assert calls == [list(range(0, 50, 10))]
+
+
+def test_prepare_takes_the_blas_thread_count():
+    from threadpoolctl import threadpool_limits
+
+    p = make_problem(20, 3, 1, seed=5)
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert numpy_blocked.prepare(*p.args)[-1] == 1
+    args = numpy_blocked.prepare(*p.args)
+    expected = min(numpy_blocked.blas_threads(), numpy_blocked.MAX_THREADS)
+    assert args[:5] == p.args and args[-1] == expected >= 1
+    with threadpool_limits(limits=numpy_blocked.MAX_THREADS + 2, user_api="blas"):
+        assert numpy_blocked.prepare(*p.args)[-1] <= numpy_blocked.MAX_THREADS
+
+
+def _recording(blocks, calls):
+    def record(X, Y, W, b, starts, rows):
+        calls.append(list(starts))
+        return blocks(X, Y, W, b, starts, rows)
+
+    return record

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from gradrace.implementations import numpy_blocked
 from gradrace.reports.data import agreeing
 
 #: A prediction further off than this factor (either way) is called a miss.
@@ -34,8 +35,8 @@ TERMS: dict[str, tuple[Callable[[float, float, float, int], float], str]] = {
     "element": (lambda m, n, k, s: m * n * k, "per multiply-add (m·n·k)"),
     "row": (lambda m, n, k, s: m * k, "per sample and output (m·k)"),
     "block": (
-        lambda m, n, k, s: np.ceil(m * n / 2**19),
-        "per block of 2¹⁹ entries of X (4 MiB in float64)",
+        lambda m, n, k, s: np.ceil(m / numpy_blocked.block_rows(int(n), s)),
+        "per block of X (1 MiB)",
     ),
 }
 
@@ -130,9 +131,9 @@ CONSTRUCTION: dict[str, Construction] = {
         serial_below=200_000,
     ),
     "numpy-blocked": Construction(
-        passes="~1 from memory: each 4 MiB block of rows is read for X_b @ W, then from cache "
-        "for X_bᵀ r_b",
-        temporaries="3 × (block rows, k) residual pieces per block",
+        passes="~1 from memory: each 1 MiB block of rows is read for X_b @ W, then from the "
+        "core's L2 for X_bᵀ r_b; one Python thread per core, each with its own blocks",
+        temporaries="(block rows, k) residual and (n, k) partial sums per thread",
         flops="4·m·n·k through BLAS, block by block",
         overhead="a few numpy calls per block (fitted per block)",
         elements=lambda m, n, k: m * n + 8 * m * k,
