@@ -155,3 +155,37 @@ def test_an_implementation_that_raises_is_refused_before_the_descent():
     impl = load_plugin(f"{MISBEHAVING}:raises_in_gradient")
     with pytest.raises(ValueError, match="cannot be used for a descent: gradient raised"):
         fit(impl, PROBLEM, report=None)
+
+
+def _counting(impl, calls):
+    """impl with its prepare and with_params counted in ``calls``."""
+
+    def prepare(*args):
+        calls["prepare"] += 1
+        return impl.prepare(*args)
+
+    def with_params(args, W, b):
+        calls["with_params"] += 1
+        return impl.with_params(args, W, b)
+
+    return replace(impl, prepare=prepare,
+                   with_params=with_params if impl.with_params else None)  # fmt: skip
+
+
+def test_with_params_lets_the_descent_prepare_once():
+    calls = {"prepare": 0, "with_params": 0}
+    result = fit(_counting(REGISTRY["gram"], calls), PROBLEM, report=None)
+    assert result.converged and result.iterations > 10
+    # The agreement check before the descent prepares once more.
+    assert calls == {"prepare": 2, "with_params": result.iterations}
+    assert result.params_s > 0 and result.seconds > result.gradient_s
+    assert "with_params " in summary(result)
+
+
+def test_without_with_params_the_descent_prepares_every_step():
+    calls = {"prepare": 0, "with_params": 0}
+    impl = replace(REGISTRY["gram"], with_params=None)
+    result = fit(_counting(impl, calls), PROBLEM, report=None)
+    assert result.converged
+    assert calls == {"prepare": result.iterations + 2, "with_params": 0}
+    assert result.params_s == 0

@@ -1,6 +1,6 @@
 """gradrace: check and time implementations of the ridge-regression gradient.
 
-The public API: the plugin contract (``Implementation``), the problem and its
+The public API: the plugin contract (``Implementation``, ``params_at``), the problem and its
 reference (``make_problem``, ``reference_gradient``, ``reference_cost``), the
 registry (``load_registry``), the agreement check (``run_check``) and the timing
 run (``run``, ``load_results``).
@@ -8,7 +8,7 @@ run (``run``, ``load_results``).
 
 from gradrace.bench.agreement import TOLERANCE
 from gradrace.bench.check import run_check
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.implementation import Implementation, params_at
 from gradrace.bench.problem import Problem, ProblemTooLarge, make_problem, validate_inputs
 from gradrace.bench.reference import reference_cost, reference_gradient
 from gradrace.bench.registry import load_registry
@@ -23,6 +23,7 @@ __all__ = [
     "load_registry",
     "load_results",
     "make_problem",
+    "params_at",
     "reference_cost",
     "reference_gradient",
     "run",

@@ -15,7 +15,7 @@ checks a third-party estimator.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -145,6 +145,28 @@ def check_prepare_again(impl: Implementation) -> None:
                   f"{outcome.kind}: {outcome.message}")  # fmt: skip
 
 
+def check_with_params(impl: Implementation) -> None:
+    """Where the implementation has ``with_params``: prepared arguments moved to a new point
+    give the gradient at that point, and the arguments moved from still give theirs (it
+    must not change them in place). Without ``with_params`` there is nothing to check."""
+    if impl.prepare is None or impl.with_params is None:
+        return
+    for case in _cases() + _cases("float32"):
+        start = case.problem()
+        moved = replace(start, W=(0.25 - 0.5 * start.W).astype(start.dtype),
+                        b=(start.b + 0.75).astype(start.dtype))  # fmt: skip
+        args = impl.prepare_args(*start.args)
+        before = snapshot((moved.W, moved.b))
+        for problem, at in ((moved, impl.args_at(args, *moved.args)), (start, args)):
+            outcome = judge(impl.gradient(*at), problem)
+            if outcome.status != OK:
+                where = "the new point" if problem is moved else "the point prepared first"
+                _fail(impl, "check_with_params", case, f"the reference gradient at {where}",
+                      f"{outcome.kind}: {outcome.message}")  # fmt: skip
+        if not same(before, (moved.W, moved.b)):
+            _fail(impl, "check_with_params", case, "W and b unchanged", "with_params modified them")
+
+
 def check_no_classic_slip(impl: Implementation) -> None:
     """None of the classic derivation slips (missing or halved λ/m, regularized bias, missing
     1/m, transposed W) on cases built to expose them."""
@@ -164,7 +186,7 @@ CHECKS: dict[str, Check] = {
         check_output_shapes_and_dtypes, check_agrees_float64, check_agrees_float32,
         check_single_output, check_multi_output, check_unregularized, check_regularized,
         check_single_sample, check_single_feature, check_inputs_unchanged,
-        check_deterministic, check_prepare_again, check_no_classic_slip,
+        check_deterministic, check_prepare_again, check_with_params, check_no_classic_slip,
     )
 }  # fmt: skip
 

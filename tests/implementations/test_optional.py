@@ -276,6 +276,10 @@ def test_cupy_module_flow_on_a_numpy_stand_in(cupy_stand_in):
     assert all_agree(results), format_check(results)
     dW, db = cupy_gpu.IMPLEMENTATION.compute(*make_problem(10, 3, 2, seed=0).args)
     assert type(dW) is np.ndarray and type(db) is np.ndarray  # host arrays, via .get()
+    from gradrace.testing import check_implementation
+
+    report = check_implementation(cupy_gpu.IMPLEMENTATION, ["check_with_params"])
+    assert report.passed, str(report)
 
 
 def test_cupy_without_a_gpu_says_so(cupy_stand_in):

@@ -36,7 +36,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.implementation import Implementation, params_at
 from gradrace.bench.problem import validate_inputs
 
 #: Environment variable holding a dask.distributed scheduler address (tcp://host:8786).
@@ -166,5 +166,6 @@ IMPLEMENTATION = Implementation(
     name="dask",
     gradient=gradient,
     prepare=prepare,
+    with_params=params_at(1, 2),
     description="Per-chunk partial gradients over row chunks of X, summed by dask (local or a cluster).",
 )

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.implementation import Implementation, params_at
 from gradrace.bench.problem import validate_inputs
 
 #: Rows of float32 data converted to float64 at a time while preparing (memory bound).
@@ -88,6 +88,7 @@ IMPLEMENTATION = Implementation(
     name="gram",
     gradient=gradient,
     prepare=prepare,
+    with_params=params_at(5, 6),
     description="Precomputes XᵀX, Xᵀ1, XᵀY and 1ᵀY once (prepare); each gradient is "
     "then O(n²k), independent of m.",
 )

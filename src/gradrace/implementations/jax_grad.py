@@ -68,9 +68,18 @@ def gradient(X, Y, W, b, lam):
     return np.asarray(dW), np.asarray(db)  # device → host: n·k + k numbers
 
 
+def with_params(args, W, b):
+    """The prepared arrays at a new point (W, b): W and b are put on the data's device."""
+    jax, _ = _jax()
+    X, Y, _, _, lam = args
+    device = jax.devices()[0]
+    return X, Y, jax.device_put(W, device), jax.device_put(b, device), lam
+
+
 IMPLEMENTATION = Implementation(
     name="jax-grad",
     gradient=gradient,
     prepare=prepare,
+    with_params=with_params,
     description="jax.jit(jax.grad(cost)) with float64 enabled: JAX derives and XLA compiles.",
 )

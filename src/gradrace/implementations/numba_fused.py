@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradrace._jit import njit_fast, njit_fast_gil, njit_fast_parallel, prange
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.implementation import Implementation, params_at
 from gradrace.bench.problem import validate_inputs
 
 #: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
@@ -384,6 +384,7 @@ IMPLEMENTATION = Implementation(
     name="numba-fused",
     gradient=gradient,
     prepare=prepare,
+    with_params=params_at(2, 3, np.ascontiguousarray),
     description="numba kernel reading X once: each row's residual, then its outer "
     "product into dW, while the row is in cache; threads over row chunks.",
 )

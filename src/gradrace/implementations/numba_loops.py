@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradrace._jit import njit
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.implementation import Implementation, params_at
 from gradrace.bench.problem import validate_inputs
 
 
@@ -59,5 +59,6 @@ IMPLEMENTATION = Implementation(
     name="numba",
     gradient=gradient,
     prepare=prepare,
+    with_params=params_at(2, 3, np.ascontiguousarray),
     description="The course's per-sample, per-feature loops compiled with @numba.njit.",
 )

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.implementation import Implementation, params_at
 
 #: Bytes of X per block: within one core's L2 cache (1 MiB on the machines we measured),
 #: and below the size from which OpenBLAS splits a product over its own threads.
@@ -110,6 +110,7 @@ IMPLEMENTATION = Implementation(
     name="numpy-blocked",
     gradient=gradient,
     prepare=prepare,
+    with_params=params_at(2, 3),
     description="numpy-dot over 1 MiB row blocks that stay in each core's cache, on two "
     "Python threads: X from memory once.",
 )

@@ -38,9 +38,17 @@ def gradient(X, Y, W, b, lam):
     return dW.T, db  # (n, k), (k,)
 
 
+def with_params(args, W, b):
+    """The prepared layout at a new point (W, b): only W and b are laid out again."""
+    X_cols, Y_cols, _, _, lam = args
+    n, k = W.shape
+    return X_cols, Y_cols, W.T.copy().reshape(k, n, 1), b.reshape(k, 1), lam
+
+
 IMPLEMENTATION = Implementation(
     name="reshaped-mn1",
     gradient=gradient,
     prepare=prepare,
+    with_params=with_params,
     description="The forum's (m, n, 1) column-per-sample layout with a batched matmul and squeezes.",
 )

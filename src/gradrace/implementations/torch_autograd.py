@@ -36,9 +36,16 @@ def gradient(X, Y, W, b, lam):
     return to_numpy(dW), to_numpy(db)
 
 
+def with_params(args, W, b):
+    """The prepared tensors at a new point (W, b), W and b again leaves of the tape."""
+    X, Y, W, b, lam = torch_manual.with_params(args, W, b)
+    return X, Y, W.detach().requires_grad_(True), b.detach().requires_grad_(True), lam
+
+
 IMPLEMENTATION = Implementation(
     name="torch-autograd",
     gradient=gradient,
     prepare=prepare,
+    with_params=with_params,
     description="PyTorch autograd of the ridge cost: torch.autograd.grad(J, (W, b)).",
 )

@@ -66,9 +66,20 @@ def gradient(X, Y, W, b, lam):
     return to_numpy(dW), to_numpy(db)
 
 
+def with_params(args, W, b):
+    """The prepared tensors at a new point (W, b): W and b go where X already is."""
+    torch = load_torch()
+    X, Y, _, _, lam = args
+    W_t, b_t = (torch.from_numpy(a).to(X.device) for a in (W, b))
+    if X.device.type == "cuda":
+        torch.cuda.synchronize(X.device)
+    return X, Y, W_t, b_t, lam
+
+
 IMPLEMENTATION = Implementation(
     name="torch-manual",
     gradient=gradient,
     prepare=prepare,
+    with_params=with_params,
     description="The closed-form gradient (X @ W, then X.T @ residual) with PyTorch tensors.",
 )

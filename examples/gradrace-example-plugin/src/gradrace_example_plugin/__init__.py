@@ -1,11 +1,12 @@
 """example-dot: the ridge gradient with np.dot, keeping a contiguous copy of Xᵀ.
 
-Copying Xᵀ once in the untimed prepare lets the second product read memory in order.
+Copying Xᵀ once in the untimed prepare lets the second product read memory in order;
+with_params moves to a new (W, b) without copying Xᵀ again (gradrace fit uses it).
 """
 
 import numpy as np
 
-from gradrace import Implementation
+from gradrace import Implementation, params_at
 
 
 def prepare(X, Y, W, b, lam):
@@ -24,5 +25,6 @@ IMPLEMENTATION = Implementation(
     name="example-dot",
     gradient=gradient,
     prepare=prepare,
+    with_params=params_at(3, 4),  # W and b sit at positions 3 and 4 of prepare's tuple
     description="Example plugin: np.dot with a contiguous copy of X.T made in prepare.",
 )

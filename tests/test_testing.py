@@ -1,0 +1,117 @@
+"""The conformance kit catches each kind of misbehaviour with a message that names it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradrace import Implementation
+from gradrace.implementations import gram, numpy_dot
+from gradrace.testing import CHECKS, check_implementation, parametrize_with_checks
+from plugins import misbehaving, slips
+
+
+def failures(impl: Implementation) -> dict[str, str]:
+    return {r.check: r.message for r in check_implementation(impl) if not r.passed}
+
+
+def test_a_correct_implementation_passes_every_check():
+    report = check_implementation(numpy_dot.IMPLEMENTATION)
+    assert report.passed and len(report) == len(CHECKS)
+    assert str(report).startswith(f"numpy-dot: {len(CHECKS)}/{len(CHECKS)} checks passed")
+
+
+@pytest.mark.parametrize(
+    ("impl", "check", "words"),
+    [
+        (misbehaving.wrong_shape, "check_output_shapes_and_dtypes", "shape"),
+        (misbehaving.wrong_values, "check_agrees_float64", "agreement with the reference"),
+        (misbehaving.modifies_inputs, "check_inputs_unchanged", "X, Y, W, b unchanged"),
+        (slips.half_lambda_impl, "check_no_classic_slip", "looks like"),
+    ],
+)
+def test_a_misbehaviour_fails_its_check_naming_impl_check_and_case(impl, check, words):
+    failed = failures(impl)
+    assert check in failed
+    assert failed[check].startswith(f"{impl.name}: {check} failed on m=")
+    assert words in failed[check]
+
+
+def test_a_raising_implementation_fails_rather_than_stopping_the_kit():
+    report = check_implementation(misbehaving.raises_in_gradient)
+    assert len(report) == len(CHECKS) and not report.passed
+
+
+def test_only_the_named_checks_run():
+    report = check_implementation(numpy_dot.IMPLEMENTATION, ["check_single_sample"])
+    assert [r.check for r in report] == ["check_single_sample"] and report.passed
+
+
+def test_nondeterminism_is_caught():
+    rng = np.random.default_rng(0)
+
+    def jittery(X, Y, W, b, lam):
+        dW, db = numpy_dot.gradient(X, Y, W, b, lam)
+        return dW * (1 + 1e-15 * rng.standard_normal()), db
+
+    failed = failures(Implementation("jittery", jittery))
+    assert "bit-identical results" in failed["check_deterministic"]
+
+
+def test_state_cached_across_prepares_is_caught():
+    cache = {}
+
+    def prepare(X, Y, W, b, lam):
+        cache["lam"] = lam  # one slot for every preparation: the last one wins
+        return X, Y, W, b, lam
+
+    def gradient(X, Y, W, b, lam):
+        return numpy_dot.gradient(X, Y, W, b, cache["lam"])
+
+    failed = failures(Implementation("stale", gradient, prepare))
+    assert "keep its own answer" in failed["check_prepare_again"]
+
+
+def _gram_with(with_params):
+    return Implementation("gram-variant", gram.gradient, gram.prepare, with_params=with_params)
+
+
+def test_with_params_that_ignores_the_new_point_is_caught():
+    failed = failures(_gram_with(lambda args, W, b: args))
+    assert "the reference gradient at the new point" in failed["check_with_params"]
+
+
+def test_with_params_that_moves_the_prepared_arguments_in_place_is_caught():
+    def in_place(args, W, b):
+        args[5][...] = W  # overwrites the W that the first prepared arguments hold
+        args[6][...] = b
+        return args
+
+    def prepare(X, Y, W, b, lam):  # private copies, so that only the prepared W changes
+        return gram.prepare(X, Y, W.copy(), b.copy(), lam)
+
+    impl = Implementation("gram-in-place", gram.gradient, prepare, with_params=in_place)
+    assert "the point prepared first" in failures(impl)["check_with_params"]
+
+
+def test_with_params_that_modifies_the_new_point_is_caught():
+    def scribbles(args, W, b):
+        W[...] = 0
+        return gram.IMPLEMENTATION.with_params(args, W.copy(), b)
+
+    failed = failures(_gram_with(scribbles))
+    assert "with_params modified them" in failed["check_with_params"]
+
+
+def test_with_params_is_not_checked_where_there_is_none():
+    impl = Implementation("no-hook", gram.gradient, gram.prepare)
+    assert check_implementation(impl, ["check_with_params"]).passed
+
+
+def test_parametrize_makes_one_test_per_implementation_and_check():
+    mark = parametrize_with_checks([numpy_dot.IMPLEMENTATION, gram.IMPLEMENTATION])
+    argnames, params = mark.args
+    assert argnames == ("implementation", "check")
+    assert [p.id for p in params] == [
+        f"{impl}-{check}" for impl in ("numpy-dot", "gram") for check in CHECKS
+    ]
