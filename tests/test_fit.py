@@ -178,7 +178,7 @@ def test_with_params_lets_the_descent_prepare_once():
     assert result.converged and result.iterations > 10
     # The agreement check before the descent prepares once more.
     assert calls == {"prepare": 2, "with_params": result.iterations}
-    assert result.params_s > 0 and result.seconds > result.gradient_s
+    assert result.params_s > 0
     assert "with_params " in summary(result)
 
 

@@ -20,9 +20,11 @@ def _recording(calls):
     return prepare, with_params
 
 
-def test_with_params_must_be_callable():
+def test_with_params_must_be_callable_and_come_with_a_prepare():
     with pytest.raises(TypeError, match="with_params must be callable"):
         Implementation(name="x", gradient=numpy_dot.gradient, with_params=1)
+    with pytest.raises(TypeError, match="with_params moves what prepare made"):
+        Implementation(name="x", gradient=numpy_dot.gradient, with_params=lambda a, W, b: a)
 
 
 def test_args_at_moves_prepared_arguments_with_with_params():

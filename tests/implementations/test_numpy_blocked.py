@@ -23,9 +23,6 @@ def test_blocks_hold_block_bytes_and_at_least_one_row():
     assert numpy_blocked.block_rows(64) == numpy_blocked.BLOCK_BYTES // (64 * 8)
     assert numpy_blocked.block_rows(64, 4) == numpy_blocked.BLOCK_BYTES // (64 * 4)
     assert numpy_blocked.block_rows(numpy_blocked.BLOCK_BYTES) == 1
-    # Below the size from which OpenBLAS splits a matrix-vector product over its threads,
-    # so each product runs on the Python thread that called it.
-    assert numpy_blocked.BLOCK_BYTES // 4 < 460_800
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -89,17 +86,41 @@ def test_few_blocks_stay_on_the_calling_thread(monkeypatch):
     assert calls == [list(range(0, 50, 10))]
 
 
-def test_prepare_takes_the_blas_thread_count():
+def test_prepare_takes_the_blas_thread_count_up_to_max_threads(monkeypatch):
+    p = make_problem(20, 3, 1, seed=5)
+    for blas, expected in ((1, 1), (2, 2), (8, numpy_blocked.MAX_THREADS)):
+        monkeypatch.setattr(numpy_blocked, "blas_threads", lambda blas=blas: blas)
+        args = numpy_blocked.prepare(*p.args)
+        assert args[:5] == p.args and args[-1] == expected
+
+
+def test_blas_threads_follows_the_limit_the_harness_sets():
     from threadpoolctl import threadpool_limits
 
-    p = make_problem(20, 3, 1, seed=5)
     with threadpool_limits(limits=1, user_api="blas"):
-        assert numpy_blocked.prepare(*p.args)[-1] == 1
-    args = numpy_blocked.prepare(*p.args)
-    expected = min(numpy_blocked.blas_threads(), numpy_blocked.MAX_THREADS)
-    assert args[:5] == p.args and args[-1] == expected >= 1
-    with threadpool_limits(limits=numpy_blocked.MAX_THREADS + 2, user_api="blas"):
-        assert numpy_blocked.prepare(*p.args)[-1] <= numpy_blocked.MAX_THREADS
+        assert numpy_blocked.blas_threads() == 1
+
+
+def test_blas_is_held_to_one_thread_while_the_python_threads_run(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_counts():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    monkeypatch.setattr(numpy_blocked, "BLOCK_BYTES", 10 * 6 * 8)
+    p = make_problem(203, 6, 4, seed=6)
+    original, seen = numpy_blocked._blocks, []
+
+    def blocks(*args):
+        seen.append(blas_counts())
+        return original(*args)
+
+    monkeypatch.setattr(numpy_blocked, "_blocks", blocks)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_counts()
+        assert_agrees(numpy_blocked.gradient(*p.args, threads=2), p)
+        assert blas_counts() == before  # restored once the threads are done
+    assert len(seen) == 2 and all(counts and set(counts) == {1} for counts in seen)
 
 
 def _recording(blocks, calls):

@@ -8,10 +8,12 @@ transfer), or ``(X, Y, W, b, lam)`` itself when there is no ``prepare``. ``dW`` 
 have shape (n, k) and ``db`` shape (k,), both in the input dtype; inputs must not
 be modified.
 
-``with_params(args, W, b) -> args`` is optional: the prepared arguments moved to a new
-point (W, b) on the same data, reusing what ``prepare`` made of X and Y. A descent
-loop (``gradrace fit``) calls it every step instead of preparing the data again, which
-is what an implementation like ``gram`` (XᵀX once, then O(n²k) per step) is for.
+``with_params(args, W, b) -> args`` is optional, and only for an implementation with a
+``prepare``: new arguments for a new point (W, b) on the same data, reusing what
+``prepare`` made of X and Y, and leaving ``args``, W and b unchanged (the earlier
+arguments must still give the gradient at their point). A descent loop
+(``gradrace fit``) calls it every step instead of preparing the data again, which is
+what an implementation like ``gram`` (XᵀX once, then O(n²k) per step) is for.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ class Implementation:
         for hook in ("prepare", "with_params"):
             if getattr(self, hook) is not None and not callable(getattr(self, hook)):
                 raise TypeError(f"implementation {self.name!r}: {hook} must be callable or None")
+        if self.with_params is not None and self.prepare is None:
+            raise TypeError(
+                f"implementation {self.name!r}: with_params moves what prepare made, "
+                "so it needs a prepare"
+            )
 
     def prepare_args(self, X, Y, W, b, lam) -> tuple:
         """The arguments of the timed ``gradient`` call, made by the untimed ``prepare``."""

@@ -57,6 +57,21 @@ def _parallel_sum(a, chunks):
     return partial.sum()
 
 
+#: X smaller than this is read on one thread: a parallel launch would cost more than the read.
+PARALLEL_READ_BYTES = 1 << 20
+
+
+def read_once(X: np.ndarray, threads: int):
+    """A call that reads every entry of X once (a sum, like the bandwidth measurement): the
+    floor of any gradient, timed beside the implementations in each case's rounds."""
+    flat = np.ascontiguousarray(X).reshape(-1)  # (m·n,)  X itself when it is C-contiguous
+    if threads > 1 and flat.nbytes >= PARALLEL_READ_BYTES:
+        _parallel_sum(flat[:1000], threads)  # compile (or load from cache) first
+        return lambda: _parallel_sum(flat, threads)
+    _chunk_sum(flat[:1000])
+    return lambda: _chunk_sum(flat)
+
+
 def measure_read_bandwidth(nbytes: int = BANDWIDTH_BYTES, repeats: int = 5) -> float:
     """Memory-read bandwidth in GB/s: the best of ``repeats`` parallel sums of ``nbytes``,
     split in one chunk per thread."""

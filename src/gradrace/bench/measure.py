@@ -23,11 +23,15 @@ from gradrace.bench.agreement import (
     prepare_and_check,
 )
 from gradrace.bench.grids import Case
+from gradrace.bench.machine import read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS, calibrate, measure, plan_rounds
 
 Report = Callable[..., None]
+
+#: The name the read floor is timed under, among the implementations (not a valid plugin name).
+READ = "(read X once)"
 
 
 @dataclass(frozen=True)
@@ -62,14 +66,15 @@ def case_row(case: Case, name: str, threads: int, outcome: Outcome | None = None
     return row
 
 
-def derived(case: Case, median_s: float, bandwidth_gbs: float | None) -> dict:
-    """GFLOP/s (4·m·n·k flops), effective bandwidth (X read once) and its share of the machine's."""
+def derived(case: Case, median_s: float, read_s: float | None) -> dict:
+    """GFLOP/s (4·m·n·k flops), effective bandwidth (X read once), and the read floor's share:
+    the time to read X once, measured in the same rounds, ÷ this time (1 = as fast as a read)."""
     itemsize = np.dtype(case.dtype).itemsize
-    gbs = itemsize * case.m * case.n / median_s / 1e9
     return {
         "gflops": 4 * case.m * case.n * case.k / median_s / 1e9,
-        "bandwidth_gbs": gbs,
-        "bandwidth_fraction": gbs / bandwidth_gbs if bandwidth_gbs else float("nan"),
+        "bandwidth_gbs": itemsize * case.m * case.n / median_s / 1e9,
+        "read_s": read_s if read_s else float("nan"),
+        "bandwidth_fraction": read_s / median_s if read_s else float("nan"),
     }
 
 
@@ -102,7 +107,6 @@ def measure_case(
     case: Case,
     names: Sequence[str],
     settings: Settings,
-    bandwidth_gbs: float | None = None,
     report: Report = _nothing,
 ) -> list[dict]:
     """Check and time the implementations ``names`` on ``case``; one row each."""
@@ -129,11 +133,18 @@ def measure_case(
             rows[name] = case_row(case, name, settings.threads, prepare_s=prepare_s, **_raised(exc))
             continue
         fns[name] = lambda g=impl.gradient, a=args: g(*a)
+    if fns:  # the read floor, timed in the same interleaved rounds as the implementations
+        fns[READ] = read_once(problem.X, settings.threads)
+        numbers[READ], per_call = calibrate(fns[READ], settings.round_target_s)
+        rounds[READ] = plan_rounds(per_call, numbers[READ], settings.rounds, settings.time_cap_s)
     timings, errors = measure(fns, numbers, rounds, lambda name, r: report("phase", name, "time"))
+    read = timings.pop(READ, None)
     for name, exc in errors.items():
         rows[name].update(_raised(exc))
     for name, timing in timings.items():
-        rows[name].update(timing.as_dict(), **derived(case, timing.median_s, bandwidth_gbs))
+        rows[name].update(
+            timing.as_dict(), **derived(case, timing.median_s, read and read.median_s)
+        )
     return [rows[name] for name in names]
 
 

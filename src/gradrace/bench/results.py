@@ -20,7 +20,7 @@ import pandas as pd
 COLUMNS = [
     "implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "min_s",
     "mean_s", "iqr_s", "q1_s", "q3_s", "rounds", "number", "prepare_s", "gflops", "bandwidth_gbs",
-    "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
+    "read_s", "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
     "lam", "seed", "diagnosis", "message",
 ]  # fmt: skip
 

@@ -176,14 +176,12 @@ class Runner:
                 names.remove(culprit)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def _measure(self, case: Case, names: list[str], bandwidth) -> list[dict]:
+    def _measure(self, case: Case, names: list[str]) -> list[dict]:
         rows, names = [], list(names)
         while names:
             on_event = lambda name, phase: self.progress.running(case, name, phase)  # noqa: E731
             try:
-                return rows + self.backend.measure(
-                    case, names, self.config.settings, bandwidth, on_event
-                )
+                return rows + self.backend.measure(case, names, self.config.settings, on_event)
             except WorkerLost as lost:
                 culprit = lost.implementation or names[0]
                 message = f"{lost.reason} (in {lost.phase})"
@@ -198,7 +196,7 @@ class Runner:
                                for n in names]  # fmt: skip
         return rows
 
-    def run_case(self, case: Case, bandwidth) -> list[dict]:
+    def run_case(self, case: Case) -> list[dict]:
         threads, budget = self.config.settings.threads, self.config.settings.budget_s
         done = {tuple(r[k] for k in KEY) for r in self.writer.rows}
         todo = [n for n in self.config.implementations
@@ -210,7 +208,7 @@ class Runner:
                 skipped.append(case_row(case, name, threads, status=SKIPPED, message=why))
             else:
                 measure.append(name)
-        rows = (self._measure(case, measure, bandwidth) if measure else []) + skipped
+        rows = (self._measure(case, measure) if measure else []) + skipped
         rank(rows, unranked(self.writer.metadata))
         return rows
 
@@ -308,9 +306,8 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
             check.to_csv(out / "check.csv", index=False)
             metadata["check"] = check.astype(object).where(check.notna(), None).to_dict("records")
             writer.write()
-        bandwidth = metadata["machine"]["bandwidth_gbs"]
         for case in config.cases:
-            rows = runner.run_case(case, bandwidth)
+            rows = runner.run_case(case)
             if rows:
                 writer.add(rows)
             progress.case_done(case, rows)

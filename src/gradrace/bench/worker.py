@@ -86,8 +86,8 @@ def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int) -> 
                 report = lambda *event: conn.send(event)  # noqa: E731
                 reply = run_check([registry[n] for n in names], cases, report)
             else:
-                _, case, names, settings, bandwidth = request
-                reply = measure_case(registry, case, names, settings, bandwidth,
+                _, case, names, settings = request
+                reply = measure_case(registry, case, names, settings,
                                      report=lambda *event: conn.send(event))  # fmt: skip
             conn.send(("done", reply))
         except Exception:
@@ -157,10 +157,8 @@ class Worker:
         """Run the agreement check on ``cases`` for the implementations ``names``."""
         return self._request(("check", tuple(names), tuple(cases)), on_event)
 
-    def measure(
-        self, case: Case, names, settings: Settings, bandwidth, on_event=None
-    ) -> list[dict]:
-        return self._request(("case", case, tuple(names), settings, bandwidth), on_event)
+    def measure(self, case: Case, names, settings: Settings, on_event=None) -> list[dict]:
+        return self._request(("case", case, tuple(names), settings), on_event)
 
     def close(self) -> None:
         if self._process is not None:
@@ -202,11 +200,9 @@ class InProcess:
         report = (lambda *e: on_event(e[1], e[2])) if on_event else None
         return run_check([self.registry[n] for n in names], cases, report)
 
-    def measure(
-        self, case: Case, names, settings: Settings, bandwidth, on_event=None
-    ) -> list[dict]:
+    def measure(self, case: Case, names, settings: Settings, on_event=None) -> list[dict]:
         report = (lambda *e: on_event(e[1], e[2])) if on_event else (lambda *e: None)
-        return measure_case(self.registry, case, names, settings, bandwidth, report)
+        return measure_case(self.registry, case, names, settings, report)
 
     def close(self) -> None:
         self._limiter.restore_original_limits()

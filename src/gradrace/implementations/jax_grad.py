@@ -73,7 +73,8 @@ def with_params(args, W, b):
     jax, _ = _jax()
     X, Y, _, _, lam = args
     device = jax.devices()[0]
-    return X, Y, jax.device_put(W, device), jax.device_put(b, device), lam
+    W_dev, b_dev = jax.block_until_ready((jax.device_put(W, device), jax.device_put(b, device)))
+    return X, Y, W_dev, b_dev, lam
 
 
 IMPLEMENTATION = Implementation(

@@ -9,36 +9,36 @@ memory once. This is how far plain numpy gets with cache blocking: every operati
 is still a numpy call on a whole block, and the price is a few microseconds of Python
 per block.
 
-Blocks are ``BLOCK_BYTES`` (1 MiB), which fit one core's L2 cache. A product that
-small runs on the calling thread (OpenBLAS splits a matrix-vector product over its
-threads only from about 460,800 entries), and numpy releases the GIL inside it, so
-two cores are kept busy the plain-Python way: two Python threads, each taking every
-other block into its own partial sums, added at the end. Each core streams its own
-blocks from memory and reads them again from its own L2. More threads do not help:
+Blocks are ``BLOCK_BYTES`` (1 MiB), which fit one core's L2 cache, and numpy
+releases the GIL inside every product, so two cores are kept busy the plain-Python
+way: two Python threads, each taking every other block into its own partial sums,
+added at the end. Each core streams its own blocks from memory and reads them again
+from its own L2. While they run, BLAS is held to one thread (threadpoolctl), so that
+each product stays on the core that called it: OpenBLAS would otherwise split the
+larger products (k > 1) over its own threads too. More Python threads do not help:
 numpy holds the GIL between and around its calls, and a block takes seven of them,
 so beyond two threads they queue for the GIL rather than for memory
 (``MAX_THREADS``). ``prepare`` takes the BLAS thread count the harness pinned, at
 most ``MAX_THREADS``, and starts the thread pool once, untimed.
 
-Measured with X of 1 GB (m = 2·10⁶, n = 64), as medians side by side: on a 2-core
-AMD EPYC VM, 0.57 × numpy-dot with two threads, against 0.92 × with the same blocks
-on one thread and 0.78 × with 4 MiB blocks left to OpenBLAS's threads. On a 16-core
-Xeon VM whose cores each read memory at only 10 GB/s, two threads are no faster than
-numpy-dot on all sixteen cores (1.0–1.1 ×); four threads took as long as two, and
-sixteen 1.7 ×.
+With X of 1 GB (m = 2·10⁶, n = 64), ``gradrace run --impl numpy-blocked --impl
+numpy-dot --m 2000000 --n 64`` measured 0.57–0.63 × numpy-dot on a 2-core AMD EPYC
+VM (the same blocks on one thread, or 4 MiB blocks left to OpenBLAS's threads, were
+about 0.8–0.9 × in side-by-side measurements outside gradrace), and 1.1 × numpy-dot
+on all the cores of a 16-core Xeon VM whose cores each read memory at only 10 GB/s.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from gradrace.bench.implementation import Implementation, params_at
 
-#: Bytes of X per block: within one core's L2 cache (1 MiB on the machines we measured),
-#: and below the size from which OpenBLAS splits a product over its own threads.
+#: Bytes of X per block: within one core's L2 cache (1 MiB on the machines we measured).
 BLOCK_BYTES = 1 << 20
 
 #: Python threads at most: beyond two, the threads wait for the GIL, not for memory.
@@ -71,6 +71,17 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="numpy-blocked")
 
 
+os.register_at_fork(after_in_child=_pool.cache_clear)  # a forked child has none of the threads
+
+
+@functools.cache
+def _blas():
+    """The loaded BLAS libraries, found once (about a millisecond), to hold them to one thread."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
+
+
 def gradient(X, Y, W, b, lam, threads=1):
     """The timed call: blocks shared round-robin over ``threads`` threads (this one included)."""
     m, n = X.shape
@@ -78,8 +89,9 @@ def gradient(X, Y, W, b, lam, threads=1):
     starts = range(0, m, rows)
     if threads > 1 and len(starts) >= 2 * threads:
         shares = [starts[t::threads] for t in range(threads)]
-        others = [_pool(threads - 1).submit(_blocks, X, Y, W, b, s, rows) for s in shares[1:]]
-        parts = [_blocks(X, Y, W, b, shares[0], rows)] + [f.result() for f in others]
+        with _blas().limit(limits=1):  # each product on the thread that called it
+            others = [_pool(threads - 1).submit(_blocks, X, Y, W, b, s, rows) for s in shares[1:]]
+            parts = [_blocks(X, Y, W, b, shares[0], rows)] + [f.result() for f in others]
     else:
         parts = [_blocks(X, Y, W, b, starts, rows)]
     XtR = functools.reduce(np.add, (p[0] for p in parts))  # (n, k)  in thread order
@@ -103,6 +115,7 @@ def prepare(X, Y, W, b, lam):
     threads = min(blas_threads(), MAX_THREADS)
     if threads > 1:
         _pool(threads - 1).submit(int).result()
+        _blas()
     return X, Y, W, b, lam, threads
 
 

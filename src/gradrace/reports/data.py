@@ -21,7 +21,7 @@ KNOWN_ORDER = (
 CASE = ["m", "n", "k", "dtype"]
 NUMERIC = (
     "median_s", "min_s", "mean_s", "iqr_s", "q1_s", "q3_s", "prepare_s", "gflops", "bandwidth_gbs",
-    "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
+    "read_s", "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
 )  # fmt: skip
 
 

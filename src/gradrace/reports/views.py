@@ -29,7 +29,7 @@ def headline_view(h: Headline) -> dict:
     fraction = h.bandwidth_fraction
     return {
         "regime": h.regime.name, "range": h.regime.describe(), "limit": (h.regime.limit if not h.bandwidth_fraction > 1
-                  else "X partly in cache: faster than reading it from RAM"),
+                  else "faster than one read of X: it does not read all of X"),
         "fastest": h.fastest, "wins": h.wins, "cases": h.cases, "largest": h.largest,
         "time": format_seconds(h.median_s),
         "speedups": {b: "it is the winner" if b == h.fastest else speedup_text(h.speedups[b])
@@ -51,7 +51,7 @@ def headline_sentence(items: list[Headline]) -> str:
         text += f": {' and '.join(speed)} (geometric mean over {h.cases} size(s))"
     text += f"; at {h.largest} it takes {format_seconds(h.median_s)}"
     if h.bandwidth_fraction == h.bandwidth_fraction:
-        text += f", {h.bandwidth_fraction:.0%} of the memory-bandwidth floor"
+        text += f", {h.bandwidth_fraction:.0%} of the speed of reading X once"
     return text + "."
 
 

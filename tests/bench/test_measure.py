@@ -1,0 +1,41 @@
+"""Measuring one case: the read floor is timed beside the implementations, in the same rounds."""
+
+import math
+
+import numpy as np
+
+from gradrace import load_registry
+from gradrace.bench.grids import Case
+from gradrace.bench.machine import PARALLEL_READ_BYTES, read_once
+from gradrace.bench.measure import READ, Settings, measure_case
+
+FAST = Settings(threads=1, round_target_s=0.001, rounds=3, time_cap_s=0.05, memory=False)
+
+
+def test_the_read_floor_is_timed_with_the_implementations_and_gives_their_fraction():
+    rounds = []
+    rows = measure_case(
+        load_registry(), Case(2000, 20), ["numpy-dot", "numba-fused"], FAST,
+        report=lambda kind, name, phase: rounds.append(name) if phase == "time" else None,
+    )  # fmt: skip
+    assert [r["implementation"] for r in rows] == ["numpy-dot", "numba-fused"]
+    assert READ in rounds  # timed in the interleaved rounds, but given no row of its own
+    read_s = rows[0]["read_s"]
+    assert 0 < read_s < 1 and all(r["read_s"] == read_s for r in rows)
+    for row in rows:
+        assert math.isclose(row["bandwidth_fraction"], read_s / row["median_s"])
+
+
+def test_no_read_floor_when_nothing_is_timed():
+    rows = measure_case(load_registry(["tests/plugins/misbehaving.py:raises_in_gradient"]),
+                        Case(50, 3), ["raises-in-gradient"], FAST)  # fmt: skip
+    assert rows[0]["status"] == "error" and "read_s" not in rows[0]
+
+
+def test_read_once_reads_all_of_x_on_one_or_every_thread():
+    small = np.arange(12.0).reshape(4, 3)
+    assert read_once(small, threads=2)() == small.sum()  # small: one thread
+    rows = PARALLEL_READ_BYTES // (8 * 16) + 5
+    large = np.ones((rows, 16))
+    assert read_once(large, threads=2)() == large.size
+    assert read_once(np.asfortranarray(large[:, :3]), threads=1)() == 3 * rows
