@@ -149,6 +149,15 @@ def test_the_command_names_an_unavailable_implementation(monkeypatch, tmp_path):
         _fit_cli(["--impl", "fake-lib", "--no-entry-points", "--plot", str(tmp_path / "p.png")])
 
 
+@pytest.mark.parametrize(
+    ("option", "value"), [("--lr", "-1"), ("--lr", "0"), ("--tol", "-0.1"), ("--iterations", "-3")]
+)
+def test_bad_numbers_are_refused_by_the_parser(option, value, capsys):
+    with pytest.raises(SystemExit):
+        _fit_cli(["--impl", "numpy-dot", option, value])
+    assert f"argument {option}: must be" in capsys.readouterr().err
+
+
 def test_an_implementation_that_raises_is_refused_before_the_descent():
     from gradrace.bench.registry import load_plugin
 

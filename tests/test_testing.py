@@ -42,6 +42,16 @@ def test_a_raising_implementation_fails_rather_than_stopping_the_kit():
     assert len(report) == len(CHECKS) and not report.passed
 
 
+def test_an_exception_from_a_check_names_the_implementation_and_the_check():
+    def raises(args, W, b):
+        raise ValueError("no room")
+
+    failed = failures(_gram_with(raises))
+    assert failed["check_with_params"] == (
+        "gram-variant: check_with_params raised ValueError: no room"
+    )
+
+
 def test_only_the_named_checks_run():
     report = check_implementation(numpy_dot.IMPLEMENTATION, ["check_single_sample"])
     assert [r.check for r in report] == ["check_single_sample"] and report.passed

@@ -372,6 +372,8 @@ def cmd_fit(args) -> int:
 
 def add_fit_parser(sub) -> None:
     """Add the ``fit`` subcommand to the ``gradrace`` parser."""
+    from gradrace.cli import positive
+
     p = sub.add_parser("fit", help="gradient descent with an implementation's gradient: "
                                    "cost, iterations/s, convergence plot")  # fmt: skip
     p.add_argument("--impl", required=True, metavar="NAME", help="the implementation to use")
@@ -387,10 +389,12 @@ def add_fit_parser(sub) -> None:
     p.add_argument("--lam", type=float, default=1.0, help="regularization λ (default 1)")
     p.add_argument("--noise", type=float, default=0.01,
                    help="standard deviation of the noise added to Y (default 0.01)")  # fmt: skip
-    p.add_argument("--lr", type=float, help="learning rate α (default 1/L, see gradrace.fit)")
-    p.add_argument("--iterations", type=int, default=20_000,
+    p.add_argument(
+        "--lr", type=positive(float), help="learning rate α (default 1/L, see gradrace.fit)"
+    )
+    p.add_argument("--iterations", type=positive(int, zero_allowed=True), default=20_000,
                    help="most gradient steps (default 20000)")  # fmt: skip
-    p.add_argument("--tol", type=float,
+    p.add_argument("--tol", type=positive(float, zero_allowed=True),
                    help="stop when ‖∇J‖ ≤ tol·‖∇J₀‖ (default 1e-8 float64, 1e-5 float32)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="make_problem's seed (default 0)")
     p.add_argument("--plot", metavar="PATH",

@@ -101,6 +101,12 @@ def test_a_second_run_into_the_same_folder_is_refused_without_resume(tmp_path):
         run(m=[10], n=[2], impl=["numpy-dot"], out=tmp_path, **FAST)
 
 
+def test_an_out_that_is_a_file_is_refused_saying_so(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(FileExistsError, match="afile is a file, not a folder"):
+        run(m=[10], n=[2], impl=["numpy-dot"], out=tmp_path / "afile", **FAST)
+
+
 def test_results_files_are_readable_by_others(tmp_path):
     run(m=[10], n=[2], impl=["numpy-dot"], out=tmp_path, **FAST)
     assert (tmp_path / "results.json").stat().st_mode & 0o044 == 0o044

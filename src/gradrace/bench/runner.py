@@ -255,6 +255,8 @@ def run(
     With ``resume=True`` the run continues the one stored in ``out`` with its config.
     """
     out = Path(out) if out is not None else default_out()
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} is a file, not a folder: choose another --out")
     if not resume and (out / "results.json").exists():
         raise FileExistsError(
             f"{out} already holds a run's results; continue it with --resume, or choose "

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from gradrace.implementations import numpy_blocked
+from gradrace.implementations import numba_fused, numpy_blocked
 from gradrace.reports.data import agreeing
 
 #: A prediction further off than this factor (either way) is called a miss.
@@ -123,12 +123,12 @@ CONSTRUCTION: dict[str, Construction] = {
     "numba-fused": Construction(
         passes="1: groups of 4 rows (8 when k > 1), each used for its residuals and its share of Xᵀr while in L1",
         temporaries="(n, k) partial sums per chunk of rows",
-        flops="4·m·n·k, vectorized (fastmath), on every core from m·n·k ≥ 200,000",
+        flops=f"4·m·n·k, vectorized (fastmath), on every core from m·n·k ≥ {numba_fused.PARALLEL_MIN_WORK:,}",
         overhead="one compiled call; a parallel launch adds tens of µs",
         elements=_one_pass,
         flop_count=_matvec_flops,
         parallel=True,
-        serial_below=200_000,
+        serial_below=numba_fused.PARALLEL_MIN_WORK,
     ),
     "numpy-blocked": Construction(
         passes="~1 from memory: each 1 MiB block of rows is read for X_b @ W, then from the "
