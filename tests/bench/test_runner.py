@@ -101,6 +101,14 @@ def test_a_second_run_into_the_same_folder_is_refused_without_resume(tmp_path):
         run(m=[10], n=[2], impl=["numpy-dot"], out=tmp_path, **FAST)
 
 
+def test_more_threads_than_cores_are_refused(tmp_path):
+    from gradrace.bench.machine import cpu_count
+
+    with pytest.raises(ValueError, match=f"--threads {cpu_count() + 1} is more than the"):
+        run(m=[10], n=[2], impl=["numpy-dot"], threads=cpu_count() + 1, out=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
 def test_an_out_that_is_a_file_is_refused_saying_so(tmp_path):
     (tmp_path / "afile").write_text("")
     with pytest.raises(FileExistsError, match="afile is a file, not a folder"):

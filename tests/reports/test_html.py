@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from synthetic_results import EVIL, make_results
 
@@ -127,3 +128,13 @@ def test_single_m_leaves_a_note_instead_of_an_empty_plot(tmp_path, results):
 
 def test_figure_without_source_is_a_note():
     assert Figure("x", "t", "why").src == ""
+
+
+def test_the_not_ranked_note_names_precomputing_implementations_only_when_timed(page, tmp_path):
+    assert "Not ranked here" not in page  # no gram among the synthetic results
+    results = make_results()
+    gram = results[results["implementation"] == "numpy-dot"].assign(implementation="gram")
+    with_gram = type(results)(pd.concat([results, gram], ignore_index=True))
+    with_gram.attrs = results.attrs
+    text = write_report(with_gram, tmp_path).read_text(encoding="utf-8")
+    assert re.search(r"Not ranked here:[^<]*\(gram\)", text)

@@ -43,3 +43,10 @@ def test_precision_pairs_the_dtypes_at_the_same_size():
 
 def test_precision_is_empty_without_both_dtypes():
     assert precision(pd.DataFrame([_row("numba", 10, "float64", 1e-6)])) == []
+
+
+def test_break_even_counts_read_as_words():
+    from gradrace.reports.tradeoffs import _iterations
+
+    assert _iterations(1) == "1 iteration" and _iterations(1.2) == "1 iteration"
+    assert _iterations(2) == "2 iterations" and _iterations(12_345) == "12,345 iterations"

@@ -254,6 +254,10 @@ def run(
     Results are written to ``out`` (default ``reports/<timestamp>``) after every case.
     With ``resume=True`` the run continues the one stored in ``out`` with its config.
     """
+    if threads is not None and threads > cpu_count():
+        raise ValueError(
+            f"--threads {threads} is more than the {cpu_count()} cores this process may use"
+        )
     out = Path(out) if out is not None else default_out()
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} is a file, not a folder: choose another --out")

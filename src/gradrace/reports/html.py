@@ -99,8 +99,12 @@ class Builder:
                               "means fastest everywhere. Hatched: timed on fewer sizes than the "
                               "others (skipped or failed at some). gram, not ranked (its "
                               "prepare precomputes from X), can be below 1×.")  # fmt: skip
+        from gradrace.implementations import PRECOMPUTED
+
+        timed = set(self.results["implementation"])
         return {"items": [views.headline_view(h) for h in items], "sentence": views.headline_sentence(items),
-                "figure": fig, "correct": self.correctness()}  # fmt: skip
+                "figure": fig, "correct": self.correctness(),
+                "precomputed": sorted(PRECOMPUTED & timed)}  # fmt: skip
 
     def correctness(self) -> str:
         fails = agreement.failures(self.results, self.meta)

@@ -33,7 +33,7 @@ def gram_break_even(results: pd.DataFrame, name: str = "gram") -> list[dict]:
             "call": format_seconds(gram["median_s"]), "other": best["implementation"],
             "other_call": format_seconds(best["median_s"]),
             "break_even": "never: it is not faster per call" if saved <= 0
-            else f"{max(iterations, 1):,.0f} iterations",
+            else _iterations(max(iterations, 1)),
         })  # fmt: skip
     return out
 
@@ -56,3 +56,8 @@ def precision(results: pd.DataFrame) -> list[dict]:
             "error64": f"{group[('error', 'float64')].max():.1e}",
         })  # fmt: skip
     return out
+
+
+def _iterations(count: float) -> str:
+    text = f"{count:,.0f}"
+    return f"{text} iteration" if text == "1" else f"{text} iterations"
