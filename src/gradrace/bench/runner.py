@@ -263,8 +263,8 @@ def run(
         raise FileExistsError(f"{out} is a file, not a folder: choose another --out")
     if not resume and (out / "results.json").exists():
         raise FileExistsError(
-            f"{out} already holds a run's results; continue it with --resume, or choose "
-            "another --out"
+            f"{out} already holds a run's results; continue it with --resume (resume=True "
+            "in Python), or choose another --out (out=)"
         )
     previous = load_results(out) if resume else None
     if previous is not None:
