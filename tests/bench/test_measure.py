@@ -2,11 +2,8 @@
 
 import math
 
-import numpy as np
-
 from gradrace import load_registry
 from gradrace.bench.grids import Case
-from gradrace.bench.machine import PARALLEL_READ_BYTES, read_once
 from gradrace.bench.measure import READ, Settings, measure_case
 
 FAST = Settings(threads=1, round_target_s=0.001, rounds=3, time_cap_s=0.05, memory=False)
@@ -30,12 +27,3 @@ def test_no_read_floor_when_nothing_is_timed():
     rows = measure_case(load_registry(["tests/plugins/misbehaving.py:raises_in_gradient"]),
                         Case(50, 3), ["raises-in-gradient"], FAST)  # fmt: skip
     assert rows[0]["status"] == "error" and "read_s" not in rows[0]
-
-
-def test_read_once_reads_all_of_x_on_one_or_every_thread():
-    small = np.arange(12.0).reshape(4, 3)
-    assert read_once(small, threads=2)() == small.sum()  # small: one thread
-    rows = PARALLEL_READ_BYTES // (8 * 16) + 5
-    large = np.ones((rows, 16))
-    assert read_once(large, threads=2)() == large.size
-    assert read_once(np.asfortranarray(large[:, :3]), threads=1)() == 3 * rows

@@ -53,3 +53,18 @@ def test_precomputing_implementations_are_not_ranked_in_the_headline_or_summary(
     assert large.fastest == "numba-fused" and "gram" in large.slowdowns  # still in the bars
     assert list(fastest_per_case(results)["fastest"]) == ["numba-fused"]
     assert "Not ranked: gram" in format_summary(results)
+
+
+def test_x_leaves_the_cache_at_the_recorded_last_level_cache():
+    from gradrace.reports.headline import DEFAULT_CACHE_BYTES, regimes
+
+    small, medium, large = regimes({"caches": {"L1": 48 * 2**10, "L2": 2**20, "L3": 32 * 2**20}})
+    assert (small.high, medium.low, medium.high, large.low) == (64e3, 64e3, 32 * 2**20, 32 * 2**20)
+    assert medium.describe() == "X 64 kB – 33.6 MB" and large.describe() == "X over 33.6 MB"
+    assert regimes({})[2].low == regimes(None)[2].low == DEFAULT_CACHE_BYTES
+
+
+def test_headlines_use_the_runs_caches(results):
+    results.attrs["metadata"] = {**results.attrs["metadata"], "caches": {"L3": 10**9}}
+    names = [h.regime.name for h in headlines(results)]
+    assert names == ["small", "medium"]  # every synthetic size fits a 1 GB cache

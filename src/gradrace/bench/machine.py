@@ -115,6 +115,29 @@ def _relevant_env() -> dict:
     return {k: v for k, v in sorted(os.environ.items()) if k.startswith(prefixes)}
 
 
+def cache_sizes(root: str = "/sys/devices/system/cpu/cpu0/cache") -> dict[str, int]:
+    """Bytes of each data cache level one core sees, e.g. {"L1": 49152, "L2": 1048576,
+    "L3": 33554432}, from Linux's sysfs; empty where it cannot be read."""
+    sizes = {}
+    try:
+        for index in sorted(os.listdir(root)):
+            if not index.startswith("index"):
+                continue
+            folder = os.path.join(root, index)
+            with open(os.path.join(folder, "type")) as f:
+                if f.read().strip() == "Instruction":
+                    continue
+            with open(os.path.join(folder, "level")) as f:
+                level = f"L{f.read().strip()}"
+            with open(os.path.join(folder, "size")) as f:
+                text = f.read().strip().upper()
+            scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+            sizes[level] = int(text.rstrip("KMG")) * scale
+    except (OSError, ValueError):
+        return {}
+    return sizes
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
@@ -148,6 +171,7 @@ def environment() -> dict:
         "platform": platform.platform(),
         "cpu": cpu_model(),
         "cores": cpu_count(),
+        "caches": cache_sizes(),
         "blas": [
             {k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
             for info in threadpool_info()

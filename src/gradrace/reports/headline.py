@@ -1,8 +1,9 @@
 """The headline: for each size regime, the fastest agreeing implementation and by how much.
 
 Sizes are grouped by the bytes of X, which decide what limits a gradient: below
-64 kB the fixed cost of a call dominates, up to 4 MB X stays in cache, beyond that
-every pass streams X from memory and the read bandwidth is the floor.
+64 kB the fixed cost of a call dominates, up to the last-level cache of the machine that
+measured (recorded in the run's environment; 4 MB where unknown) X stays in cache, and
+beyond it every pass streams X from memory and the read bandwidth is the floor.
 """
 
 from __future__ import annotations
@@ -25,17 +26,29 @@ class Regime:
 
     def describe(self) -> str:
         if self.low == 0:
-            return f"X under {self.high / 1e3:g} kB"
+            return f"X under {self.high / 1e3:.3g} kB"
         if self.high == float("inf"):
-            return f"X over {self.low / 1e6:g} MB"
-        return f"X {self.low / 1e3:g} kB – {self.high / 1e6:g} MB"
+            return f"X over {self.low / 1e6:.3g} MB"
+        return f"X {self.low / 1e3:.3g} kB – {self.high / 1e6:.3g} MB"
 
 
-REGIMES = (
-    Regime("small", 0, 64e3, "fixed per-call overhead"),
-    Regime("medium", 64e3, 4e6, "X in cache: arithmetic and passes"),
-    Regime("large", 4e6, float("inf"), "memory bandwidth: X streams from RAM"),
-)
+#: Where X stops fitting the caches when the run did not record its last-level cache.
+DEFAULT_CACHE_BYTES = 4e6
+
+
+def regimes(metadata: dict | None = None) -> tuple[Regime, Regime, Regime]:
+    """Small, medium and large, with X leaving the cache at the measuring machine's
+    last-level cache (``caches`` in the run's metadata)."""
+    caches = (metadata or {}).get("caches") or {}
+    cache = float(max(caches.values(), default=0)) or DEFAULT_CACHE_BYTES
+    return (
+        Regime("small", 0, 64e3, "fixed per-call overhead"),
+        Regime("medium", 64e3, cache, "X in cache: arithmetic and passes"),
+        Regime("large", cache, float("inf"), "memory bandwidth: X streams from RAM"),
+    )
+
+
+REGIMES = regimes()
 
 
 @dataclass(frozen=True)
@@ -88,7 +101,7 @@ def headlines(results: pd.DataFrame) -> list[Headline]:
     rows = agreeing(results)
     excluded = unranked(results.attrs.get("metadata", {}))
     out = []
-    for regime in REGIMES:
+    for regime in regimes(results.attrs.get("metadata", {})):
         inside = rows[(rows["x_bytes"] >= regime.low) & (rows["x_bytes"] < regime.high)]
         if inside.empty:
             continue

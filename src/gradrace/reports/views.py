@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gradrace.bench.problem import format_bytes
 from gradrace.reports.data import size_label, times
 from gradrace.reports.headline import BASELINES, Headline
 from gradrace.reports.model import MISS, explain_miss
@@ -105,6 +106,8 @@ def environment_rows(results: pd.DataFrame, meta: dict, bandwidth, peak) -> list
         ("numpy", meta.get("numpy")), ("numba", meta.get("numba")), ("pandas", meta.get("pandas")),
         ("pytest-benchmark", meta.get("pytest_benchmark")),
         ("platform", meta.get("platform")), ("CPU", meta.get("cpu")), ("cores", meta.get("cores")),
+        ("caches (per core's view)", ", ".join(f"{level} {format_bytes(size)}" for level, size
+                                               in (meta.get("caches") or {}).items()) or None),
         ("threads used", ", ".join(map(str, threads)) or None), ("BLAS", blas or None),
         ("memory-read bandwidth", f"{bandwidth:.3g} GB/s (measured in the run)" if bandwidth
          else "unknown: not measured by this source, so no bandwidth floor or roofline ceiling"),

@@ -1,0 +1,27 @@
+"""The machine a run measures on: its caches, and the read of X that is every gradient's floor."""
+
+import numpy as np
+
+from gradrace.bench.machine import PARALLEL_READ_BYTES, cache_sizes, read_once
+
+
+def test_read_once_reads_all_of_x_on_one_or_every_thread():
+    small = np.arange(12.0).reshape(4, 3)
+    assert read_once(small, threads=2)() == small.sum()  # small: one thread
+    rows = PARALLEL_READ_BYTES // (8 * 16) + 5
+    large = np.ones((rows, 16))
+    assert read_once(large, threads=2)() == large.size
+    assert read_once(np.asfortranarray(large[:, :3]), threads=1)() == 3 * rows
+
+
+def test_cache_sizes_read_from_sysfs(tmp_path):
+    for index, (level, kind, size) in enumerate(
+        [("1", "Data", "48K"), ("1", "Instruction", "32K"), ("2", "Unified", "1024K"),
+         ("3", "Unified", "32M")]
+    ):  # fmt: skip
+        folder = tmp_path / f"index{index}"
+        folder.mkdir()
+        for name, text in (("level", level), ("type", kind), ("size", size)):
+            (folder / name).write_text(text + "\n")
+    assert cache_sizes(str(tmp_path)) == {"L1": 48 * 2**10, "L2": 2**20, "L3": 32 * 2**20}
+    assert cache_sizes(str(tmp_path / "missing")) == {}
