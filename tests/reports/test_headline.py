@@ -68,3 +68,22 @@ def test_headlines_use_the_runs_caches(results):
     results.attrs["metadata"] = {**results.attrs["metadata"], "caches": {"L3": 10**9}}
     names = [h.regime.name for h in headlines(results)]
     assert names == ["small", "medium"]  # every synthetic size fits a 1 GB cache
+
+
+def test_an_implementation_that_failed_the_agreement_check_is_not_ranked():
+    import pandas as pd
+
+    from gradrace.reports.tables import fastest_per_case
+
+    def row(name, median):
+        return {"implementation": name, "m": 10**6, "n": 10, "k": 1, "dtype": "float64",
+                "threads": 1, "status": "ok", "median_s": median, "bandwidth_fraction": 0.5}  # fmt: skip
+
+    results = pd.DataFrame([row("sloppy", 1e-4), row("numba-fused", 1e-3)])
+    metadata = {"check": [{"implementation": "sloppy", "status": "disagrees"}]}
+    results.attrs["metadata"] = metadata
+    assert list(fastest_per_case(results)["fastest"]) == ["numba-fused"]
+    assert headlines(results)[0].fastest == "numba-fused"
+    stripped = results.copy()
+    stripped.attrs = {}  # as the report's builder holds them: the metadata passed beside
+    assert headlines(stripped, metadata)[0].fastest == "numba-fused"

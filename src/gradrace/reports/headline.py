@@ -96,12 +96,15 @@ def _speedup(rows: pd.DataFrame, fastest: str, baseline: str) -> tuple[float, fl
     return geomean(ratio), float(ratio.min()), float(ratio.max())
 
 
-def headlines(results: pd.DataFrame) -> list[Headline]:
-    """One headline per regime that has an agreeing measurement, smallest regime first."""
+def headlines(results: pd.DataFrame, metadata: dict | None = None) -> list[Headline]:
+    """One headline per regime that has an agreeing measurement, smallest regime first.
+    ``metadata`` is the run's (default: ``results.attrs["metadata"]``): its agreement check
+    and its machine's caches."""
+    meta = results.attrs.get("metadata", {}) if metadata is None else metadata
     rows = agreeing(results)
-    excluded = unranked(results.attrs.get("metadata", {}))
+    excluded = unranked(meta)
     out = []
-    for regime in regimes(results.attrs.get("metadata", {})):
+    for regime in regimes(meta):
         inside = rows[(rows["x_bytes"] >= regime.low) & (rows["x_bytes"] < regime.high)]
         if inside.empty:
             continue

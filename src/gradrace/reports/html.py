@@ -87,7 +87,7 @@ class Builder:
     # -- 1. headline -----------------------------------------------------------------------
 
     def headline(self) -> dict:
-        items = headlines(self.results)
+        items = headlines(self.results, self.meta)
         panels = [(f"{h.regime.name}: {h.regime.describe()}, {h.cases} size(s)", h.slowdowns)
                   for h in items]  # fmt: skip
         fig = None

@@ -21,11 +21,12 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
     speedups over python-loops and numpy-dot (NaN where the baseline was not timed)."""
     rows = []
     keys = ["m", "n", "k", "dtype", "threads"]
-    results = results.copy()
-    results.attrs = {}  # pandas deep-copies attrs (the run's metadata) on every operation
     from gradrace.bench.runner import unranked
 
-    ranked = results[~results["implementation"].isin(unranked(results.attrs.get("metadata", {})))]
+    excluded = unranked(results.attrs.get("metadata", {}))
+    results = results.copy()
+    results.attrs = {}  # pandas deep-copies attrs (the run's metadata) on every operation
+    ranked = results[~results["implementation"].isin(excluded)]
     for key, case_rows in ranked.groupby(keys, sort=True):
         agreeing = case_rows[case_rows["status"] == "ok"]
         if agreeing.empty:
