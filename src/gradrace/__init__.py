@@ -1,6 +1,7 @@
 """gradrace: check and time implementations of the ridge-regression gradient.
 
-The public API: the plugin contract (``Implementation``, ``params_at``), the problem and its
+The public API: the plugin contract (``Implementation`` with its traits ``Cost`` and
+``Term``, ``params_at``), the problem and its
 reference (``make_problem``, ``reference_gradient``, ``reference_cost``), the
 registry (``load_registry``), the agreement check (``run_check``) and the timing
 run (``run``, ``load_results``).
@@ -8,18 +9,31 @@ run (``run``, ``load_results``).
 
 from gradrace.bench.agreement import TOLERANCE
 from gradrace.bench.check import run_check
-from gradrace.bench.implementation import Implementation, params_at
+from gradrace.bench.implementation import (
+    PER_ELEMENT,
+    PER_ROW,
+    Cost,
+    Implementation,
+    Term,
+    params_at,
+)
 from gradrace.bench.problem import Problem, ProblemTooLarge, make_problem, validate_inputs
 from gradrace.bench.reference import reference_cost, reference_gradient
 from gradrace.bench.registry import load_registry
 from gradrace.bench.results import load_results
 from gradrace.bench.runner import run
+from gradrace.bench.status import Status
 
 __all__ = [
+    "PER_ELEMENT",
+    "PER_ROW",
     "TOLERANCE",
+    "Cost",
     "Implementation",
     "Problem",
     "ProblemTooLarge",
+    "Status",
+    "Term",
     "load_registry",
     "load_results",
     "make_problem",

@@ -245,7 +245,7 @@ def fit(
         else:  # with_params where there is one, else prepare again
             args = impl.args_at(args, X, Y, W, b, lam)
         t1 = time.perf_counter()
-        dW, db = impl.gradient(*args)  # (n, k), (k,)
+        dW, db = impl.call(args)  # (n, k), (k,)
         t2 = time.perf_counter()
         if moving:
             result.params_s += t1 - t0

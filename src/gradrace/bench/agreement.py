@@ -18,6 +18,7 @@ import numpy as np
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.problem import Problem
 from gradrace.bench.reference import reference_gradient
+from gradrace.bench.status import DISAGREES, ERROR, OK, Status
 
 #: Normwise relative error allowed per input dtype. The rounding error of the gradient's
 #: sums over m samples is bounded by about m·eps and typically far smaller (blocked or
@@ -28,14 +29,12 @@ from gradrace.bench.reference import reference_gradient
 #: disagreement whose diagnosis names float32 accumulation rather than a formula slip.
 TOLERANCE: dict[np.dtype, float] = {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-3}
 
-OK, DISAGREES, ERROR, SKIPPED = "ok", "disagrees", "error", "skipped"
-
 
 @dataclass(frozen=True)
 class Outcome:
     """The verdict on one output: a status, a finer ``kind`` and a readable message."""
 
-    status: str  # ok | disagrees | error | skipped
+    status: Status
     kind: str  # agrees | disagrees | raised | wrong-shape | wrong-dtype | non-finite | ...
     message: str = ""
     err_dW: float = float("nan")
@@ -283,7 +282,7 @@ def prepare_and_check(
     prepared = snapshot(args)
     report("phase", impl.name, "check")
     try:
-        out = impl.gradient(*args)
+        out = impl.call(args)
     except Exception as exc:
         return Checked(
             failure("raised", f"gradient raised {describe_exception(exc)}"), None, prepare_s

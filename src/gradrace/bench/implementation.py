@@ -14,6 +14,15 @@ be modified.
 arguments must still give the gradient at their point). A descent loop
 (``gradrace fit``) calls it every step instead of preparing the data again, which is
 what an implementation like ``gram`` (XᵀX once, then O(n²k) per step) is for.
+
+``unpack(out) -> (dW, db)`` is optional: it turns what ``gradient`` returns into the
+pair gradrace judges, outside the timed call (a learner's function returning
+``(dj_db, dj_dw)`` as scalars and 1-D arrays is timed as written, then unpacked).
+
+Traits travel with the implementation, so a plugin gets everything a built-in gets:
+``cost`` (what one call costs by construction, for the report's model), ``precomputes``
+(what ``prepare`` computes from X, which takes the implementation out of rankings) and
+``max_outputs`` (the largest k it handles; larger cases are shown as not applicable).
 """
 
 from __future__ import annotations
@@ -23,11 +32,83 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-GradientFn = Callable[..., tuple[Any, Any]]
+GradientFn = Callable[..., Any]
 PrepareFn = Callable[..., tuple]
 WithParamsFn = Callable[[tuple, Any, Any], tuple]
+UnpackFn = Callable[[Any], tuple[Any, Any]]
+Sizes = Callable[[float, float, float], float]  # (m, n, k) -> a count
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+def matvec_flops(m: float, n: float, k: float) -> float:
+    """The flops of a direct gradient: X @ W and Xᵀ @ residual (2·m·n·k each), plus m·k."""
+    return 4 * m * n * k + 4 * m * k
+
+
+def one_pass(m: float, n: float, k: float) -> float:
+    """Elements moved by a gradient that reads X once: X, Y and the (m, k) residual."""
+    return m * n + 3 * m * k
+
+
+def two_passes(m: float, n: float, k: float) -> float:
+    """Elements moved by two BLAS products: X twice, and the (m, k) temporaries of
+    X @ W, + b, − Y and the sum over the residual."""
+    return 2 * m * n + 8 * m * k
+
+
+@dataclass(frozen=True)
+class Term:
+    """A cost the model cannot derive from bytes or flops (the interpreter, a per-sample
+    loop): its unit in words and its count per call; the time per unit is fitted."""
+
+    unit: str
+    count: Callable[[float, float, float, int], float]  # (m, n, k, itemsize) -> units
+
+
+#: Terms most implementations that need one use.
+PER_ELEMENT = Term("per multiply-add (m·n·k)", lambda m, n, k, s: m * n * k)
+PER_ROW = Term("per sample and output (m·k)", lambda m, n, k, s: m * k)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one gradient call costs by construction, before anything is measured.
+
+    The words go into the report's *why* table; ``elements`` (read or written from
+    memory) and ``flop_count`` drive its model: the time is at least bytes ÷ bandwidth
+    and flops ÷ peak, on every core when ``parallel`` (and m·n·k ≥ ``serial_below``).
+    """
+
+    passes: str  # passes over X, in words
+    temporaries: str  # arrays allocated per call, in words
+    flops: str  # the arithmetic, in words
+    overhead: str  # the fixed per-call cost, in words
+    elements: Sizes = one_pass
+    flop_count: Sizes = matvec_flops
+    parallel: bool = False
+    fitted: tuple[Term, ...] = ()
+    expected: str = "m¹ n¹"  # how time should grow once the overhead is small
+    serial_below: float = 0.0
+
+    def at(self, m: int, n: int, k: int, itemsize: int) -> dict:
+        """The counts of one call on a case, as plain numbers (what a results file keeps)."""
+        return {
+            "bytes": float(self.elements(m, n, k)) * itemsize,
+            "flops": float(self.flop_count(m, n, k)),
+            "parallel": bool(self.parallel and m * n * k >= self.serial_below),
+            "terms": {t.unit: float(t.count(m, n, k, itemsize)) for t in self.fitted},
+        }
+
+    def words(self) -> dict:
+        return {
+            "passes": self.passes,
+            "temporaries": self.temporaries,
+            "flops": self.flops,
+            "overhead": self.overhead,
+            "parallel": self.parallel,
+            "expected": self.expected,
+        }
 
 
 @dataclass(frozen=True)
@@ -39,6 +120,10 @@ class Implementation:
     prepare: PrepareFn | None = None
     description: str = ""
     with_params: WithParamsFn | None = None
+    unpack: UnpackFn | None = None
+    cost: Cost | None = None
+    precomputes: str = ""  # what prepare computes from X, in words ('' for none)
+    max_outputs: int | None = None  # the largest k handled (None: any)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -48,7 +133,7 @@ class Implementation:
             )
         if not callable(self.gradient):
             raise TypeError(f"implementation {self.name!r}: gradient must be callable")
-        for hook in ("prepare", "with_params"):
+        for hook in ("prepare", "with_params", "unpack"):
             if getattr(self, hook) is not None and not callable(getattr(self, hook)):
                 raise TypeError(f"implementation {self.name!r}: {hook} must be callable or None")
         if self.with_params is not None and self.prepare is None:
@@ -56,6 +141,23 @@ class Implementation:
                 f"implementation {self.name!r}: with_params moves what prepare made, "
                 "so it needs a prepare"
             )
+        if self.cost is not None and not isinstance(self.cost, Cost):
+            raise TypeError(f"implementation {self.name!r}: cost must be a gradrace.Cost or None")
+        if self.max_outputs is not None and (
+            not isinstance(self.max_outputs, int) or self.max_outputs < 1
+        ):
+            raise ValueError(f"implementation {self.name!r}: max_outputs must be an int ≥ 1")
+
+    def applies(self, k: int) -> str:
+        """Why this implementation does not handle ``k`` outputs ('' when it does)."""
+        if self.max_outputs is not None and k > self.max_outputs:
+            return f"handles at most k={self.max_outputs} output(s); this case has k={k}"
+        return ""
+
+    def call(self, args: tuple) -> tuple[Any, Any]:
+        """The timed call on prepared ``args``, then ``unpack`` (untimed when timing)."""
+        out = self.gradient(*args)
+        return out if self.unpack is None else self.unpack(out)
 
     def prepare_args(self, X, Y, W, b, lam) -> tuple:
         """The arguments of the timed ``gradient`` call, made by the untimed ``prepare``."""
@@ -82,7 +184,7 @@ class Implementation:
 
     def compute(self, X, Y, W, b, lam) -> tuple[Any, Any]:
         """Prepare and call ``gradient`` once: the untimed convenience for users and tests."""
-        return self.gradient(*self.prepare_args(X, Y, W, b, lam))
+        return self.call(self.prepare_args(X, Y, W, b, lam))
 
     @classmethod
     def from_function(cls, fn: GradientFn, name: str | None = None) -> Implementation:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from gradrace.bench.agreement import DISAGREES, ERROR, OK, SKIPPED
 from gradrace.bench.check import CHECK_CASES, lost_rows
 from gradrace.bench.grids import (
     DEFAULT_MAX_ENTRIES,
@@ -31,6 +30,7 @@ from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
 from gradrace.bench.registry import Registry, load_registry
 from gradrace.bench.results import KEY, ResultsWriter, load_results
+from gradrace.bench.status import DISAGREES, ERROR, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
 from gradrace.bench.worker import LOST, InProcess, Worker, WorkerFailed, WorkerLost
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.implementation import PER_ELEMENT, Cost, Implementation
 from gradrace.bench.problem import validate_inputs
 
 
@@ -78,4 +78,14 @@ IMPLEMENTATION = Implementation(
     prepare=prepare,
     with_params=with_params,
     description="numpy-dot's products on an NVIDIA GPU with CuPy (cuBLAS); time includes sync.",
+    cost=Cost(
+        passes="2 cuBLAS products on the GPU; X was copied there in prepare",
+        temporaries="3 × (m, k) on the GPU; dW, db copied back to the host",
+        flops="4·m·n·k on the GPU: the host's bandwidth and peak do not apply",
+        overhead="kernel launches, a stream synchronize, the device→host copy",
+        elements=lambda m, n, k: 0.0,
+        flop_count=lambda m, n, k: 0.0,
+        parallel=True,
+        fitted=(PER_ELEMENT,),
+    ),
 )

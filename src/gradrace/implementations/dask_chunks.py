@@ -36,7 +36,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from gradrace.bench.implementation import Implementation, params_at
+from gradrace.bench.implementation import Cost, Implementation, params_at, two_passes
 from gradrace.bench.problem import validate_inputs
 
 #: Environment variable holding a dask.distributed scheduler address (tcp://host:8786).
@@ -168,4 +168,12 @@ IMPLEMENTATION = Implementation(
     prepare=prepare,
     with_params=params_at(1, 2),
     description="Per-chunk partial gradients over row chunks of X, summed by dask (local or a cluster).",
+    cost=Cost(
+        passes="2 per chunk of rows (≤ 16 MiB), the second partly from cache",
+        temporaries="per-chunk (rows, k) residuals and (n, k) partial sums",
+        flops="4·m·n·k, chunks on the threaded scheduler",
+        overhead="building and scheduling the task graph: milliseconds",
+        elements=two_passes,
+        parallel=True,
+    ),
 )

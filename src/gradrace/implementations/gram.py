@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradrace.bench.implementation import Implementation, params_at
+from gradrace.bench.implementation import Cost, Implementation, params_at
 from gradrace.bench.problem import validate_inputs
 
 #: Rows of float32 data converted to float64 at a time while preparing (memory bound).
@@ -89,6 +89,17 @@ IMPLEMENTATION = Implementation(
     gradient=gradient,
     prepare=prepare,
     with_params=params_at(5, 6),
+    precomputes="XᵀX, Xᵀ1, XᵀY and 1ᵀY",
     description="Precomputes XᵀX, Xᵀ1, XᵀY and 1ᵀY once (prepare); each gradient is "
     "then O(n²k), independent of m.",
+    cost=Cost(
+        passes="0 per call: XᵀX (n, n) and XᵀY (n, k) were formed once in prepare, O(m·n²)",
+        temporaries="(n, k): G @ W",
+        flops="2·n²·k per call, independent of m",
+        overhead="two small products",
+        elements=lambda m, n, k: n * n + 3 * n * k,
+        flop_count=lambda m, n, k: 2 * n * n * k + 4 * n * k,
+        parallel=True,
+        expected="m⁰ n²",
+    ),
 )

@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradrace._jit import njit_fast, njit_fast_gil, njit_fast_parallel, prange
-from gradrace.bench.implementation import Implementation, params_at
+from gradrace.bench.implementation import Cost, Implementation, params_at
 from gradrace.bench.problem import validate_inputs
 
 #: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
@@ -387,4 +387,13 @@ IMPLEMENTATION = Implementation(
     with_params=params_at(2, 3, np.ascontiguousarray),
     description="numba kernel reading X once: each row's residual, then its outer "
     "product into dW, while the row is in cache; threads over row chunks.",
+    cost=Cost(
+        passes="1: groups of 4 rows (8 when k > 1), each used for its residuals and its "
+        "share of Xᵀr while in L1",
+        temporaries="(n, k) partial sums per chunk of rows",
+        flops=f"4·m·n·k, vectorized (fastmath), on every core from m·n·k ≥ {PARALLEL_MIN_WORK:,}",
+        overhead="one compiled call; a parallel launch adds tens of µs",
+        parallel=True,
+        serial_below=PARALLEL_MIN_WORK,
+    ),
 )

@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from gradrace.bench.implementation import Implementation, params_at
+from gradrace.bench.implementation import Cost, Implementation, Term, params_at
 
 #: Bytes of X per block: within one core's L2 cache (1 MiB on the machines we measured).
 BLOCK_BYTES = 1 << 20
@@ -126,4 +126,14 @@ IMPLEMENTATION = Implementation(
     with_params=params_at(2, 3),
     description="numpy-dot over 1 MiB row blocks that stay in each core's cache, on two "
     "Python threads: X from memory once.",
+    cost=Cost(
+        passes="~1 from memory: each 1 MiB block of rows is read for X_b @ W, then from the "
+        "core's L2 for X_bᵀ r_b; one Python thread per core, each with its own blocks",
+        temporaries="(block rows, k) residual and (n, k) partial sums per thread",
+        flops="4·m·n·k through BLAS, block by block",
+        overhead="a few numpy calls per block (fitted per block)",
+        elements=lambda m, n, k: m * n + 8 * m * k,
+        parallel=True,
+        fitted=(Term("per block of X (1 MiB)", lambda m, n, k, s: -(-m // block_rows(int(n), s))),),
+    ),
 )

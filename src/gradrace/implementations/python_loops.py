@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.implementation import PER_ELEMENT, PER_ROW, Cost, Implementation
 
 
 def prepare(X, Y, W, b, lam):
@@ -55,4 +55,12 @@ IMPLEMENTATION = Implementation(
     prepare=prepare,
     with_params=with_params,
     description="Pure Python loops over samples i and features j: the course's per-w_j formula.",
+    cost=Cost(
+        passes="2·k, from Python lists: once per output for the prediction, once to accumulate",
+        temporaries="a boxed Python float for every product; the (n, k) list of lists",
+        flops="4·m·n·k, each a bytecode-interpreted multiply-add (tens of ns, not a cycle)",
+        overhead="building the lists, packing the result into arrays",
+        elements=lambda m, n, k: 0.0,  # interpreter-bound: memory traffic is not the cost
+        fitted=(PER_ELEMENT, PER_ROW),
+    ),
 )

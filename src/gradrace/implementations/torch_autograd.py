@@ -16,7 +16,7 @@ calls and nothing has to be zeroed.
 
 from __future__ import annotations
 
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.implementation import Cost, Implementation, two_passes
 from gradrace.implementations import torch_manual
 from gradrace.implementations.torch_manual import load_torch, to_numpy
 
@@ -48,4 +48,12 @@ IMPLEMENTATION = Implementation(
     prepare=prepare,
     with_params=with_params,
     description="PyTorch autograd of the ridge cost: torch.autograd.grad(J, (W, b)).",
+    cost=Cost(
+        passes="2: forward X @ W, backward Xᵀ @ grad; one more pass over the (m, k) residual",
+        temporaries="(m, k) residual and its square kept on the tape; the scalar cost",
+        flops="4·m·n·k + the cost's 3·m·k",
+        overhead="recording the tape and walking it backwards",
+        elements=two_passes,
+        parallel=True,
+    ),
 )
