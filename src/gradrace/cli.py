@@ -9,24 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradrace.bench.problem import ProblemTooLarge
+from gradrace.options import positive
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def positive(kind, zero_allowed: bool = False):
-    """An argparse type: a number of ``kind`` greater than zero (or at least zero)."""
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not (value >= 0 if zero_allowed else value > 0):
-            bound = "at least 0" if zero_allowed else "greater than 0"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
-        return value
-
-    return parse
 
 
 def _plugin_options(parser: argparse.ArgumentParser) -> None:
@@ -103,6 +88,7 @@ class _Quiet:
 def cmd_run(args) -> int:
     from gradrace.bench.grids import parse_dtypes, parse_ints
     from gradrace.bench.runner import default_out, run
+    from gradrace.reports import write_report
     from gradrace.reports.tables import format_summary
 
     if args.resume and args.out is None:
@@ -126,9 +112,10 @@ def cmd_run(args) -> int:
         print(f"gradrace: interrupted; the finished cases are saved in {out} "
               f"(continue with: gradrace run --out {out} --resume)", file=sys.stderr)  # fmt: skip
         return 130
+    report = write_report(results, out)
     print(format_summary(results))
     print(f"\nResults: {out / 'results.csv'}  {out / 'results.json'}")
-    print(f"Report:  {results.attrs.get('report', out)}")
+    print(f"Report:  {report}")
     checked = results.attrs["metadata"].get("check", [])
     failed = any(r.get("status") != "ok" for r in checked) or results.attrs["metadata"].get(
         "load_errors"

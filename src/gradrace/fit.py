@@ -372,7 +372,7 @@ def cmd_fit(args) -> int:
 
 def add_fit_parser(sub) -> None:
     """Add the ``fit`` subcommand to the ``gradrace`` parser."""
-    from gradrace.cli import positive
+    from gradrace.options import positive
 
     p = sub.add_parser("fit", help="gradient descent with an implementation's gradient: "
                                    "cost, iterations/s, convergence plot")  # fmt: skip

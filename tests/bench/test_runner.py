@@ -15,7 +15,7 @@ from gradrace.bench.results import COLUMNS
 MISBEHAVING = Path(__file__).resolve().parents[1] / "plugins" / "misbehaving.py"
 REQUIRED = ["implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "min_s",
             "iqr_s", "rounds", "prepare_s", "gflops", "bandwidth_gbs", "error"]  # fmt: skip
-FAST = {"isolate": False, "entry_points": False, "report": False, "threads": 1, "quick": True}
+FAST = {"isolate": False, "entry_points": False, "threads": 1, "quick": True}
 
 
 def test_run_writes_csv_and_json_with_every_column_and_metadata(tmp_path):
@@ -79,7 +79,7 @@ def test_interrupted_run_keeps_finished_cases_and_resume_completes_it(tmp_path):
         run(**args, progress=StopAfter(3, cases=2))
     partial = load_results(tmp_path)
     assert sorted(set(partial["m"])) == [10, 100] and len(partial) == 4
-    final = run(out=tmp_path, resume=True, report=False, progress=Progress(3, bar=False))
+    final = run(out=tmp_path, resume=True, progress=Progress(3, bar=False))
     assert len(final) == 6 and sorted(set(final["m"])) == [10, 100, 1000]
     kept = final[final["m"] <= 100].sort_values(["m", "implementation"]).reset_index(drop=True)
     before = partial.sort_values(["m", "implementation"]).reset_index(drop=True)

@@ -59,3 +59,23 @@ def test_default_out(tmp_path):
     assert default_out(tmp_path / "run") == tmp_path / "run"
     assert default_out(tmp_path / "run" / "results.json") == tmp_path / "run"
     assert default_out(tmp_path / "bench.json") == tmp_path / "bench-report"
+
+
+def test_rendering_a_pytest_benchmark_file_imports_no_numba_and_no_implementation(
+    benchmark_json, tmp_path
+):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from gradrace.cli import main\n"
+        f"code = main(['report', {str(benchmark_json)!r}, '--out', {str(tmp_path / 'r')!r}])\n"
+        "loaded = [m for m in sys.modules if m == 'numba' or m.startswith('gradrace.implementations')]\n"
+        "assert code == 0 and not loaded, (code, loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "r" / "index.html").exists()

@@ -11,8 +11,6 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
 from gradrace.bench.agreement import (
     DISAGREES,
     ERROR,
@@ -26,6 +24,7 @@ from gradrace.bench.grids import Case
 from gradrace.bench.machine import read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
+from gradrace.bench.results import derived
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS, calibrate, measure, plan_rounds
 
 Report = Callable[..., None]
@@ -60,22 +59,10 @@ def case_row(case: Case, name: str, threads: int, outcome: Outcome | None = None
         "threads": threads, "lam": case.lam, "seed": case.seed,
     }  # fmt: skip
     if outcome is not None:
-        row.update(status=outcome.status, error=outcome.error, err_dW=outcome.err_dW,
+        row.update(status=outcome.status, kind=outcome.kind, error=outcome.error, err_dW=outcome.err_dW,
                    err_db=outcome.err_db, diagnosis=outcome.diagnosis, message=outcome.message)  # fmt: skip
     row.update(extra)
     return row
-
-
-def derived(case: Case, median_s: float, read_s: float | None) -> dict:
-    """GFLOP/s (4·m·n·k flops), effective bandwidth (X read once), and the read floor's share:
-    the time to read X once, measured in the same rounds, ÷ this time (1 = as fast as a read)."""
-    itemsize = np.dtype(case.dtype).itemsize
-    return {
-        "gflops": 4 * case.m * case.n * case.k / median_s / 1e9,
-        "bandwidth_gbs": itemsize * case.m * case.n / median_s / 1e9,
-        "read_s": read_s if read_s else float("nan"),
-        "bandwidth_fraction": read_s / median_s if read_s else float("nan"),
-    }
 
 
 def _peak_bytes(gradient, args) -> int:
@@ -143,7 +130,8 @@ def measure_case(
         rows[name].update(_raised(exc))
     for name, timing in timings.items():
         rows[name].update(
-            timing.as_dict(), **derived(case, timing.median_s, read and read.median_s)
+            timing.as_dict(),
+            **derived(case.m, case.n, case.k, case.dtype, timing.median_s, read and read.median_s),
         )
     return [rows[name] for name in names]
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradrace.units import format_bytes
+
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 #: Fraction of the available memory a problem (plus the reference's float64 work) may use.
@@ -76,14 +78,6 @@ def problem_bytes(m: int, n: int, k: int = 1, dtype=np.float64) -> int:
     # The reference works in float64: a copy of X (unless already float64) and a residual.
     reference = (0 if itemsize == 8 else m * n * 8) + 2 * m * k * 8
     return arrays + reference
-
-
-def format_bytes(nbytes: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(nbytes) < 1024 or unit == "TiB":
-            return f"{nbytes:.1f} {unit}" if unit != "B" else f"{int(nbytes)} B"
-        nbytes /= 1024
-    raise AssertionError("unreachable")
 
 
 def ensure_fits(nbytes: int, what: str) -> None:

@@ -28,11 +28,18 @@ from gradrace.bench.machine import cpu_count, environment
 from gradrace.bench.measure import Settings, case_row
 from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
+from gradrace.bench.ranking import rank, unranked
 from gradrace.bench.registry import Registry, load_registry
-from gradrace.bench.results import KEY, ResultsWriter, load_results
+from gradrace.bench.results import FORMAT, KEY, ResultsWriter, load_results
 from gradrace.bench.status import DISAGREES, ERROR, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
-from gradrace.bench.worker import LOST, InProcess, Worker, WorkerFailed, WorkerLost
+from gradrace.bench.traits import record
+from gradrace.bench.worker import InProcess, Worker, WorkerFailed, WorkerLost
+
+#: The ``kind`` of a row whose implementation hung or crashed the worker on that case.
+LOST = "lost"
+#: The ``kind`` of a skip carried over from a smaller case's skip.
+INHERITED = "skipped-smaller"
 
 
 @dataclass(frozen=True)
@@ -99,10 +106,9 @@ def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> s
         return ""
     base = max(smaller, key=lambda r: r["m"] * r["n"] * r["k"])
     if base["status"] == SKIPPED:
-        message = str(base.get("message") or "")
-        if message.startswith("skipped at"):
-            return message
-        return f"skipped at m={base['m']:,} n={base['n']:,} k={base['k']}: {message}"
+        if base.get("kind") == INHERITED:
+            return base["message"]
+        return f"skipped at m={base['m']:,} n={base['n']:,} k={base['k']}: {base.get('message')}"
     work = (case.m * case.n * case.k) / (base["m"] * base["n"] * base["k"])
     predicted = base["median_s"] * work
     if predicted <= budget_s:
@@ -114,32 +120,6 @@ def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> s
     )
 
 
-def unranked(metadata: dict) -> dict[str, str]:
-    """Implementations timed but never the reference of a ranking, and why: those whose
-    prepare precomputes from X (their per-call time does not read X) and those that
-    failed the agreement check (a timing counts only for an implementation that agrees)."""
-    from gradrace.implementations import PRECOMPUTED
-
-    out = {name: "its untimed prepare precomputes from X" for name in PRECOMPUTED}
-    for row in metadata.get("check") or []:
-        if row.get("status") != OK:
-            out[row["implementation"]] = "failed the agreement check"
-    return out
-
-
-def rank(rows: list[dict], excluded=()) -> None:
-    """Set ``ratio_to_fastest`` (median ÷ the fastest agreeing median) on one case's rows.
-
-    ``excluded`` implementations (see ``unranked``) get a ratio but are not the reference.
-    """
-    medians = [r["median_s"] for r in rows
-               if r.get("status") == OK and r["implementation"] not in excluded]  # fmt: skip
-    fastest = min(medians, default=None)
-    for r in rows:
-        ratio = r["median_s"] / fastest if fastest and r.get("status") == OK else float("nan")
-        r["ratio_to_fastest"] = ratio
-
-
 class Runner:
     """Carries out one RunConfig, writing into ``out`` as it goes."""
 
@@ -147,8 +127,9 @@ class Runner:
         self.config, self.registry, self.writer, self.progress = config, registry, writer, progress
         self.quarantine: dict[str, str] = {  # implementations that hung or crashed the worker
             r["implementation"]: f"lost the worker at m={r['m']:,} n={r['n']:,}: {r['message']}"
-            for r in writer.rows if r.get("status") == ERROR and LOST in str(r.get("message"))
-        } if writer is not None else {}  # fmt: skip
+            for r in (writer.rows if writer is not None else [])
+            if r.get("kind") == LOST
+        }
         if config.isolate:
             self.backend = Worker(config.plugins, config.entry_points,
                                   config.settings.threads, config.timeout_s)  # fmt: skip
@@ -186,7 +167,7 @@ class Runner:
                 culprit = lost.implementation or names[0]
                 message = f"{lost.reason} (in {lost.phase})"
                 rows.append(case_row(case, culprit, self.config.settings.threads,
-                                     status=ERROR, message=message))  # fmt: skip
+                                     status=ERROR, kind=LOST, message=message))  # fmt: skip
                 self.quarantine[culprit] = f"lost the worker at {case.label}: {message}"
                 names.remove(culprit)
             except WorkerFailed as failed:
@@ -205,7 +186,12 @@ class Runner:
         for name in todo:
             why = self.quarantine.get(name) or _predict_skip(name, case, self.writer.rows, budget)
             if why:
-                skipped.append(case_row(case, name, threads, status=SKIPPED, message=why))
+                kind = INHERITED if why.startswith("skipped at") else "over-budget"
+                if name in self.quarantine:
+                    kind = "quarantined"
+                skipped.append(
+                    case_row(case, name, threads, status=SKIPPED, kind=kind, message=why)
+                )
             else:
                 measure.append(name)
         rows = (self._measure(case, measure) if measure else []) + skipped
@@ -246,7 +232,6 @@ def run(
     out: str | Path | None = None,
     resume: bool = False,
     isolate: bool = True,
-    report: bool = True,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Check, then time implementations over a grid; return the results as a DataFrame.
@@ -280,11 +265,15 @@ def run(
         )  # fmt: skip
         config = RunConfig(cases, names, tuple(map(absolute_plugin, plugins)), entry_points,
                            settings, timeout, isolate)  # fmt: skip
-    return execute(config, out, previous, report=report, progress=progress)
+    return execute(config, out, previous, progress=progress)
 
 
-def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
-            report: bool = True, progress: Progress | None = None) -> pd.DataFrame:  # fmt: skip
+def execute(
+    config: RunConfig,
+    out: Path,
+    previous: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
     """Carry out ``config`` into ``out``, keeping the rows of ``previous``."""
     check_grid_fits(config.cases)
     registry = load_registry(config.plugins, entry_points=config.entry_points)
@@ -294,7 +283,8 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
     metadata = previous.attrs["metadata"] if previous is not None else {
         **environment(), "config": config.as_dict(),
         "load_errors": [str(e) for e in registry.errors],
-        "implementations": {e.name: {"description": e.implementation.description, "origin": e.origin}
+        "format": FORMAT, "order": registry.names(),
+        "implementations": {e.name: record(e.implementation, e.origin, config.cases)
                             for e in registry if e.name in config.implementations},
         "unavailable": dict(registry.unavailable),
     }  # fmt: skip
@@ -322,8 +312,4 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
         progress.close()
     frame = writer.frame()
     frame.attrs["out"] = str(out)
-    if report:
-        from gradrace.reports import write_report
-
-        frame.attrs["report"] = str(write_report(frame, out))
     return frame

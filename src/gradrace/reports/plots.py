@@ -26,8 +26,9 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from gradrace.reports.data import count, format_bytes, implementations, size_label, times
+from gradrace.reports.data import implementations, size_label
 from gradrace.reports.style import Look
+from gradrace.units import count, format_bytes, times
 
 DPI = 130
 PANEL = (3.7, 3.0)  # inches per panel

@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from gradrace.bench.grids import Case
-from gradrace.bench.measure import derived
-from gradrace.bench.results import COLUMNS
-from gradrace.bench.runner import rank, unranked
+from gradrace.bench.ranking import rank, unranked
+from gradrace.bench.results import COLUMNS, derived
 
 SOURCE = "pytest-benchmark"
 NEEDED = ("implementation", "m", "n", "k", "dtype")
@@ -38,7 +37,7 @@ def _row(bench: dict) -> dict:
         "error": info.get("error"), "lam": case.lam, "seed": case.seed,
         "message": f"pytest-benchmark: {bench.get('fullname', bench.get('name', ''))}",
     }  # fmt: skip
-    row.update(derived(case, stats["median"], None))
+    row.update(derived(case.m, case.n, case.k, case.dtype, stats["median"], None))
     return row
 
 
