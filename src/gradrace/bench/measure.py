@@ -18,10 +18,10 @@ from gradrace.bench.agreement import (
     ERROR,
     OK,
     Outcome,
-    describe_exception,
     failure,
     prepare_and_check,
 )
+from gradrace.bench.explain import describe_exception
 from gradrace.bench.grids import Case
 from gradrace.bench.machine import read_once
 from gradrace.bench.reference import reference_gradient

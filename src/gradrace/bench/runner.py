@@ -30,7 +30,7 @@ from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
 from gradrace.bench.registry import Registry, load_registry
 from gradrace.bench.results import KEY, ResultsWriter, load_results
-from gradrace.bench.status import DISAGREES, ERROR, OK, SKIPPED
+from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
 from gradrace.bench.worker import LOST, InProcess, Worker, WorkerFailed, WorkerLost
 
@@ -46,6 +46,7 @@ class RunConfig:
     settings: Settings = field(default_factory=Settings)
     timeout_s: float = 60.0
     isolate: bool = True
+    convention: str = "auto"  # how plain functions are called (gradrace.bench.course)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -62,6 +63,7 @@ class RunConfig:
             settings=Settings(**data["settings"]),
             timeout_s=data["timeout_s"],
             isolate=data["isolate"],
+            convention=data.get("convention", "auto"),
         )
 
 
@@ -122,7 +124,7 @@ def unranked(metadata: dict) -> dict[str, str]:
 
     out = {name: "its untimed prepare precomputes from X" for name in PRECOMPUTED}
     for row in metadata.get("check") or []:
-        if row.get("status") != OK:
+        if row.get("status") not in (OK, NOT_APPLICABLE):
             out[row["implementation"]] = "failed the agreement check"
     return out
 
@@ -150,29 +152,29 @@ class Runner:
             for r in writer.rows if r.get("status") == ERROR and LOST in str(r.get("message"))
         } if writer is not None else {}  # fmt: skip
         if config.isolate:
-            self.backend = Worker(config.plugins, config.entry_points,
-                                  config.settings.threads, config.timeout_s)  # fmt: skip
+            self.backend = Worker(config.plugins, config.entry_points, config.settings.threads,
+                                  config.timeout_s, config.convention)  # fmt: skip
         else:
             self.backend = InProcess(registry, config.settings.threads)
 
     def machine(self) -> dict:
         return self.backend.machine()
 
-    def check(self) -> pd.DataFrame:
+    def check(self, cases: Sequence[Case] = CHECK_CASES) -> pd.DataFrame:
         names, frames = list(self.config.implementations), []
         while names:
             try:
-                frames.append(self.backend.check(names, CHECK_CASES))
+                frames.append(self.backend.check(names, cases))
                 break
             except WorkerFailed as failed:
                 last = str(failed).strip().splitlines()[-1]
-                frames.append(lost_rows(names[0], CHECK_CASES, f"gradrace failed: {last}"))
+                frames.append(lost_rows(names[0], cases, f"gradrace failed: {last}"))
                 names.pop(0)
             except WorkerLost as lost:
                 culprit = lost.implementation or names[0]
                 reason = f"{lost.reason} (in {lost.phase})"
                 self.quarantine[culprit] = f"hung or crashed in the agreement check: {reason}"
-                frames.append(lost_rows(culprit, CHECK_CASES, reason))
+                frames.append(lost_rows(culprit, cases, reason))
                 names.remove(culprit)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -203,6 +205,10 @@ class Runner:
                 if (n, case.m, case.n, case.k, case.dtype, threads) not in done]  # fmt: skip
         skipped, measure = [], []
         for name in todo:
+            na = self.registry[name].applies(case.k) if name in self.registry else ""
+            if na:
+                skipped.append(case_row(case, name, threads, status=NOT_APPLICABLE, message=na))
+                continue
             why = self.quarantine.get(name) or _predict_skip(name, case, self.writer.rows, budget)
             if why:
                 skipped.append(case_row(case, name, threads, status=SKIPPED, message=why))
@@ -248,11 +254,13 @@ def run(
     isolate: bool = True,
     report: bool = True,
     progress: Progress | None = None,
+    convention: str = "auto",
 ) -> pd.DataFrame:
     """Check, then time implementations over a grid; return the results as a DataFrame.
 
     Results are written to ``out`` (default ``reports/<timestamp>``) after every case.
     With ``resume=True`` the run continues the one stored in ``out`` with its config.
+    ``convention`` says how plain functions are called (see ``gradrace.bench.course``).
     """
     if threads is not None and threads > cpu_count():
         raise ValueError(
@@ -270,7 +278,7 @@ def run(
     if previous is not None:
         config = RunConfig.from_dict(previous.attrs["metadata"]["config"])
     else:
-        registry = load_registry(plugins, entry_points=entry_points)
+        registry = load_registry(plugins, entry_points=entry_points, convention=convention)
         names = tuple(i.name for i in registry.select(impl))
         cases = tuple(build_cases(m, n, k, dtype, quick))
         settings = Settings(
@@ -279,7 +287,7 @@ def run(
             time_cap_s=0.3 if quick else 1.5,
         )  # fmt: skip
         config = RunConfig(cases, names, tuple(map(absolute_plugin, plugins)), entry_points,
-                           settings, timeout, isolate)  # fmt: skip
+                           settings, timeout, isolate, convention)  # fmt: skip
     return execute(config, out, previous, report=report, progress=progress)
 
 
@@ -287,7 +295,9 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
             report: bool = True, progress: Progress | None = None) -> pd.DataFrame:  # fmt: skip
     """Carry out ``config`` into ``out``, keeping the rows of ``previous``."""
     check_grid_fits(config.cases)
-    registry = load_registry(config.plugins, entry_points=config.entry_points)
+    registry = load_registry(
+        config.plugins, entry_points=config.entry_points, convention=config.convention
+    )
     progress = progress or Progress(len(config.cases))
     for error in registry.errors:
         progress.message(f"plugin not loaded: {error}")
