@@ -1,7 +1,8 @@
 """gradrace: check and time implementations of the ridge-regression gradient.
 
-The public API: the plugin contract (``Implementation`` with its traits ``Cost`` and
-``Term``, ``params_at``), the problem and its
+The public API: the plugin contract (``Implementation`` with its traits ``Cost``,
+``Term`` and ``Terms``, ``params_at``), ``course`` (a function written as the course's
+``(X, y, w, b, lambda_) -> (dj_db, dj_dw)`` as an Implementation), the problem and its
 reference (``make_problem``, ``reference_gradient``, ``reference_cost``), the
 registry (``load_registry``), the agreement check (``run_check``) and the timing
 run (``run``, ``load_results``).
@@ -9,12 +10,14 @@ run (``run``, ``load_results``).
 
 from gradrace.bench.agreement import TOLERANCE
 from gradrace.bench.check import run_check
+from gradrace.bench.course import course
 from gradrace.bench.implementation import (
     PER_ELEMENT,
     PER_ROW,
     Cost,
     Implementation,
     Term,
+    Terms,
     params_at,
 )
 from gradrace.bench.problem import Problem, ProblemTooLarge, make_problem, validate_inputs
@@ -34,6 +37,8 @@ __all__ = [
     "ProblemTooLarge",
     "Status",
     "Term",
+    "Terms",
+    "course",
     "load_registry",
     "load_results",
     "make_problem",

@@ -88,8 +88,10 @@ def likely_causes(out, n: int, k: int) -> list[str]:
     if isinstance(first, np.ndarray) and first.shape == (k, n) and k != n:
         causes.append(f"dW looks transposed: ({k}, {n}) instead of ({n}, {k})")
     if _is_number(second):
+        course = (", or, for a course-style function (X, y, w, b, lambda_) -> (dj_dw, dj_db), "
+                  "run it with --convention course-dw-first") if k == 1 else ""  # fmt: skip
         causes.append(f"db is a {type(second).__name__}, a single number: gradrace wants an "
-                      f"array of shape ({k},), e.g. np.array([db])")  # fmt: skip
+                      f"array of shape ({k},), e.g. np.array([db]){course}")  # fmt: skip
     return causes
 
 
