@@ -198,3 +198,14 @@ def test_without_with_params_the_descent_prepares_every_step():
     assert result.converged
     assert calls == {"prepare": result.iterations + 2, "with_params": 0}
     assert result.params_s == 0
+
+
+def test_a_course_function_descends_on_k1_and_is_refused_beyond():
+    lab = Path(__file__).resolve().parent / "plugins" / "learner" / "lab.py"
+    from gradrace.bench.registry import load_plugin
+
+    impl = load_plugin(f"{lab}:compute_gradient_linear_reg")
+    result = fit(impl, make_problem(30, 3, 1, lam=1.0, seed=1, noise=0.01), report=None)
+    assert result.ok
+    with pytest.raises(ValueError, match="cannot be used on this problem: it handles at most k=1"):
+        fit(impl, make_problem(30, 3, 2, seed=1), report=None)

@@ -1,9 +1,11 @@
 """gradrace: check and time implementations of the ridge-regression gradient.
 
-The public API: the plugin contract (``Implementation`` with its traits ``Cost`` and
-``Term``, ``params_at``), the problem and its reference (``make_problem``,
-``reference_gradient``, ``reference_cost``), the registry (``load_registry``), the
-agreement check (``run_check``) and the timing run (``run``, ``load_results``).
+The public API: the plugin contract (``Implementation`` with its traits ``Cost``,
+``Term`` and ``Terms``, ``params_at``), ``course`` (a function written as the course's
+``(X, y, w, b, lambda_) -> (dj_db, dj_dw)`` as an Implementation), the problem and its
+reference (``make_problem``, ``reference_gradient``, ``reference_cost``), the registry
+(``load_registry``), the agreement check (``run_check``) and the timing run (``run``,
+``load_results``).
 
 Names are imported on first use, so ``import gradrace`` (and reading a results file)
 stays light: numba and the implementations load only when something needs them.
@@ -16,6 +18,8 @@ import importlib
 _WHERE = {
     "TOLERANCE": "gradrace.bench.agreement",
     "run_check": "gradrace.bench.check",
+    "course": "gradrace.bench.course",
+    "Terms": "gradrace.bench.implementation",
     "PER_ELEMENT": "gradrace.bench.implementation",
     "PER_ROW": "gradrace.bench.implementation",
     "Cost": "gradrace.bench.implementation",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradrace.bench.problem import ProblemTooLarge
-from gradrace.options import positive
+from gradrace.options import convention_option, positive
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -22,6 +22,15 @@ def _plugin_options(parser: argparse.ArgumentParser) -> None:
                         help="select an implementation by name (repeatable; default: all)")  # fmt: skip
     parser.add_argument("--no-entry-points", dest="entry_points", action="store_false",
                         help="ignore implementations installed through entry points")  # fmt: skip
+    convention_option(parser)
+
+
+def _check_case_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--m", help="check only these sample counts, comma-separated (with "
+                                    "--n: build cases of these shapes)")  # fmt: skip
+    parser.add_argument("--n", help="check only these feature counts, comma-separated")
+    parser.add_argument("--k", help="check only these output counts, comma-separated")
+    parser.add_argument("--dtype", help="check only float64 or float32")
 
 
 def _isolation_options(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +48,9 @@ def _isolation_options(parser: argparse.ArgumentParser) -> None:
 def _registry(args):
     from gradrace.bench.registry import load_registry
 
-    registry = load_registry(args.plugin, entry_points=args.entry_points)
+    registry = load_registry(
+        args.plugin, entry_points=args.entry_points, convention=args.convention
+    )
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
     return registry
@@ -58,19 +69,34 @@ def cmd_list(args) -> int:
     return EXIT_FAILED if registry.errors else EXIT_OK
 
 
+def _check_cases(args):
+    from gradrace.bench.grids import check_cases, parse_dtypes, parse_ints
+
+    def ints(option: str):
+        text = getattr(args, option)
+        return parse_ints(text, f"--{option}") if text else None
+
+    dtypes = parse_dtypes(args.dtype) if args.dtype else None
+    return check_cases(ints("m"), ints("n"), ints("k"), dtypes)
+
+
 def cmd_check(args) -> int:
-    from gradrace.bench.check import all_agree, format_check
+    from gradrace.bench.check import all_agree, conventions, format_check
     from gradrace.bench.runner import RunConfig, Runner
 
+    cases = _check_cases(args)
     registry = _registry(args)
-    names = tuple(i.name for i in registry.select(args.impl))
-    config = RunConfig((), names, tuple(args.plugin), args.entry_points, timeout_s=args.timeout,
-                       isolate=args.isolate)  # fmt: skip
+    selected = registry.select(args.impl)
+    config = RunConfig((), tuple(i.name for i in selected), tuple(args.plugin), args.entry_points,
+                       timeout_s=args.timeout, isolate=args.isolate,
+                       convention=args.convention)  # fmt: skip
     runner = Runner(config, registry, writer=None, progress=_Quiet())
     try:
-        results = runner.check()
+        results = runner.check(cases)
     finally:
         runner.close()
+    for line in conventions(selected):
+        print(line)
     print(format_check(results))
     for error in registry.errors:  # said before the table too; repeated where it is read
         print(f"NOT LOADED: {error}")
@@ -94,6 +120,7 @@ def cmd_run(args) -> int:
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
     given = [f"--{o}" for o in ("m", "n", "threads", "plugin", "impl") if getattr(args, o)]
+    given += ["--convention"] if args.convention != "auto" else []
     if args.resume and (given or args.quick or args.k != "1" or args.dtype != "float64"):
         raise ValueError("--resume continues with the settings stored in --out; drop "
                          f"{', '.join(given) or 'the grid options'}")  # fmt: skip
@@ -106,7 +133,7 @@ def cmd_run(args) -> int:
             dtype=parse_dtypes(args.dtype),
             impl=args.impl, plugins=args.plugin, entry_points=args.entry_points,
             threads=args.threads, budget=args.budget, timeout=args.timeout, quick=args.quick,
-            out=out, resume=args.resume, isolate=args.isolate,
+            out=out, resume=args.resume, isolate=args.isolate, convention=args.convention,
         )  # fmt: skip
     except KeyboardInterrupt:
         print(f"gradrace: interrupted; the finished cases are saved in {out} "
@@ -117,9 +144,9 @@ def cmd_run(args) -> int:
     print(f"\nResults: {out / 'results.csv'}  {out / 'results.json'}")
     print(f"Report:  {report}")
     checked = results.attrs["metadata"].get("check", [])
-    failed = any(r.get("status") != "ok" for r in checked) or results.attrs["metadata"].get(
-        "load_errors"
-    )
+    failed = any(r.get("status") not in ("ok", "n/a") for r in checked) or results.attrs[
+        "metadata"
+    ].get("load_errors")
     flagged = results["status"].isin(["disagrees", "error"]).any()
     return EXIT_FAILED if failed or flagged else EXIT_OK
 
@@ -138,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="compare every implementation with the reference")
     _plugin_options(p)
     _isolation_options(p)
+    _check_case_options(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("run", help="check, time over a grid of sizes, write results and report")

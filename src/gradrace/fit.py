@@ -224,6 +224,9 @@ def fit(
         tol, W_star=W_star, b_star=b_star, cost_star=cost(W_star, b_star),
         W_true=problem.W_true, b_true=problem.b_true,
     )  # fmt: skip
+    why = impl.applies(problem.k)
+    if why:
+        raise ValueError(f"{impl.name} cannot be used on this problem: it {why}")
     outcome = evaluate(impl, problem)
     if outcome.status == ERROR:  # raised, wrong shape or dtype, NaN, modified its input
         raise ValueError(f"{impl.name} cannot be used for a descent: {outcome.message}")
@@ -352,7 +355,9 @@ def cmd_fit(args) -> int:
 
     if args.dask_scheduler:
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler
-    registry = load_registry(args.plugin, entry_points=args.entry_points)
+    registry = load_registry(
+        args.plugin, entry_points=args.entry_points, convention=args.convention
+    )
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
     if args.impl in registry.unavailable:
@@ -372,7 +377,7 @@ def cmd_fit(args) -> int:
 
 def add_fit_parser(sub) -> None:
     """Add the ``fit`` subcommand to the ``gradrace`` parser."""
-    from gradrace.options import positive
+    from gradrace.options import convention_option, positive
 
     p = sub.add_parser("fit", help="gradient descent with an implementation's gradient: "
                                    "cost, iterations/s, convergence plot")  # fmt: skip
@@ -382,6 +387,7 @@ def add_fit_parser(sub) -> None:
                         "(repeatable)")  # fmt: skip
     p.add_argument("--no-entry-points", dest="entry_points", action="store_false",
                    help="ignore implementations installed through entry points")  # fmt: skip
+    convention_option(p)
     p.add_argument("--m", default="1000", help="samples (default 1000)")
     p.add_argument("--n", default="5", help="features (default 5)")
     p.add_argument("--k", default="1", help="outputs (default 1)")

@@ -146,3 +146,23 @@ def test_an_implementation_that_failed_the_agreement_check_is_never_ranked(tmp_p
 
     assert set(fastest_per_case(frame)["fastest"]) == {"numpy-dot"}
     assert "Not ranked: half-lambda (failed the agreement check)" in format_summary(frame)
+
+
+def test_a_course_function_is_timed_on_k1_and_not_applicable_beyond(tmp_path):
+    from gradrace.cli import main
+
+    lab = Path(__file__).resolve().parents[1] / "plugins" / "learner" / "lab.py"
+    plugin = f"{lab}:compute_gradient_linear_reg"
+    frame = run(m=[50], n=[3], k=[1, 2], impl=["numpy-dot", "compute_gradient_linear_reg"],
+                plugins=[plugin], out=tmp_path / "a", **FAST)  # fmt: skip
+    by = frame.set_index(["implementation", "k"])
+    assert by.loc[("compute_gradient_linear_reg", 1), "status"] == "ok"
+    assert by.loc[("compute_gradient_linear_reg", 2), "status"] == "n/a"
+    assert by.loc[("compute_gradient_linear_reg", 2), "message"].startswith("handles at most k=1")
+    assert by.loc[("numpy-dot", 2), "status"] == "ok"
+    check = frame.attrs["metadata"]["check"]
+    assert {r["status"] for r in check if r["implementation"] == "numpy-dot"} == {"ok"}
+    code = main(["run", "--no-entry-points", "--no-isolate", "--quick", "--threads", "1",
+                 "--m", "50", "--n", "3", "--k", "1,2", "--plugin", plugin, "--impl",
+                 "compute_gradient_linear_reg", "--out", str(tmp_path / "b")])  # fmt: skip
+    assert code == 0

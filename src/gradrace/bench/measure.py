@@ -16,15 +16,19 @@ from gradrace.bench.agreement import (
     ERROR,
     OK,
     Outcome,
-    describe_exception,
+    changed_between_calls,
+    copy_inputs,
     failure,
+    judge_call,
     prepare_and_check,
 )
+from gradrace.bench.explain import describe_exception
 from gradrace.bench.grids import Case
 from gradrace.bench.machine import read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
 from gradrace.bench.results import derived
+from gradrace.bench.status import NOT_APPLICABLE
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS, calibrate, measure, plan_rounds
 
 Report = Callable[..., None]
@@ -100,8 +104,12 @@ def measure_case(
     report("phase", "", "problem")
     problem = case.problem()
     reference = reference_gradient(*problem.args)
-    rows, fns, numbers, rounds = {}, {}, {}, {}
+    rows, fns, numbers, rounds, prepared = {}, {}, {}, {}, {}
     for name in names:
+        if name in registry and registry[name].applies(case.k):
+            rows[name] = case_row(case, name, settings.threads, Outcome(
+                NOT_APPLICABLE, "n/a", registry[name].applies(case.k)))  # fmt: skip
+            continue
         if name not in registry:  # a plugin that loaded in the parent but not here
             rows[name] = case_row(case, name, settings.threads, failure(
                 "not-loaded", "not registered in the timing process (its plugin failed to load)"))  # fmt: skip
@@ -120,6 +128,7 @@ def measure_case(
             rows[name] = case_row(case, name, settings.threads, prepare_s=prepare_s, **_raised(exc))
             continue
         fns[name] = lambda g=impl.gradient, a=args: g(*a)
+        prepared[name] = args
     if fns:  # the read floor, timed in the same interleaved rounds as the implementations
         fns[READ] = read_once(problem.X, settings.threads)
         numbers[READ], per_call = calibrate(fns[READ], settings.round_target_s)
@@ -133,7 +142,21 @@ def measure_case(
             timing.as_dict(),
             **derived(case.m, case.n, case.k, case.dtype, timing.median_s, read and read.median_s),
         )
+        if rows[name]["status"] == OK:
+            _judge_last(registry[name], prepared[name], problem, reference, rows[name], report)
     return [rows[name] for name in names]
+
+
+def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> None:
+    """One more call after the timed ones, judged: a result that drifted over many calls
+    (a buffer never reset, a counter, a cache) makes the case disagree."""
+    report("phase", impl.name, "check after timing")
+    when = " on a call after the timed calls"
+    last = judge_call(impl, args, problem, reference, copy_inputs(problem), when)
+    if last.status != OK:
+        outcome = changed_between_calls(last, "the call after the timed calls")
+        row.update(status=outcome.status, error=outcome.error, err_dW=outcome.err_dW,
+                   err_db=outcome.err_db, diagnosis=outcome.diagnosis, message=outcome.message)  # fmt: skip
 
 
 def _raised(exc: Exception) -> dict:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gradrace.bench.course import AUTO, adapt, check_convention
 from gradrace.bench.implementation import Implementation
 
 ENTRY_POINT_GROUP = "gradrace.implementations"
@@ -105,12 +106,16 @@ class Registry:
         return [e.implementation for e in self if e.name in wanted]
 
 
-def as_implementation(obj: object, name: str, source: str) -> Implementation:
-    """An Implementation as is, or a plain gradient function wrapped under ``name``."""
+def as_implementation(
+    obj: object, name: str, source: str, convention: str = AUTO
+) -> Implementation:
+    """An Implementation as is, or a plain gradient function wrapped under ``name``, read
+    in ``convention`` (auto: gradrace's, or the course's when its parameter names and a
+    trial call say so; see ``gradrace.bench.course``)."""
     if isinstance(obj, Implementation):
         return obj
     if callable(obj) and not isinstance(obj, type):
-        return Implementation.from_function(obj, name=name)
+        return adapt(obj, name, convention)
     raise TypeError(
         f"{source} is {type(obj).__name__} {obj!r:.60}, which is neither a "
         "gradrace.Implementation nor a function gradient(X, Y, W, b, lam) -> (dW, db)"
@@ -124,6 +129,9 @@ def _error_message(exc: BaseException) -> str:
 
 
 def _load_module(target: str):
+    """The module of a ``--plugin`` target: a dotted module name, or a file whose folder
+    is put on ``sys.path`` first (as ``python file.py`` does), so ``adapt.py`` can
+    ``import lab`` from beside it."""
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target).expanduser().resolve()
         if not path.is_file():
@@ -133,6 +141,9 @@ def _load_module(target: str):
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot import {target}")
         module = importlib.util.module_from_spec(spec)
+        folder = str(path.parent)
+        if folder not in sys.path:  # its sibling files import as they do when it runs itself
+            sys.path.insert(0, folder)
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
@@ -143,7 +154,7 @@ def _load_module(target: str):
     return importlib.import_module(target)
 
 
-def load_plugin(spec: str) -> Implementation:
+def load_plugin(spec: str, convention: str = AUTO) -> Implementation:
     """Load ``module:attr`` or ``path/to/file.py:attr`` as an Implementation."""
     target, sep, attr = spec.rpartition(":")
     if not sep or not target or not attr or not attr.replace(".", "").isidentifier():
@@ -153,7 +164,7 @@ def load_plugin(spec: str) -> Implementation:
     obj = _load_module(target)
     for part in attr.split("."):
         obj = getattr(obj, part)
-    return as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}")
+    return as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}", convention)
 
 
 def _entry_points():
@@ -183,10 +194,14 @@ def _add_optional(registry: Registry) -> None:
             registry.unavailable[name] = f"failed to load: {_error_message(exc)}"
 
 
-def load_registry(plugins: Sequence[str] = (), *, entry_points: bool = True) -> Registry:
-    """Build the registry from the built-ins, the installed entry points and ``plugins``."""
+def load_registry(
+    plugins: Sequence[str] = (), *, entry_points: bool = True, convention: str = AUTO
+) -> Registry:
+    """Build the registry from the built-ins, the installed entry points and ``plugins``;
+    plain functions among the last two are read in ``convention``."""
     from gradrace.implementations import BUILTINS
 
+    check_convention(convention)
     registry = Registry()
     for impl in BUILTINS:
         registry.add(impl, BUILTIN)
@@ -195,13 +210,13 @@ def load_registry(plugins: Sequence[str] = (), *, entry_points: bool = True) -> 
         for ep in _entry_points():
             origin = _entry_point_origin(ep)
             try:
-                registry.add(as_implementation(ep.load(), ep.name, origin), origin)
+                registry.add(as_implementation(ep.load(), ep.name, origin, convention), origin)
             except (Exception, SystemExit) as exc:
                 registry.errors.append(LoadError(origin, _error_message(exc)))
     for spec in plugins:
         origin = f"--plugin {spec}"
         try:
-            registry.add(load_plugin(spec), origin)
+            registry.add(load_plugin(spec, convention), origin)
         except (Exception, SystemExit) as exc:
             registry.errors.append(LoadError(origin, _error_message(exc)))
     return registry

@@ -31,7 +31,7 @@ from gradrace.bench.progress import Progress
 from gradrace.bench.ranking import rank, unranked
 from gradrace.bench.registry import Registry, load_registry
 from gradrace.bench.results import FORMAT, KEY, ResultsWriter, load_results
-from gradrace.bench.status import DISAGREES, ERROR, OK, SKIPPED
+from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
 from gradrace.bench.traits import record
 from gradrace.bench.worker import InProcess, Worker, WorkerFailed, WorkerLost
@@ -53,6 +53,7 @@ class RunConfig:
     settings: Settings = field(default_factory=Settings)
     timeout_s: float = 60.0
     isolate: bool = True
+    convention: str = "auto"  # how plain functions are called (gradrace.bench.course)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -69,6 +70,7 @@ class RunConfig:
             settings=Settings(**data["settings"]),
             timeout_s=data["timeout_s"],
             isolate=data["isolate"],
+            convention=data.get("convention", "auto"),
         )
 
 
@@ -131,29 +133,29 @@ class Runner:
             if r.get("kind") == LOST
         }
         if config.isolate:
-            self.backend = Worker(config.plugins, config.entry_points,
-                                  config.settings.threads, config.timeout_s)  # fmt: skip
+            self.backend = Worker(config.plugins, config.entry_points, config.settings.threads,
+                                  config.timeout_s, config.convention)  # fmt: skip
         else:
             self.backend = InProcess(registry, config.settings.threads)
 
     def machine(self) -> dict:
         return self.backend.machine()
 
-    def check(self) -> pd.DataFrame:
+    def check(self, cases: Sequence[Case] = CHECK_CASES) -> pd.DataFrame:
         names, frames = list(self.config.implementations), []
         while names:
             try:
-                frames.append(self.backend.check(names, CHECK_CASES))
+                frames.append(self.backend.check(names, cases))
                 break
             except WorkerFailed as failed:
                 last = str(failed).strip().splitlines()[-1]
-                frames.append(lost_rows(names[0], CHECK_CASES, f"gradrace failed: {last}"))
+                frames.append(lost_rows(names[0], cases, f"gradrace failed: {last}"))
                 names.pop(0)
             except WorkerLost as lost:
                 culprit = lost.implementation or names[0]
                 reason = f"{lost.reason} (in {lost.phase})"
                 self.quarantine[culprit] = f"hung or crashed in the agreement check: {reason}"
-                frames.append(lost_rows(culprit, CHECK_CASES, reason))
+                frames.append(lost_rows(culprit, cases, reason))
                 names.remove(culprit)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -184,6 +186,10 @@ class Runner:
                 if (n, case.m, case.n, case.k, case.dtype, threads) not in done]  # fmt: skip
         skipped, measure = [], []
         for name in todo:
+            na = self.registry[name].applies(case.k) if name in self.registry else ""
+            if na:
+                skipped.append(case_row(case, name, threads, status=NOT_APPLICABLE, message=na))
+                continue
             why = self.quarantine.get(name) or _predict_skip(name, case, self.writer.rows, budget)
             if why:
                 kind = INHERITED if why.startswith("skipped at") else "over-budget"
@@ -233,11 +239,13 @@ def run(
     resume: bool = False,
     isolate: bool = True,
     progress: Progress | None = None,
+    convention: str = "auto",
 ) -> pd.DataFrame:
     """Check, then time implementations over a grid; return the results as a DataFrame.
 
     Results are written to ``out`` (default ``reports/<timestamp>``) after every case.
     With ``resume=True`` the run continues the one stored in ``out`` with its config.
+    ``convention`` says how plain functions are called (see ``gradrace.bench.course``).
     """
     if threads is not None and threads > cpu_count():
         raise ValueError(
@@ -255,7 +263,7 @@ def run(
     if previous is not None:
         config = RunConfig.from_dict(previous.attrs["metadata"]["config"])
     else:
-        registry = load_registry(plugins, entry_points=entry_points)
+        registry = load_registry(plugins, entry_points=entry_points, convention=convention)
         names = tuple(i.name for i in registry.select(impl))
         cases = tuple(build_cases(m, n, k, dtype, quick))
         settings = Settings(
@@ -264,7 +272,7 @@ def run(
             time_cap_s=0.3 if quick else 1.5,
         )  # fmt: skip
         config = RunConfig(cases, names, tuple(map(absolute_plugin, plugins)), entry_points,
-                           settings, timeout, isolate)  # fmt: skip
+                           settings, timeout, isolate, convention)  # fmt: skip
     return execute(config, out, previous, progress=progress)
 
 
@@ -276,7 +284,9 @@ def execute(
 ) -> pd.DataFrame:
     """Carry out ``config`` into ``out``, keeping the rows of ``previous``."""
     check_grid_fits(config.cases)
-    registry = load_registry(config.plugins, entry_points=config.entry_points)
+    registry = load_registry(
+        config.plugins, entry_points=config.entry_points, convention=config.convention
+    )
     progress = progress or Progress(len(config.cases))
     for error in registry.errors:
         progress.message(f"plugin not loaded: {error}")

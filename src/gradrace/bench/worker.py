@@ -64,12 +64,14 @@ class WorkerFailed(RuntimeError):
     """gradrace itself failed in the worker (not a plugin): the message holds its traceback."""
 
 
-def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int) -> None:
+def _serve(
+    conn, plugins: tuple[str, ...], entry_points: bool, threads: int, convention: str = "auto"
+) -> None:
     from gradrace.bench.machine import machine_figures, set_all_threads
     from gradrace.bench.registry import load_registry
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    registry = load_registry(plugins, entry_points=entry_points)
+    registry = load_registry(plugins, entry_points=entry_points, convention=convention)
     limiter = set_all_threads(threads)  # noqa: F841 - held for the worker's life
     conn.send(("ready",))
     while True:
@@ -102,6 +104,7 @@ class Worker:
     entry_points: bool = True
     threads: int = 1
     timeout: float = 60.0
+    convention: str = "auto"  # how plain functions are called, as in the parent
 
     def __post_init__(self) -> None:
         self._process = None
@@ -111,7 +114,9 @@ class Worker:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._process = ctx.Process(
-            target=_serve, args=(child, self.plugins, self.entry_points, self.threads), daemon=True
+            target=_serve,
+            args=(child, self.plugins, self.entry_points, self.threads, self.convention),
+            daemon=True,
         )
         with _environment(WORKER_ENV):
             self._process.start()
