@@ -116,7 +116,7 @@ def registry(config: pytest.Config) -> Registry:
 
 
 def _load_registry(config: pytest.Config) -> Registry:
-    from gradrace.bench.registry import load_plugin, load_registry
+    from gradrace.bench.registry import _error_message, load_plugin, load_registry
 
     reg = load_registry()
     for error in reg.errors:  # a broken installed plugin: reported, and the session goes on
@@ -127,7 +127,7 @@ def _load_registry(config: pytest.Config) -> Registry:
             reg.add(load_plugin(spec), f"--gradrace-plugin {spec}")
         except (Exception, SystemExit) as exc:
             raise pytest.UsageError(
-                f"--gradrace-plugin {spec} failed to load: {type(exc).__name__}: {exc}"
+                f"--gradrace-plugin {spec} failed to load: {_error_message(exc)}"
             ) from None
     if len(reg.errors) > known_errors:
         raise pytest.UsageError(str(reg.errors[-1]))
