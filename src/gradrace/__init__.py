@@ -40,7 +40,21 @@ _HOMES = {
     "validate_inputs": "gradrace.bench.problem",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "TOLERANCE",
+    "Implementation",
+    "Problem",
+    "ProblemTooLarge",
+    "load_registry",
+    "load_results",
+    "make_problem",
+    "params_at",
+    "reference_cost",
+    "reference_gradient",
+    "run",
+    "run_check",
+    "validate_inputs",
+]
 
 
 def __getattr__(name: str):

@@ -53,9 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gradrace-m", default=BENCH_M, help=f"sample counts (default {BENCH_M})")
     group.addoption("--gradrace-n", default=BENCH_N, help=f"feature counts (default {BENCH_N})")
     group.addoption("--gradrace-k", default=BENCH_K, help=f"output counts (default {BENCH_K})")
-    group.addoption(
-        "--gradrace-dtype", default=BENCH_DTYPE, help=f"dtypes (default {BENCH_DTYPE})"
-    )
+    group.addoption("--gradrace-dtype", default=BENCH_DTYPE, help=f"dtypes (default {BENCH_DTYPE})")
     group.addoption(
         "--gradrace-impl",
         action="append",
@@ -161,6 +159,7 @@ def gradrace_benchmark(benchmark: Any, request: pytest.FixtureRequest) -> Callab
     from gradrace.bench.pedantic import time_gradient
 
     def run(implementation: Any, case: Case | None = None, **size: Any) -> Any:
+        __tracebackhide__ = True
         if isinstance(implementation, str):
             implementation = _named(request.config, implementation)
         return time_gradient(benchmark, implementation, case, **size)

@@ -51,9 +51,7 @@ def _threads_and_no_gc(threads: int) -> Iterator[None]:
         limiter.restore_original_limits()
 
 
-def resolve_case(
-    case: Case | None, m: int | None, n: int | None, k: int, dtype: str
-) -> Case:
+def resolve_case(case: Case | None, m: int | None, n: int | None, k: int, dtype: str) -> Case:
     """``case`` itself, or the case of size (m, n, k) and ``dtype``; exactly one of the two."""
     if case is not None:
         if m is not None or n is not None:
@@ -88,6 +86,7 @@ def time_gradient(
     the reference. When pytest-benchmark is disabled (``--benchmark-disable``) the
     gradient runs once, as a plain test. Returns the agreement outcome.
     """
+    __tracebackhide__ = True  # pytest shows the test's line and the error, not this function
     implementation = as_implementation(
         implementation, getattr(implementation, "__name__", ""), "the implementation"
     )
