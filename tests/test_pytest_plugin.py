@@ -205,3 +205,13 @@ def test_a_session_without_gradrace_tests_is_left_as_it_was(outside):
     done = pytest_in(outside, "test_other.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+def test_a_plugin_reusing_a_registered_name_fails_the_session_naming_both(outside):
+    spec = "gradrace.implementations.numpy_dot:IMPLEMENTATION"
+    done = pytest_in(outside, "--pyargs", "gradrace.benchmarks", "--gradrace-plugin", spec)
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+    assert (
+        f"--gradrace-plugin {spec}: duplicate implementation name 'numpy-dot': "
+        "already registered by built-in" in done.stderr
+    )
