@@ -11,6 +11,7 @@ Elsewhere ``become_subreaper`` does nothing and ``end_tree`` kills the process o
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -65,10 +66,8 @@ def descendants(pid: int) -> list[int]:
 
 
 def _kill(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def end_descendants(pid: int, rounds: int = 50) -> None:
