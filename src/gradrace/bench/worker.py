@@ -135,7 +135,7 @@ def _serve_requests(conn, plugins, entry_points, threads, skip) -> None:
     conn.send(("ready",))
     while True:
         request = conn.recv()
-        report = guarded(conn.send, watch)
+        report = guarded(lambda *event: conn.send(event), watch)
         try:
             if request[0] == "stop":
                 return
