@@ -16,9 +16,9 @@ FAST = dict(m=[10], n=[2], impl=["numpy-dot"], isolate=False, entry_points=False
 
 
 def test_a_second_run_on_a_folder_in_use_is_refused_naming_the_holder(tmp_path):
-    with locked(tmp_path):
-        with pytest.raises(FolderInUse, match=rf"is in use by gradrace process {os.getpid()}"):
-            run(out=tmp_path, **FAST)
+    in_use = rf"is in use by gradrace process {os.getpid()}"
+    with locked(tmp_path), pytest.raises(FolderInUse, match=in_use):
+        run(out=tmp_path, **FAST)
     assert not (tmp_path / "results.json").exists()
     run(out=tmp_path, **FAST)  # free again once the holder is done
     assert (tmp_path / "results.json").exists() and not (tmp_path / LOCK_NAME).exists()

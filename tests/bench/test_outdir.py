@@ -13,7 +13,9 @@ RUN = ["run", "--m", "10", "--n", "2", "--impl", "numpy-dot", "--no-isolate", "-
 def test_a_folder_holding_report_files_is_refused_naming_them(tmp_path):
     for name in ("index.html", "results.csv", "summary.txt"):
         (tmp_path / name).write_text("earlier")
-    with pytest.raises(FileExistsError, match="already holds results.csv, summary.txt, index.html"):
+    with pytest.raises(
+        FileExistsError, match=r"already holds results\.csv, summary\.txt, index\.html"
+    ):
         run(out=tmp_path, **FAST)
     assert (tmp_path / "results.csv").read_text() == "earlier"
 
