@@ -52,5 +52,5 @@ def test_a_plugin_patching_numpy_or_the_judge_is_the_culprit_and_innocents_agree
     assert "patches-judge: agrees" not in out and "patches-numpy: agrees" not in out
     assert "patches-judge on m=1 n=3 k=1 float64 λ=0: lost: replaced " in out
     assert "gradrace.bench.agreement.relative_error while it ran" in out
-    assert "replaced numpy.einsum, numpy.dot while it ran" in out
+    assert "replaced numpy.dot, numpy.einsum while it ran" in out
     assert "NOT LOADED: --plugin" in out and "replaced numpy.einsum at import" in out

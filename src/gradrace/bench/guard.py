@@ -77,7 +77,7 @@ class Watch:
             now = module.__dict__.get(name)
             if now is not value or (code is not None and value.__code__ is not code):
                 out.append(f"{module.__name__}.{name}")
-        return out
+        return sorted(out)
 
     def restore(self) -> None:
         """Put every watched callable (and code object) back as it was."""
