@@ -11,7 +11,15 @@ from pathlib import Path
 from gradrace.bench.problem import ProblemTooLarge
 from gradrace.options import convention_option, positive
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+EXIT_CODES = """exit codes:
+  0    success: everything loaded, agreed and was measured
+  1    an implementation failed or disagreed, or a plugin did not load
+  2    usage error (bad option, unknown implementation, --out holding another run's files)
+  3    environment or I/O error (disk full, read-only folder, --out in use by another run,
+       the measuring worker did not start)
+  130  interrupted (Ctrl-C); a run keeps its finished cases (continue with --resume)"""
 
 
 def _plugin_options(parser: argparse.ArgumentParser) -> None:
@@ -33,10 +41,15 @@ def _check_case_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", help="check only float64 or float32")
 
 
-def _isolation_options(parser: argparse.ArgumentParser) -> None:
+def _timeout_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=positive(float), default=60.0, metavar="S",
-                        help="wall-clock limit without progress (one call, one timing round) "
-                             "before a worker is killed (default 60)")  # fmt: skip
+                        help="wall-clock limit without progress (one plugin's import, one call, "
+                             "one timing round) before the process doing it is killed "
+                             "(default 60); the measuring worker's start-up gets at least 30 s")  # fmt: skip
+
+
+def _isolation_options(parser: argparse.ArgumentParser) -> None:
+    _timeout_option(parser)
     parser.add_argument("--no-isolate", dest="isolate", action="store_false",
                         help="measure in this process: no protection against plugins that "
                              "hang or crash")  # fmt: skip
@@ -46,11 +59,10 @@ def _isolation_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _registry(args):
-    from gradrace.bench.registry import load_registry
+    from gradrace.bench.loading import load_registry_safely
 
-    registry = load_registry(
-        args.plugin, entry_points=args.entry_points, convention=args.convention
-    )
+    registry = load_registry_safely(args.plugin, entry_points=args.entry_points,
+                                    timeout=args.timeout, convention=args.convention)  # fmt: skip
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
     return registry
@@ -82,12 +94,14 @@ def _check_cases(args):
 
 def cmd_check(args) -> int:
     from gradrace.bench.check import all_agree, conventions, format_check
+    from gradrace.bench.loading import absolute_plugin
     from gradrace.bench.runner import RunConfig, Runner
 
     cases = _check_cases(args)
     registry = _registry(args)
     selected = registry.select(args.impl)
-    config = RunConfig((), tuple(i.name for i in selected), tuple(args.plugin), args.entry_points,
+    plugins = tuple(map(absolute_plugin, args.plugin))
+    config = RunConfig((), tuple(i.name for i in selected), plugins, args.entry_points,
                        timeout_s=args.timeout, isolate=args.isolate,
                        convention=args.convention)  # fmt: skip
     runner = Runner(config, registry, writer=None, progress=_Quiet())
@@ -119,12 +133,12 @@ def cmd_run(args) -> int:
 
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
-    given = [f"--{o}" for o in ("m", "n", "threads", "plugin", "impl") if getattr(args, o)]
+    given = [f"--{o}" for o in ("m", "n", "threads", "impl") if getattr(args, o)]
     given += ["--convention"] if args.convention != "auto" else []
     if args.resume and (given or args.quick or args.k != "1" or args.dtype != "float64"):
         raise ValueError("--resume continues with the settings stored in --out; drop "
                          f"{', '.join(given) or 'the grid options'}")  # fmt: skip
-    out = Path(args.out) if args.out else default_out()
+    out = Path(args.out).absolute() if args.out else default_out()
     try:
         results = run(
             m=parse_ints(args.m, "--m") if args.m else None,
@@ -134,11 +148,12 @@ def cmd_run(args) -> int:
             impl=args.impl, plugins=args.plugin, entry_points=args.entry_points,
             threads=args.threads, budget=args.budget, timeout=args.timeout, quick=args.quick,
             out=out, resume=args.resume, isolate=args.isolate, convention=args.convention,
+            force=args.force,
         )  # fmt: skip
     except KeyboardInterrupt:
         print(f"gradrace: interrupted; the finished cases are saved in {out} "
               f"(continue with: gradrace run --out {out} --resume)", file=sys.stderr)  # fmt: skip
-        return 130
+        return EXIT_INTERRUPTED
     report = write_report(results, out)
     print(format_summary(results))
     print(f"\nResults: {out / 'results.csv'}  {out / 'results.json'}")
@@ -155,11 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradrace",
         description="Check and time implementations of the ridge-regression gradient.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list every implementation, its origin and description")
     _plugin_options(p)
+    _timeout_option(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("check", help="compare every implementation with the reference")
@@ -182,9 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip an implementation at sizes where a call would take longer than S "
                         "seconds (default 0.5)")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="a small grid that runs in ~30 s")
-    p.add_argument("--out", help="output folder (default: reports/<timestamp>)")
+    p.add_argument("--out", help="output folder (default: a new reports/<timestamp>-<pid>); "
+                                 "one run at a time may use a folder")  # fmt: skip
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the results and report files of an earlier run in --out")  # fmt: skip
     p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted run in --out, keeping its finished cases")  # fmt: skip
+                   help="continue the interrupted run in --out, keeping its finished cases; give "
+                        "its --plugin options again (no code is loaded from a results file)")  # fmt: skip
     p.set_defaults(func=cmd_run)
 
     from gradrace.reports.command import add_report_parser
@@ -199,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from gradrace.bench.lock import FolderInUse
     from gradrace.bench.registry import RegistryError
+    from gradrace.bench.worker import WorkerStartError
 
     if getattr(args, "dask_scheduler", None):
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler  # read by the dask plugin
@@ -209,10 +233,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             ProblemTooLarge) as exc:  # fmt: skip
         print(f"gradrace: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (FolderInUse, WorkerStartError) as exc:
+        print(f"gradrace: error: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except OSError as exc:
+        print(f"gradrace: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     except KeyboardInterrupt:
         print("gradrace: interrupted; finished cases are saved (continue with --resume)",
               file=sys.stderr)  # fmt: skip
-        return 130
+        return EXIT_INTERRUPTED
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An I/O failure in words: what could not be done to which file, and why."""
+    why = exc.strerror or str(exc)
+    where = f": {exc.filename}" if exc.filename else ""
+    hint = {28: " (the disk is full)", 30: " (the folder is read-only)",
+            13: " (no permission: is the folder read-only?)"}.get(exc.errno or 0, "")  # fmt: skip
+    return f"{why}{where}{hint}"
 
 
 if __name__ == "__main__":

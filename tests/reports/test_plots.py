@@ -87,3 +87,30 @@ def test_model_and_prepare_and_headline_plots_draw(results, rows, styles):
 
 def test_dollar_in_a_name_is_not_mathtext():
     assert plots.label("a$b$") == r"a\$b\$"
+
+
+def test_a_png_that_does_not_fit_on_the_disk_leaves_no_truncated_file(tmp_path):
+    """A file-size limit stands in for a full disk: the write fails part way."""
+    import subprocess
+    import sys
+
+    script = """
+import resource, signal, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from gradrace.reports import plots
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+fig, ax = plt.subplots()
+ax.plot(range(1000), [i * i for i in range(1000)])
+resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+try:
+    plots.png(fig, sys.argv[1])
+except OSError as exc:
+    print("OSError", exc.errno)
+"""
+    target = tmp_path / "plot.png"
+    result = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert "OSError" in result.stdout, result.stderr
+    assert list(tmp_path.iterdir()) == []  # neither a truncated plot.png nor a temporary file

@@ -14,7 +14,7 @@ import importlib.metadata
 import importlib.util
 import sys
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,11 +194,39 @@ def _add_optional(registry: Registry) -> None:
             registry.unavailable[name] = f"failed to load: {_error_message(exc)}"
 
 
+def _add_source(registry: Registry, origin: str, load) -> None:
+    """Register what ``load()`` returns, or record why not: it raised, or the import
+    replaced a function of numpy's or gradrace's judge (put back, see ``guard.py``)."""
+    from gradrace.bench.guard import Watch, describe
+
+    watch = Watch()
+    try:
+        impl, error = load(), ""
+    except (Exception, SystemExit) as exc:
+        impl, error = None, _error_message(exc)
+    replaced = watch.changed()
+    if replaced:
+        watch.restore()
+        error = (f"replaced {describe(replaced)} at import (the reference and the verdicts must "
+                 "not depend on a plugin); gradrace put them back and did not load it")  # fmt: skip
+    if error:
+        registry.errors.append(LoadError(origin, error))
+    else:
+        registry.add(impl, origin)
+
+
 def load_registry(
-    plugins: Sequence[str] = (), *, entry_points: bool = True, convention: str = AUTO
+    plugins: Sequence[str] = (),
+    *,
+    entry_points: bool = True,
+    skip: Collection[str] = (),
+    convention: str = AUTO,
 ) -> Registry:
     """Build the registry from the built-ins, the installed entry points and ``plugins``;
-    plain functions among the last two are read in ``convention``."""
+    plain functions among the last two are read in ``convention``.
+
+    Sources whose origin is in ``skip`` (those that hung or crashed a probe) are not imported.
+    """
     from gradrace.implementations import BUILTINS
 
     check_convention(convention)
@@ -209,14 +237,11 @@ def load_registry(
     if entry_points:
         for ep in _entry_points():
             origin = _entry_point_origin(ep)
-            try:
-                registry.add(as_implementation(ep.load(), ep.name, origin, convention), origin)
-            except (Exception, SystemExit) as exc:
-                registry.errors.append(LoadError(origin, _error_message(exc)))
+            if origin not in skip:
+                _add_source(registry, origin, lambda ep=ep, o=origin: as_implementation(
+                    ep.load(), ep.name, o, convention))  # fmt: skip
     for spec in plugins:
         origin = f"--plugin {spec}"
-        try:
-            registry.add(load_plugin(spec, convention), origin)
-        except (Exception, SystemExit) as exc:
-            registry.errors.append(LoadError(origin, _error_message(exc)))
+        if origin not in skip:
+            _add_source(registry, origin, lambda spec=spec: load_plugin(spec, convention))
     return registry

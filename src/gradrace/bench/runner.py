@@ -8,7 +8,6 @@ so the pure-Python loop never stalls a run. Each finished case is written at onc
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,13 +23,17 @@ from gradrace.bench.grids import (
     grid,
     quick_grid,
 )
+from gradrace.bench.loading import absolute_plugin, load_registry_safely
+from gradrace.bench.lock import locked
 from gradrace.bench.machine import cpu_count, environment
 from gradrace.bench.measure import Settings, case_row
+from gradrace.bench.outdir import check_out, new_run_folder
 from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
 from gradrace.bench.ranking import rank, unranked
-from gradrace.bench.registry import Registry, load_registry
+from gradrace.bench.registry import Registry
 from gradrace.bench.results import FORMAT, KEY, ResultsWriter, load_results
+from gradrace.bench.resume import check_plugins, stored_config
 from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
 from gradrace.bench.traits import record
@@ -134,7 +137,8 @@ class Runner:
         }
         if config.isolate:
             self.backend = Worker(config.plugins, config.entry_points, config.settings.threads,
-                                  config.timeout_s, config.convention)  # fmt: skip
+                                  config.timeout_s, config.convention,
+                                  tuple(e.source for e in registry.errors))  # fmt: skip
         else:
             self.backend = InProcess(registry, config.settings.threads)
 
@@ -208,18 +212,9 @@ class Runner:
         self.backend.close()
 
 
-def absolute_plugin(spec: str) -> str:
-    """A ``path/to/file.py:attr`` spec with an absolute path, so a resumed run (from another
-    folder) and the worker load the same file; module specs are left as they are."""
-    target, sep, attr = spec.rpartition(":")
-    if sep and (target.endswith(".py") or "/" in target or "\\" in target):
-        return f"{Path(target).expanduser().resolve()}:{attr}"
-    return spec
-
-
 def default_out() -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("reports") / stamp
+    """A new folder ``reports/<timestamp>-<pid>`` (created: two runs never share one)."""
+    return new_run_folder("reports")
 
 
 def run(
@@ -240,30 +235,31 @@ def run(
     isolate: bool = True,
     progress: Progress | None = None,
     convention: str = "auto",
+    force: bool = False,
 ) -> pd.DataFrame:
     """Check, then time implementations over a grid; return the results as a DataFrame.
 
-    Results are written to ``out`` (default ``reports/<timestamp>``) after every case.
-    With ``resume=True`` the run continues the one stored in ``out`` with its config.
-    ``convention`` says how plain functions are called (see ``gradrace.bench.course``).
+    Results are written to ``out`` (default ``reports/<timestamp>-<pid>``) after every
+    case; ``force=True`` overwrites an earlier run's files there. With ``resume=True`` the
+    run continues the one stored in ``out`` with its config; its plugins must be given
+    again in ``plugins`` (no code named in a results file is imported). One run at a
+    time may use ``out`` (``lock.FolderInUse``). ``convention`` says how plain functions
+    are called (see ``gradrace.bench.course``).
     """
     if threads is not None and threads > cpu_count():
         raise ValueError(
             f"--threads {threads} is more than the {cpu_count()} cores this process may use"
         )
-    out = Path(out) if out is not None else default_out()
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} is a file, not a folder: choose another --out")
-    if not resume and (out / "results.json").exists():
-        raise FileExistsError(
-            f"{out} already holds a run's results; continue it with --resume (resume=True "
-            "in Python), or choose another --out (out=)"
-        )
+    out = check_out(out if out is not None else default_out(), resume=resume, force=force)
+    plugins, registry = tuple(map(absolute_plugin, plugins)), None  # before any plugin runs
     previous = load_results(out) if resume else None
     if previous is not None:
-        config = RunConfig.from_dict(previous.attrs["metadata"]["config"])
+        config = RunConfig.from_dict(stored_config(previous.attrs["metadata"], out))
+        check_plugins(config.plugins, plugins)
     else:
-        registry = load_registry(plugins, entry_points=entry_points, convention=convention)
+        check_grid_fits(build_cases(m, n, k, dtype, quick))
+        registry = load_registry_safely(plugins, entry_points=entry_points, timeout=timeout,
+                                        convention=convention)  # fmt: skip
         names = tuple(i.name for i in registry.select(impl))
         cases = tuple(build_cases(m, n, k, dtype, quick))
         settings = Settings(
@@ -271,9 +267,10 @@ def run(
             round_target_s=0.005 if quick else ROUND_TARGET_S, rounds=5 if quick else ROUNDS,
             time_cap_s=0.3 if quick else 1.5,
         )  # fmt: skip
-        config = RunConfig(cases, names, tuple(map(absolute_plugin, plugins)), entry_points,
-                           settings, timeout, isolate, convention)  # fmt: skip
-    return execute(config, out, previous, progress=progress)
+        config = RunConfig(cases, names, plugins, entry_points, settings, timeout, isolate,
+                           convention)  # fmt: skip
+    with locked(out):
+        return execute(config, out, previous, progress=progress, registry=registry)
 
 
 def execute(
@@ -281,12 +278,15 @@ def execute(
     out: Path,
     previous: pd.DataFrame | None = None,
     progress: Progress | None = None,
+    registry: Registry | None = None,
 ) -> pd.DataFrame:
-    """Carry out ``config`` into ``out``, keeping the rows of ``previous``."""
+    """Carry out ``config`` into ``out``, keeping the rows of ``previous``; ``registry``
+    is the one loaded from ``config`` (loaded here, plugins probed first, if not given)."""
     check_grid_fits(config.cases)
-    registry = load_registry(
-        config.plugins, entry_points=config.entry_points, convention=config.convention
-    )
+    if registry is None:
+        registry = load_registry_safely(config.plugins, entry_points=config.entry_points,
+                                        timeout=config.timeout_s,
+                                        convention=config.convention)  # fmt: skip
     progress = progress or Progress(len(config.cases))
     for error in registry.errors:
         progress.message(f"plugin not loaded: {error}")
