@@ -4,7 +4,8 @@ The public API: the plugin contract (``Implementation`` with its traits ``Cost``
 ``Term``, ``params_at``), the problem and its
 reference (``make_problem``, ``reference_gradient``, ``reference_cost``), the
 registry (``load_registry``), the agreement check (``run_check``) and the timing
-run (``run``, ``load_results``).
+run (``run``, ``load_results``); for notebooks, ``check`` and ``race`` (from
+``gradrace.notebook``, imported on first use) return results that display as HTML.
 """
 
 from gradrace.bench.agreement import TOLERANCE
@@ -44,3 +45,21 @@ __all__ = [
     "run_check",
     "validate_inputs",
 ]
+
+#: Names served by ``gradrace.notebook``, imported only when first used.
+_NOTEBOOK = ("check", "race")
+__all__ += _NOTEBOOK
+
+
+def __getattr__(name: str):
+    if name in _NOTEBOOK:
+        from gradrace import notebook
+
+        value = getattr(notebook, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gradrace' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_NOTEBOOK))
