@@ -59,7 +59,8 @@ def _from_object(obj) -> Implementation:
             f"{obj!r:.60} has no usable name; wrap it as "
             "gradrace.Implementation(name='mine', gradient=fn)"
         )
-    return as_implementation(obj, name, f"the {type(obj).__name__} {name!r}")
+    source = f"the {type(obj).__name__} {name!r}" if name else "the argument"
+    return as_implementation(obj, name, source)
 
 
 def _resolve(candidates: Iterable, builtins: Sequence[str] = ()) -> list[Implementation]:
