@@ -74,6 +74,13 @@ def test_check_names_each_failure_with_its_diagnosis():
     html = result._repr_html_()
     assert "Failures" in html and "regularization term missing" in html
     assert "DISAGREES (6/12 cases)" in html
+    assert "<details><summary>" not in html  # 6 failures are all listed
+
+
+def test_many_failures_fold_into_details():
+    html = gradrace.check(forgot_lambda)._repr_html_()
+    assert html.count("regularization term missing</li>") == 12
+    assert "<details><summary>4 more</summary>" in html
 
 
 def test_check_restricts_the_cases_by_m_n_k_and_dtype():

@@ -36,6 +36,8 @@ AGAINST = ("numpy-dot", "einsum", "numba-fused")
 #: The timing settings of ``gradrace run --quick``: short rounds, a few of them.
 QUICK = {"round_target_s": 0.005, "rounds": 5, "time_cap_s": 0.3}
 ORIGIN = "notebook"
+#: Failures listed in full under the check table; the rest fold into a <details>.
+SHOWN_FAILURES = 8
 
 Candidate = Implementation | Callable | str
 
@@ -244,6 +246,7 @@ class CheckResult:
                 (str(r["implementation"]), r["case"], r["kind"], _failure_text(r))
                 for r in self.failures.to_dict("records")
             ],
+            "shown": SHOWN_FAILURES,
         }
 
 
@@ -519,9 +522,11 @@ shown (tolerance {{ tolerances }}). Checked in this process.</p>
 """
     + _VERDICTS
     + """
-{% if failures %}<p><b>Failures</b></p><ul>{% for name, case, kind, message in failures %}
+{% if failures %}<p><b>Failures</b></p><ul>{% for name, case, kind, message in failures[:shown] %}
 <li><code>{{ name }}</code> on {{ case }}: <b>{{ kind }}</b>: {{ message }}</li>{% endfor %}
-</ul>{% endif %}</div>""",
+</ul>{% if failures|length > shown %}<details><summary>{{ failures|length - shown }} more</summary><ul>
+{% for name, case, kind, message in failures[shown:] %}<li><code>{{ name }}</code> on {{ case }}: <b>{{ kind }}</b>: {{ message }}</li>
+{% endfor %}</ul></details>{% endif %}{% endif %}</div>""",
     "race": _STYLE
     + """<div class="gradrace gradrace-race">
 <p><b>Median time per gradient</b> (× the fastest agreeing implementation at that size; bold: the fastest)</p>
