@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -226,8 +227,10 @@ def test_race_displays_a_table_the_verdicts_and_an_inline_plot():
 
 
 def test_race_without_built_ins_and_with_bad_options():
+    before = numba.get_num_threads()
     result = gradrace.race(learner_gradient, against=(), m=30, n=2, threads=1)
     assert list(result.results["implementation"]) == ["learner_gradient"]
+    assert numba.get_num_threads() == before  # the notebook's numba threads are left alone
     with pytest.raises(ValueError, match="m: give at least one size"):
         gradrace.race(learner_gradient, m=())
     with pytest.raises(ValueError, match="budget must be a number of seconds greater than 0"):

@@ -15,8 +15,10 @@ import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numba
 import pandas as pd
 
+from gradrace._jit import set_threads
 from gradrace.bench.agreement import TOLERANCE
 from gradrace.bench.check import CHECK_CASES, format_check, run_check
 from gradrace.bench.grids import Case
@@ -84,7 +86,7 @@ def _resolve(candidates: Iterable, builtins: Sequence[str] = ()) -> list[Impleme
             )
         seen.add(impl.name)
     if not impls:
-        raise ValueError("nothing to check: pass a gradient function, an Implementation or a name")
+        raise ValueError("nothing to run: pass a gradient function, an Implementation or a name")
     return impls
 
 
@@ -475,6 +477,7 @@ def race(
         tuple(cases), tuple(registry.names()), entry_points=False, settings=settings, isolate=False
     )
     writer = _Memory({"config": config.as_dict()})
+    numba_threads = numba.get_num_threads()  # the run sets its own; the notebook keeps its
     runner = Runner(config, registry, writer, _Silent())
     try:
         checked = runner.check()
@@ -486,6 +489,7 @@ def race(
             writer.add(runner.run_case(case))
     finally:
         runner.close()
+        set_threads(numba_threads)
     descriptions = {i.name: i.description for i in impls}
     rounds = f"{settings.rounds} rounds of ~{settings.round_target_s * 1e3:g} ms"
     note = (
