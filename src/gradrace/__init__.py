@@ -5,7 +5,8 @@ The public API: the plugin contract (``Implementation`` with its traits ``Cost``
 ``(X, y, w, b, lambda_) -> (dj_db, dj_dw)`` as an Implementation), the problem and its
 reference (``make_problem``, ``reference_gradient``, ``reference_cost``), the registry
 (``load_registry``), the agreement check (``run_check``) and the timing run (``run``,
-``load_results``).
+``load_results``); for notebooks, ``check`` and ``race`` return results that display as
+HTML.
 
 Names are imported on first use, so ``import gradrace`` (and reading a results file)
 stays light: numba and the implementations load only when something needs them.
@@ -36,6 +37,8 @@ _WHERE = {
     "load_results": "gradrace.bench.results",
     "run": "gradrace.bench.runner",
     "Status": "gradrace.bench.status",
+    "check": "gradrace.notebook",
+    "race": "gradrace.notebook",
 }
 
 __all__ = sorted(_WHERE)
