@@ -19,19 +19,20 @@ import numba
 import pandas as pd
 
 from gradrace._jit import set_threads
+from gradrace.bench import grids
 from gradrace.bench.agreement import TOLERANCE
-from gradrace.bench.check import CHECK_CASES, format_check, run_check
+from gradrace.bench.check import format_check, run_check
 from gradrace.bench.grids import Case
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.machine import cpu_count
 from gradrace.bench.measure import Settings
 from gradrace.bench.problem import check_dtype
-from gradrace.bench.progress import format_seconds
 from gradrace.bench.registry import Registry, as_implementation, load_registry
 from gradrace.bench.results import ResultsWriter
 from gradrace.bench.runner import RunConfig, Runner, build_cases, check_grid_fits
 from gradrace.bench.status import DISAGREES, NOT_APPLICABLE, OK
-from gradrace.reports.data import size_label, times
+from gradrace.reports.data import size_label
+from gradrace.units import format_seconds, times
 
 #: The built-ins a race times the learner's functions against by default.
 AGAINST = ("numpy-dot", "einsum", "numba-fused")
@@ -116,25 +117,16 @@ def _dtype(value) -> str:
 
 
 def check_cases(m=None, n=None, k=None, dtype=None) -> list[Case]:
-    """The agreement check's cases with the given m, n, k and dtype (each one value or several)."""
+    """The agreement check's cases with the given m, n, k and dtype (each one value or
+    several), chosen as ``gradrace check --m --n --k --dtype`` chooses them."""
     wanted = {
         "m": _values(m, "m", _positive_int),
         "n": _values(n, "n", _positive_int),
         "k": _values(k, "k", _positive_int),
         "dtype": _values(dtype, "dtype", _dtype),
     }
-    cases = [
-        c
-        for c in CHECK_CASES
-        if all(allowed is None or getattr(c, axis) in allowed for axis, allowed in wanted.items())
-    ]
-    if not cases:
-        asked = ", ".join(f"{a} in {sorted(v)}" for a, v in wanted.items() if v is not None)
-        known = "; ".join(
-            f"{a}: {sorted({getattr(c, a) for c in CHECK_CASES})}" for a in ("m", "n", "k", "dtype")
-        )
-        raise ValueError(f"no check case has {asked}; the check cases have {known}")
-    return cases
+    chosen = {axis: tuple(sorted(values)) if values else None for axis, values in wanted.items()}
+    return list(grids.check_cases(**chosen))
 
 
 # -- The agreement check -----------------------------------------------------------------
