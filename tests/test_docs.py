@@ -276,19 +276,31 @@ def test_quick_start_test_command_is_what_ci_runs():
 
 
 def _relative_links(path: Path) -> list[str]:
-    text = path.read_text(encoding="utf-8")
-    targets = re.findall(r"\]\(([^)\s]+)\)", text)
-    return [t.split("#")[0] for t in targets if not re.match(r"[a-z]+:", t) and t.split("#")[0]]
+    """The targets of the page's links to files of this repository, ``file#anchor`` kept."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", _prose(path))
+    return [t for t in targets if not re.match(r"[a-z]+:", t)]
+
+
+def _anchors(path: Path) -> set[str]:
+    """The anchors GitHub makes of a page's headings."""
+    headings = re.findall(r"^#+ (.+)$", _prose(path), flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_relative_links_resolve(page):
-    missing = [t for t in _relative_links(page) if not (page.parent / t).exists()]
-    assert not missing, f"{page.relative_to(ROOT)} links to missing files: {missing}"
+    """Every link to a file names one that exists, and every #anchor a heading of it."""
+    broken = []
+    for target in _relative_links(page):
+        file, _, anchor = target.partition("#")
+        path = page.parent / file if file else page
+        if not path.exists() or (anchor and anchor not in _anchors(path)):
+            broken.append(target)
+    assert not broken, f"{page.relative_to(ROOT)} has broken links: {broken}"
 
 
 def test_readme_links_every_docs_page():
-    linked = {(ROOT / t).resolve() for t in _relative_links(README)}
+    linked = {(ROOT / t.partition("#")[0]).resolve() for t in _relative_links(README)}
     unlinked = [p.name for p in PAGES[1:] if p.resolve() not in linked]
     assert not unlinked, f"README.md does not link to docs/ pages {unlinked}"
 
