@@ -394,10 +394,14 @@ def test_readme_plugin_shows_up_everywhere(workspace):
         "gradrace list",
         "gradrace check --impl my-numpy",
         "gradrace run --quick --impl my-numpy",
-        "pytest tests/benchmarks",
+        "cd my-gradrace-plugin && pytest --pyargs gradrace.benchmarks",
     )
     for prefix in shown:
         assert "my-numpy" in workspace.output(prefix), f"my-numpy missing from $ {prefix} …"
+    workspace.output("gradrace report my-gradrace-plugin/out.json")
+    assert "my-numpy" in (workspace.folder / "bench-report" / "index.html").read_text(
+        encoding="utf-8"
+    )
     workspace.output("gradrace report my-run")
     assert "my-numpy" in (workspace.folder / "my-run" / "index.html").read_text(encoding="utf-8")
     assert "numba" in workspace.output("gradrace list")  # the built-ins are there too

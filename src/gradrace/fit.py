@@ -57,7 +57,6 @@ from pathlib import Path
 
 import numpy as np
 
-from gradrace._jit import njit_fast
 from gradrace.bench.agreement import ERROR, evaluate
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.problem import Problem
@@ -103,23 +102,6 @@ def ridge_optimum(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return theta[:-1], theta[-1]  # (n, k), (k,)
 
 
-@njit_fast
-def _squared_residuals(X, Y, Wt, b) -> float:
-    """Σ_i Σ_c (x_i·w_c + b_c − y_ic)² for Wt = Wᵀ (k, n), one row at a time."""
-    m, n = X.shape
-    k = Wt.shape[0]
-    total = 0.0
-    for i in range(m):
-        x = X[i]  # (n,)
-        for c in range(k):
-            w = Wt[c]  # (n,)
-            r = b[c] - Y[i, c]
-            for j in range(n):
-                r += x[j] * w[j]  # r_ic = x_i·w_c + b_c − y_ic
-            total += r * r
-    return total
-
-
 class _Cost:
     """J(W, b) in float64 with X and Y converted once (the bookkeeping outside the timing).
 
@@ -128,6 +110,9 @@ class _Cost:
     needs, and made a parallel numba gradient 17 times slower in this loop."""
 
     def __init__(self, problem: Problem):
+        from gradrace._cost_loop import squared_residuals  # compiled: numba loads here
+
+        self.squares = squared_residuals
         self.X = np.ascontiguousarray(problem.X, dtype=np.float64)  # (m, n)
         self.Y = np.ascontiguousarray(problem.Y, dtype=np.float64)  # (m, k)
         self.m, self.lam = problem.m, problem.lam
@@ -136,7 +121,7 @@ class _Cost:
         W = np.asarray(W, dtype=np.float64)  # (n, k)
         Wt = np.ascontiguousarray(W.T)  # (k, n)
         b = np.asarray(b, dtype=np.float64)  # (k,)
-        squares = _squared_residuals(self.X, self.Y, Wt, b)
+        squares = self.squares(self.X, self.Y, Wt, b)
         return float((squares + self.lam * np.sum(W**2)) / (2 * self.m))
 
 

@@ -41,7 +41,7 @@ def test_check_reports_a_plugin_that_exits_at_import(capsys):
 
 def test_run_goes_on_without_a_plugin_that_hangs_at_import(tmp_path):
     frame = run(m=[10], n=[2], impl=["numpy-dot"], plugins=[HANGS], timeout=1, out=tmp_path,
-                isolate=False, entry_points=False, report=False, threads=1, quick=True)  # fmt: skip
+                isolate=False, entry_points=False, threads=1, quick=True)  # fmt: skip
     assert list(frame["status"]) == ["ok"]
     assert frame.attrs["metadata"]["load_errors"] == [
         f"--plugin {HANGS}: hung at import (no answer in 1 s)"
@@ -55,7 +55,7 @@ def test_a_plugin_changing_directory_at_import_moves_neither_out_nor_its_worker(
     plugin = f"{os.path.relpath(PLUGINS / 'changes_directory.py', tmp_path)}:moves_cwd"
     other = f"{os.path.relpath(PLUGINS / 'misbehaving.py', tmp_path)}:plain_gradient"
     frame = run(m=[10], n=[2], impl=["moves_cwd", "plain_gradient"], plugins=[plugin, other],
-                timeout=20, out="relative-out", entry_points=False, report=False, threads=1,
+                timeout=20, out="relative-out", entry_points=False, threads=1,
                 quick=True)  # fmt: skip
     assert (tmp_path / "relative-out" / "results.json").exists()
     assert frame.attrs["out"] == str(tmp_path / "relative-out")

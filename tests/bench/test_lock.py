@@ -11,7 +11,7 @@ from gradrace.bench.lock import LOCK_NAME, FolderInUse, locked
 from gradrace.bench.outdir import new_run_folder
 from gradrace.cli import main
 
-FAST = dict(m=[10], n=[2], impl=["numpy-dot"], isolate=False, entry_points=False, report=False,
+FAST = dict(m=[10], n=[2], impl=["numpy-dot"], isolate=False, entry_points=False,
             threads=1, quick=True)  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from gradrace.cli import main
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 MARKER_PLUGIN = f"{PLUGINS / 'writes_marker.py'}:marker"
-FAST = dict(isolate=False, entry_points=False, report=False, threads=1, quick=True)
+FAST = dict(isolate=False, entry_points=False, threads=1, quick=True)
 
 
 def _folder_naming(tmp_path, plugins):
@@ -37,14 +37,14 @@ def test_resume_loads_the_plugins_given_again(tmp_path, monkeypatch):
     marker = tmp_path / "imported"
     monkeypatch.setenv("GRADRACE_TEST_MARKER", str(marker))
     out = _folder_naming(tmp_path, [MARKER_PLUGIN])
-    run(out=out, resume=True, plugins=[MARKER_PLUGIN], report=False)
+    run(out=out, resume=True, plugins=[MARKER_PLUGIN])
     assert marker.exists()
 
 
 def test_resume_refuses_a_plugin_that_was_not_part_of_the_run(tmp_path):
     out = _folder_naming(tmp_path, [])
     with pytest.raises(ValueError, match="was not part of the run; drop it"):
-        run(out=out, resume=True, plugins=[MARKER_PLUGIN], report=False)
+        run(out=out, resume=True, plugins=[MARKER_PLUGIN])
 
 
 def test_resume_on_a_folder_without_a_run_config_says_so(tmp_path, capsys):

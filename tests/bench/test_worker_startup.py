@@ -11,7 +11,7 @@ from gradrace.cli import main
 
 WORKER_ONLY = f"{Path(__file__).resolve().parents[1] / 'plugins' / 'worker_only.py'}:fine_elsewhere"
 ARGS = dict(m=[10], n=[2], impl=["numpy-dot"], plugins=[WORKER_ONLY], entry_points=False,
-            report=False, threads=1, quick=True)  # fmt: skip
+            threads=1, quick=True)  # fmt: skip
 
 
 def test_startup_limit_is_the_larger_of_timeout_and_the_floor():

@@ -69,10 +69,6 @@ def _environment(defaults: dict[str, str]):
             os.environ.pop(key, None)
 
 
-#: Words every message about a lost worker contains (a resumed run recognises them).
-LOST = "the worker"
-
-
 class WorkerLost(RuntimeError):
     """The worker hung or died; ``implementation`` is what it was running ('' if none)."""
 

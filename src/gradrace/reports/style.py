@@ -35,12 +35,13 @@ def palette(count: int) -> list[Look]:
     with the next dash style and markers shifted, and so on."""
     looks = []
     for round_, dashes in enumerate(itertools.cycle(DASHES)):
+        if len(looks) >= count:
+            return looks[:count]
         for i, colour in enumerate(COLOURS):
-            marker = MARKERS[(i + round_ * 5) % len(MARKERS)]
-            looks.append(Look(colour, marker, dashes))
-            if len(looks) == count:
-                return looks
-    return looks
+            looks.append(
+                Look(colour, marker=MARKERS[(i + round_ * 5) % len(MARKERS)], dashes=dashes)
+            )
+    raise AssertionError("unreachable")
 
 
 def looks(names: Iterable[str], order: Sequence[str] = ()) -> dict[str, Look]:
