@@ -60,3 +60,19 @@ def test_a_plugin_changing_directory_at_import_moves_neither_out_nor_its_worker(
     assert (tmp_path / "relative-out" / "results.json").exists()
     assert frame.attrs["out"] == str(tmp_path / "relative-out")
     assert list(frame["status"]) == ["ok", "ok"] and not frame.attrs["metadata"]["load_errors"]
+
+
+def test_the_trial_call_that_detects_a_course_function_runs_in_the_probe_only(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    pidfile = tmp_path / "pids"
+    spec = f"{PLUGINS / 'course_pid.py'}:compute_gradient_linear_reg"
+    done = subprocess.Popen([sys.executable, "-m", "gradrace", "list", "--no-entry-points",
+                             "--plugin", spec], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "GRADRACE_TEST_PIDFILE": str(pidfile)})  # fmt: skip
+    out, _ = done.communicate(timeout=120)
+    assert done.returncode == 0 and "course convention" in out
+    callers = {int(p) for p in pidfile.read_text().split()}
+    assert callers and done.pid not in callers  # detected in the probe, not in gradrace itself

@@ -166,6 +166,14 @@ def is_course(impl: Implementation) -> bool:
     return isinstance(impl.unpack, CourseUnpack)
 
 
+def convention_of(impl: Implementation) -> str:
+    """The convention a wrapped plain function was read in: what ``adapt`` would be told
+    to get the same Implementation again without a trial call."""
+    if is_course(impl):
+        return COURSE if impl.unpack.order == DB_FIRST_ORDER else DW_FIRST
+    return GRADRACE
+
+
 def course(
     fn: Callable, order: str = "auto", name: str | None = None, how: str = ""
 ) -> Implementation:
@@ -201,12 +209,14 @@ def course(
     )
 
 
-def adapt(fn: Callable, name: str, convention: str = AUTO) -> Implementation:
+def adapt(fn: Callable, name: str, convention: str = AUTO, how: str = "") -> Implementation:
     """A plain function as an Implementation, read in ``convention``: gradrace's
-    ``gradient(X, Y, W, b, lam) -> (dW, db)``, the course's, or (auto) whichever it is."""
+    ``gradient(X, Y, W, b, lam) -> (dW, db)``, the course's, or (auto) whichever it is.
+    ``how`` says why a convention was given (default: forced by --convention)."""
     check_convention(convention)
     if convention in _ORDER_OF:
-        return course(fn, _ORDER_OF[convention], name, f"forced by --convention {convention}")
+        how = how or f"forced by --convention {convention}"
+        return course(fn, _ORDER_OF[convention], name, how)
     if convention == AUTO and looks_like_course(fn):
         order = _detect(fn)
         if order is not None:

@@ -23,8 +23,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradrace.bench import registry as _registry
+from gradrace.bench.course import convention_of
 from gradrace.bench.reaper import become_subreaper, end_tree
-from gradrace.bench.registry import LoadError, Registry, load_plugin, load_registry
+from gradrace.bench.registry import (
+    LoadError,
+    Registry,
+    as_implementation,
+    load_plugin,
+    load_registry,
+)
 
 #: The least time the probe gets to import gradrace before its first plugin.
 PROBE_STARTUP_FLOOR_S = 30.0
@@ -39,22 +46,25 @@ def absolute_plugin(spec: str) -> str:
     return spec
 
 
-def _probe(conn, sources: list[tuple[str, str | None]]) -> None:
-    """In the probe process: import each source, saying when it starts and ends."""
+def _probe(conn, sources: list[tuple[str, str | None]], convention: str) -> None:
+    """In the probe process: import each source, saying when it starts and ends, and the
+    convention its plain function was read in (a trial call, if any, runs here)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     become_subreaper()
     entry_points = {_registry._entry_point_origin(ep): ep for ep in _registry._entry_points()}
     conn.send(("ready",))
     for origin, spec in sources:
         conn.send(("start", origin))
+        read_as = None
         try:
             if spec is not None:
-                load_plugin(spec)
+                read_as = convention_of(load_plugin(spec, convention))
             elif origin in entry_points:
-                entry_points[origin].load()
+                ep = entry_points[origin]
+                read_as = convention_of(as_implementation(ep.load(), ep.name, origin, convention))
         except BaseException:  # the import here answers only "does it return?"
             pass
-        conn.send(("done", origin))
+        conn.send(("done", origin, read_as))
 
 
 def _exit_words(code: int | None) -> str:
@@ -71,15 +81,18 @@ def _exit_words(code: int | None) -> str:
 class Probe:
     """Imports plugin sources in a spawned process; ``failures()`` says which hung or crashed."""
 
-    def __init__(self, sources: list[tuple[str, str | None]], timeout: float):
-        self.pending, self.timeout = list(sources), timeout
+    def __init__(
+        self, sources: list[tuple[str, str | None]], timeout: float, convention: str = "auto"
+    ):
+        self.pending, self.timeout, self.convention = list(sources), timeout, convention
         self.failed: dict[str, str] = {}
+        self.conventions: dict[str, str] = {}  # origin -> what its plain function was read as
         self._start()
 
     def _start(self) -> None:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_probe, args=(child, self.pending),
+        self._process = ctx.Process(target=_probe, args=(child, self.pending, self.convention),
                                     name="gradrace-probe", daemon=True)  # fmt: skip
         self._process.start()
         child.close()
@@ -112,8 +125,10 @@ class Probe:
             origin = self.pending[0][0]
             message = self._receive(self.timeout)  # ("start", origin)
             if message[0] != "lost":
-                message = self._receive(self.timeout)  # ("done", origin)
+                message = self._receive(self.timeout)  # ("done", origin, read as)
             self.pending.pop(0)
+            if message[0] == "done" and message[2] is not None:
+                self.conventions[origin] = message[2]
             if message[0] == "lost":
                 self.failed[origin] = message[1]
                 return
@@ -155,9 +170,12 @@ def load_registry_safely(
     """
     plugins = tuple(map(absolute_plugin, plugins))
     sources = plugin_sources(plugins, entry_points)
-    probe = Probe(sources, timeout) if sources else None
+    probe = Probe(sources, timeout, convention) if sources else None
     load_registry((), entry_points=False)  # the built-ins load here while the probe runs
     failed = probe.failures() if probe is not None else {}
-    registry = load_registry(plugins, entry_points=entry_points, skip=failed, convention=convention)
+    known = probe.conventions if probe is not None else {}
+    registry = load_registry(
+        plugins, entry_points=entry_points, skip=failed, convention=convention, known=known
+    )
     registry.errors[:0] = [LoadError(origin, why) for origin, why in failed.items()]
     return registry

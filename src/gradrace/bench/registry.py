@@ -14,11 +14,11 @@ import importlib.metadata
 import importlib.util
 import sys
 import traceback
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gradrace.bench.course import AUTO, adapt, check_convention
+from gradrace.bench.course import AUTO, DETECTED, adapt, check_convention
 from gradrace.bench.implementation import Implementation
 
 ENTRY_POINT_GROUP = "gradrace.implementations"
@@ -107,7 +107,7 @@ class Registry:
 
 
 def as_implementation(
-    obj: object, name: str, source: str, convention: str = AUTO
+    obj: object, name: str, source: str, convention: str = AUTO, how: str = ""
 ) -> Implementation:
     """An Implementation as is, or a plain gradient function wrapped under ``name``, read
     in ``convention`` (auto: gradrace's, or the course's when its parameter names and a
@@ -115,7 +115,7 @@ def as_implementation(
     if isinstance(obj, Implementation):
         return obj
     if callable(obj) and not isinstance(obj, type):
-        return adapt(obj, name, convention)
+        return adapt(obj, name, convention, how)
     raise TypeError(
         f"{source} is {type(obj).__name__} {obj!r:.60}, which is neither a "
         "gradrace.Implementation nor a function gradient(X, Y, W, b, lam) -> (dW, db)"
@@ -154,7 +154,7 @@ def _load_module(target: str):
     return importlib.import_module(target)
 
 
-def load_plugin(spec: str, convention: str = AUTO) -> Implementation:
+def load_plugin(spec: str, convention: str = AUTO, how: str = "") -> Implementation:
     """Load ``module:attr`` or ``path/to/file.py:attr`` as an Implementation."""
     target, sep, attr = spec.rpartition(":")
     if not sep or not target or not attr or not attr.replace(".", "").isidentifier():
@@ -164,7 +164,7 @@ def load_plugin(spec: str, convention: str = AUTO) -> Implementation:
     obj = _load_module(target)
     for part in attr.split("."):
         obj = getattr(obj, part)
-    return as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}", convention)
+    return as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}", convention, how)
 
 
 def _entry_points():
@@ -221,12 +221,20 @@ def load_registry(
     entry_points: bool = True,
     skip: Collection[str] = (),
     convention: str = AUTO,
+    known: Mapping[str, str] | None = None,
 ) -> Registry:
     """Build the registry from the built-ins, the installed entry points and ``plugins``;
     plain functions among the last two are read in ``convention``.
 
-    Sources whose origin is in ``skip`` (those that hung or crashed a probe) are not imported.
+    Sources whose origin is in ``skip`` (those that hung or crashed a probe) are not
+    imported; ``known`` gives the convention a probe already found for a source's plain
+    function (origin -> convention), so no trial call runs here.
     """
+    known = known or {}
+
+    def read_as(origin: str) -> tuple[str, str]:
+        return (known[origin], DETECTED) if origin in known else (convention, "")
+
     from gradrace.implementations import BUILTINS
 
     check_convention(convention)
@@ -239,9 +247,9 @@ def load_registry(
             origin = _entry_point_origin(ep)
             if origin not in skip:
                 _add_source(registry, origin, lambda ep=ep, o=origin: as_implementation(
-                    ep.load(), ep.name, o, convention))  # fmt: skip
+                    ep.load(), ep.name, o, *read_as(o)))  # fmt: skip
     for spec in plugins:
         origin = f"--plugin {spec}"
         if origin not in skip:
-            _add_source(registry, origin, lambda spec=spec: load_plugin(spec, convention))
+            _add_source(registry, origin, lambda s=spec, o=origin: load_plugin(s, *read_as(o)))
     return registry
