@@ -390,7 +390,7 @@ def test_console_command_runs_in_a_fresh_virtual_environment(index, workspace):
 def test_readme_plugin_shows_up_everywhere(workspace):
     """The README's plugin, once installed: in the list, check, run, report and pytest-benchmark."""
     shown = (
-        "gradrace check --plugin",
+        "gradrace check --plugin my-gradrace-plugin",
         "gradrace list",
         "gradrace check --impl my-numpy",
         "gradrace run --quick --impl my-numpy",

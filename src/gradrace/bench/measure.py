@@ -155,13 +155,15 @@ def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> No
     last = judge_call(impl, args, problem, reference, copy_inputs(problem), when)
     if last.status != OK:
         outcome = changed_between_calls(last, "the call after the timed calls")
-        row.update(status=outcome.status, error=outcome.error, err_dW=outcome.err_dW,
-                   err_db=outcome.err_db, diagnosis=outcome.diagnosis, message=outcome.message)  # fmt: skip
+        row.update(status=outcome.status, kind=outcome.kind, error=outcome.error,
+                   err_dW=outcome.err_dW, err_db=outcome.err_db, diagnosis=outcome.diagnosis,
+                   message=outcome.message)  # fmt: skip
 
 
 def _raised(exc: Exception) -> dict:
     """Row fields for a gradient that raised on a repeated (not the first) call."""
     return {
         "status": ERROR,
+        "kind": "raised",
         "message": f"gradient raised {describe_exception(exc)} on a repeated call",
     }
