@@ -11,10 +11,10 @@ import gradrace
 
 
 def test_every_public_name_resolves_to_its_module():
-    assert set(gradrace.__all__) == set(gradrace._HOMES)
+    assert set(gradrace.__all__) == set(gradrace._WHERE)
     for name in gradrace.__all__:
         value = getattr(gradrace, name)
-        assert getattr(sys.modules[gradrace._HOMES[name]], name) is value
+        assert getattr(sys.modules[gradrace._WHERE[name]], name) is value
 
 
 def test_importing_gradrace_loads_neither_numpy_nor_numba():

@@ -221,9 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from gradrace.bench.errors import WorkerStartError
     from gradrace.bench.lock import FolderInUse
     from gradrace.bench.registry import RegistryError
-    from gradrace.bench.worker import WorkerStartError
 
     if getattr(args, "dask_scheduler", None):
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler  # read by the dask plugin

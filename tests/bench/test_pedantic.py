@@ -10,6 +10,7 @@ from gradrace import Implementation
 from gradrace.bench.grids import Case
 from gradrace.bench.pedantic import DisagreementError, case_id, group_of, time_gradient
 from gradrace.bench.timing import ROUNDS
+from gradrace.bench.traits import record
 from gradrace.implementations.numpy_dot import IMPLEMENTATION as NUMPY_DOT
 
 
@@ -53,7 +54,9 @@ def test_it_records_the_case_and_times_calibrated_rounds_with_gc_off():
         "dtype": "float32",
         "threads": 1,
         "error": outcome.error,
+        "traits": record(NUMPY_DOT, "pytest-benchmark", [Case(200, 5, 2, "float32")]),
     }
+    assert bench.extra_info["traits"]["cost"]["passes"].startswith("2 through BLAS")
     [call] = bench.calls
     assert call["rounds"] == ROUNDS and call["iterations"] >= 1 and call["warmup"] == 1
     assert bench.gc_enabled is False

@@ -32,6 +32,7 @@ import signal
 import traceback
 from dataclasses import dataclass
 
+from gradrace.bench.errors import WorkerStartError
 from gradrace.bench.grids import Case
 from gradrace.bench.guard import Tampered, Watch, describe
 from gradrace.bench.measure import Settings, measure_case
@@ -80,10 +81,6 @@ class WorkerLost(RuntimeError):
 
 class WorkerFailed(RuntimeError):
     """gradrace itself failed in the worker (not a plugin): the message holds its traceback."""
-
-
-class WorkerStartError(RuntimeError):
-    """The worker hung or died before it was ready: nothing can be measured."""
 
 
 def tampered_reason(replaced: list[str]) -> str:
