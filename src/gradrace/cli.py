@@ -254,5 +254,18 @@ def describe_os_error(exc: OSError) -> str:
     return f"{why}{where}{hint}"
 
 
+
+def console_main() -> int:
+    """The ``gradrace`` command: ``main``, after which nothing a plugin started (at import
+    in this process, too) outlives it, on Linux (see ``gradrace.bench.reaper``)."""
+    from gradrace.bench.reaper import become_subreaper, end_descendants
+
+    become_subreaper()
+    try:
+        return main()
+    finally:
+        end_descendants(os.getpid())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

@@ -27,3 +27,20 @@ def test_a_detached_process_started_by_a_plugin_does_not_outlive_check(tmp_path,
         os.kill(pid, signal.SIGKILL)
     assert code == 0 and pids
     assert not alive, f"still running after gradrace check returned: {alive}"
+
+
+def test_a_process_a_plugin_starts_at_import_does_not_outlive_the_command(tmp_path):
+    import subprocess
+    import sys
+
+    pidfile = tmp_path / "pids"
+    plugin = f"{Path(__file__).resolve().parents[1] / 'plugins' / 'detaches_at_import.py'}:IMPLEMENTATION"
+    done = subprocess.run([sys.executable, "-m", "gradrace", "list", "--no-entry-points",
+                           "--plugin", plugin], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "GRADRACE_TEST_PIDFILE": str(pidfile)})  # fmt: skip
+    pids = [int(p) for p in pidfile.read_text().split()]
+    alive = [p for p in pids if _running(p)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert done.returncode == 0 and len(pids) == 2  # imported by the probe, then by gradrace
+    assert not alive, f"still running after gradrace list returned: {alive}"
