@@ -1,0 +1,38 @@
+"""Results files: versioned, and read without importing any implementation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gradrace.bench.results import FORMAT, load_results
+
+ROW = {"implementation": "numpy-dot", "m": 100, "n": 10, "k": 1, "dtype": "float64",
+       "threads": 1, "status": "ok", "median_s": 1e-5, "min_s": 9e-6, "iqr_s": 1e-7,
+       "q1_s": 9.9e-6, "q3_s": 1.01e-5, "rounds": 9, "number": 100, "prepare_s": 0.0,
+       "gflops": 0.4, "bandwidth_gbs": 0.8, "error": 1e-16}  # fmt: skip
+
+
+def _write(path, metadata):
+    path.write_text(json.dumps({"metadata": metadata, "results": [ROW]}), encoding="utf-8")
+    return path
+
+
+def test_a_results_file_before_versions_still_loads_and_reports(tmp_path):
+    from gradrace.reports import write_report
+
+    frame = load_results(_write(tmp_path / "results.json", {"cores": 2}))
+    assert frame.loc[0, "status"] == "ok" and frame["kind"].isna().all()
+    assert "numpy-dot" in write_report(frame, tmp_path / "report").read_text(encoding="utf-8")
+
+
+def test_a_newer_results_file_gets_a_clear_message(tmp_path):
+    path = _write(tmp_path / "results.json", {"format": FORMAT + 1})
+    with pytest.raises(ValueError, match=f"results format {FORMAT + 1}, newer than this gradrace"):
+        load_results(path)
+
+
+def test_metadata_must_be_an_object(tmp_path):
+    with pytest.raises(ValueError, match="'metadata' must be an object"):
+        load_results(_write(tmp_path / "results.json", ["not", "a", "dict"]))
