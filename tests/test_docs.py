@@ -394,7 +394,7 @@ def test_readme_plugin_shows_up_everywhere(workspace):
         "gradrace list",
         "gradrace check --impl my-numpy",
         "gradrace run --quick --impl my-numpy",
-        "cd my-gradrace-plugin && pytest --pyargs gradrace.benchmarks",
+        "(cd my-gradrace-plugin && pytest --pyargs gradrace.benchmarks",
     )
     for prefix in shown:
         assert "my-numpy" in workspace.output(prefix), f"my-numpy missing from $ {prefix} …"

@@ -157,3 +157,14 @@ def test_under_pytest_a_check_that_does_not_apply_is_skipped():
     impl, check = param.values
     with pytest.raises(pytest.skip.Exception, match="it has no with_params"):
         check(impl)
+
+
+def test_the_kit_reads_a_plain_function_as_the_command_line_does():
+    from pathlib import Path
+
+    from gradrace.bench.registry import _load_module
+
+    lab = _load_module(str(Path(__file__).resolve().parent / "plugins" / "learner" / "lab.py"))
+    report = check_implementation(lab.compute_gradient_linear_reg)
+    assert report.passed, str(report)
+    assert any(r.skipped for r in report)  # the multi-output check does not apply

@@ -254,7 +254,6 @@ def describe_os_error(exc: OSError) -> str:
     return f"{why}{where}{hint}"
 
 
-
 def console_main() -> int:
     """The ``gradrace`` command: ``main``, after which nothing a plugin started (at import
     in this process, too) outlives it, on Linux (see ``gradrace.bench.reaper``)."""

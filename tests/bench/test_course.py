@@ -37,8 +37,29 @@ def test_the_course_function_is_recognised_from_its_names_and_a_trial_call():
 def test_the_dw_first_order_of_public_solutions_is_recognised():
     assert lab("dw_first").description == (
         "course convention (X, y, w, b, lambda_) -> (dj_dw, dj_db): "
-        "from the parameter names and a trial call"
+        "from the parameter names and a trial call (the course's lab returns (dj_db, dj_dw))"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("column_dw", "dj_dw has shape (3, 1); the course's w has shape (3,), and w - alpha * "
+                      "dj_dw would become (3, 3): return dj_dw with shape (3,), like w"),
+        ("array_db", "dj_db has shape (1,); the course's b is a number"),
+    ],
+)  # fmt: skip
+def test_right_values_in_the_wrong_shape_for_the_course_loop_are_errors(name, words):
+    outcome = evaluate(lab(name), Case(20, 3, 1).problem())
+    assert outcome.status == "error" and words in outcome.message
+
+
+def test_a_course_function_that_raises_is_read_as_the_course_and_shows_its_own_error():
+    impl = lab("typo")
+    assert is_course(impl) and "the trial call raised NameError" in impl.description
+    outcome = evaluate(impl, Case(20, 3, 1).problem())
+    assert outcome.kind == "raised" and "lab.py" in outcome.message
+    assert "--convention course" not in outcome.message
 
 
 def test_a_gradrace_function_with_course_like_names_stays_gradrace():

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradrace.bench.explain import describe_value, parameter_names
+from gradrace.bench.explain import describe_exception, describe_value, parameter_names
 from gradrace.bench.implementation import Implementation, Terms
 
 AUTO, COURSE, DW_FIRST, GRADRACE = "auto", "course", "course-dw-first", "gradrace"
@@ -122,7 +122,7 @@ def trial_order(fn: Callable) -> tuple[str | None, str]:
     try:
         out = fn(*course_args(*args))
     except Exception as exc:
-        return None, f"the trial call raised {type(exc).__name__}: {exc}"
+        return None, f"the trial call raised {describe_exception(exc)}"
     order = return_order(out, n)
     if order is None:
         return None, f"the trial call returned {describe_value(out)}, not a number and {n} numbers"
@@ -142,6 +142,17 @@ class CourseUnpack:
         if not fits_order(out, n, self.order):
             raise ValueError(self._mismatch(out, n))
         dj_db, dj_dw = out if self.order == DB_FIRST_ORDER else out[::-1]
+        if np.ndim(dj_dw) != 1:
+            raise ValueError(
+                f"dj_dw has shape {np.shape(dj_dw)}; the course's w has shape ({n},), and "
+                f"w - alpha * dj_dw would become {np.shape(np.zeros(n) - np.asarray(dj_dw))}: "
+                f"return dj_dw with shape ({n},), like w"
+            )
+        if np.ndim(dj_db) != 0:
+            raise ValueError(
+                f"dj_db has shape {np.shape(dj_db)}; the course's b is a number, and "
+                "b - alpha * dj_db would turn it into an array: return dj_db as a number"
+            )
         dW = np.asarray(dj_dw).reshape(n, 1).astype(dtype)  # (n, 1)
         db = np.asarray(dj_db).reshape(1).astype(dtype)  # (1,)
         return dW, db
@@ -218,18 +229,27 @@ def adapt(fn: Callable, name: str, convention: str = AUTO, how: str = "") -> Imp
         how = how or f"forced by --convention {convention}"
         return course(fn, _ORDER_OF[convention], name, how)
     if convention == AUTO and looks_like_course(fn):
-        order = _detect(fn)
+        order, raised = _detect(fn)
+        if order == DW_FIRST_ORDER:
+            return course(fn, order, name, f"{DETECTED} (the course's lab returns (dj_db, dj_dw))")
         if order is not None:
             return course(fn, order, name, DETECTED)
+        if raised:  # its names are the course's: read it so, and show its own error first
+            return course(fn, DB_FIRST_ORDER, name, f"from the parameter names; {raised}: fix that "
+                                                    "first (--convention forces one)")  # fmt: skip
     return Implementation.from_function(fn, name=name)
 
 
-def _detect(fn: Callable) -> str | None:
-    """The course return order of ``fn``, or None when it reads gradrace's arguments fine."""
+def _detect(fn: Callable) -> tuple[str | None, str]:
+    """The course return order of ``fn`` (None when it reads gradrace's arguments fine),
+    and why none was found when both trial calls raised ('' otherwise)."""
     args = _trial_args()
     try:
         if _fits_gradrace(fn(*args), args[0].shape[1], 1):
-            return None
+            return None, ""
+        gradrace_raised = False
     except Exception:
-        pass
-    return trial_order(fn)[0]
+        gradrace_raised = True
+    order, why = trial_order(fn)
+    raised = gradrace_raised and why.startswith("the trial call raised")
+    return order, why if raised else ""

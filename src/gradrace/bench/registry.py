@@ -233,7 +233,9 @@ def load_registry(
     known = known or {}
 
     def read_as(origin: str) -> tuple[str, str]:
-        return (known[origin], DETECTED) if origin in known else (convention, "")
+        if convention == AUTO and origin in known:  # what the probe found: no trial call here
+            return known[origin], DETECTED
+        return convention, ""
 
     from gradrace.implementations import BUILTINS
 

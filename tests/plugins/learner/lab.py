@@ -60,3 +60,24 @@ def gradrace_style(X, Y, W, b, lam):
 def unnamed(a, c, d, e, f):
     """The course's (dj_dw, dj_db) under names that say nothing."""
     return dw_first(a, c, d, e, f)
+
+
+def column_dw(X, y, w, b, lambda_):
+    """Right values, but dj_dw as a column (n, 1): w - alpha * dj_dw would become (n, n)."""
+    m = X.shape[0]
+    err = X @ w + b - y  # (m,)
+    return err.mean(), (X.T @ err / m + (lambda_ / m) * w).reshape(-1, 1)
+
+
+def array_db(X, y, w, b, lambda_):
+    """Right values, but dj_db as a 1-element array instead of a number."""
+    m = X.shape[0]
+    err = X @ w + b - y  # (m,)
+    return np.array([err.mean()]), X.T @ err / m + (lambda_ / m) * w
+
+
+def typo(X, y, w, b, lambda_):
+    """A typo: Y for y."""
+    m = X.shape[0]
+    err = X @ w + b - Y  # noqa: F821
+    return err.mean(), X.T @ err / m + (lambda_ / m) * w
