@@ -21,8 +21,11 @@ def test_the_read_floor_share_is_given_when_it_makes_sense():
 def test_a_share_beyond_the_read_floor_is_not_quoted_as_one():
     sentence = headline_sentence([_headline(35.0)])
     assert "%" not in sentence and sentence.endswith(".")
-    assert "noisy timing" in headline_view(_headline(35.0))["limit"]
+    view = headline_view(_headline(35.0))
+    assert view["limit"] == "timing too noisy to say"
+    assert "%" not in view["bandwidth"] and "noisy timing" in view["bandwidth"]
 
 
 def test_an_unknown_share_is_left_out():
     assert "reading X" not in headline_sentence([_headline(float("nan"))])
+
