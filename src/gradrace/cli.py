@@ -9,24 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradrace.bench.problem import ProblemTooLarge
+from gradrace.options import dtypes, positive, sizes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def positive(kind, zero_allowed: bool = False):
-    """An argparse type: a number of ``kind`` greater than zero (or at least zero)."""
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not (value >= 0 if zero_allowed else value > 0):
-            bound = "at least 0" if zero_allowed else "greater than 0"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
-        return value
-
-    return parse
 
 
 def _plugin_options(parser: argparse.ArgumentParser) -> None:
@@ -101,23 +86,19 @@ class _Quiet:
 
 
 def cmd_run(args) -> int:
-    from gradrace.bench.grids import parse_dtypes, parse_ints
     from gradrace.bench.runner import default_out, run
     from gradrace.reports.tables import format_summary
 
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
     given = [f"--{o}" for o in ("m", "n", "threads", "plugin", "impl") if getattr(args, o)]
-    if args.resume and (given or args.quick or args.k != "1" or args.dtype != "float64"):
+    if args.resume and (given or args.quick or args.k != [1] or args.dtype != ["float64"]):
         raise ValueError("--resume continues with the settings stored in --out; drop "
                          f"{', '.join(given) or 'the grid options'}")  # fmt: skip
     out = Path(args.out) if args.out else default_out()
     try:
         results = run(
-            m=parse_ints(args.m, "--m") if args.m else None,
-            n=parse_ints(args.n, "--n") if args.n else None,
-            k=parse_ints(args.k, "--k"),
-            dtype=parse_dtypes(args.dtype),
+            m=args.m, n=args.n, k=args.k, dtype=args.dtype,
             impl=args.impl, plugins=args.plugin, entry_points=args.entry_points,
             threads=args.threads, budget=args.budget, timeout=args.timeout, quick=args.quick,
             out=out, resume=args.resume, isolate=args.isolate,
@@ -156,10 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="check, time over a grid of sizes, write results and report")
     _plugin_options(p)
     _isolation_options(p)
-    p.add_argument("--m", help="sample counts, comma-separated (e.g. 100,1e4,1e6)")
-    p.add_argument("--n", help="feature counts, comma-separated")
-    p.add_argument("--k", default="1", help="output counts, comma-separated (default 1)")
-    p.add_argument("--dtype", default="float64", help="float64, float32 or both, comma-separated")
+    p.add_argument("--m", type=sizes("--m"), help="sample counts, comma-separated (e.g. 100,1e4,1e6)")
+    p.add_argument("--n", type=sizes("--n"), help="feature counts, comma-separated")
+    p.add_argument("--k", type=sizes("--k"), default="1", help="output counts, comma-separated (default 1)")
+    p.add_argument("--dtype", type=dtypes(), default="float64", help="float64, float32 or both, comma-separated")
     p.add_argument(
         "--threads", type=positive(int), help="BLAS and numba threads (default: all cores)"
     )

@@ -346,8 +346,7 @@ def write_plot(result: FitResult, path: str | Path, title: str = "") -> Path:
 def cmd_fit(args) -> int:
     import os
 
-    from gradrace.bench.grids import parse_ints
-    from gradrace.bench.problem import check_dtype, make_problem
+    from gradrace.bench.problem import make_problem
     from gradrace.bench.registry import load_registry
 
     if args.dask_scheduler:
@@ -358,8 +357,7 @@ def cmd_fit(args) -> int:
     if args.impl in registry.unavailable:
         raise ValueError(f"{args.impl} is unavailable: {registry.unavailable[args.impl]}")
     (impl,) = registry.select([args.impl])
-    m, n, k = (parse_ints(v, f"--{o}")[0] for v, o in ((args.m, "m"), (args.n, "n"), (args.k, "k")))
-    dtype = check_dtype(args.dtype)
+    m, n, k, dtype = args.m, args.n, args.k, args.dtype
     problem = make_problem(m, n, k, dtype, lam=args.lam, seed=args.seed, noise=args.noise)
     print(f"gradrace fit: {impl.name} on m={m} n={n} k={k} {dtype}, λ={args.lam:g}, "
           f"noise={args.noise:g}, seed={args.seed}")  # fmt: skip
@@ -372,7 +370,7 @@ def cmd_fit(args) -> int:
 
 def add_fit_parser(sub) -> None:
     """Add the ``fit`` subcommand to the ``gradrace`` parser."""
-    from gradrace.cli import positive
+    from gradrace.options import dtype, finite, positive, size
 
     p = sub.add_parser("fit", help="gradient descent with an implementation's gradient: "
                                    "cost, iterations/s, convergence plot")  # fmt: skip
@@ -382,12 +380,12 @@ def add_fit_parser(sub) -> None:
                         "(repeatable)")  # fmt: skip
     p.add_argument("--no-entry-points", dest="entry_points", action="store_false",
                    help="ignore implementations installed through entry points")  # fmt: skip
-    p.add_argument("--m", default="1000", help="samples (default 1000)")
-    p.add_argument("--n", default="5", help="features (default 5)")
-    p.add_argument("--k", default="1", help="outputs (default 1)")
-    p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
-    p.add_argument("--lam", type=float, default=1.0, help="regularization λ (default 1)")
-    p.add_argument("--noise", type=float, default=0.01,
+    p.add_argument("--m", type=size("--m"), default="1000", help="samples (default 1000)")
+    p.add_argument("--n", type=size("--n"), default="5", help="features (default 5)")
+    p.add_argument("--k", type=size("--k"), default="1", help="outputs (default 1)")
+    p.add_argument("--dtype", type=dtype(), default="float64", help="float64 (default) or float32")
+    p.add_argument("--lam", type=finite(minimum=0), default=1.0, help="regularization λ (default 1)")
+    p.add_argument("--noise", type=finite(minimum=0), default=0.01,
                    help="standard deviation of the noise added to Y (default 0.01)")  # fmt: skip
     p.add_argument(
         "--lr", type=positive(float), help="learning rate α (default 1/L, see gradrace.fit)"
@@ -396,7 +394,7 @@ def add_fit_parser(sub) -> None:
                    help="most gradient steps (default 20000)")  # fmt: skip
     p.add_argument("--tol", type=positive(float, zero_allowed=True),
                    help="stop when ‖∇J‖ ≤ tol·‖∇J₀‖ (default 1e-8 float64, 1e-5 float32)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="make_problem's seed (default 0)")
+    p.add_argument("--seed", type=positive(int, zero_allowed=True), default=0, help="make_problem's seed (default 0)")
     p.add_argument("--plot", metavar="PATH",
                    help="where to write the convergence plot (default gradrace-fit-NAME.png)")  # fmt: skip
     p.add_argument("--dask-scheduler", metavar="ADDRESS",

@@ -29,6 +29,7 @@ from gradrace.bench.measure import Settings, case_row
 from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
 from gradrace.bench.registry import Registry, load_registry
+from gradrace.bench.run_arguments import check_run_arguments
 from gradrace.bench.results import KEY, ResultsWriter, load_results
 from gradrace.bench.status import DISAGREES, ERROR, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
@@ -254,6 +255,9 @@ def run(
     Results are written to ``out`` (default ``reports/<timestamp>``) after every case.
     With ``resume=True`` the run continues the one stored in ``out`` with its config.
     """
+    m, n, k, dtype, threads, budget, timeout = check_run_arguments(
+        m, n, k, dtype, threads, budget, timeout
+    )
     if threads is not None and threads > cpu_count():
         raise ValueError(
             f"--threads {threads} is more than the {cpu_count()} cores this process may use"
