@@ -137,10 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="check, time over a grid of sizes, write results and report")
     _plugin_options(p)
     _isolation_options(p)
-    p.add_argument("--m", type=sizes("--m"), help="sample counts, comma-separated (e.g. 100,1e4,1e6)")
+    p.add_argument(
+        "--m", type=sizes("--m"), help="sample counts, comma-separated (e.g. 100,1e4,1e6)"
+    )
     p.add_argument("--n", type=sizes("--n"), help="feature counts, comma-separated")
-    p.add_argument("--k", type=sizes("--k"), default="1", help="output counts, comma-separated (default 1)")
-    p.add_argument("--dtype", type=dtypes(), default="float64", help="float64, float32 or both, comma-separated")
+    p.add_argument(
+        "--k", type=sizes("--k"), default="1", help="output counts, comma-separated (default 1)"
+    )
+    p.add_argument(
+        "--dtype",
+        type=dtypes(),
+        default="float64",
+        help="float64, float32 or both, comma-separated",
+    )
     p.add_argument(
         "--threads", type=positive(int), help="BLAS and numba threads (default: all cores)"
     )

@@ -384,7 +384,9 @@ def add_fit_parser(sub) -> None:
     p.add_argument("--n", type=size("--n"), default="5", help="features (default 5)")
     p.add_argument("--k", type=size("--k"), default="1", help="outputs (default 1)")
     p.add_argument("--dtype", type=dtype(), default="float64", help="float64 (default) or float32")
-    p.add_argument("--lam", type=finite(minimum=0), default=1.0, help="regularization λ (default 1)")
+    p.add_argument(
+        "--lam", type=finite(minimum=0), default=1.0, help="regularization λ (default 1)"
+    )
     p.add_argument("--noise", type=finite(minimum=0), default=0.01,
                    help="standard deviation of the noise added to Y (default 0.01)")  # fmt: skip
     p.add_argument(
@@ -394,7 +396,12 @@ def add_fit_parser(sub) -> None:
                    help="most gradient steps (default 20000)")  # fmt: skip
     p.add_argument("--tol", type=positive(float, zero_allowed=True),
                    help="stop when ‖∇J‖ ≤ tol·‖∇J₀‖ (default 1e-8 float64, 1e-5 float32)")  # fmt: skip
-    p.add_argument("--seed", type=positive(int, zero_allowed=True), default=0, help="make_problem's seed (default 0)")
+    p.add_argument(
+        "--seed",
+        type=positive(int, zero_allowed=True),
+        default=0,
+        help="make_problem's seed (default 0)",
+    )
     p.add_argument("--plot", metavar="PATH",
                    help="where to write the convergence plot (default gradrace-fit-NAME.png)")  # fmt: skip
     p.add_argument("--dask-scheduler", metavar="ADDRESS",

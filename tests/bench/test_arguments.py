@@ -33,7 +33,7 @@ def test_integer_accepts_whole_floats_and_numpy_integers():
 
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 0.0, -1.0, "1"])
 def test_number_above_zero_refuses_non_finite_and_non_positive(value):
-    with pytest.raises(ValueError, match="^timeout must be a finite number greater than 0, got"):
+    with pytest.raises(ValueError, match=r"^timeout must be a finite number greater than 0, got"):
         arguments.number("timeout", value, above=0)
 
 

@@ -29,8 +29,8 @@ from gradrace.bench.measure import Settings, case_row
 from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
 from gradrace.bench.registry import Registry, load_registry
-from gradrace.bench.run_arguments import check_run_arguments
 from gradrace.bench.results import KEY, ResultsWriter, load_results
+from gradrace.bench.run_arguments import check_run_arguments
 from gradrace.bench.status import DISAGREES, ERROR, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
 from gradrace.bench.worker import LOST, InProcess, Worker, WorkerFailed, WorkerLost
