@@ -112,7 +112,10 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
             payload = json.load(f)
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
             raise ValueError(f"{path} is not a gradrace results file (no list of 'results')")
-        frame, metadata = pd.DataFrame(payload["results"]), payload.get("metadata", {})
+        frame, metadata = pd.DataFrame(payload["results"]), payload.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            got = type(metadata).__name__
+            raise ValueError(f"{path}: metadata must be a JSON object, got {got}")
     missing = [c for c in KEY + ["status", "median_s"] if c not in frame]
     if missing and len(frame):
         raise ValueError(
