@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from gradrace.bench.cells import neutralised
+
 #: The columns of a results table, in order.
 COLUMNS = [
     "implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "min_s",
@@ -86,7 +88,7 @@ class ResultsWriter:
         rows = [{c: _json_safe(row.get(c)) for c in COLUMNS} for row in self.rows]
         payload = {"metadata": self.metadata, "results": rows}
         _atomic_write(self.json_path, json.dumps(payload, indent=1, default=str))
-        _atomic_write(self.csv_path, self.frame().to_csv(index=False))
+        _atomic_write(self.csv_path, neutralised(self.frame()).to_csv(index=False))
 
 
 def results_path(path: str | os.PathLike) -> Path:

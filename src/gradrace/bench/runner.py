@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gradrace.bench.cells import neutralised
 from gradrace.bench.check import CHECK_CASES, lost_rows
 from gradrace.bench.grids import (
     DEFAULT_MAX_ENTRIES,
@@ -313,7 +314,7 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
             metadata["env"] = metadata["machine"].pop("env")  # as the timing process sees it
             progress.message("agreement check ...")
             check = runner.check()
-            check.to_csv(out / "check.csv", index=False)
+            neutralised(check).to_csv(out / "check.csv", index=False)
             metadata["check"] = check.astype(object).where(check.notna(), None).to_dict("records")
             writer.write()
         for case in config.cases:

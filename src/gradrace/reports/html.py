@@ -16,6 +16,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from gradrace.bench.cells import neutralised
 from gradrace.reports import (
     agreement,
     compare,
@@ -292,7 +293,7 @@ def _nothing(id: str, along: str, fixed: str, what: str) -> Figure:
 
 
 def _csv_uri(results: pd.DataFrame) -> str:
-    data = results.to_csv(index=False).encode("utf-8")
+    data = neutralised(results).to_csv(index=False).encode("utf-8")
     return "data:text/csv;base64," + base64.b64encode(data).decode("ascii")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gradrace.bench.cells import text_cell
 from gradrace.bench.progress import format_seconds
 
 BASELINES = ("python-loops", "numpy-dot")
@@ -49,7 +50,7 @@ def format_summary(results: pd.DataFrame) -> str:
         return "No implementation agreed with the reference on any case."
     shown = pd.DataFrame({
         "m": table["m"].map("{:,}".format), "n": table["n"].map("{:,}".format), "k": table["k"],
-        "dtype": table["dtype"], "fastest": table["fastest"],
+        "dtype": table["dtype"], "fastest": table["fastest"].map(text_cell),
         "time": [format_seconds(t) + (" *" if noisy else "")
                  for t, noisy in zip(table["median_s"], table["noisy"], strict=True)],
         "vs python-loops": table["speedup_vs_python-loops"].map(lambda x: "-" if x != x else f"{x:,.0f}×"),
@@ -69,13 +70,15 @@ def format_summary(results: pd.DataFrame) -> str:
     }
     if skipped:
         lines.append(
-            "Not ranked: " + "; ".join(f"{n} ({why})" for n, why in sorted(skipped.items()))
+            "Not ranked: "
+            + "; ".join(f"{text_cell(n)} ({why})" for n, why in sorted(skipped.items()))
         )
     lines.append("Measurements: " + ", ".join(f"{v} {k}" for k, v in status.items()))
     flagged = results[results["status"].isin(["disagrees", "error"])]
     for row in flagged.itertuples():
-        lines.append(f"  {row.status.upper()}: {row.implementation} at m={row.m} n={row.n} "
-                     f"k={row.k} {row.dtype}: {row.message}")  # fmt: skip
+        name, message = text_cell(row.implementation), text_cell(row.message)
+        lines.append(f"  {row.status.upper()}: {name} at m={row.m} n={row.n} "
+                     f"k={row.k} {row.dtype}: {message}")  # fmt: skip
     return "\n".join(lines)
 
 
