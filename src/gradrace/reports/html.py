@@ -21,6 +21,7 @@ from gradrace.reports import (
     agreement,
     compare,
     crossover,
+    limits,
     plots,
     scaling,
     tables,
@@ -81,6 +82,7 @@ class Builder:
         self.cores = int(self.meta.get("cores") or 1)
 
     def figure(self, fig, id: str, title: str, caption: str) -> Figure:
+        caption = limits.with_note(caption, limits.note_of(fig))
         data = plots.png(fig, self.out / f"{id}.png")
         src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         return Figure(id, title, caption, f"{id}.png", src)
@@ -163,6 +165,8 @@ class Builder:
                               self.cores)  # fmt: skip
         rows = agreeing(of_combo(self.results, k, dtype))
         scale = scaling.scaling_table(table, fits)
+        shown, note = limits.head(table, "predictions")
+        some_n, n_note = limits.crossover_rows(rows)
         misses = table[table["verdict"].astype(str).str.contains("than modelled")]
         fig = None
         if not table.empty:
@@ -173,10 +177,11 @@ class Builder:
         return {
             "scaling": [views.scaling_view(r) for r in scale.to_dict("records")],
             "construction": [self._construction_view(n, fits.get(n)) for n in implementations(rows)],
-            "predictions": [views.prediction_view(r) for r in table.to_dict("records")],
+            "predictions": [views.prediction_view(r) for r in shown.to_dict("records")],
+            "predictions_note": limits.with_note("", note).strip(),
             "misses": views.miss_summary(misses),
             "miss_count": len(misses), "total": len(table), "figure": fig,
-            "crossovers": crossover.in_words(crossover.crossovers(rows)),
+            "crossovers": crossover.in_words(crossover.crossovers(some_n)) + [n_note][:bool(n_note)],
             "machine_known": bool(self.bandwidth and self.peak),
         }  # fmt: skip
 
@@ -203,6 +208,7 @@ class Builder:
 
     def preparation(self) -> dict:
         summary = tables.prepare_summary(self.results)
+        not_timed, note = limits.head(tables.not_timed(self.results), "cases not timed")
         rows = agreeing(self.results)
         fig = None
         if len(rows) and rows["prepare_s"].gt(0).any():
@@ -216,7 +222,8 @@ class Builder:
                        "compiles": r["compiles"]} for r in summary.to_dict("records")],
             "figure": fig,
             "not_timed": [{**r, "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True)}
-                          for r in tables.not_timed(self.results).to_dict("records")],
+                          for r in not_timed.to_dict("records")],
+            "not_timed_note": limits.with_note("", note).strip(),
         }  # fmt: skip
 
     # -- comparison with an older run ------------------------------------------------------
