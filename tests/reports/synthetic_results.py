@@ -113,8 +113,8 @@ def large_results(rows: int = 20_000, distinct_n: int = 999, seed: int = 7) -> p
     per_n = max(1, -(-rows // (len(ns) * len(names))))
     ms = np.unique(np.geomspace(10, 1e6, per_n).astype(int))
     out = []
-    for n in ns:
-        for m in ms:
+    for m in ms:  # m outermost: cut short at ``rows``, every n is still there
+        for n in ns:
             for name in names:
                 if len(out) == rows:
                     break

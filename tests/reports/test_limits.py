@@ -105,3 +105,13 @@ def test_a_file_beyond_the_size_limit_is_refused_before_it_is_read(tmp_path, mon
         load_any(path)
     assert main(["report", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "gradrace report reads results files of at most 0 MiB" in capsys.readouterr().err
+
+
+def test_a_file_beyond_the_row_limit_is_refused_naming_it(big, tmp_path, monkeypatch):
+    path = tmp_path / "results.csv"
+    big.to_csv(path, index=False)
+    monkeypatch.setattr(limits, "MAX_ROWS", 1_000)
+    with pytest.raises(
+        limits.TooLarge, match=r"results\.csv has 3,000 rows: gradrace report draws"
+    ):
+        load_any(path)

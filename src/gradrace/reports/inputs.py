@@ -21,6 +21,12 @@ def load_any(path: str | os.PathLike) -> pd.DataFrame:
     """
     file = results_path(path)
     limits.check_file_size(file)
+    frame = _load(file)
+    limits.check_rows(frame, str(file))
+    return frame
+
+
+def _load(file: Path) -> pd.DataFrame:
     if file.suffix == ".json":
         with open(file, encoding="utf-8") as f:
             try:
