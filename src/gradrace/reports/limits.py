@@ -78,10 +78,15 @@ def panel_values(values: Sequence, name: str, at_most: int = MAX_PANELS) -> tupl
 
 
 def heatmap_rows(rows: pd.DataFrame, at_most: int = MAX_HEATMAP_VALUES) -> tuple[pd.DataFrame, str]:
-    """``rows`` at no more than ``at_most`` values of n and of m, and a note on the rest."""
+    """``rows`` at no more than ``at_most`` values of n and, at each, of the m measured there,
+    and a note on the rest."""
     ns, n_note = panel_values(rows["n"], "n", at_most)
-    ms, m_note = panel_values(rows["m"], "m", at_most)
-    kept = rows[rows["n"].isin(ns) & rows["m"].isin(ms)]
+    at_n = rows[rows["n"].isin(ns)]
+    sizes = at_n[["n", "m"]].drop_duplicates()
+    keep = sizes.groupby("n")["m"].agg(lambda ms: spread(ms, at_most)).explode()
+    kept = at_n.merge(keep.rename("m").reset_index().astype({"m": rows["m"].dtype}), on=["n", "m"])
+    total_m, shown_m = rows["m"].nunique(), kept["m"].nunique()
+    m_note = left_out(shown_m, total_m, "values of m") if len(kept) < len(at_n) else ""
     return kept, "; ".join(note for note in (n_note, m_note) if note)
 
 
