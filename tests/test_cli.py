@@ -129,3 +129,53 @@ def test_an_unavailable_optional_implementation_says_what_it_needs(monkeypatch, 
                         ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"))  # fmt: skip
     assert main(["check", "--impl", "fake-lib"]) == 2
     assert "'fake-lib' is not available: needs no_such_library_xyz" in capsys.readouterr().err
+
+
+LAB = PLUGINS / "learner" / "lab.py"
+COURSE_FN = f"{LAB}:compute_gradient_linear_reg"
+
+
+def test_list_says_how_a_course_function_was_recognised(capsys):
+    assert main(["list", "--no-entry-points", "--plugin", COURSE_FN]) == 0
+    assert (
+        "course convention (X, y, w, b, lambda_) -> (dj_db, dj_dw): from the parameter names "
+        "and a trial call" in capsys.readouterr().out
+    )
+
+
+def test_check_runs_a_course_function_on_its_k1_cases_and_exits_0(capsys):
+    code = main(["check", "--no-entry-points", "--no-isolate", "--plugin", COURSE_FN,
+                 "--impl", "compute_gradient_linear_reg"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith(
+        "compute_gradient_linear_reg: course convention (X, y, w, b, lambda_) -> (dj_db, dj_dw)"
+    )
+    assert "compute_gradient_linear_reg: agrees (12/12 applicable cases)" in out
+    assert "Failures" not in out
+
+
+def test_check_options_restrict_the_cases(capsys):
+    code = main(["check", "--no-entry-points", "--no-isolate", "--impl", "numpy-dot",
+                 "--m", "20", "--n", "4", "--dtype", "float32"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "numpy-dot: agrees (2/2 cases)" in out
+    assert "m=20 n=4 k=1 float32 λ=0 " in out and "m=20 n=4 k=1 float32 λ=10 " in out
+    assert main(["check", "--no-entry-points", "--no-isolate", "--k", "9"]) == 2
+    assert "no check case has --k 9" in capsys.readouterr().err
+
+
+def test_convention_is_forced_on_the_command_line(capsys):
+    code = main(["check", "--no-entry-points", "--no-isolate", "--plugin", COURSE_FN, "--impl",
+                 "compute_gradient_linear_reg", "--convention", "gradrace", "--k", "1"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "gradient raised ValueError: setting an array element with a sequence." in out
+    assert "lab.py:14: dj_dw[j] = dj_dw[j] + err * X[i, j])" in out
+
+
+def test_a_plugin_file_imports_its_sibling_in_the_isolated_check(capsys):
+    code = main(["check", "--no-entry-points", "--plugin",
+                 f"{PLUGINS / 'learner' / 'adapt.py'}:impl", "--impl", "lab-adapted",
+                 "--m", "20", "--n", "4"])  # fmt: skip
+    assert code == 0 and "lab-adapted: agrees (4/4 cases)" in capsys.readouterr().out

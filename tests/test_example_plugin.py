@@ -15,6 +15,7 @@ import pytest
 
 from gradrace import load_registry, run
 from gradrace.cli import main
+from gradrace.reports import write_report
 from gradrace.testing import CHECKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,8 @@ def test_it_is_timed_by_gradrace_run_and_in_the_report(tmp_path):
                 out=tmp_path)  # fmt: skip
     mine = frame[frame.implementation == "example-dot"]
     assert len(mine) == 2 and (mine["status"] == "ok").all()
-    assert "example-dot" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    page = write_report(frame, tmp_path)
+    assert "example-dot" in page.read_text(encoding="utf-8")
 
 
 def test_it_is_benchmarked_by_pytest_benchmark(tmp_path):

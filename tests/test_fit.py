@@ -263,3 +263,14 @@ def test_a_plot_in_a_folder_that_is_not_writable_is_refused_before_the_descent(
 def test_fit_names_a_bad_learning_rate_in_python():
     with pytest.raises(ValueError, match="lr must be a finite number greater than 0, got nan"):
         fit(REGISTRY["numpy-dot"], PROBLEM, lr=float("nan"), report=None)
+
+
+def test_a_course_function_descends_on_k1_and_is_refused_beyond():
+    lab = Path(__file__).resolve().parent / "plugins" / "learner" / "lab.py"
+    from gradrace.bench.registry import load_plugin
+
+    impl = load_plugin(f"{lab}:compute_gradient_linear_reg")
+    result = fit(impl, make_problem(30, 3, 1, lam=1.0, seed=1, noise=0.01), report=None)
+    assert result.ok
+    with pytest.raises(ValueError, match="cannot be used on this problem: it handles at most k=1"):
+        fit(impl, make_problem(30, 3, 2, seed=1), report=None)

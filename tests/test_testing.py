@@ -15,10 +15,13 @@ def failures(impl: Implementation) -> dict[str, str]:
     return {r.check: r.message for r in check_implementation(impl) if not r.passed}
 
 
-def test_a_correct_implementation_passes_every_check():
+def test_a_correct_implementation_passes_every_check_that_applies():
     report = check_implementation(numpy_dot.IMPLEMENTATION)
     assert report.passed and len(report) == len(CHECKS)
-    assert str(report).startswith(f"numpy-dot: {len(CHECKS)}/{len(CHECKS)} checks passed")
+    applicable = len(CHECKS) - 1  # check_with_params: numpy-dot has no with_params
+    assert str(report).startswith(
+        f"numpy-dot: {applicable}/{applicable} applicable checks passed, 1 skipped"
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,3 +128,32 @@ def test_parametrize_makes_one_test_per_implementation_and_check():
     assert [p.id for p in params] == [
         f"{impl}-{check}" for impl in ("numpy-dot", "gram") for check in CHECKS
     ]
+
+
+def test_a_course_function_passes_the_kit_with_its_multi_output_checks_skipped():
+    from gradrace import course
+    from plugins.learner.lab import compute_gradient_linear_reg
+
+    report = check_implementation(course(compute_gradient_linear_reg, order="db-first"))
+    assert report.passed, str(report)
+    skipped = {r.check: r.message for r in report if r.skipped}
+    assert set(skipped) == {"check_multi_output"}
+    assert "does not apply: it handles at most k=1 output(s)" in skipped["check_multi_output"]
+    assert "SKIP  check_multi_output" in str(report)
+
+
+def test_out_buffers_made_in_prepare_pass_every_check():
+    from plugins import scratch
+
+    report = check_implementation(scratch.out_buffers)
+    assert report.passed and not any(r.skipped for r in report), str(report)
+
+
+def test_under_pytest_a_check_that_does_not_apply_is_skipped():
+    (param,) = [
+        p for p in parametrize_with_checks([numpy_dot.IMPLEMENTATION]).args[1]
+        if p.id == "numpy-dot-check_with_params"
+    ]  # fmt: skip
+    impl, check = param.values
+    with pytest.raises(pytest.skip.Exception, match="it has no with_params"):
+        check(impl)

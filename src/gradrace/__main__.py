@@ -1,5 +1,5 @@
 import sys
 
-from gradrace.cli import main
+from gradrace.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

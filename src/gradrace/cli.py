@@ -9,9 +9,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradrace.bench.problem import ProblemTooLarge
-from gradrace.options import dtypes, positive, sizes
+from gradrace.options import convention_option, dtypes, positive, sizes
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+EXIT_CODES = """exit codes:
+  0    success: everything loaded, agreed and was measured
+  1    an implementation failed or disagreed, or a plugin did not load
+  2    usage error (bad option, unknown implementation, --out holding another run's files)
+  3    environment or I/O error (disk full, read-only folder, --out in use by another run,
+       the measuring worker did not start)
+  130  interrupted (Ctrl-C); a run keeps its finished cases (continue with --resume)"""
 
 
 def _plugin_options(parser: argparse.ArgumentParser) -> None:
@@ -22,12 +30,29 @@ def _plugin_options(parser: argparse.ArgumentParser) -> None:
                         help="select an implementation by name (repeatable; default: all)")  # fmt: skip
     parser.add_argument("--no-entry-points", dest="entry_points", action="store_false",
                         help="ignore implementations installed through entry points")  # fmt: skip
+    convention_option(parser)
+
+
+def _check_case_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--m", type=sizes("--m"),
+                        help="check only these sample counts, comma-separated (with "
+                             "--n: build cases of these shapes)")  # fmt: skip
+    parser.add_argument("--n", type=sizes("--n"),
+                        help="check only these feature counts, comma-separated")  # fmt: skip
+    parser.add_argument("--k", type=sizes("--k"),
+                        help="check only these output counts, comma-separated")  # fmt: skip
+    parser.add_argument("--dtype", type=dtypes(), help="check only float64 or float32")
+
+
+def _timeout_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=positive(float), default=60.0, metavar="S",
+                        help="wall-clock limit without progress (one plugin's import, one call, "
+                             "one timing round) before the process doing it is killed "
+                             "(default 60); the measuring worker's start-up gets at least 30 s")  # fmt: skip
 
 
 def _isolation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=positive(float), default=60.0, metavar="S",
-                        help="wall-clock limit without progress (one call, one timing round) "
-                             "before a worker is killed (default 60)")  # fmt: skip
+    _timeout_option(parser)
     parser.add_argument("--no-isolate", dest="isolate", action="store_false",
                         help="measure in this process: no protection against plugins that "
                              "hang or crash")  # fmt: skip
@@ -37,9 +62,10 @@ def _isolation_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _registry(args):
-    from gradrace.bench.registry import load_registry
+    from gradrace.bench.loading import load_registry_safely
 
-    registry = load_registry(args.plugin, entry_points=args.entry_points)
+    registry = load_registry_safely(args.plugin, entry_points=args.entry_points,
+                                    timeout=args.timeout, convention=args.convention)  # fmt: skip
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
     return registry
@@ -58,19 +84,31 @@ def cmd_list(args) -> int:
     return EXIT_FAILED if registry.errors else EXIT_OK
 
 
+def _check_cases(args):
+    from gradrace.bench.grids import check_cases
+
+    return check_cases(args.m, args.n, args.k, args.dtype)  # parsed and checked by argparse
+
+
 def cmd_check(args) -> int:
-    from gradrace.bench.check import all_agree, format_check
+    from gradrace.bench.check import all_agree, conventions, format_check
+    from gradrace.bench.loading import absolute_plugin
     from gradrace.bench.runner import RunConfig, Runner
 
+    cases = _check_cases(args)
     registry = _registry(args)
-    names = tuple(i.name for i in registry.select(args.impl))
-    config = RunConfig((), names, tuple(args.plugin), args.entry_points, timeout_s=args.timeout,
-                       isolate=args.isolate)  # fmt: skip
+    selected = registry.select(args.impl)
+    plugins = tuple(map(absolute_plugin, args.plugin))
+    config = RunConfig((), tuple(i.name for i in selected), plugins, args.entry_points,
+                       timeout_s=args.timeout, isolate=args.isolate,
+                       convention=args.convention)  # fmt: skip
     runner = Runner(config, registry, writer=None, progress=_Quiet())
     try:
-        results = runner.check()
+        results = runner.check(cases)
     finally:
         runner.close()
+    for line in conventions(selected):
+        print(line)
     print(format_check(results))
     for error in registry.errors:  # said before the table too; repeated where it is read
         print(f"NOT LOADED: {error}")
@@ -87,33 +125,37 @@ class _Quiet:
 
 def cmd_run(args) -> int:
     from gradrace.bench.runner import default_out, run
+    from gradrace.reports import write_report
     from gradrace.reports.tables import format_summary
 
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
-    given = [f"--{o}" for o in ("m", "n", "threads", "plugin", "impl") if getattr(args, o)]
+    given = [f"--{o}" for o in ("m", "n", "threads", "impl") if getattr(args, o)]
+    given += ["--convention"] if args.convention != "auto" else []
     if args.resume and (given or args.quick or args.k != [1] or args.dtype != ["float64"]):
         raise ValueError("--resume continues with the settings stored in --out; drop "
                          f"{', '.join(given) or 'the grid options'}")  # fmt: skip
-    out = Path(args.out) if args.out else default_out()
+    out = Path(args.out).absolute() if args.out else default_out()
     try:
         results = run(
             m=args.m, n=args.n, k=args.k, dtype=args.dtype,
             impl=args.impl, plugins=args.plugin, entry_points=args.entry_points,
             threads=args.threads, budget=args.budget, timeout=args.timeout, quick=args.quick,
-            out=out, resume=args.resume, isolate=args.isolate,
+            out=out, resume=args.resume, isolate=args.isolate, convention=args.convention,
+            force=args.force,
         )  # fmt: skip
     except KeyboardInterrupt:
         print(f"gradrace: interrupted; the finished cases are saved in {out} "
               f"(continue with: gradrace run --out {out} --resume)", file=sys.stderr)  # fmt: skip
-        return 130
+        return EXIT_INTERRUPTED
+    report = write_report(results, out)
     print(format_summary(results))
     print(f"\nResults: {out / 'results.csv'}  {out / 'results.json'}")
-    print(f"Report:  {results.attrs.get('report', out)}")
+    print(f"Report:  {report}")
     checked = results.attrs["metadata"].get("check", [])
-    failed = any(r.get("status") != "ok" for r in checked) or results.attrs["metadata"].get(
-        "load_errors"
-    )
+    failed = any(r.get("status") not in ("ok", "n/a") for r in checked) or results.attrs[
+        "metadata"
+    ].get("load_errors")
     flagged = results["status"].isin(["disagrees", "error"]).any()
     return EXIT_FAILED if failed or flagged else EXIT_OK
 
@@ -122,16 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradrace",
         description="Check and time implementations of the ridge-regression gradient.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list every implementation, its origin and description")
     _plugin_options(p)
+    _timeout_option(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("check", help="compare every implementation with the reference")
     _plugin_options(p)
     _isolation_options(p)
+    _check_case_options(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("run", help="check, time over a grid of sizes, write results and report")
@@ -157,9 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip an implementation at sizes where a call would take longer than S "
                         "seconds (default 0.5)")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="a small grid that runs in ~30 s")
-    p.add_argument("--out", help="output folder (default: reports/<timestamp>)")
+    p.add_argument("--out", help="output folder (default: a new reports/<timestamp>-<pid>); "
+                                 "one run at a time may use a folder")  # fmt: skip
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the results and report files of an earlier run in --out")  # fmt: skip
     p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted run in --out, keeping its finished cases")  # fmt: skip
+                   help="continue the interrupted run in --out, keeping its finished cases; give "
+                        "its --plugin options again (no code is loaded from a results file)")  # fmt: skip
     p.set_defaults(func=cmd_run)
 
     from gradrace.reports.command import add_report_parser
@@ -174,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from gradrace.bench.errors import WorkerStartError
+    from gradrace.bench.lock import FolderInUse
     from gradrace.bench.registry import RegistryError
 
     if getattr(args, "dask_scheduler", None):
@@ -184,11 +236,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             ProblemTooLarge) as exc:  # fmt: skip
         print(f"gradrace: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (FolderInUse, WorkerStartError) as exc:
+        print(f"gradrace: error: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except OSError as exc:
+        print(f"gradrace: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     except KeyboardInterrupt:
         print("gradrace: interrupted; finished cases are saved (continue with --resume)",
               file=sys.stderr)  # fmt: skip
-        return 130
+        return EXIT_INTERRUPTED
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An I/O failure in words: what could not be done to which file, and why."""
+    why = exc.strerror or str(exc)
+    where = f": {exc.filename}" if exc.filename else ""
+    hint = {28: " (the disk is full)", 30: " (the folder is read-only)",
+            13: " (no permission: is the folder read-only?)"}.get(exc.errno or 0, "")  # fmt: skip
+    return f"{why}{where}{hint}"
+
+
+def console_main() -> int:
+    """The ``gradrace`` command: ``main``, after which nothing a plugin started (at import
+    in this process, too) outlives it, on Linux (see ``gradrace.bench.reaper``)."""
+    from gradrace.bench.reaper import become_subreaper, end_descendants
+
+    become_subreaper()
+    try:
+        return main()
+    finally:
+        end_descendants(os.getpid())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

@@ -58,7 +58,6 @@ from pathlib import Path
 
 import numpy as np
 
-from gradrace._jit import njit_fast
 from gradrace.bench import arguments
 from gradrace.bench.agreement import ERROR, evaluate
 from gradrace.bench.implementation import Implementation
@@ -105,23 +104,6 @@ def ridge_optimum(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return theta[:-1], theta[-1]  # (n, k), (k,)
 
 
-@njit_fast
-def _squared_residuals(X, Y, Wt, b) -> float:
-    """Σ_i Σ_c (x_i·w_c + b_c − y_ic)² for Wt = Wᵀ (k, n), one row at a time."""
-    m, n = X.shape
-    k = Wt.shape[0]
-    total = 0.0
-    for i in range(m):
-        x = X[i]  # (n,)
-        for c in range(k):
-            w = Wt[c]  # (n,)
-            r = b[c] - Y[i, c]
-            for j in range(n):
-                r += x[j] * w[j]  # r_ic = x_i·w_c + b_c − y_ic
-            total += r * r
-    return total
-
-
 class _Cost:
     """J(W, b) in float64 with X and Y converted once (the bookkeeping outside the timing).
 
@@ -130,6 +112,9 @@ class _Cost:
     needs, and made a parallel numba gradient 17 times slower in this loop."""
 
     def __init__(self, problem: Problem):
+        from gradrace._cost_loop import squared_residuals  # compiled: numba loads here
+
+        self.squares = squared_residuals
         self.X = np.ascontiguousarray(problem.X, dtype=np.float64)  # (m, n)
         self.Y = np.ascontiguousarray(problem.Y, dtype=np.float64)  # (m, k)
         self.m, self.lam = problem.m, problem.lam
@@ -138,7 +123,7 @@ class _Cost:
         W = np.asarray(W, dtype=np.float64)  # (n, k)
         Wt = np.ascontiguousarray(W.T)  # (k, n)
         b = np.asarray(b, dtype=np.float64)  # (k,)
-        squares = _squared_residuals(self.X, self.Y, Wt, b)
+        squares = self.squares(self.X, self.Y, Wt, b)
         return float((squares + self.lam * np.sum(W**2)) / (2 * self.m))
 
 
@@ -226,6 +211,9 @@ def fit(
         tol, W_star=W_star, b_star=b_star, cost_star=cost(W_star, b_star),
         W_true=problem.W_true, b_true=problem.b_true,
     )  # fmt: skip
+    why = impl.applies(problem.k)
+    if why:
+        raise ValueError(f"{impl.name} cannot be used on this problem: it {why}")
     outcome = evaluate(impl, problem)
     if outcome.status == ERROR:  # raised, wrong shape or dtype, NaN, modified its input
         raise ValueError(f"{impl.name} cannot be used for a descent: {outcome.message}")
@@ -405,7 +393,9 @@ def cmd_fit(args) -> int:
     if args.dask_scheduler:
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler
     plot = check_plot_path(args.plot or f"gradrace-fit-{args.impl}.png")
-    registry = load_registry(args.plugin, entry_points=args.entry_points)
+    registry = load_registry(
+        args.plugin, entry_points=args.entry_points, convention=args.convention
+    )
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
     if args.impl in registry.unavailable:
@@ -423,7 +413,7 @@ def cmd_fit(args) -> int:
 
 def add_fit_parser(sub) -> None:
     """Add the ``fit`` subcommand to the ``gradrace`` parser."""
-    from gradrace.options import dtype, finite, positive, size
+    from gradrace.options import convention_option, dtype, finite, positive, size
 
     p = sub.add_parser("fit", help="gradient descent with an implementation's gradient: "
                                    "cost, iterations/s, convergence plot")  # fmt: skip
@@ -433,6 +423,7 @@ def add_fit_parser(sub) -> None:
                         "(repeatable)")  # fmt: skip
     p.add_argument("--no-entry-points", dest="entry_points", action="store_false",
                    help="ignore implementations installed through entry points")  # fmt: skip
+    convention_option(p)
     p.add_argument("--m", type=size("--m"), default="1000", help="samples (default 1000)")
     p.add_argument("--n", type=size("--n"), default="5", help="features (default 5)")
     p.add_argument("--k", type=size("--k"), default="1", help="outputs (default 1)")

@@ -1,6 +1,6 @@
 """argparse types for gradrace's command-line options: each refuses a bad value (not a
 number, infinite, NaN, out of range, an empty list) with a usage error naming the option,
-before anything runs. ``cli.py`` and ``fit.py`` both use them.
+before anything runs; shared by every subcommand (``cli.py``, ``fit.py``, ``report``).
 """
 
 from __future__ import annotations
@@ -86,3 +86,14 @@ def dtype(option: str = "--dtype") -> Callable[[str], str]:
         return values[0]
 
     return _as_usage_error(parse, option)
+
+
+def convention_option(parser: argparse.ArgumentParser) -> None:
+    """``--convention``: how plain functions from --plugin and entry points are called."""
+    from gradrace.bench.course import CONVENTIONS
+
+    parser.add_argument("--convention", choices=CONVENTIONS, default="auto",
+                        help="how a plain function is called: gradrace's gradient(X, Y, W, b, lam) "
+                             "-> (dW, db); the course's (X, y, w, b, lambda_) -> (dj_db, dj_dw) "
+                             "(course) or -> (dj_dw, dj_db) (course-dw-first); auto (default) "
+                             "tells them apart by parameter names and a trial call")  # fmt: skip

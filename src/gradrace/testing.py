@@ -9,21 +9,45 @@
 
 Each check raises ``AssertionError`` whose message names the implementation, the
 check, the case and what was expected, the way scikit-learn's ``check_estimator``
-checks a third-party estimator.
+checks a third-party estimator. A check that does not apply (``with_params`` checks
+for an implementation without one, k > 1 checks for a single-output function) raises
+``NotApplicable``: a SKIP in ``check_implementation``'s report, ``pytest.skip`` under
+``parametrize_with_checks``. Outputs go through ``impl.call`` (gradient, then unpack),
+so a course-convention function is checked like any other.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gradrace.bench.agreement import OK, TOLERANCE, evaluate, judge, same, snapshot
+from gradrace.bench.agreement import OK, TOLERANCE, copy_inputs, evaluate, judge, written
 from gradrace.bench.grids import Case
 from gradrace.bench.implementation import Implementation
 
 Check = Callable[[Implementation], None]
+
+
+class NotApplicable(Exception):
+    """A check that does not apply to the implementation; the message says why."""
+
+
+def _applicable(impl: Implementation, check: str, cases: Iterable[Case]) -> list[Case]:
+    """The cases ``impl`` handles; NotApplicable when it handles none of them."""
+    cases = list(cases)
+    kept = [c for c in cases if not impl.applies(c.k)]
+    if not kept:
+        raise NotApplicable(f"{impl.name}: {check} does not apply: it "
+                            f"{impl.applies(cases[0].k)}")  # fmt: skip
+    return kept
+
+
+def _single(impl: Implementation, case: Case) -> Case:
+    """``case`` with k = 1 when ``impl`` does not handle its k."""
+    return replace(case, k=1) if impl.applies(case.k) else case
 
 
 def _fail(impl: Implementation, check: str, case: Case, expected: str, got: str) -> None:
@@ -33,7 +57,7 @@ def _fail(impl: Implementation, check: str, case: Case, expected: str, got: str)
 
 
 def _expect_agreement(impl: Implementation, check: str, cases: Iterable[Case]) -> None:
-    for case in cases:
+    for case in _applicable(impl, check, cases):
         outcome = evaluate(impl, case.problem())
         if outcome.status != OK:
             tol = TOLERANCE[np.dtype(case.dtype)]
@@ -57,7 +81,8 @@ def check_agrees_float32(impl: Implementation) -> None:
 
 def check_output_shapes_and_dtypes(impl: Implementation) -> None:
     """Returns dW of shape (n, k) and db of shape (k,), both in the input dtype."""
-    for case in _cases("float64") + _cases("float32"):
+    check = "check_output_shapes_and_dtypes"
+    for case in _applicable(impl, check, _cases("float64") + _cases("float32")):
         problem = case.problem()
         dW, db = impl.compute(*problem.args)
         for name, a, shape in (("dW", dW, (case.n, case.k)), ("db", db, (case.k,))):
@@ -85,7 +110,8 @@ def check_unregularized(impl: Implementation) -> None:
 
 def check_regularized(impl: Implementation) -> None:
     """λ > 0, large enough (λ/m = 0.5) that a wrong regularization term shows."""
-    _expect_agreement(impl, "check_regularized", [Case(20, 4, 2, "float64", 10.0, seed=3)])
+    cases = [Case(20, 4, 2, "float64", 10.0, seed=3), Case(20, 4, 1, "float64", 10.0, seed=4)]
+    _expect_agreement(impl, "check_regularized", cases)
 
 
 def check_single_sample(impl: Implementation) -> None:
@@ -99,31 +125,29 @@ def check_single_feature(impl: Implementation) -> None:
 
 
 def check_inputs_unchanged(impl: Implementation) -> None:
-    """Neither prepare nor gradient modifies the arrays it is given."""
-    for case in _cases():
+    """Neither prepare nor gradient writes into X, Y, W or b (buffers that prepare made
+    beyond them are the implementation's own to write)."""
+    for case in _applicable(impl, "check_inputs_unchanged", _cases()):
         problem = case.problem()
-        before = snapshot(problem.args)
+        before = copy_inputs(problem)
         args = impl.prepare_args(*problem.args)
-        prepared = snapshot(args)
-        impl.gradient(*args)
-        impl.gradient(*args)
-        if not same(before, problem.args):
-            _fail(
-                impl, "check_inputs_unchanged", case, "X, Y, W, b unchanged", "they were modified"
-            )
-        if not same(prepared, args):
-            _fail(impl, "check_inputs_unchanged", case, "prepared arguments unchanged by gradient",
-                  "gradient modified them")  # fmt: skip
+        impl.call(args)
+        impl.call(args)
+        changed = written(problem, before, impl.terms)
+        if changed:
+            _fail(impl, "check_inputs_unchanged", case, "X, Y, W, b unchanged",
+                  f"prepare or gradient wrote into {', '.join(changed)}")  # fmt: skip
 
 
 def check_deterministic(impl: Implementation) -> None:
     """Repeated calls on the same prepared data return identical results."""
-    for case in _cases():
+    for case in _applicable(impl, "check_deterministic", _cases()):
         args = impl.prepare_args(*case.problem().args)
-        first = impl.gradient(*args)
+        first = tuple(np.array(a, copy=True) for a in impl.call(args))  # out= buffers are reused
         for _ in range(3):
-            again = impl.gradient(*args)
-            if not same(tuple(first), tuple(again)):
+            again = impl.call(args)
+            if not all(np.array_equal(a, b, equal_nan=True)
+                       for a, b in zip(first, again, strict=True)):  # fmt: skip
                 _fail(impl, "check_deterministic", case, "bit-identical results on every call",
                       "a call that differs from the first")  # fmt: skip
 
@@ -131,14 +155,14 @@ def check_deterministic(impl: Implementation) -> None:
 def check_prepare_again(impl: Implementation) -> None:
     """prepare may be called again on new data: no stale cached state leaks between them."""
     case_a, case_b = (
-        Case(30, 4, 2, "float64", 1.0, seed=11),
-        Case(17, 6, 3, "float64", 2.0, seed=12),
+        _single(impl, Case(30, 4, 2, "float64", 1.0, seed=11)),
+        _single(impl, Case(17, 6, 3, "float64", 2.0, seed=12)),
     )
     a, b = case_a.problem(), case_b.problem()
     args_a = impl.prepare_args(*a.args)
     args_b = impl.prepare_args(*b.args)
     for case, problem, args in ((case_b, b, args_b), (case_a, a, args_a)):
-        outcome = judge(impl.gradient(*args), problem)
+        outcome = judge(impl.call(args), problem)
         if outcome.status != OK:
             _fail(impl, "check_prepare_again", case,
                   "each prepared problem to keep its own answer after another was prepared",
@@ -148,22 +172,23 @@ def check_prepare_again(impl: Implementation) -> None:
 def check_with_params(impl: Implementation) -> None:
     """Where the implementation has ``with_params``: prepared arguments moved to a new point
     give the gradient at that point, and the arguments moved from still give theirs (it
-    must not change them in place). Without ``with_params`` there is nothing to check."""
+    must not change them in place). Without ``with_params`` the check does not apply."""
     if impl.prepare is None or impl.with_params is None:
-        return
-    for case in _cases() + _cases("float32"):
+        raise NotApplicable(f"{impl.name}: check_with_params does not apply: it has no "
+                            "with_params")  # fmt: skip
+    for case in _applicable(impl, "check_with_params", _cases() + _cases("float32")):
         start = case.problem()
         moved = replace(start, W=(0.25 - 0.5 * start.W).astype(start.dtype),
                         b=(start.b + 0.75).astype(start.dtype))  # fmt: skip
         args = impl.prepare_args(*start.args)
-        before = snapshot((moved.W, moved.b))
+        before = (moved.W.copy(), moved.b.copy())
         for problem, at in ((moved, impl.args_at(args, *moved.args)), (start, args)):
-            outcome = judge(impl.gradient(*at), problem)
+            outcome = judge(impl.call(at), problem)
             if outcome.status != OK:
                 where = "the new point" if problem is moved else "the point prepared first"
                 _fail(impl, "check_with_params", case, f"the reference gradient at {where}",
                       f"{outcome.kind}: {outcome.message}")  # fmt: skip
-        if not same(before, (moved.W, moved.b)):
+        if not all(np.array_equal(a, b) for a, b in zip(before, (moved.W, moved.b), strict=True)):
             _fail(impl, "check_with_params", case, "W and b unchanged", "with_params modified them")
 
 
@@ -171,7 +196,7 @@ def check_no_classic_slip(impl: Implementation) -> None:
     """None of the classic derivation slips (missing or halved λ/m, regularized bias, missing
     1/m, transposed W) on cases built to expose them."""
     cases = [Case(12, 3, 3, "float64", 6.0, seed=21), Case(40, 5, 1, "float64", 20.0, seed=22)]
-    for case in cases:
+    for case in _applicable(impl, "check_no_classic_slip", cases):
         outcome = evaluate(impl, case.problem())
         if outcome.status != OK:  # a disagreement's message names the slip it looks like
             _fail(impl, "check_no_classic_slip", case, "the reference gradient", outcome.message)
@@ -195,23 +220,30 @@ class CheckResult:
     check: str
     passed: bool
     message: str = ""
+    skipped: bool = False  # the check does not apply (the message says why)
 
     def __str__(self) -> str:
-        mark = "PASS" if self.passed else "FAIL"
+        mark = "SKIP" if self.skipped else "PASS" if self.passed else "FAIL"
         return f"{mark}  {self.check}" + (f"\n      {self.message}" if self.message else "")
 
 
 class ConformanceReport(list):
-    """The results of every check for one implementation; ``passed`` if all passed."""
+    """The results of every check for one implementation; ``passed`` if every check that
+    applies passed."""
 
     @property
     def passed(self) -> bool:
-        return all(r.passed for r in self)
+        return all(r.passed or r.skipped for r in self)
 
     def __str__(self) -> str:
         head = f"{self[0].implementation}: " if self else ""
         count = sum(r.passed for r in self)
-        return "\n".join([f"{head}{count}/{len(self)} checks passed", *map(str, self)])
+        skipped = sum(r.skipped for r in self)
+        if skipped:
+            tally = f"{count}/{len(self) - skipped} applicable checks passed, {skipped} skipped"
+        else:
+            tally = f"{count}/{len(self)} checks passed"
+        return "\n".join([f"{head}{tally}", *map(str, self)])
 
 
 def check_implementation(
@@ -223,6 +255,8 @@ def check_implementation(
         try:
             CHECKS[name](impl)
             report.append(CheckResult(impl.name, name, True))
+        except NotApplicable as skip:
+            report.append(CheckResult(impl.name, name, False, str(skip), skipped=True))
         except Exception as exc:
             message = (
                 str(exc)
@@ -233,12 +267,28 @@ def check_implementation(
     return report
 
 
+def _skipping(check: Check) -> Check:
+    """``check`` calling ``pytest.skip`` where it does not apply (what a test runs)."""
+
+    @functools.wraps(check)
+    def run(impl: Implementation) -> None:
+        import pytest
+
+        try:
+            check(impl)
+        except NotApplicable as skip:
+            pytest.skip(str(skip))
+
+    return run
+
+
 def parametrize_with_checks(implementations: Iterable[Implementation]):
-    """A ``pytest.mark.parametrize`` over (implementation, check): one test per pair."""
+    """A ``pytest.mark.parametrize`` over (implementation, check): one test per pair; a
+    check that does not apply to an implementation is skipped, saying why."""
     import pytest
 
     params = [
-        pytest.param(impl, check, id=f"{impl.name}-{name}")
+        pytest.param(impl, _skipping(check), id=f"{impl.name}-{name}")
         for impl in implementations
         for name, check in CHECKS.items()
     ]

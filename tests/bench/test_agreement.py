@@ -115,3 +115,49 @@ def test_float32_running_sum_error_is_diagnosed_as_accumulation_not_a_slip():
     noisy = ((dW * (1 + 2e-3)).astype(np.float32), db.astype(np.float32))  # 1e-3 < 2e-3 < m·ε32
     outcome = judge(noisy, problem)
     assert outcome.status == "disagrees" and outcome.diagnosis == FLOAT32_ACCUMULATION
+
+
+def test_a_call_that_writes_into_W_is_named_and_W_is_restored():
+    def writes_W(X, Y, W, b, lam):
+        out = misbehaving.plain_gradient(X, Y, W, b, lam)
+        W[0, 0] += 1.0
+        return out
+
+    problem = make_problem(10, 3, 1, seed=0)
+    W = problem.W.copy()
+    outcome = evaluate(Implementation(name="w", gradient=writes_W), problem)
+    assert outcome.kind == "modified-input" and "it wrote into W" in outcome.message
+    assert np.array_equal(problem.W, W)
+
+
+def test_out_buffers_and_a_lock_made_in_prepare_pass_and_harm_no_one():
+    from plugins import scratch
+
+    good = Implementation(name="good", gradient=misbehaving.plain_gradient)
+    results = run_check([scratch.out_buffers, scratch.locked, good])
+    assert all_agree(results), format_check(results)
+
+
+def test_a_result_that_changes_on_the_second_call_disagrees():
+    from plugins import stateful
+
+    outcome = evaluate(stateful.accumulates, make_problem(9, 3, 2, seed=5))
+    assert outcome.status == "disagrees" and outcome.kind == "changed"
+    assert outcome.message.startswith(
+        "the result changed between calls: the first call agreed, the second on the same "
+        "arguments did not: disagrees: dW wrong"
+    )
+
+
+def test_the_course_return_order_in_gradrace_convention_is_named():
+    def course_order(X, Y, W, b, lam):
+        dW, db = misbehaving.plain_gradient(X, Y, W, b, lam)
+        return float(db[0]), dW[:, 0]
+
+    outcome = evaluate(Implementation(name="c", gradient=course_order), make_problem(20, 4, 1))
+    assert outcome.kind == "wrong-type"
+    assert "likely cause: it returns the course's order (db, dW)" in outcome.message
+    assert "called course_order(X (20, 4) float64, Y (20, 1) float64, W (4, 1) float64, " \
+           "b (1,) float64, lam float)" in outcome.message  # fmt: skip
+    assert "expected back (dW, db): dW ndarray (4, 1) float64, db ndarray (1,) float64, " \
+           "got (float, ndarray (4,) float64)" in outcome.message  # fmt: skip

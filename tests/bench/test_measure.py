@@ -27,3 +27,32 @@ def test_no_read_floor_when_nothing_is_timed():
     rows = measure_case(load_registry(["tests/plugins/misbehaving.py:raises_in_gradient"]),
                         Case(50, 3), ["raises-in-gradient"], FAST)  # fmt: skip
     assert rows[0]["status"] == "error" and "read_s" not in rows[0]
+
+
+def test_the_call_after_the_timed_calls_is_judged():
+    rows = measure_case(load_registry(["tests/plugins/stateful.py:wrong_after_30_calls"]),
+                        Case(50, 3), ["numpy-dot", "wrong-after-30-calls"], FAST)  # fmt: skip
+    good, drifted = rows
+    assert good["status"] == "ok"
+    assert drifted["status"] == "disagrees" and drifted["median_s"] > 0
+    assert drifted["message"].startswith(
+        "the result changed between calls: the first call agreed, the call after the timed "
+        "calls did not: disagrees: dW wrong"
+    )
+
+
+def test_a_case_beyond_max_outputs_is_not_applicable_and_not_measured():
+    registry = load_registry(["tests/plugins/learner/lab.py:compute_gradient_linear_reg"])
+    name = "compute_gradient_linear_reg"
+    one, two = (measure_case(registry, Case(50, 3, k), [name], FAST)[0] for k in (1, 2))
+    assert one["status"] == "ok" and one["median_s"] > 0
+    assert two["status"] == "n/a" and "median_s" not in two
+    assert two["message"] == "handles at most k=1 output(s); this case has k=2"
+
+
+def test_a_lock_in_prepared_arguments_is_measured_like_any_other():
+    registry = load_registry(
+        ["tests/plugins/scratch.py:locked", "tests/plugins/scratch.py:out_buffers"]
+    )
+    rows = measure_case(registry, Case(50, 3, 2), ["locked", "out-buffers", "numpy-dot"], FAST)
+    assert [r["status"] for r in rows] == ["ok", "ok", "ok"]

@@ -29,7 +29,7 @@ def test_make_problem_adds_noise_when_asked():
 
 def test_make_problem_refuses_sizes_that_do_not_fit(monkeypatch):
     monkeypatch.setattr(problem_module, "available_memory", lambda: 100 * 2**20)
-    with pytest.raises(ProblemTooLarge, match=r"m=1,000,000, n=1,000.*needs 7\.5 GiB"):
+    with pytest.raises(ProblemTooLarge, match=r"m=1,000,000, n=1,000.*needs 8\.02 GB"):
         make_problem(1_000_000, 1_000)
 
 

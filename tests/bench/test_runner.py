@@ -15,7 +15,7 @@ from gradrace.bench.results import COLUMNS
 MISBEHAVING = Path(__file__).resolve().parents[1] / "plugins" / "misbehaving.py"
 REQUIRED = ["implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "min_s",
             "iqr_s", "rounds", "prepare_s", "gflops", "bandwidth_gbs", "error"]  # fmt: skip
-FAST = {"isolate": False, "entry_points": False, "report": False, "threads": 1, "quick": True}
+FAST = {"isolate": False, "entry_points": False, "threads": 1, "quick": True}
 
 
 def test_run_writes_csv_and_json_with_every_column_and_metadata(tmp_path):
@@ -79,7 +79,7 @@ def test_interrupted_run_keeps_finished_cases_and_resume_completes_it(tmp_path):
         run(**args, progress=StopAfter(3, cases=2))
     partial = load_results(tmp_path)
     assert sorted(set(partial["m"])) == [10, 100] and len(partial) == 4
-    final = run(out=tmp_path, resume=True, report=False, progress=Progress(3, bar=False))
+    final = run(out=tmp_path, resume=True, progress=Progress(3, bar=False))
     assert len(final) == 6 and sorted(set(final["m"])) == [10, 100, 1000]
     kept = final[final["m"] <= 100].sort_values(["m", "implementation"]).reset_index(drop=True)
     before = partial.sort_values(["m", "implementation"]).reset_index(drop=True)
@@ -146,3 +146,23 @@ def test_an_implementation_that_failed_the_agreement_check_is_never_ranked(tmp_p
 
     assert set(fastest_per_case(frame)["fastest"]) == {"numpy-dot"}
     assert "Not ranked: half-lambda (failed the agreement check)" in format_summary(frame)
+
+
+def test_a_course_function_is_timed_on_k1_and_not_applicable_beyond(tmp_path):
+    from gradrace.cli import main
+
+    lab = Path(__file__).resolve().parents[1] / "plugins" / "learner" / "lab.py"
+    plugin = f"{lab}:compute_gradient_linear_reg"
+    frame = run(m=[50], n=[3], k=[1, 2], impl=["numpy-dot", "compute_gradient_linear_reg"],
+                plugins=[plugin], out=tmp_path / "a", **FAST)  # fmt: skip
+    by = frame.set_index(["implementation", "k"])
+    assert by.loc[("compute_gradient_linear_reg", 1), "status"] == "ok"
+    assert by.loc[("compute_gradient_linear_reg", 2), "status"] == "n/a"
+    assert by.loc[("compute_gradient_linear_reg", 2), "message"].startswith("handles at most k=1")
+    assert by.loc[("numpy-dot", 2), "status"] == "ok"
+    check = frame.attrs["metadata"]["check"]
+    assert {r["status"] for r in check if r["implementation"] == "numpy-dot"} == {"ok"}
+    code = main(["run", "--no-entry-points", "--no-isolate", "--quick", "--threads", "1",
+                 "--m", "50", "--n", "3", "--k", "1,2", "--plugin", plugin, "--impl",
+                 "compute_gradient_linear_reg", "--out", str(tmp_path / "b")])  # fmt: skip
+    assert code == 0

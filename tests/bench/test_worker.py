@@ -28,7 +28,7 @@ def survived(tmp_path_factory):
     plugins = [f"{MISBEHAVING}:{name}" for name in CULPRITS]
     plugins.append(f"{PLUGINS / 'broken_import.py'}:anything")
     frame = run(m=[10, 1000, 10000], n=[3], impl=None, plugins=plugins, entry_points=False,
-                threads=1, budget=0.002, timeout=TIMEOUT_S, quick=True, out=out, report=False,
+                threads=1, budget=0.02, timeout=TIMEOUT_S, quick=True, out=out,
                 progress=Progress(3, bar=False))  # fmt: skip
     return frame.set_index(["implementation", "m"]), frame.attrs["metadata"]
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gradrace.bench.grids import Case
 from gradrace.bench.results import COLUMNS
+from gradrace.bench.traits import record
+from gradrace.implementations import einsum, numba_loops, numpy_dot, python_loops
 
 EVIL = "<script>alert('x')</script>evil"
 BANDWIDTH_GBS, PEAK_GFLOPS = 10.0, 50.0
@@ -70,6 +73,20 @@ def synthetic_rows() -> list[dict]:
     return rows
 
 
+BUILTIN_TRAITS = {impl.name: impl for impl in (python_loops.IMPLEMENTATION, numpy_dot.IMPLEMENTATION,
+                   einsum.IMPLEMENTATION, numba_loops.IMPLEMENTATION)}  # fmt: skip
+
+
+def implementation_records() -> dict:
+    """What a run records of each implementation: the built-ins' declared costs evaluated
+    on every synthetic case; the plugin declares none."""
+    cases = [Case(m, n) for m in MS for n in NS]
+    records = {name: record(impl, "built-in", cases) for name, impl in BUILTIN_TRAITS.items()}
+    records[EVIL] = {"description": "My plugin <img src=y onerror=alert(2)>", "origin": "plugin",
+                     "precomputes": "", "max_outputs": None, "cost": None, "counts": {}}  # fmt: skip
+    return records
+
+
 def synthetic_metadata() -> dict:
     check = [
         {"implementation": name, "case": f"m=7 n=3 k=3 float64 λ={lam}", "m": 7, "n": 3, "k": 3,
@@ -91,10 +108,8 @@ def synthetic_metadata() -> dict:
         "env": {"OMP_NUM_THREADS": "2"}, "config": {"settings": {"threads": 2, "rounds": 9}},
         "load_errors": [], "machine": {"bandwidth_gbs": BANDWIDTH_GBS, "peak_gflops": PEAK_GFLOPS},
         "check": check,
-        "implementations": {
-            "numpy-dot": {"description": "Vectorized numpy: two BLAS products.", "origin": "built-in"},
-            EVIL: {"description": "My plugin <img src=y onerror=alert(2)>", "origin": "plugin"},
-        },
+        "format": 2, "implementations": implementation_records(),
+        "order": ["python-loops", "numpy-dot", "einsum", "numba", EVIL],
     }  # fmt: skip
 
 

@@ -136,5 +136,6 @@ def test_the_not_ranked_note_names_precomputing_implementations_only_when_timed(
     gram = results[results["implementation"] == "numpy-dot"].assign(implementation="gram")
     with_gram = type(results)(pd.concat([results, gram], ignore_index=True))
     with_gram.attrs = results.attrs
+    with_gram.attrs["metadata"]["implementations"]["gram"] = {"precomputes": "XᵀX"}
     text = write_report(with_gram, tmp_path).read_text(encoding="utf-8")
     assert re.search(r"Not ranked here:[^<]*\(gram\)", text)

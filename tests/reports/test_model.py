@@ -1,70 +1,79 @@
-"""The cost model: declared constructions, fitted overhead and terms, misses reported."""
+"""The cost model: declared costs from the results file, fitted overhead and terms, misses."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
-from synthetic_results import BANDWIDTH_GBS, EVIL, PEAK_GFLOPS
+from synthetic_results import BANDWIDTH_GBS, EVIL, PEAK_GFLOPS, synthetic_metadata
 
-from gradrace.reports.model import CONSTRUCTION, TERMS, predict, work_s
+from gradrace.bench.implementation import PER_ELEMENT, PER_ROW
+from gradrace.reports.model import counts, declared, explain_miss, predict, work_s
 
-BUILTINS = ["python-loops", "numpy-dot", "einsum", "reshaped-mn1", "numba", "numba-fused",
-            "numpy-blocked", "gram"]  # fmt: skip
+META = synthetic_metadata()
 
 
-def test_every_builtin_is_declared():
-    for name in BUILTINS:
-        build = CONSTRUCTION[name]
-        assert build.passes and build.temporaries and build.flops and build.overhead
-        assert all(term in TERMS for term in build.fitted)
+def test_declared_costs_are_read_from_the_results_metadata():
+    assert declared(META, "numpy-dot")["cost"]["passes"].startswith("2 through BLAS")
+    assert declared(META, EVIL) is None  # the plugin declares nothing
+    assert counts(META, "numpy-dot", 100, 10, 1, "float64")["bytes"] == (2 * 1000 + 800) * 8
 
 
 def test_work_is_the_larger_of_memory_and_compute():
     m, n, k = 100_000, 100, 1
     memory = (2 * m * n + 8 * m * k) * 8 / (BANDWIDTH_GBS * 1e9)
-    assert work_s("numpy-dot", m, n, k, 8, BANDWIDTH_GBS, PEAK_GFLOPS, 2) == pytest.approx(memory)
-    # gram's call does not depend on m
-    assert work_s("gram", 10, n, k, 8, 10.0, 50.0, 2) == work_s(
-        "gram", 10**6, n, k, 8, 10.0, 50.0, 2
+    count = counts(META, "numpy-dot", m, n, k, "float64")
+    assert work_s(count, BANDWIDTH_GBS, PEAK_GFLOPS, 2) == pytest.approx(memory)
+    serial = {"bytes": 0.0, "flops": 1e9, "parallel": False}
+    assert work_s(serial, None, 50.0, 2) == pytest.approx(
+        2 * work_s({**serial, "parallel": True}, None, 50.0, 2)
     )
-    assert work_s("not-a-builtin", m, n, k, 8, 10.0, 50.0, 2) == 0.0
+    assert work_s(None, BANDWIDTH_GBS, PEAK_GFLOPS, 2) == 0.0
 
 
 def test_python_loops_per_element_and_per_row_costs_are_recovered(results):
-    table, fits = predict(results, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
+    table, fits = predict(results, META, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
     loops = fits["python-loops"]
-    assert loops.per_unit_s["element"] == pytest.approx(60e-9, rel=0.1)
-    assert loops.per_unit_s["row"] == pytest.approx(300e-9, rel=0.25)
+    assert loops.per_unit_s[PER_ELEMENT.unit] == pytest.approx(60e-9, rel=0.1)
+    assert loops.per_unit_s[PER_ROW.unit] == pytest.approx(300e-9, rel=0.25)
     own = table[table["implementation"] == "python-loops"]
     assert (own["verdict"] == "within 2×").all()
 
 
 def test_overhead_is_fitted_from_the_smallest_sizes(results):
-    _, fits = predict(results, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
+    _, fits = predict(results, META, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
     assert fits["numpy-dot"].overhead_s == pytest.approx(5e-6, rel=0.1)
     assert fits["numba"].overhead_s == pytest.approx(1e-6, rel=0.15)
 
 
-def test_misses_beyond_two_times_are_reported_both_ways(results):
-    table, _ = predict(results, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
+def test_misses_beyond_two_times_are_reported(results):
+    table, _ = predict(results, META, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
     numba_large = table[(table["implementation"] == "numba") & (table["m"] == 100_000)
                         & (table["n"] == 100)].iloc[0]  # fmt: skip
     assert numba_large["verdict"].startswith("slower than modelled")  # one core, 1/4 bandwidth
-    plugin = table[table["implementation"] == EVIL]
-    assert plugin["verdict"].str.startswith("slower than modelled").any()  # overhead only
+
+
+def test_an_implementation_without_declared_costs_is_never_a_model_miss(results):
+    table, fits = predict(results, META, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
+    assert EVIL not in set(table["implementation"])
+    assert EVIL in fits  # its overhead still bounds its scaling fit
+
+
+def test_a_plugin_that_declares_costs_is_modelled_like_a_builtin(results):
+    meta = synthetic_metadata()
+    meta["implementations"][EVIL] = {**meta["implementations"]["numpy-dot"], "origin": "plugin"}
+    table, _ = predict(results, meta, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
+    own = table[table["implementation"] == EVIL]
+    assert len(own) and own["predicted_s"].gt(0).all()
 
 
 def test_unknown_machine_leaves_only_fitted_terms(results):
-    table, fits = predict(results, None, None, 2)
+    table, fits = predict(results, META, None, None, 2)
     assert (table["work_s"] == 0).all()
     assert not math.isnan(fits["numpy-dot"].overhead_s)
 
 
 def test_a_miss_on_noisy_rounds_is_blamed_on_the_noise():
-    from gradrace.reports.model import explain_miss
-
-    assert explain_miss("numba", False, 1e9, spread=0.8).startswith("noisy timing: ")
-    assert explain_miss("numba", False, 1e9, spread=0.05).startswith("serial code")
-    assert explain_miss("numpy-dot", True, 1e5).startswith("X was (partly) cache-resident")
-    assert "no construction declared" in explain_miss("my-plugin", False, 1e9)
+    assert explain_miss(False, False, 1e9, spread=0.8).startswith("noisy timing: ")
+    assert explain_miss(False, False, 1e9, spread=0.05).startswith("serial code")
+    assert explain_miss(True, True, 1e5).startswith("X was (partly) cache-resident")

@@ -131,7 +131,7 @@ def test_metadata_of_the_wrong_type_is_named():
 def test_a_results_file_with_metadata_of_the_wrong_type_is_refused(tmp_path):
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"metadata": [1, 2], "results": []}))
-    with pytest.raises(ValueError, match="metadata must be a JSON object, got list"):
+    with pytest.raises(ValueError, match="'metadata' must be an object, not list"):
         load_any(path)
 
 
@@ -144,3 +144,23 @@ def test_report_command_says_which_benchmark_is_bad(tmp_path, capsys):
     path.write_text(json.dumps({"machine_info": {}, "benchmarks": [bench]}))
     assert main(["report", str(path), "--out", str(tmp_path / "out")]) == 2
     assert f"benchmark {FULL}: stats.median is missing" in capsys.readouterr().err
+
+
+def test_rendering_a_pytest_benchmark_file_imports_no_numba_and_no_implementation(
+    benchmark_json, tmp_path
+):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from gradrace.cli import main\n"
+        f"code = main(['report', {str(benchmark_json)!r}, '--out', {str(tmp_path / 'r')!r}])\n"
+        "loaded = [m for m in sys.modules if m == 'numba' or m.startswith('gradrace.implementations')]\n"
+        "assert code == 0 and not loaded, (code, loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "r" / "index.html").exists()

@@ -12,15 +12,24 @@ from gradrace.reports.scaling import scaling_table
 
 
 def _rows(name, law):
-    return pd.DataFrame([{"implementation": name, "m": m, "n": n, "median_s": law(m, n)}
+    return pd.DataFrame([{"implementation": name, "m": m, "n": n, "k": 1, "median_s": law(m, n)}
                          for m in (1e3, 1e4, 1e5) for n in (10, 100)])  # fmt: skip
 
 
 def test_linear_law_gives_exponents_one():
-    table = scaling_table(_rows("numpy-dot", lambda m, n: 1e-9 * m * n), {"numpy-dot": Fit(0.0)})
+    meta = {"implementations": {"numpy-dot": {"cost": {"expected": "m¹ n¹"}}}}
+    rows = _rows("numpy-dot", lambda m, n: 1e-9 * m * n)
+    table = scaling_table(rows, {"numpy-dot": Fit(0.0)}, meta)
     row = table.iloc[0]
     assert row["alpha_m"] == pytest.approx(1.0) and row["beta_n"] == pytest.approx(1.0)
     assert row["expected"] == "m¹ n¹" and row["points"] == 6
+
+
+def test_an_undeclared_implementation_is_described_by_its_fit():
+    table = scaling_table(_rows("mine", lambda m, n: 7e-8 * m * n), {"mine": Fit(0.0)})
+    assert table.iloc[0]["expected"] == (
+        "grows as m¹·n¹, about 70 ns per multiply-add at its largest size (fitted)"
+    )
 
 
 def test_gram_like_law_is_flat_in_m():
@@ -35,4 +44,4 @@ def test_sizes_under_the_overhead_are_left_out():
     assert table.iloc[0]["points"] == 1  # only m·n = 10⁷ takes ≥ 3 overheads
     assert "too few sizes" in table.iloc[0]["note"]
     assert math.isnan(table.iloc[0]["alpha_m"])
-    assert table.iloc[0]["expected"] == "not declared"
+    assert table.iloc[0]["expected"].startswith("about 1 ns per multiply-add")

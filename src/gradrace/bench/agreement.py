@@ -8,14 +8,21 @@ classic derivation slips (``SLIPS``), names the slip.
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from gradrace.bench.implementation import Implementation
+from gradrace.bench.course import looks_like_course
+from gradrace.bench.explain import (
+    describe_call,
+    describe_exception,
+    describe_value,
+    expected_output,
+    likely_causes,
+)
+from gradrace.bench.implementation import Implementation, Terms
 from gradrace.bench.problem import Problem
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.status import DISAGREES, ERROR, OK, Status
@@ -124,19 +131,36 @@ SLIPS: dict[str, tuple[Callable, Callable[[Problem], bool]]] = {
 }
 
 
+#: How each slip is said in an implementation's own ``Terms`` (gradrace's give the names).
+SLIP_WORDS: dict[str, str] = {
+    "λ/(2m) instead of λ/m in the regularization term":
+        "{lam}/(2{mul}m) instead of {lam}/m in the regularization term",
+    "bias regularized": "{bias} regularized",
+    "dW transposed": "{dW} transposed",
+    "transpose of W used in the prediction": "transpose of {W} used in the prediction",
+}  # fmt: skip
+
+
+def slip_words(slip: str, terms: Terms | None = None) -> str:
+    """The slip named ``slip`` in the words of ``terms`` (gradrace's by default)."""
+    return SLIP_WORDS.get(slip, slip).format(**asdict(terms or Terms()))
+
+
 FLOAT32_ACCUMULATION = "float32 accumulation error (within m·ε of a float32 running sum)"
 
 
-def diagnose(dW, db, problem: Problem, error: float = float("nan")) -> str:
-    """Name the classic slip that ``(dW, db)`` matches on ``problem``, or float32
-    accumulation when no slip matches and the error is within a float32 sum's bound."""
+def diagnose(
+    dW, db, problem: Problem, error: float = float("nan"), terms: Terms | None = None
+) -> str:
+    """Name the classic slip that ``(dW, db)`` matches on ``problem`` (in ``terms``), or
+    float32 accumulation when no slip matches and the error is within a float32 sum's bound."""
     tol = TOLERANCE[problem.dtype]
     for name, (slip, applies) in SLIPS.items():
         if not applies(problem):
             continue
         sdW, sdb = slip(problem)
         if relative_error(dW, sdW) <= tol and relative_error(db, sdb) <= tol:
-            return name
+            return slip_words(name, terms)
     if problem.dtype == np.float32 and error <= problem.m * np.finfo(np.float32).eps:
         return FLOAT32_ACCUMULATION
     return ""
@@ -147,16 +171,21 @@ def diagnose(dW, db, problem: Problem, error: float = float("nan")) -> str:
 
 def _contract_violation(out, problem: Problem) -> Outcome | None:
     n, k, dtype = problem.n, problem.k, problem.dtype
+    causes = likely_causes(out, n, k)
+    hint = f"; likely cause: {'; '.join(causes)}" if causes else ""
     if not isinstance(out, tuple | list) or len(out) != 2:
-        return failure(
-            "wrong-type", f"gradient must return a pair (dW, db), got {type(out).__name__}"
-        )
+        return failure("wrong-type", f"gradient must return a pair (dW, db), got "
+                                     f"{describe_value(out)}")  # fmt: skip
     for name, a, shape in (("dW", out[0], (n, k)), ("db", out[1], (k,))):
         if not isinstance(a, np.ndarray):
-            return failure("wrong-type", f"{name} must be a numpy array, got {type(a).__name__}")
+            return failure(
+                "wrong-type", f"{name} must be a numpy array, got {type(a).__name__}{hint}"
+            )
         if a.shape != shape:
-            hint = " (it looks transposed)" if name == "dW" and a.shape == (k, n) else ""
-            return failure("wrong-shape", f"{name} has shape {a.shape}, expected {shape}{hint}")
+            transposed = " (it looks transposed)" if name == "dW" and a.shape == (k, n) else ""
+            return failure(
+                "wrong-shape", f"{name} has shape {a.shape}, expected {shape}{transposed}{hint}"
+            )
         if a.dtype != dtype:
             return failure(
                 "wrong-dtype", f"{name} has dtype {a.dtype}, expected the input dtype {dtype}"
@@ -169,24 +198,28 @@ def _contract_violation(out, problem: Problem) -> Outcome | None:
     return None
 
 
-def judge(out, problem: Problem, reference: tuple[np.ndarray, np.ndarray] | None = None) -> Outcome:
-    """Compare an implementation's output with the reference gradient of ``problem``."""
+def judge(
+    out,
+    problem: Problem,
+    reference: tuple[np.ndarray, np.ndarray] | None = None,
+    terms: Terms | None = None,
+) -> Outcome:
+    """Compare an implementation's output with the reference gradient of ``problem``;
+    a disagreement is worded in ``terms`` (gradrace's by default)."""
     violation = _contract_violation(out, problem)
     if violation is not None:
         return violation
+    words = terms or Terms()
     dW, db = out
     ref_dW, ref_db = reference if reference is not None else reference_gradient(*problem.args)
     tol = TOLERANCE[problem.dtype]
     err_dW, err_db = relative_error(dW, ref_dW), relative_error(db, ref_db)
     if err_dW <= tol and err_db <= tol:
         return Outcome(OK, "agrees", "", err_dW, err_db)
-    wrong = [
-        f"{part} wrong (relative error {err:.1e})"
-        for part, err in (("dW", err_dW), ("db", err_db))
-        if err > tol
-    ]
-    right = [f"{part} agrees" for part, err in (("dW", err_dW), ("db", err_db)) if err <= tol]
-    slip = diagnose(dW, db, problem, max(err_dW, err_db))
+    parts = ((words.dW, err_dW), (words.db, err_db))
+    wrong = [f"{part} wrong (relative error {err:.1e})" for part, err in parts if err > tol]
+    right = [f"{part} agrees" for part, err in parts if err <= tol]
+    slip = diagnose(dW, db, problem, max(err_dW, err_db), terms)
     message = "; ".join(wrong + right) + f" (tolerance {tol:.0e})"
     if slip:
         message += f"; looks like: {slip}"
@@ -196,9 +229,24 @@ def judge(out, problem: Problem, reference: tuple[np.ndarray, np.ndarray] | None
 # -- Calling an implementation safely ----------------------------------------------------
 
 
-def snapshot(obj):
-    """A deep copy of prepared arguments, to tell later whether a call modified them."""
-    return copy.deepcopy(obj)
+def copy_inputs(problem: Problem) -> tuple[np.ndarray, ...]:
+    """Copies of the problem's X, Y, W and b, to tell later whether a call wrote into them.
+
+    Only these are compared: what ``prepare`` made beyond them (scratch and ``out=``
+    buffers, locks, device handles) is the implementation's to write, and is never copied.
+    """
+    return tuple(np.array(a, copy=True) for a in (problem.X, problem.Y, problem.W, problem.b))
+
+
+def written(problem: Problem, saved: tuple, terms: Terms | None = None) -> list[str]:
+    """The names (in ``terms``) of the problem's arrays that differ from ``saved``."""
+    words = terms or Terms()
+    arrays = (problem.X, problem.Y, problem.W, problem.b)
+    return [
+        name
+        for name, a, s in zip((words.X, words.Y, words.W, words.b), arrays, saved, strict=True)
+        if not np.array_equal(a, s, equal_nan=True)
+    ]
 
 
 def host_array(x) -> np.ndarray | None:
@@ -238,24 +286,71 @@ def same(a, b) -> bool:
         return a is b
 
 
-def describe_exception(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
 @dataclass(frozen=True)
 class Checked:
-    """An implementation prepared and called once: the verdict, its arguments, prepare time."""
+    """An implementation prepared and called twice: the verdict, its arguments, prepare time."""
 
     outcome: Outcome
     args: tuple | None = None  # the prepared arguments, when the call could be judged
     prepare_s: float | None = None
 
 
-def _restore(originals: tuple, saved: tuple) -> None:
+def _restore(problem: Problem, saved: tuple) -> None:
     """Put back input arrays a misbehaving call wrote into, for the implementations after it."""
-    for a, s in zip(originals, saved, strict=True):
-        if isinstance(a, np.ndarray):
-            np.copyto(a, s)
+    for a, s in zip((problem.X, problem.Y, problem.W, problem.b), saved, strict=True):
+        np.copyto(a, s)
+
+
+def _raised(impl: Implementation, args: tuple, exc: Exception, when: str = "") -> Outcome:
+    """The outcome of a gradient that raised: where in the user's code, and how it was called."""
+    message = (
+        f"gradient raised {describe_exception(exc)}{when}; {describe_call(impl.gradient, args)}"
+    )
+    if impl.unpack is None and looks_like_course(impl.gradient):
+        message += (
+            "; its parameters look like the course's (X, y, w, b, lambda_): if it returns "
+            "(dj_db, dj_dw), run it with --convention course"
+        )
+    return failure("raised", message)
+
+
+def judge_call(
+    impl: Implementation, args: tuple, problem: Problem, reference=None, saved=None, when=""
+) -> Outcome:
+    """Call ``impl`` once on prepared ``args`` and judge the output, never raising.
+
+    ``saved`` (``copy_inputs``) makes a call that wrote into X, Y, W or b an error naming
+    them, and puts them back."""
+    try:
+        out = impl.gradient(*args)
+    except Exception as exc:
+        return _raised(impl, args, exc, when)
+    changed = written(problem, saved, impl.terms) if saved is not None else []
+    if changed:
+        _restore(problem, saved)
+        return failure("modified-input", f"the call modified its input arrays: it wrote into "
+                                         f"{', '.join(changed)}{when} (write into buffers made "
+                                         "in prepare instead)")  # fmt: skip
+    called = describe_call(impl.gradient, args)
+    if impl.unpack is not None:
+        try:
+            out = impl.unpack(out, args)
+        except Exception as exc:
+            return failure("wrong-type", f"{exc}{when}; {called}")
+    outcome = judge(out, problem, reference, impl.terms)
+    if outcome.status == ERROR:
+        expected = expected_output(problem.n, problem.k, problem.dtype)
+        got = describe_value(out)
+        outcome = replace(outcome, message=f"{outcome.message}{when}; {called}; {expected}, "
+                                           f"got {got}")  # fmt: skip
+    return outcome
+
+
+def changed_between_calls(later: Outcome, when: str) -> Outcome:
+    """A later call's verdict after an earlier call agreed: the result changed."""
+    return Outcome(DISAGREES, "changed", f"the result changed between calls: the first call "
+                   f"agreed, {when} did not: {later.kind}: {later.message}", later.err_dW,
+                   later.err_db, later.diagnosis)  # fmt: skip
 
 
 def prepare_and_check(
@@ -264,37 +359,40 @@ def prepare_and_check(
     reference=None,
     report: Callable[..., None] | None = None,
 ) -> Checked:
-    """Prepare ``impl`` (timed), call it once and judge the result, never raising.
+    """Prepare ``impl`` (timed), call it twice on the same prepared arguments and judge
+    both results, never raising.
 
-    The inputs and the prepared arguments are compared before and after the call: a
-    call that modified either is an error, and the problem's arrays are restored.
+    A call that wrote into X, Y, W or b is an error, and they are restored; a second call
+    that no longer agrees (a buffer never reset, state kept between calls) disagrees.
     """
     report = report or (lambda *event: None)
-    originals = problem.args
-    before = snapshot(originals)
+    saved = copy_inputs(problem)
     report("phase", impl.name, "prepare")
     t0 = time.perf_counter()
     try:
-        args = impl.prepare_args(*originals)
+        args = impl.prepare_args(*problem.args)
     except Exception as exc:
         return Checked(failure("raised", f"prepare raised {describe_exception(exc)}"))
     prepare_s = time.perf_counter() - t0
-    prepared = snapshot(args)
+    if written(problem, saved):
+        _restore(problem, saved)
+        return Checked(failure("modified-input", "prepare modified its input arrays"))
     report("phase", impl.name, "check")
-    try:
-        out = impl.call(args)
-    except Exception as exc:
-        return Checked(
-            failure("raised", f"gradient raised {describe_exception(exc)}"), None, prepare_s
-        )
-    if not same(before, originals) or not same(prepared, args):
-        _restore(originals, before)
-        return Checked(
-            failure("modified-input", "the call modified its input arrays"), None, prepare_s
-        )
-    return Checked(judge(out, problem, reference), args, prepare_s)
+    first = judge_call(impl, args, problem, reference, saved)
+    if first.status == ERROR:
+        return Checked(first, None, prepare_s)
+    if first.status != OK:
+        return Checked(first, args, prepare_s)
+    when = " on the second call on the same prepared arguments"
+    second = judge_call(impl, args, problem, reference, saved, when)
+    if second.status == ERROR and second.kind in ("raised", "modified-input"):
+        return Checked(second, None, prepare_s)
+    if second.status != OK:
+        return Checked(changed_between_calls(second, "the second on the same arguments"),
+                       args, prepare_s)  # fmt: skip
+    return Checked(first, args, prepare_s)
 
 
 def evaluate(impl: Implementation, problem: Problem, reference=None) -> Outcome:
-    """Prepare and call ``impl`` once on ``problem`` and judge the result, never raising."""
+    """Prepare and call ``impl`` twice on ``problem`` and judge the results, never raising."""
     return prepare_and_check(impl, problem, reference).outcome

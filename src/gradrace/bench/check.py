@@ -6,10 +6,12 @@ from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
 
-from gradrace.bench.agreement import OK, TOLERANCE, evaluate
+from gradrace.bench.agreement import OK, TOLERANCE, Outcome, evaluate
+from gradrace.bench.course import is_course
 from gradrace.bench.grids import CHECK_CASES, Case
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.reference import reference_gradient
+from gradrace.bench.status import NOT_APPLICABLE
 
 COLUMNS = ["implementation", "case", "m", "n", "k", "dtype", "lam", "status", "kind",
            "err_dW", "err_db", "diagnosis", "message"]  # fmt: skip
@@ -20,7 +22,8 @@ def run_check(
     cases: Iterable[Case] = CHECK_CASES,
     report: Callable[..., None] | None = None,
 ) -> pd.DataFrame:
-    """One row per implementation × case with the verdict of the agreement check."""
+    """One row per implementation × case with the verdict of the agreement check; a case
+    an implementation does not handle (k above its ``max_outputs``) is n/a, with the reason."""
     rows = []
     for case in cases:
         problem = case.problem()
@@ -28,7 +31,8 @@ def run_check(
         for impl in implementations:
             if report is not None:
                 report("phase", impl.name, f"check {case.label}")
-            outcome = evaluate(impl, problem, reference)
+            why = impl.applies(case.k)
+            outcome = not_applicable(why) if why else evaluate(impl, problem, reference)
             rows.append({
                 "implementation": impl.name, "case": case.label, "m": case.m, "n": case.n,
                 "k": case.k, "dtype": case.dtype, "lam": case.lam, "status": outcome.status,
@@ -36,6 +40,10 @@ def run_check(
                 "diagnosis": outcome.diagnosis, "message": outcome.message,
             })  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def not_applicable(why: str) -> Outcome:
+    return Outcome(NOT_APPLICABLE, "n/a", why)
 
 
 def lost_rows(name: str, cases: Iterable[Case], message: str) -> pd.DataFrame:
@@ -47,13 +55,32 @@ def lost_rows(name: str, cases: Iterable[Case], message: str) -> pd.DataFrame:
 
 
 def all_agree(results: pd.DataFrame) -> bool:
-    return bool(len(results)) and bool((results["status"] == OK).all())
+    """Whether every case each implementation handles agrees (n/a cases are not failures)."""
+    return bool(len(results)) and bool(results["status"].isin([OK, NOT_APPLICABLE]).all())
 
 
 def _cell(row) -> str:
     if row.status == OK:
         return f"ok {max(row.err_dW, row.err_db):.0e}"
+    if row.status == NOT_APPLICABLE:
+        return "n/a"
     return row.kind.upper()
+
+
+def _verdict(statuses: pd.Series) -> str:
+    """'agrees (24/24 cases)', 'agrees (12/12 applicable cases)', 'DISAGREES (…)'."""
+    applicable = statuses[statuses != NOT_APPLICABLE]
+    count = int((applicable == OK).sum())
+    if applicable.empty:
+        return "no applicable case"
+    which = "applicable cases" if len(applicable) < len(statuses) else "cases"
+    word = "agrees" if count == len(applicable) else "DISAGREES"
+    return f"{word} ({count}/{len(applicable)} {which})"
+
+
+def conventions(implementations: Sequence[Implementation]) -> list[str]:
+    """A line for each implementation read in another convention than gradrace's."""
+    return [f"{impl.name}: {impl.description}" for impl in implementations if is_course(impl)]
 
 
 def format_check(results: pd.DataFrame) -> str:
@@ -71,17 +98,17 @@ def format_check(results: pd.DataFrame) -> str:
         "",
         table.to_string(),
     ]
-    failed = results[results["status"] != OK]
+    failed = results[~results["status"].isin([OK, NOT_APPLICABLE])]
     if len(failed):
         lines += ["", "Failures:"]
         for row in failed.itertuples():
             lines.append(f"  {row.implementation} on {row.case}: {row.kind}: {row.message}")
-    summary = results.groupby("implementation", sort=False)["status"].apply(
-        lambda s: (s == OK).sum()
-    )
-    lines += [""] + [
-        f"{name}: {'agrees' if count == results['case'].nunique() else 'DISAGREES'} "
-        f"({count}/{results['case'].nunique()} cases)"
-        for name, count in summary.items()
-    ]
+    unhandled = results[results["status"] == NOT_APPLICABLE]
+    if len(unhandled):
+        lines += ["", "Not applicable:"]
+        for name, rows in unhandled.groupby("implementation", sort=False):
+            why = str(rows["message"].iloc[0]).split(";")[0]
+            lines.append(f"  {name} on {len(rows)} case(s): {why}")
+    summary = results.groupby("implementation", sort=False)["status"].apply(_verdict)
+    lines += [""] + [f"{name}: {verdict}" for name, verdict in summary.items()]
     return "\n".join(lines)

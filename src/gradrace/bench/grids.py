@@ -33,6 +33,13 @@ class Case:
         return make_problem(self.m, self.n, self.k, self.dtype, lam=self.lam, seed=self.seed)
 
 
+def check_case(m: int, n: int, k: int, dtype: str, regularized: bool) -> Case:
+    """One agreement-check case: λ = m/2 when regularized (λ/m = 0.5 makes regularization
+    slips visible), else 0; the seed fixed by the shape."""
+    lam = m / 2 if regularized else 0.0
+    return Case(m, n, k, dtype, lam, seed=m * 1000 + n * 10 + k)
+
+
 def _check_cases() -> tuple[Case, ...]:
     shapes = [
         (1, 3, 1),  # a single sample
@@ -42,17 +49,46 @@ def _check_cases() -> tuple[Case, ...]:
         (50, 6, 4),  # multi-output
         (200, 30, 2),
     ]
-    cases = []
-    for (m, n, k), dtype, regularized in itertools.product(
-        shapes, ("float64", "float32"), (False, True)
-    ):
-        lam = m / 2 if regularized else 0.0  # λ/m = 0.5: makes regularization slips visible
-        cases.append(Case(m, n, k, dtype, lam, seed=m * 1000 + n * 10 + k))
-    return tuple(cases)
+    return tuple(
+        check_case(m, n, k, dtype, regularized)
+        for (m, n, k), dtype, regularized in itertools.product(
+            shapes, ("float64", "float32"), (False, True)
+        )
+    )
 
 
 #: The agreement check's cases: λ = 0 and λ > 0, float64 and float32, edge shapes.
 CHECK_CASES: tuple[Case, ...] = _check_cases()
+
+
+def check_cases(m=None, n=None, k=None, dtype=None) -> tuple[Case, ...]:
+    """The agreement check's cases restricted by the given values (None: not restricted).
+
+    With both ``m`` and ``n``, the cases are built: every m × n × k (k default 1) × dtype
+    (default both), each with λ = 0 and λ = m/2. Otherwise ``CHECK_CASES`` is filtered to
+    the values given, and nothing left is an error that names what is available.
+    """
+    if m and n:
+        return tuple(
+            check_case(mm, nn, kk, dt, regularized)
+            for mm, nn, kk, dt, regularized in itertools.product(
+                m, n, k or (1,), dtype or ("float64", "float32"), (False, True)
+            )
+        )
+    given = {"m": m, "n": n, "k": k, "dtype": dtype}
+    cases = tuple(
+        c for c in CHECK_CASES
+        if all(not values or getattr(c, axis) in values for axis, values in given.items())
+    )  # fmt: skip
+    if not cases:
+        shapes = ", ".join(dict.fromkeys(f"m={c.m} n={c.n} k={c.k}" for c in CHECK_CASES))
+        raise ValueError(
+            "no check case has " + " ".join(f"--{a} {','.join(map(str, v))}"
+                                            for a, v in given.items() if v)
+            + f"; the check cases are {shapes} (float64 and float32); give both --m and --n "
+            "to check other shapes"
+        )  # fmt: skip
+    return cases
 
 
 def parse_ints(text: str, option: str) -> list[int]:

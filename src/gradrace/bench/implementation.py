@@ -15,9 +15,16 @@ arguments must still give the gradient at their point). A descent loop
 (``gradrace fit``) calls it every step instead of preparing the data again, which is
 what an implementation like ``gram`` (XᵀX once, then O(n²k) per step) is for.
 
-``unpack(out) -> (dW, db)`` is optional: it turns what ``gradient`` returns into the
-pair gradrace judges, outside the timed call (a learner's function returning
-``(dj_db, dj_dw)`` as scalars and 1-D arrays is timed as written, then unpacked).
+``unpack(out, args) -> (dW, db)`` is optional: it turns what ``gradient`` returned on
+``args`` into the pair gradrace judges, outside the timed call (a learner's function
+returning ``(dj_db, dj_dw)`` as a number and a 1-D array is timed as written, then
+unpacked into the input dtype, which it reads from ``args``).
+
+``terms`` is optional: the words messages use for dW, db, W, λ … (a learner's function
+is told "dj_dw wrong", "lambda_/(2*m) instead of lambda_/m", in its own names).
+
+Arguments that ``prepare`` creates beyond X, Y, W, b (scratch buffers, ``out=`` arrays,
+locks) may be written by ``gradient``; X, Y, W and b themselves must not be.
 
 Traits travel with the implementation, so a plugin gets everything a built-in gets:
 ``cost`` (what one call costs by construction, for the report's model), ``precomputes``
@@ -35,7 +42,7 @@ from typing import Any
 GradientFn = Callable[..., Any]
 PrepareFn = Callable[..., tuple]
 WithParamsFn = Callable[[tuple, Any, Any], tuple]
-UnpackFn = Callable[[Any], tuple[Any, Any]]
+UnpackFn = Callable[[Any, tuple], tuple[Any, Any]]
 Sizes = Callable[[float, float, float], float]  # (m, n, k) -> a count
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
@@ -112,6 +119,22 @@ class Cost:
 
 
 @dataclass(frozen=True)
+class Terms:
+    """The words messages use for the problem's parts, so that a diagnosis speaks its
+    author's language (the course's ``dj_dw``, ``w``, ``lambda_``) rather than gradrace's."""
+
+    dW: str = "dW"
+    db: str = "db"
+    X: str = "X"
+    Y: str = "Y"
+    W: str = "W"
+    b: str = "b"
+    lam: str = "λ"
+    bias: str = "bias"  # the bias in prose ("bias regularized")
+    mul: str = ""  # how a product is written: "" (2m) or "*" (2*m)
+
+
+@dataclass(frozen=True)
 class Implementation:
     """One way of computing the ridge gradient, as gradrace checks and times it."""
 
@@ -124,6 +147,7 @@ class Implementation:
     cost: Cost | None = None
     precomputes: str = ""  # what prepare computes from X, in words ('' for none)
     max_outputs: int | None = None  # the largest k handled (None: any)
+    terms: Terms | None = None  # the words of messages (None: gradrace's)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -141,6 +165,8 @@ class Implementation:
                 f"implementation {self.name!r}: with_params moves what prepare made, "
                 "so it needs a prepare"
             )
+        if self.terms is not None and not isinstance(self.terms, Terms):
+            raise TypeError(f"implementation {self.name!r}: terms must be a gradrace Terms or None")
         if self.cost is not None and not isinstance(self.cost, Cost):
             raise TypeError(f"implementation {self.name!r}: cost must be a gradrace.Cost or None")
         if self.max_outputs is not None and (
@@ -157,7 +183,7 @@ class Implementation:
     def call(self, args: tuple) -> tuple[Any, Any]:
         """The timed call on prepared ``args``, then ``unpack`` (untimed when timing)."""
         out = self.gradient(*args)
-        return out if self.unpack is None else self.unpack(out)
+        return out if self.unpack is None else self.unpack(out, args)
 
     def prepare_args(self, X, Y, W, b, lam) -> tuple:
         """The arguments of the timed ``gradient`` call, made by the untimed ``prepare``."""

@@ -11,21 +11,24 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
 from gradrace.bench.agreement import (
     DISAGREES,
     ERROR,
     OK,
     Outcome,
-    describe_exception,
+    changed_between_calls,
+    copy_inputs,
     failure,
+    judge_call,
     prepare_and_check,
 )
+from gradrace.bench.explain import describe_exception
 from gradrace.bench.grids import Case
 from gradrace.bench.machine import read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
+from gradrace.bench.results import derived
+from gradrace.bench.status import NOT_APPLICABLE
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS, calibrate, measure, plan_rounds
 
 Report = Callable[..., None]
@@ -60,22 +63,10 @@ def case_row(case: Case, name: str, threads: int, outcome: Outcome | None = None
         "threads": threads, "lam": case.lam, "seed": case.seed,
     }  # fmt: skip
     if outcome is not None:
-        row.update(status=outcome.status, error=outcome.error, err_dW=outcome.err_dW,
+        row.update(status=outcome.status, kind=outcome.kind, error=outcome.error, err_dW=outcome.err_dW,
                    err_db=outcome.err_db, diagnosis=outcome.diagnosis, message=outcome.message)  # fmt: skip
     row.update(extra)
     return row
-
-
-def derived(case: Case, median_s: float, read_s: float | None) -> dict:
-    """GFLOP/s (4·m·n·k flops), effective bandwidth (X read once), and the read floor's share:
-    the time to read X once, measured in the same rounds, ÷ this time (1 = as fast as a read)."""
-    itemsize = np.dtype(case.dtype).itemsize
-    return {
-        "gflops": 4 * case.m * case.n * case.k / median_s / 1e9,
-        "bandwidth_gbs": itemsize * case.m * case.n / median_s / 1e9,
-        "read_s": read_s if read_s else float("nan"),
-        "bandwidth_fraction": read_s / median_s if read_s else float("nan"),
-    }
 
 
 def _peak_bytes(gradient, args) -> int:
@@ -113,8 +104,12 @@ def measure_case(
     report("phase", "", "problem")
     problem = case.problem()
     reference = reference_gradient(*problem.args)
-    rows, fns, numbers, rounds = {}, {}, {}, {}
+    rows, fns, numbers, rounds, prepared = {}, {}, {}, {}, {}
     for name in names:
+        if name in registry and registry[name].applies(case.k):
+            rows[name] = case_row(case, name, settings.threads, Outcome(
+                NOT_APPLICABLE, "n/a", registry[name].applies(case.k)))  # fmt: skip
+            continue
         if name not in registry:  # a plugin that loaded in the parent but not here
             rows[name] = case_row(case, name, settings.threads, failure(
                 "not-loaded", "not registered in the timing process (its plugin failed to load)"))  # fmt: skip
@@ -133,6 +128,7 @@ def measure_case(
             rows[name] = case_row(case, name, settings.threads, prepare_s=prepare_s, **_raised(exc))
             continue
         fns[name] = lambda g=impl.gradient, a=args: g(*a)
+        prepared[name] = args
     if fns:  # the read floor, timed in the same interleaved rounds as the implementations
         fns[READ] = read_once(problem.X, settings.threads)
         numbers[READ], per_call = calibrate(fns[READ], settings.round_target_s)
@@ -143,14 +139,31 @@ def measure_case(
         rows[name].update(_raised(exc))
     for name, timing in timings.items():
         rows[name].update(
-            timing.as_dict(), **derived(case, timing.median_s, read and read.median_s)
+            timing.as_dict(),
+            **derived(case.m, case.n, case.k, case.dtype, timing.median_s, read and read.median_s),
         )
+        if rows[name]["status"] == OK:
+            _judge_last(registry[name], prepared[name], problem, reference, rows[name], report)
     return [rows[name] for name in names]
+
+
+def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> None:
+    """One more call after the timed ones, judged: a result that drifted over many calls
+    (a buffer never reset, a counter, a cache) makes the case disagree."""
+    report("phase", impl.name, "check after timing")
+    when = " on a call after the timed calls"
+    last = judge_call(impl, args, problem, reference, copy_inputs(problem), when)
+    if last.status != OK:
+        outcome = changed_between_calls(last, "the call after the timed calls")
+        row.update(status=outcome.status, kind=outcome.kind, error=outcome.error,
+                   err_dW=outcome.err_dW, err_db=outcome.err_db, diagnosis=outcome.diagnosis,
+                   message=outcome.message)  # fmt: skip
 
 
 def _raised(exc: Exception) -> dict:
     """Row fields for a gradient that raised on a repeated (not the first) call."""
     return {
         "status": ERROR,
+        "kind": "raised",
         "message": f"gradient raised {describe_exception(exc)} on a repeated call",
     }

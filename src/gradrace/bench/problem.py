@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradrace.bench import arguments
+from gradrace.units import format_bytes
 
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -78,14 +79,6 @@ def problem_bytes(m: int, n: int, k: int = 1, dtype=np.float64) -> int:
     # The reference works in float64: a copy of X (unless already float64) and a residual.
     reference = (0 if itemsize == 8 else m * n * 8) + 2 * m * k * 8
     return arrays + reference
-
-
-def format_bytes(nbytes: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(nbytes) < 1024 or unit == "TiB":
-            return f"{nbytes:.1f} {unit}" if unit != "B" else f"{int(nbytes)} B"
-        nbytes /= 1024
-    raise AssertionError("unreachable")
 
 
 def ensure_fits(nbytes: int, what: str) -> None:

@@ -6,16 +6,7 @@ import sys
 from typing import TextIO
 
 from gradrace.bench.grids import Case
-
-
-def format_seconds(seconds: float | None) -> str:
-    """``seconds`` in s, ms, µs or ns with three significant digits ('-' when unknown)."""
-    if seconds is None or seconds != seconds:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
+from gradrace.units import format_seconds
 
 
 def _brief(row: dict) -> str:

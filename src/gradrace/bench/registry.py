@@ -14,10 +14,11 @@ import importlib.metadata
 import importlib.util
 import sys
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gradrace.bench.course import AUTO, DETECTED, adapt, check_convention
 from gradrace.bench.implementation import Implementation
 
 ENTRY_POINT_GROUP = "gradrace.implementations"
@@ -105,12 +106,16 @@ class Registry:
         return [e.implementation for e in self if e.name in wanted]
 
 
-def as_implementation(obj: object, name: str, source: str) -> Implementation:
-    """An Implementation as is, or a plain gradient function wrapped under ``name``."""
+def as_implementation(
+    obj: object, name: str, source: str, convention: str = AUTO, how: str = ""
+) -> Implementation:
+    """An Implementation as is, or a plain gradient function wrapped under ``name``, read
+    in ``convention`` (auto: gradrace's, or the course's when its parameter names and a
+    trial call say so; see ``gradrace.bench.course``)."""
     if isinstance(obj, Implementation):
         return obj
     if callable(obj) and not isinstance(obj, type):
-        return Implementation.from_function(obj, name=name)
+        return adapt(obj, name, convention, how)
     raise TypeError(
         f"{source} is {type(obj).__name__} {obj!r:.60}, which is neither a "
         "gradrace.Implementation nor a function gradient(X, Y, W, b, lam) -> (dW, db)"
@@ -124,6 +129,9 @@ def _error_message(exc: BaseException) -> str:
 
 
 def _load_module(target: str):
+    """The module of a ``--plugin`` target: a dotted module name, or a file whose folder
+    is put on ``sys.path`` first (as ``python file.py`` does), so ``adapt.py`` can
+    ``import lab`` from beside it."""
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target).expanduser().resolve()
         if not path.is_file():
@@ -133,6 +141,9 @@ def _load_module(target: str):
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot import {target}")
         module = importlib.util.module_from_spec(spec)
+        folder = str(path.parent)
+        if folder not in sys.path:  # its sibling files import as they do when it runs itself
+            sys.path.insert(0, folder)
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
@@ -143,7 +154,7 @@ def _load_module(target: str):
     return importlib.import_module(target)
 
 
-def load_plugin(spec: str) -> Implementation:
+def load_plugin(spec: str, convention: str = AUTO, how: str = "") -> Implementation:
     """Load ``module:attr`` or ``path/to/file.py:attr`` as an Implementation."""
     target, sep, attr = spec.rpartition(":")
     if not sep or not target or not attr or not attr.replace(".", "").isidentifier():
@@ -153,7 +164,7 @@ def load_plugin(spec: str) -> Implementation:
     obj = _load_module(target)
     for part in attr.split("."):
         obj = getattr(obj, part)
-    return as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}")
+    return as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}", convention, how)
 
 
 def _entry_points():
@@ -183,10 +194,50 @@ def _add_optional(registry: Registry) -> None:
             registry.unavailable[name] = f"failed to load: {_error_message(exc)}"
 
 
-def load_registry(plugins: Sequence[str] = (), *, entry_points: bool = True) -> Registry:
-    """Build the registry from the built-ins, the installed entry points and ``plugins``."""
+def _add_source(registry: Registry, origin: str, load) -> None:
+    """Register what ``load()`` returns, or record why not: it raised, or the import
+    replaced a function of numpy's or gradrace's judge (put back, see ``guard.py``)."""
+    from gradrace.bench.guard import Watch, describe
+
+    watch = Watch()
+    try:
+        impl, error = load(), ""
+    except (Exception, SystemExit) as exc:
+        impl, error = None, _error_message(exc)
+    replaced = watch.changed()
+    if replaced:
+        watch.restore()
+        error = (f"replaced {describe(replaced)} at import (the reference and the verdicts must "
+                 "not depend on a plugin); gradrace put them back and did not load it")  # fmt: skip
+    if error:
+        registry.errors.append(LoadError(origin, error))
+    else:
+        registry.add(impl, origin)
+
+
+def load_registry(
+    plugins: Sequence[str] = (),
+    *,
+    entry_points: bool = True,
+    skip: Collection[str] = (),
+    convention: str = AUTO,
+    known: Mapping[str, str] | None = None,
+) -> Registry:
+    """Build the registry from the built-ins, the installed entry points and ``plugins``;
+    plain functions among the last two are read in ``convention``.
+
+    Sources whose origin is in ``skip`` (those that hung or crashed a probe) are not
+    imported; ``known`` gives the convention a probe already found for a source's plain
+    function (origin -> convention), so no trial call runs here.
+    """
+    known = known or {}
+
+    def read_as(origin: str) -> tuple[str, str]:
+        return (known[origin], DETECTED) if origin in known else (convention, "")
+
     from gradrace.implementations import BUILTINS
 
+    check_convention(convention)
     registry = Registry()
     for impl in BUILTINS:
         registry.add(impl, BUILTIN)
@@ -194,14 +245,11 @@ def load_registry(plugins: Sequence[str] = (), *, entry_points: bool = True) -> 
     if entry_points:
         for ep in _entry_points():
             origin = _entry_point_origin(ep)
-            try:
-                registry.add(as_implementation(ep.load(), ep.name, origin), origin)
-            except (Exception, SystemExit) as exc:
-                registry.errors.append(LoadError(origin, _error_message(exc)))
+            if origin not in skip:
+                _add_source(registry, origin, lambda ep=ep, o=origin: as_implementation(
+                    ep.load(), ep.name, o, *read_as(o)))  # fmt: skip
     for spec in plugins:
         origin = f"--plugin {spec}"
-        try:
-            registry.add(load_plugin(spec), origin)
-        except (Exception, SystemExit) as exc:
-            registry.errors.append(LoadError(origin, _error_message(exc)))
+        if origin not in skip:
+            _add_source(registry, origin, lambda s=spec, o=origin: load_plugin(s, *read_as(o)))
     return registry

@@ -1,7 +1,9 @@
 """Results on disk: ``results.csv`` and ``results.json``, rewritten atomically after each case.
 
 The JSON holds ``{"metadata": {...}, "results": [row, ...]}``; the CSV holds the same
-rows for spreadsheets. Each write goes to a temporary file in the same folder and
+rows for spreadsheets. The metadata is versioned (``FORMAT``) and holds everything a
+report needs besides the rows: the machine, the settings and each implementation's
+traits (``traits.py``), so reading results never imports an implementation. Each write goes to a temporary file in the same folder and
 is renamed over the old one, so an interrupted run never leaves a torn file and
 keeps every finished case.
 """
@@ -14,13 +16,18 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from gradrace.bench.cells import neutralised
 
+#: The version of the results file's layout. 1: no ``format`` key, no traits, no ``kind``
+#: column (read, with fewer report sections); 2: traits and ``kind``.
+FORMAT = 2
+
 #: The columns of a results table, in order.
 COLUMNS = [
-    "implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "min_s",
+    "implementation", "m", "n", "k", "dtype", "threads", "status", "kind", "median_s", "min_s",
     "mean_s", "iqr_s", "q1_s", "q3_s", "rounds", "number", "prepare_s", "gflops", "bandwidth_gbs",
     "read_s", "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
     "lam", "seed", "diagnosis", "message",
@@ -28,6 +35,18 @@ COLUMNS = [
 
 #: The columns that identify one measurement: a rerun with --resume skips these keys.
 KEY = ["implementation", "m", "n", "k", "dtype", "threads"]
+
+
+def derived(m: int, n: int, k: int, dtype: str, median_s: float, read_s: float | None) -> dict:
+    """GFLOP/s (4·m·n·k flops), effective bandwidth (X read once), and the read floor's share:
+    the time to read X once, measured in the same rounds, ÷ this time (1 = as fast as a read)."""
+    itemsize = np.dtype(dtype).itemsize
+    return {
+        "gflops": 4 * m * n * k / median_s / 1e9,
+        "bandwidth_gbs": itemsize * m * n / median_s / 1e9,
+        "read_s": read_s if read_s else float("nan"),
+        "bandwidth_fraction": read_s / median_s if read_s else float("nan"),
+    }
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -114,10 +133,15 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
             payload = json.load(f)
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
             raise ValueError(f"{path} is not a gradrace results file (no list of 'results')")
-        frame, metadata = pd.DataFrame(payload["results"]), payload.get("metadata") or {}
+        frame, metadata = pd.DataFrame(payload["results"]), payload.get("metadata", {})
         if not isinstance(metadata, dict):
-            got = type(metadata).__name__
-            raise ValueError(f"{path}: metadata must be a JSON object, got {got}")
+            raise ValueError(f"{path}: 'metadata' must be an object, not {type(metadata).__name__}")
+        version = metadata.get("format", 1)
+        if not isinstance(version, int) or version > FORMAT:
+            raise ValueError(
+                f"{path} has results format {version!r}, newer than this gradrace reads "
+                f"(format {FORMAT}): upgrade gradrace to read it"
+            )
     missing = [c for c in KEY + ["status", "median_s"] if c not in frame]
     if missing and len(frame):
         raise ValueError(

@@ -8,7 +8,6 @@ so the pure-Python loop never stalls a run. Each finished case is written at onc
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,16 +24,27 @@ from gradrace.bench.grids import (
     grid,
     quick_grid,
 )
+from gradrace.bench.loading import absolute_plugin, load_registry_safely
+from gradrace.bench.lock import locked
 from gradrace.bench.machine import cpu_count, environment
 from gradrace.bench.measure import Settings, case_row
+from gradrace.bench.outdir import check_out, new_run_folder
 from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
-from gradrace.bench.registry import Registry, load_registry
-from gradrace.bench.results import KEY, ResultsWriter, load_results
+from gradrace.bench.ranking import rank, unranked
+from gradrace.bench.registry import Registry
+from gradrace.bench.results import FORMAT, KEY, ResultsWriter, load_results
+from gradrace.bench.resume import check_plugins, stored_config
 from gradrace.bench.run_arguments import check_run_arguments
-from gradrace.bench.status import DISAGREES, ERROR, OK, SKIPPED
+from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
-from gradrace.bench.worker import LOST, InProcess, Worker, WorkerFailed, WorkerLost
+from gradrace.bench.traits import record
+from gradrace.bench.worker import InProcess, Worker, WorkerFailed, WorkerLost
+
+#: The ``kind`` of a row whose implementation hung or crashed the worker on that case.
+LOST = "lost"
+#: The ``kind`` of a skip carried over from a smaller case's skip.
+INHERITED = "skipped-smaller"
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class RunConfig:
     settings: Settings = field(default_factory=Settings)
     timeout_s: float = 60.0
     isolate: bool = True
+    convention: str = "auto"  # how plain functions are called (gradrace.bench.course)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -64,6 +75,7 @@ class RunConfig:
             settings=Settings(**data["settings"]),
             timeout_s=data["timeout_s"],
             isolate=data["isolate"],
+            convention=data.get("convention", "auto"),
         )
 
 
@@ -101,10 +113,9 @@ def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> s
         return ""
     base = max(smaller, key=lambda r: r["m"] * r["n"] * r["k"])
     if base["status"] == SKIPPED:
-        message = str(base.get("message") or "")
-        if message.startswith("skipped at"):
-            return message
-        return f"skipped at m={base['m']:,} n={base['n']:,} k={base['k']}: {message}"
+        if base.get("kind") == INHERITED:
+            return base["message"]
+        return f"skipped at m={base['m']:,} n={base['n']:,} k={base['k']}: {base.get('message')}"
     work = (case.m * case.n * case.k) / (base["m"] * base["n"] * base["k"])
     predicted = base["median_s"] * work
     if predicted <= budget_s:
@@ -116,32 +127,6 @@ def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> s
     )
 
 
-def unranked(metadata: dict) -> dict[str, str]:
-    """Implementations timed but never the reference of a ranking, and why: those whose
-    prepare precomputes from X (their per-call time does not read X) and those that
-    failed the agreement check (a timing counts only for an implementation that agrees)."""
-    from gradrace.implementations import PRECOMPUTED
-
-    out = {name: "its untimed prepare precomputes from X" for name in PRECOMPUTED}
-    for row in metadata.get("check") or []:
-        if row.get("status") != OK:
-            out[row["implementation"]] = "failed the agreement check"
-    return out
-
-
-def rank(rows: list[dict], excluded=()) -> None:
-    """Set ``ratio_to_fastest`` (median ÷ the fastest agreeing median) on one case's rows.
-
-    ``excluded`` implementations (see ``unranked``) get a ratio but are not the reference.
-    """
-    medians = [r["median_s"] for r in rows
-               if r.get("status") == OK and r["implementation"] not in excluded]  # fmt: skip
-    fastest = min(medians, default=None)
-    for r in rows:
-        ratio = r["median_s"] / fastest if fastest and r.get("status") == OK else float("nan")
-        r["ratio_to_fastest"] = ratio
-
-
 class Runner:
     """Carries out one RunConfig, writing into ``out`` as it goes."""
 
@@ -149,32 +134,34 @@ class Runner:
         self.config, self.registry, self.writer, self.progress = config, registry, writer, progress
         self.quarantine: dict[str, str] = {  # implementations that hung or crashed the worker
             r["implementation"]: f"lost the worker at m={r['m']:,} n={r['n']:,}: {r['message']}"
-            for r in writer.rows if r.get("status") == ERROR and LOST in str(r.get("message"))
-        } if writer is not None else {}  # fmt: skip
+            for r in (writer.rows if writer is not None else [])
+            if r.get("kind") == LOST
+        }
         if config.isolate:
-            self.backend = Worker(config.plugins, config.entry_points,
-                                  config.settings.threads, config.timeout_s)  # fmt: skip
+            self.backend = Worker(config.plugins, config.entry_points, config.settings.threads,
+                                  config.timeout_s, config.convention,
+                                  tuple(e.source for e in registry.errors))  # fmt: skip
         else:
             self.backend = InProcess(registry, config.settings.threads)
 
     def machine(self) -> dict:
         return self.backend.machine()
 
-    def check(self) -> pd.DataFrame:
+    def check(self, cases: Sequence[Case] = CHECK_CASES) -> pd.DataFrame:
         names, frames = list(self.config.implementations), []
         while names:
             try:
-                frames.append(self.backend.check(names, CHECK_CASES))
+                frames.append(self.backend.check(names, cases))
                 break
             except WorkerFailed as failed:
                 last = str(failed).strip().splitlines()[-1]
-                frames.append(lost_rows(names[0], CHECK_CASES, f"gradrace failed: {last}"))
+                frames.append(lost_rows(names[0], cases, f"gradrace failed: {last}"))
                 names.pop(0)
             except WorkerLost as lost:
                 culprit = lost.implementation or names[0]
                 reason = f"{lost.reason} (in {lost.phase})"
                 self.quarantine[culprit] = f"hung or crashed in the agreement check: {reason}"
-                frames.append(lost_rows(culprit, CHECK_CASES, reason))
+                frames.append(lost_rows(culprit, cases, reason))
                 names.remove(culprit)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -188,7 +175,7 @@ class Runner:
                 culprit = lost.implementation or names[0]
                 message = f"{lost.reason} (in {lost.phase})"
                 rows.append(case_row(case, culprit, self.config.settings.threads,
-                                     status=ERROR, message=message))  # fmt: skip
+                                     status=ERROR, kind=LOST, message=message))  # fmt: skip
                 self.quarantine[culprit] = f"lost the worker at {case.label}: {message}"
                 names.remove(culprit)
             except WorkerFailed as failed:
@@ -205,9 +192,18 @@ class Runner:
                 if (n, case.m, case.n, case.k, case.dtype, threads) not in done]  # fmt: skip
         skipped, measure = [], []
         for name in todo:
+            na = self.registry[name].applies(case.k) if name in self.registry else ""
+            if na:
+                skipped.append(case_row(case, name, threads, status=NOT_APPLICABLE, message=na))
+                continue
             why = self.quarantine.get(name) or _predict_skip(name, case, self.writer.rows, budget)
             if why:
-                skipped.append(case_row(case, name, threads, status=SKIPPED, message=why))
+                kind = INHERITED if why.startswith("skipped at") else "over-budget"
+                if name in self.quarantine:
+                    kind = "quarantined"
+                skipped.append(
+                    case_row(case, name, threads, status=SKIPPED, kind=kind, message=why)
+                )
             else:
                 measure.append(name)
         rows = (self._measure(case, measure) if measure else []) + skipped
@@ -218,18 +214,9 @@ class Runner:
         self.backend.close()
 
 
-def absolute_plugin(spec: str) -> str:
-    """A ``path/to/file.py:attr`` spec with an absolute path, so a resumed run (from another
-    folder) and the worker load the same file; module specs are left as they are."""
-    target, sep, attr = spec.rpartition(":")
-    if sep and (target.endswith(".py") or "/" in target or "\\" in target):
-        return f"{Path(target).expanduser().resolve()}:{attr}"
-    return spec
-
-
 def default_out() -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("reports") / stamp
+    """A new folder ``reports/<timestamp>-<pid>`` (created: two runs never share one)."""
+    return new_run_folder("reports")
 
 
 def run(
@@ -248,13 +235,18 @@ def run(
     out: str | Path | None = None,
     resume: bool = False,
     isolate: bool = True,
-    report: bool = True,
     progress: Progress | None = None,
+    convention: str = "auto",
+    force: bool = False,
 ) -> pd.DataFrame:
     """Check, then time implementations over a grid; return the results as a DataFrame.
 
-    Results are written to ``out`` (default ``reports/<timestamp>``) after every case.
-    With ``resume=True`` the run continues the one stored in ``out`` with its config.
+    Results are written to ``out`` (default ``reports/<timestamp>-<pid>``) after every
+    case; ``force=True`` overwrites an earlier run's files there. With ``resume=True`` the
+    run continues the one stored in ``out`` with its config; its plugins must be given
+    again in ``plugins`` (no code named in a results file is imported). One run at a
+    time may use ``out`` (``lock.FolderInUse``). ``convention`` says how plain functions
+    are called (see ``gradrace.bench.course``).
     """
     m, n, k, dtype, threads, budget, timeout = check_run_arguments(
         m, n, k, dtype, threads, budget, timeout
@@ -263,19 +255,16 @@ def run(
         raise ValueError(
             f"--threads {threads} is more than the {cpu_count()} cores this process may use"
         )
-    out = Path(out) if out is not None else default_out()
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} is a file, not a folder: choose another --out")
-    if not resume and (out / "results.json").exists():
-        raise FileExistsError(
-            f"{out} already holds a run's results; continue it with --resume (resume=True "
-            "in Python), or choose another --out (out=)"
-        )
+    out = check_out(out if out is not None else default_out(), resume=resume, force=force)
+    plugins, registry = tuple(map(absolute_plugin, plugins)), None  # before any plugin runs
     previous = load_results(out) if resume else None
     if previous is not None:
-        config = RunConfig.from_dict(previous.attrs["metadata"]["config"])
+        config = RunConfig.from_dict(stored_config(previous.attrs["metadata"], out))
+        check_plugins(config.plugins, plugins)
     else:
-        registry = load_registry(plugins, entry_points=entry_points)
+        check_grid_fits(build_cases(m, n, k, dtype, quick))
+        registry = load_registry_safely(plugins, entry_points=entry_points, timeout=timeout,
+                                        convention=convention)  # fmt: skip
         names = tuple(i.name for i in registry.select(impl))
         cases = tuple(build_cases(m, n, k, dtype, quick))
         settings = Settings(
@@ -283,23 +272,34 @@ def run(
             round_target_s=0.005 if quick else ROUND_TARGET_S, rounds=5 if quick else ROUNDS,
             time_cap_s=0.3 if quick else 1.5,
         )  # fmt: skip
-        config = RunConfig(cases, names, tuple(map(absolute_plugin, plugins)), entry_points,
-                           settings, timeout, isolate)  # fmt: skip
-    return execute(config, out, previous, report=report, progress=progress)
+        config = RunConfig(cases, names, plugins, entry_points, settings, timeout, isolate,
+                           convention)  # fmt: skip
+    with locked(out):
+        return execute(config, out, previous, progress=progress, registry=registry)
 
 
-def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
-            report: bool = True, progress: Progress | None = None) -> pd.DataFrame:  # fmt: skip
-    """Carry out ``config`` into ``out``, keeping the rows of ``previous``."""
+def execute(
+    config: RunConfig,
+    out: Path,
+    previous: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+    registry: Registry | None = None,
+) -> pd.DataFrame:
+    """Carry out ``config`` into ``out``, keeping the rows of ``previous``; ``registry``
+    is the one loaded from ``config`` (loaded here, plugins probed first, if not given)."""
     check_grid_fits(config.cases)
-    registry = load_registry(config.plugins, entry_points=config.entry_points)
+    if registry is None:
+        registry = load_registry_safely(config.plugins, entry_points=config.entry_points,
+                                        timeout=config.timeout_s,
+                                        convention=config.convention)  # fmt: skip
     progress = progress or Progress(len(config.cases))
     for error in registry.errors:
         progress.message(f"plugin not loaded: {error}")
     metadata = previous.attrs["metadata"] if previous is not None else {
         **environment(), "config": config.as_dict(),
         "load_errors": [str(e) for e in registry.errors],
-        "implementations": {e.name: {"description": e.implementation.description, "origin": e.origin}
+        "format": FORMAT, "order": registry.names(),
+        "implementations": {e.name: record(e.implementation, e.origin, config.cases)
                             for e in registry if e.name in config.implementations},
         "unavailable": dict(registry.unavailable),
     }  # fmt: skip
@@ -327,8 +327,4 @@ def execute(config: RunConfig, out: Path, previous: pd.DataFrame | None = None,
         progress.close()
     frame = writer.frame()
     frame.attrs["out"] = str(out)
-    if report:
-        from gradrace.reports import write_report
-
-        frame.attrs["report"] = str(write_report(frame, out))
     return frame

@@ -9,8 +9,18 @@ worker dies, the parent knows which implementation was running, kills the worker
 and raises ``WorkerLost`` naming it. The run then records that implementation as an
 error and measures the case again without it in a fresh worker.
 
+The worker also guards what the verdicts rest on: before every phase event (and after
+each request) it checks that no plugin replaced a function of numpy's or of
+gradrace's judge (``guard.py``); one that did is named as the culprit, its verdict is
+discarded, and the worker is replaced so the others are measured in a clean process.
+It is a child subreaper (``reaper.py``): processes a plugin starts end with it.
+
 Cost: one process start (~1–2 s, numba's compiled code comes from its cache) per run
-and per lost worker, and a pipe message per timing round (microseconds).
+and per lost worker, a pipe message and an identity check (~0.3 ms) per phase event.
+
+Start-up (importing gradrace, numba, jax, ... and the plugins) has its own limit,
+``startup_limit(timeout)``: the larger of the run's ``--timeout`` and
+``STARTUP_FLOOR_S``, as those imports can take seconds on a busy machine.
 """
 
 from __future__ import annotations
@@ -22,11 +32,24 @@ import signal
 import traceback
 from dataclasses import dataclass
 
+from gradrace.bench.errors import WorkerStartError
 from gradrace.bench.grids import Case
+from gradrace.bench.guard import Tampered, Watch, describe
 from gradrace.bench.measure import Settings, measure_case
+from gradrace.bench.reaper import become_subreaper, end_descendants, end_tree
 
-#: Seconds the parent waits for the worker to import gradrace and load the plugins.
-STARTUP_TIMEOUT_S = 300.0
+#: The least time the worker gets to import gradrace and load the plugins (see
+#: ``startup_limit``): a longer --timeout raises it, a shorter one does not lower it.
+STARTUP_FLOOR_S = 30.0
+
+#: The least time the worker gets to measure the memory bandwidth and BLAS peak.
+MACHINE_FLOOR_S = 120.0
+
+
+def startup_limit(timeout: float) -> float:
+    """Seconds the worker may take to start: ``max(timeout, STARTUP_FLOOR_S)``."""
+    return max(timeout, STARTUP_FLOOR_S)
+
 
 #: Environment defaults of the worker (a variable the user set wins). OpenBLAS's idle
 #: threads otherwise spin for ~0.1 s after each call; in interleaved rounds on few cores
@@ -47,10 +70,6 @@ def _environment(defaults: dict[str, str]):
             os.environ.pop(key, None)
 
 
-#: Words every message about a lost worker contains (a resumed run recognises them).
-LOST = "the worker"
-
-
 class WorkerLost(RuntimeError):
     """The worker hung or died; ``implementation`` is what it was running ('' if none)."""
 
@@ -64,16 +83,52 @@ class WorkerFailed(RuntimeError):
     """gradrace itself failed in the worker (not a plugin): the message holds its traceback."""
 
 
-def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int) -> None:
+def tampered_reason(replaced: list[str]) -> str:
+    """The message for an implementation that replaced numpy's or gradrace's functions."""
+    return (
+        f"replaced {describe(replaced)} while it ran (the reference and the verdicts must not "
+        "depend on a plugin); its verdict is discarded and the worker measured the others "
+        "again without it"
+    )
+
+
+def guarded(report, watch: Watch):
+    """``report`` that first checks ``watch``: plugin code that ran since the previous
+    event (the implementation named there) must not have replaced watched functions."""
+    last = ["", "start"]
+
+    def checked(*event) -> None:
+        replaced = watch.changed()
+        if replaced:
+            raise Tampered(last[0], last[1], replaced)
+        if event[0] == "phase":  # ("checked",) only asks for the check
+            last[:] = event[1:3]
+            report(*event)
+
+    return checked
+
+
+def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int,
+           skip: tuple[str, ...] = (), convention: str = "auto") -> None:  # fmt: skip
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    become_subreaper()
+    try:
+        _serve_requests(conn, plugins, entry_points, threads, skip, convention)
+    finally:
+        end_descendants(os.getpid())  # processes a plugin started end with the worker
+
+
+def _serve_requests(conn, plugins, entry_points, threads, skip, convention) -> None:
     from gradrace.bench.machine import machine_figures, set_all_threads
     from gradrace.bench.registry import load_registry
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    registry = load_registry(plugins, entry_points=entry_points)
+    registry = load_registry(plugins, entry_points=entry_points, skip=skip, convention=convention)
     limiter = set_all_threads(threads)  # noqa: F841 - held for the worker's life
+    watch = Watch()
     conn.send(("ready",))
     while True:
         request = conn.recv()
+        report = guarded(lambda *event: conn.send(event), watch)
         try:
             if request[0] == "stop":
                 return
@@ -83,13 +138,15 @@ def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int) -> 
                 from gradrace.bench.check import run_check
 
                 _, names, cases = request
-                report = lambda *event: conn.send(event)  # noqa: E731
                 reply = run_check([registry[n] for n in names], cases, report)
             else:
                 _, case, names, settings = request
-                reply = measure_case(registry, case, names, settings,
-                                     report=lambda *event: conn.send(event))  # fmt: skip
+                reply = measure_case(registry, case, names, settings, report=report)
+            report("checked")  # the last implementation's code ran since the last event
             conn.send(("done", reply))
+        except Tampered as tampered:
+            conn.send(("tampered", tampered.implementation, tampered.phase, tampered.replaced))
+            return  # this process is no longer clean: the parent starts a fresh one
         except Exception:
             conn.send(("failed", traceback.format_exc()))
 
@@ -102,6 +159,8 @@ class Worker:
     entry_points: bool = True
     threads: int = 1
     timeout: float = 60.0
+    convention: str = "auto"  # how plain functions are called, as in the parent
+    skip: tuple[str, ...] = ()  # plugin sources (origins) that failed to load in the parent
 
     def __post_init__(self) -> None:
         self._process = None
@@ -111,12 +170,33 @@ class Worker:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._process = ctx.Process(
-            target=_serve, args=(child, self.plugins, self.entry_points, self.threads), daemon=True
-        )
+            target=_serve, name="gradrace-worker", daemon=True,
+            args=(child, self.plugins, self.entry_points, self.threads, self.skip,
+                  self.convention),
+        )  # fmt: skip
         with _environment(WORKER_ENV):
             self._process.start()
         child.close()
-        self._wait(STARTUP_TIMEOUT_S, "", "start-up")
+        limit = startup_limit(self.timeout)
+        reason = self._startup_failure(limit)
+        if reason:
+            self.close()
+            raise WorkerStartError(
+                f"the measuring worker did not start: {reason} while importing gradrace and the "
+                f"plugins (start-up limit {limit:g} s: the larger of --timeout and "
+                f"{STARTUP_FLOOR_S:g} s); nothing more could be measured"
+            )
+
+    def _startup_failure(self, limit: float) -> str:
+        """Why the worker did not report ready within ``limit`` seconds ('' if it did)."""
+        try:
+            if self._conn.poll(limit):
+                self._conn.recv()
+                return ""
+            return f"no answer within {limit:g} s"
+        except (EOFError, OSError):
+            self._process.join(5)
+            return f"the worker process died ({_describe_exit(self._process.exitcode)})"
 
     def _wait(self, timeout: float, name: str, phase: str):
         """Receive the next message, or raise WorkerLost after killing the worker."""
@@ -148,10 +228,14 @@ class Worker:
                 return message[1]
             elif message[0] == "failed":
                 raise WorkerFailed(message[1])
+            elif message[0] == "tampered":
+                _, name, phase, replaced = message
+                self.close()
+                raise WorkerLost(name, phase, tampered_reason(replaced))
 
     def machine(self) -> dict:
         """Measure the memory-read bandwidth and BLAS peak with the run's threads."""
-        return self._request(("machine",), timeout=STARTUP_TIMEOUT_S)
+        return self._request(("machine",), timeout=max(self.timeout, MACHINE_FLOOR_S))
 
     def check(self, names, cases, on_event=None):
         """Run the agreement check on ``cases`` for the implementations ``names``."""
@@ -163,7 +247,7 @@ class Worker:
     def close(self) -> None:
         if self._process is not None:
             if self._process.is_alive():
-                self._process.kill()
+                end_tree(self._process.pid)  # with every process a plugin started
             self._process.join(5)
             self._conn.close()
         self._process = self._conn = None
@@ -188,6 +272,17 @@ class InProcess:
 
         self.registry = registry
         self._limiter = set_all_threads(threads)
+        self._watch = Watch()
+
+    def _guarded(self, report, call):
+        """Run ``call(guarded report)``; plugin code that replaced watched functions is
+        named (WorkerLost) after they are put back."""
+        try:
+            return call(guarded(report, self._watch))
+        except Tampered as tampered:
+            self._watch.restore()
+            raise WorkerLost(tampered.implementation, tampered.phase,
+                             tampered_reason(tampered.replaced)) from None  # fmt: skip
 
     def machine(self) -> dict:
         from gradrace.bench.machine import machine_figures
@@ -197,12 +292,21 @@ class InProcess:
     def check(self, names, cases, on_event=None):
         from gradrace.bench.check import run_check
 
-        report = (lambda *e: on_event(e[1], e[2])) if on_event else None
-        return run_check([self.registry[n] for n in names], cases, report)
+        impls = [self.registry[n] for n in names]
+        report = (lambda *e: on_event(e[1], e[2])) if on_event else (lambda *e: None)
+        return self._guarded(report, lambda r: _finished(run_check(impls, cases, r), r))
 
     def measure(self, case: Case, names, settings: Settings, on_event=None) -> list[dict]:
         report = (lambda *e: on_event(e[1], e[2])) if on_event else (lambda *e: None)
-        return measure_case(self.registry, case, names, settings, report)
+        return self._guarded(
+            report, lambda r: _finished(measure_case(self.registry, case, names, settings, r), r)
+        )
 
     def close(self) -> None:
         self._limiter.restore_original_limits()
+
+
+def _finished(reply, report):
+    """``reply``, after a last guard check for the code that ran since the last event."""
+    report("checked")
+    return reply

@@ -31,11 +31,6 @@ BUILTINS = (
     gram.IMPLEMENTATION,
 )
 
-#: Implementations whose untimed prepare already did the work that reads X (gram's XᵀX):
-#: their per-call time does not read X, so they are timed and shown but not ranked
-#: against the others (``ratio_to_fastest``, the summary, the report's headline).
-PRECOMPUTED = frozenset({"gram"})
-
 #: name -> (module defining IMPLEMENTATION, libraries it needs, the extra that installs them)
 OPTIONAL: dict[str, tuple[str, tuple[str, ...], str]] = {
     "jax-grad": ("gradrace.implementations.jax_grad", ("jax", "jaxlib"), "jax"),

@@ -47,6 +47,8 @@ def _cell(row: dict) -> Cell:
     shown = f"{error:.1e}" if error == error else ""
     if row.get("status") == "ok":
         return Cell(shown or "ok")
+    if row.get("status") == "n/a":  # the implementation does not handle this case
+        return Cell("n/a", title=str(row.get("message") or ""))
     kind = str(row.get("kind") or row.get("status") or "?")
     return Cell(f"{kind.upper()} {shown}".strip(), bad=True, title=str(row.get("message") or ""))
 
@@ -71,7 +73,7 @@ def failures(results: pd.DataFrame, meta: dict) -> list[Failure]:
     out = []
     check = pd.DataFrame(meta.get("check") or [])
     if not check.empty:
-        for row in check[check["status"] != "ok"].to_dict("records"):
+        for row in check[~check["status"].isin(["ok", "n/a"])].to_dict("records"):
             out.append(Failure(str(row["implementation"]), f"check {row['case']}",
                                str(row.get("kind") or row["status"]), str(row.get("message") or ""),
                                str(row.get("diagnosis") or "")))  # fmt: skip

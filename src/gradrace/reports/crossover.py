@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gradrace.reports.data import count, implementations
+from gradrace.reports.data import implementations
+from gradrace.units import count
 
 #: Two times closer than this factor at both ends of an interval are a tie.
 CLOSE = 1.2

@@ -12,12 +12,9 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from gradrace.units import count
+
 OK = "ok"
-#: The built-in implementations in the order they are listed and plotted; plugins follow.
-KNOWN_ORDER = (
-    "python-loops", "numpy-dot", "einsum", "reshaped-mn1", "numba", "numba-fused",
-    "numpy-blocked", "gram", "jax-grad", "torch-autograd", "torch-manual", "dask", "cupy",
-)  # fmt: skip
 CASE = ["m", "n", "k", "dtype"]
 NUMERIC = (
     "median_s", "min_s", "mean_s", "iqr_s", "q1_s", "q3_s", "prepare_s", "gflops", "bandwidth_gbs",
@@ -26,10 +23,10 @@ NUMERIC = (
 
 
 def implementations(results: pd.DataFrame) -> list[str]:
-    """Every implementation in ``results``: built-ins in their fixed order, then the rest."""
-    names = [str(n) for n in pd.unique(results["implementation"].dropna())]
-    known = [n for n in KNOWN_ORDER if n in names]
-    return known + [n for n in names if n not in known]
+    """Every implementation in ``results``, in the order they first appear (a run writes
+    each case's rows in its registry's order: built-ins from the slowest idea to the
+    fastest, then optional ones, then plugins)."""
+    return [str(n) for n in pd.unique(results["implementation"].dropna())]
 
 
 def metadata(results: pd.DataFrame) -> dict:
@@ -105,25 +102,3 @@ def size_label(m: int, n: int, k: int = 1, dtype: str = "float64", full: bool = 
     """A compact case label such as ``m=10⁵ n=10``; ``full`` adds k and the dtype."""
     label = f"m={count(m)} n={count(n)}"
     return f"{label} k={k} {dtype}" if full else label
-
-
-def count(value: float) -> str:
-    """``1,000`` written out; 10⁵ and above as a power of ten when the count is one."""
-    value = int(value)
-    if value >= 100_000 and np.log10(value) == int(np.log10(value)):
-        return "10" + str(int(np.log10(value))).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-    return f"{value:,}"
-
-
-def format_bytes(nbytes: float) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if nbytes >= scale:
-            return f"{nbytes / scale:.3g} {unit}"
-    return f"{nbytes:.0f} B"
-
-
-def times(ratio: float) -> str:
-    """A ratio as '3.74×', '589×' or '1,040×': three significant digits, no exponent."""
-    if ratio != ratio:
-        return "–"
-    return f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.3g}×"

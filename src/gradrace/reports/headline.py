@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from gradrace.bench.runner import unranked
+from gradrace.bench.ranking import unranked
 from gradrace.reports.data import agreeing, geomean, size_label
 from gradrace.reports.tables import BASELINES
 

@@ -31,20 +31,17 @@ from gradrace.reports import (
 from gradrace.reports.data import (
     agreeing,
     combos,
-    count,
-    format_bytes,
     implementations,
     machine,
     metadata,
     numeric,
     of_combo,
     size_label,
-    times,
 )
 from gradrace.reports.headline import headlines
-from gradrace.reports.model import CONSTRUCTION, MISS, NOT_DECLARED, TERMS, predict
+from gradrace.reports.model import MISS, NOT_DECLARED, declared, predict
 from gradrace.reports.style import looks as make_looks
-from gradrace.reports.tables import format_seconds
+from gradrace.units import count, format_bytes, format_seconds, times
 
 INDEX = "index.html"
 
@@ -77,7 +74,7 @@ class Builder:
     def __init__(self, results: pd.DataFrame, out: Path, options: Options):
         self.meta = metadata(results)
         self.results, self.out, self.options = numeric(results), out, options
-        self.looks = make_looks(implementations(results))
+        self.looks = make_looks(implementations(results), self.meta.get("order") or ())
         self.bandwidth, self.peak = machine(self.meta)
         self.cores = int(self.meta.get("cores") or 1)
 
@@ -100,14 +97,14 @@ class Builder:
                               "Each bar: the implementation's median time ÷ the fastest median at "
                               "the same size, as a geometric mean over the regime's sizes; 1× "
                               "means fastest everywhere. Hatched: timed on fewer sizes than the "
-                              "others (skipped or failed at some). gram, not ranked (its "
-                              "prepare precomputes from X), can be below 1×.")  # fmt: skip
-        from gradrace.implementations import PRECOMPUTED
-
+                              "others (skipped or failed at some). An implementation whose "
+                              "prepare precomputes from X is not ranked and can be below 1×.")  # fmt: skip
         timed = set(self.results["implementation"])
+        precomputed = sorted(n for n, e in (self.meta.get("implementations") or {}).items()
+                             if n in timed and isinstance(e, dict) and e.get("precomputes"))  # fmt: skip
         return {"items": [views.headline_view(h) for h in items], "sentence": views.headline_sentence(items),
                 "figure": fig, "correct": self.correctness(),
-                "precomputed": sorted(PRECOMPUTED & timed)}  # fmt: skip
+                "precomputed": precomputed}  # fmt: skip
 
     def correctness(self) -> str:
         fails = agreement.failures(self.results, self.meta)
@@ -161,10 +158,9 @@ class Builder:
     # -- 6, 10. scaling and the model ----------------------------------------------------------
 
     def model_section(self, k: int, dtype: str) -> dict:
-        table, fits = predict(of_combo(self.results, k, dtype), self.bandwidth, self.peak,
-                              self.cores)  # fmt: skip
         rows = agreeing(of_combo(self.results, k, dtype))
-        scale = scaling.scaling_table(table, fits)
+        table, fits = predict(rows, self.meta, self.bandwidth, self.peak, self.cores)
+        scale = scaling.scaling_table(rows, fits, self.meta)
         shown, note = limits.head(table, "predictions")
         some_n, n_note = limits.crossover_rows(rows)
         misses = table[table["verdict"].astype(str).str.contains("than modelled")]
@@ -191,18 +187,19 @@ class Builder:
         return view
 
     def _construction(self, name: str, fit) -> dict:
-        build = CONSTRUCTION.get(name)
+        entry = declared(self.meta, name)
         overhead = format_seconds(fit.overhead_s) if fit else "–"
-        fitted = [f"{format_seconds(s)} {TERMS[t][1]}" for t, s in (fit.per_unit_s.items()
+        fitted = [f"{format_seconds(s)} {unit}" for unit, s in (fit.per_unit_s.items()
                   if fit else ()) if s > 0]  # fmt: skip
-        if build is None:
+        if entry is None:
             return {"name": name, "declared": False, "passes": NOT_DECLARED,
                     "temporaries": NOT_DECLARED, "flops": NOT_DECLARED, "overhead": overhead,
                     "fitted": "", "cores": "?"}  # fmt: skip
-        return {"name": name, "declared": True, "passes": build.passes,
-                "temporaries": build.temporaries, "flops": build.flops,
-                "overhead": f"{overhead} fitted ({build.overhead})", "fitted": "; ".join(fitted),
-                "cores": "all" if build.parallel else "one"}  # fmt: skip
+        cost = entry["cost"]
+        return {"name": name, "declared": True, "passes": cost["passes"],
+                "temporaries": cost["temporaries"], "flops": cost["flops"],
+                "overhead": f"{overhead} fitted ({cost['overhead']})", "fitted": "; ".join(fitted),
+                "cores": "all" if cost["parallel"] else "one"}  # fmt: skip
 
     # -- 8. preparation, skipped and failed --------------------------------------------------
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import io
 import math
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ParamSpec
@@ -27,8 +29,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from gradrace.reports import limits
-from gradrace.reports.data import count, format_bytes, implementations, size_label, times
+from gradrace.reports.data import implementations, size_label
 from gradrace.reports.style import Look
+from gradrace.units import count, format_bytes, times
 
 DPI = 130
 PANEL = (3.7, 3.0)  # inches per panel
@@ -87,8 +90,22 @@ def png(fig: Figure, path: str | Path | None = None) -> bytes:
     plt.close(fig)
     data = buffer.getvalue()
     if path is not None:
-        Path(path).write_bytes(data)
+        write_atomically(Path(path), data)
     return data
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``:
+    a full disk or an interruption leaves the old file or none, never a truncated one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is not
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _grid(panels: int, width: float = PANEL[0], height: float = PANEL[1], cols: int = 4,

@@ -16,10 +16,9 @@ import pandas as pd
 
 from gradrace.bench import arguments
 from gradrace.bench.grids import Case
-from gradrace.bench.measure import derived
 from gradrace.bench.problem import check_dtype
-from gradrace.bench.results import COLUMNS
-from gradrace.bench.runner import rank, unranked
+from gradrace.bench.ranking import rank, unranked
+from gradrace.bench.results import COLUMNS, FORMAT, derived
 
 SOURCE = "pytest-benchmark"
 NEEDED = ("implementation", "m", "n", "k", "dtype")
@@ -90,7 +89,7 @@ def _row(bench: dict, where: str) -> dict:
         "error": info.get("error"), "lam": case.lam, "seed": case.seed,
         "message": f"pytest-benchmark: {bench.get('fullname', bench.get('name', ''))}",
     }  # fmt: skip
-    row.update(derived(case, median, None))
+    row.update(derived(case.m, case.n, case.k, case.dtype, median, None))
     return row
 
 
@@ -109,7 +108,22 @@ def _metadata(payload: dict, path: Path, ignored: int) -> dict:
         "commit": _object(payload.get("commit_info"), "commit_info", str(path)),
         "machine": {"bandwidth_gbs": None, "peak_gflops": None},
         "ignored_benchmarks": ignored,
+        "format": FORMAT,
+        "implementations": _traits(payload),
     }
+
+
+def _traits(payload: dict) -> dict:
+    """Each implementation's traits as the benchmarks recorded them, their counts merged."""
+    out: dict[str, dict] = {}
+    for bench in payload.get("benchmarks", []):
+        info = bench.get("extra_info") or {}
+        traits = info.get("traits")
+        if not isinstance(traits, dict) or "implementation" not in info:
+            continue
+        entry = out.setdefault(str(info["implementation"]), {**traits, "counts": {}})
+        entry["counts"].update(traits.get("counts") or {})
+    return out
 
 
 def from_pytest_benchmark(payload: dict, path: str | Path = "benchmark.json") -> pd.DataFrame:
@@ -133,13 +147,14 @@ def from_pytest_benchmark(payload: dict, path: str | Path = "benchmark.json") ->
             f"{path}: no benchmark carries gradrace's extra_info ({', '.join(NEEDED)})"
         )
     rows = [_row(bench, where) for where, bench in ours]
+    metadata = _metadata(payload, Path(path), len(benches) - len(ours))
     by_case: dict[tuple, list[dict]] = {}
     for row in rows:
         by_case.setdefault((row["m"], row["n"], row["k"], row["dtype"]), []).append(row)
     for case_rows in by_case.values():
-        rank(case_rows, unranked({}))  # ratio_to_fastest, as gradrace run sets it
+        rank(case_rows, unranked(metadata))  # ratio_to_fastest, as gradrace run sets it
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame.attrs["metadata"] = _metadata(payload, Path(path), len(benches) - len(ours))
+    frame.attrs["metadata"] = metadata
     return frame
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from gradrace.bench.cells import text_cell
-from gradrace.bench.progress import format_seconds
 from gradrace.reports import limits
+from gradrace.units import format_seconds
 
 BASELINES = ("python-loops", "numpy-dot")
 #: A winner whose interquartile range exceeds this fraction of its median is marked noisy.
@@ -25,7 +25,7 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
 
     Vectorised (one groupby, no loop over cases): a run may hold thousands of sizes."""
     keys = ["m", "n", "k", "dtype", "threads"]
-    from gradrace.bench.runner import unranked
+    from gradrace.bench.ranking import unranked
 
     excluded = unranked(results.attrs.get("metadata", {}))
     results = results.copy()
@@ -67,7 +67,7 @@ def format_summary(results: pd.DataFrame) -> str:
         lines.append(f"* noisy: the interquartile range of the timing rounds exceeds {NOISY:.0%} "
                      "of the median (a busy machine); rerun before trusting that size")  # fmt: skip
     status = results["status"].value_counts()
-    from gradrace.bench.runner import unranked
+    from gradrace.bench.ranking import unranked
 
     present = set(results["implementation"])
     skipped = {

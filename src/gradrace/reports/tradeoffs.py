@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from gradrace.reports.data import agreeing, geomean, size_label
-from gradrace.reports.tables import format_seconds
+from gradrace.units import format_seconds
 
 KEYS = ["m", "n", "k", "dtype"]
 

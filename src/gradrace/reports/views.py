@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from gradrace.bench.problem import format_bytes
-from gradrace.reports.data import size_label, times
+from gradrace.reports.data import size_label
 from gradrace.reports.headline import BASELINES, Headline
 from gradrace.reports.model import MISS, explain_miss
-from gradrace.reports.tables import format_seconds
+from gradrace.units import format_bytes, format_seconds, times
 
 
 def speedup_text(values: tuple[float, float, float]) -> str:
@@ -87,7 +86,7 @@ def miss_summary(misses: pd.DataFrame) -> list[str]:
             f"{size_label(worst['m'], worst['n'])} ({'faster' if faster else 'slower'} than "
             f"predicted by {factor:.1f}×: measured {format_seconds(worst['median_s'])}, predicted "
             f"{format_seconds(worst['predicted_s'])}). Likely: "
-            f"{explain_miss(name, faster, worst['x_bytes'], worst['iqr_s'] / worst['median_s'])}."
+            f"{explain_miss(faster, worst['parallel'], worst['x_bytes'], worst['iqr_s'] / worst['median_s'])}."
         )  # fmt: skip
     return out
 

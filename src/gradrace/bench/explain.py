@@ -1,0 +1,132 @@
+"""Words for what went wrong in a call: what gradrace passed, what came back, where it raised.
+
+A learner's first run of ``gradrace check`` on a function written for another convention
+ends in a shape error or an exception inside their own loop; these messages say what
+gradrace called the function with, what it expected back, the likely cause, and the
+line of the user's file that raised (not gradrace's).
+"""
+
+from __future__ import annotations
+
+import linecache
+import sysconfig
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+_GRADRACE = Path(__file__).resolve().parents[1]
+_LIBRARIES = tuple(
+    Path(p).resolve()
+    for p in {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def describe_value(value) -> str:
+    """A value's kind and shape in a few words: 'ndarray (4,) float64', 'float', '(float, …)'."""
+    if isinstance(value, tuple | list):
+        inner = ", ".join(describe_value(v) for v in value[:4])
+        return f"({inner}{', …' if len(value) > 4 else ''})"
+    if isinstance(value, np.generic):
+        return type(value).__name__
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"{type(value).__name__} {tuple(value.shape)} {value.dtype}"
+    return type(value).__name__
+
+
+def _argument(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{value.shape} {value.dtype}"
+    return describe_value(value)
+
+
+def parameter_names(fn: Callable) -> tuple[str, ...]:
+    """The names of ``fn``'s positional parameters (() when it has no signature)."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return tuple(p.name for p in params if p.kind in kinds)
+
+
+def describe_call(fn: Callable, args: tuple) -> str:
+    """'called f(X (20, 4) float64, y (20,) float64, …, b float, lambda_ float)'."""
+    names = parameter_names(fn)
+    names = names + tuple(f"arg{i + 1}" for i in range(len(names), len(args)))
+    parts = ", ".join(f"{name} {_argument(a)}" for name, a in zip(names, args, strict=False))
+    return f"called {getattr(fn, '__name__', type(fn).__name__)}({parts})"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float | np.number) or (
+        isinstance(value, np.ndarray) and value.ndim == 0
+    )
+
+
+def likely_causes(out, n: int, k: int) -> list[str]:
+    """What an output that does not fit (dW (n, k), db (k,)) most likely comes from."""
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        return []
+    first, second = out
+    if _is_number(first) and np.size(second) == n * k and k == 1:
+        return [
+            "it returns the course's order (db, dW) with a 1-D dW: for a function "
+            "(X, y, w, b, lambda_) -> (dj_db, dj_dw) run with --convention course"
+        ]
+    causes = []
+    shape = lambda a: getattr(a, "shape", None)  # noqa: E731
+    if shape(first) == (k,) and shape(second) == (n, k) and (n, k) != (k,):
+        causes.append("it returns (db, dW), the other order: return dW, db")
+    if isinstance(first, np.ndarray) and first.ndim == 1 and first.size == n * k:
+        causes.append(f"dW is 1-D: gradrace wants dW of shape ({n}, {k}), e.g. "
+                      f"dW.reshape({n}, {k}); a course-style function with 1-D w runs with "
+                      "--convention course-dw-first")  # fmt: skip
+    if isinstance(first, np.ndarray) and first.shape == (k, n) and k != n:
+        causes.append(f"dW looks transposed: ({k}, {n}) instead of ({n}, {k})")
+    if _is_number(second):
+        course = (", or, for a course-style function (X, y, w, b, lambda_) -> (dj_dw, dj_db), "
+                  "run it with --convention course-dw-first") if k == 1 else ""  # fmt: skip
+        causes.append(f"db is a {type(second).__name__}, a single number: gradrace wants an "
+                      f"array of shape ({k},), e.g. np.array([db]){course}")  # fmt: skip
+    return causes
+
+
+def expected_output(n: int, k: int, dtype) -> str:
+    return f"expected back (dW, db): dW ndarray ({n}, {k}) {dtype}, db ndarray ({k},) {dtype}"
+
+
+def _in_library(filename: str) -> bool:
+    path = Path(filename).resolve()
+    return any(path.is_relative_to(lib) for lib in _LIBRARIES)
+
+
+def user_frame(exc: BaseException) -> traceback.FrameSummary | None:
+    """The last frame of ``exc``'s traceback in the user's own code: outside gradrace, the
+    standard library and installed packages (else the last one outside gradrace)."""
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith("<") and not Path(f.filename).resolve().is_relative_to(_GRADRACE)
+    ]  # fmt: skip
+    own = [f for f in frames if not _in_library(f.filename)]
+    return (own or frames or [None])[-1]
+
+
+def _where(frame: traceback.FrameSummary) -> str:
+    path = Path(frame.filename)
+    try:
+        shown = path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        shown = path
+    line = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
+    return f"{shown}:{frame.lineno}" + (f": {line}" if line else "")
+
+
+def describe_exception(exc: BaseException) -> str:
+    """'ValueError: … (at lab.py:9: dj_dw[j] = dj_dw[j] + err * X[i, j])'."""
+    frame = user_frame(exc)
+    where = f" (at {_where(frame)})" if frame is not None else ""
+    return f"{type(exc).__name__}: {exc}{where}"

@@ -1,0 +1,87 @@
+"""Tamper detection: did plugin code replace a function of numpy's or of gradrace's judge?
+
+A plugin runs in the process that computes the reference and the verdicts. One that
+swaps ``np.einsum`` or ``agreement.relative_error`` would skew the reference, another
+implementation's verdict, or its own. ``Watch`` records every callable of numpy's main
+modules and of gradrace's judging modules (and the code object of each Python
+function); ``changed()`` names those replaced since, ``restore()`` puts them back.
+
+Only identities are compared (a few thousand ``is`` tests, well under a millisecond),
+so the check runs before every phase event of the worker. A plugin could still
+reach deeper (numpy's C internals, ctypes); this closes the doors a Python plugin
+opens by accident or with a one-line monkeypatch.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterable
+
+#: Modules watched, when imported: numpy's namespaces the reference and the built-ins
+#: call through, and gradrace's modules that compute the reference and judge.
+WATCHED = (
+    "numpy", "numpy.linalg", "numpy.linalg._linalg", "numpy._core.numeric",
+    "numpy._core.fromnumeric", "numpy._core.einsumfunc", "numpy._core.multiarray",
+    "numpy._core.umath", "numpy.core.numeric", "numpy.core.fromnumeric",
+    "numpy.core.einsumfunc", "numpy.core.multiarray", "numpy.core.umath",
+    "gradrace.bench.agreement", "gradrace.bench.reference", "gradrace.bench.check",
+    "gradrace.bench.measure", "gradrace.bench.timing", "gradrace.bench.problem",
+    "gradrace.bench.grids", "gradrace.bench.guard",
+)  # fmt: skip
+
+
+class Tampered(BaseException):
+    """Plugin code replaced watched functions. A BaseException, so that no
+    ``except Exception`` of the measuring code swallows it on its way out."""
+
+    def __init__(self, implementation: str, phase: str, replaced: list[str]):
+        self.implementation, self.phase, self.replaced = implementation, phase, replaced
+        super().__init__(
+            f"{implementation or 'plugin code'} ({phase}) replaced {describe(replaced)}"
+        )
+
+
+def describe(replaced: list[str], most: int = 4) -> str:
+    """``numpy.einsum, numpy.dot`` — the first few replaced names, and how many more."""
+    shown = ", ".join(replaced[:most])
+    return shown + (f" and {len(replaced) - most} more" if len(replaced) > most else "")
+
+
+def _callables(module: types.ModuleType) -> Iterable[tuple[str, object]]:
+    for name, value in list(vars(module).items()):
+        if (
+            callable(value)
+            and not isinstance(value, types.ModuleType)
+            and not name.startswith("__")
+        ):
+            yield name, value
+
+
+class Watch:
+    """The identities of the watched callables now; compare and restore later."""
+
+    def __init__(self, modules: Iterable[str] = WATCHED):
+        self._seen: list[tuple[types.ModuleType, str, object, object]] = []
+        for module_name in modules:
+            module = sys.modules.get(module_name)
+            if module is None:
+                continue
+            for name, value in _callables(module):
+                self._seen.append((module, name, value, getattr(value, "__code__", None)))
+
+    def changed(self) -> list[str]:
+        """The qualified names of the watched callables replaced (or whose code was) since."""
+        out = []
+        for module, name, value, code in self._seen:
+            now = module.__dict__.get(name)
+            if now is not value or (code is not None and value.__code__ is not code):
+                out.append(f"{module.__name__}.{name}")
+        return sorted(out)
+
+    def restore(self) -> None:
+        """Put every watched callable (and code object) back as it was."""
+        for module, name, value, code in self._seen:
+            setattr(module, name, value)
+            if code is not None and value.__code__ is not code:
+                value.__code__ = code

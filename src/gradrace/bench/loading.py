@@ -1,0 +1,181 @@
+"""Loading plugins under protection: each plugin source is imported in a probe process first.
+
+A plugin runs its module's code at import; one that sleeps forever or calls
+``os._exit`` would hang or end gradrace if imported first in gradrace's own process.
+``load_registry_safely`` therefore imports every plugin source (entry points and
+``--plugin`` specs) in a spawned probe process first, one after the other, each within
+``timeout`` seconds. A source that hangs or ends the probe becomes a load error
+("hung at import (no answer in 60 s)", "exited with code 3 at import"), the probe goes
+on with the rest in a fresh process, and only the sources that passed are imported here.
+
+Plugin file paths are made absolute before anything is imported, so a plugin that
+changes the working directory at import moves no other path.
+
+Cost: one process start per command (~1 s: it imports gradrace and the plugins), while
+this process loads the built-ins; nothing when there is no plugin source at all.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+
+from gradrace.bench import registry as _registry
+from gradrace.bench.course import convention_of
+from gradrace.bench.reaper import become_subreaper, end_tree
+from gradrace.bench.registry import (
+    LoadError,
+    Registry,
+    as_implementation,
+    load_plugin,
+    load_registry,
+)
+
+#: The least time the probe gets to import gradrace before its first plugin.
+PROBE_STARTUP_FLOOR_S = 30.0
+
+
+def absolute_plugin(spec: str) -> str:
+    """A ``path/to/file.py:attr`` spec with an absolute path, so a resumed run (from another
+    folder) and the worker load the same file; module specs are left as they are."""
+    target, sep, attr = spec.rpartition(":")
+    if sep and (target.endswith(".py") or "/" in target or "\\" in target):
+        return f"{Path(target).expanduser().resolve()}:{attr}"
+    return spec
+
+
+def _probe(conn, sources: list[tuple[str, str | None]], convention: str) -> None:
+    """In the probe process: import each source, saying when it starts and ends, and the
+    convention its plain function was read in (a trial call, if any, runs here)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    become_subreaper()
+    entry_points = {_registry._entry_point_origin(ep): ep for ep in _registry._entry_points()}
+    conn.send(("ready",))
+    for origin, spec in sources:
+        conn.send(("start", origin))
+        read_as = None
+        try:
+            if spec is not None:
+                read_as = convention_of(load_plugin(spec, convention))
+            elif origin in entry_points:
+                ep = entry_points[origin]
+                read_as = convention_of(as_implementation(ep.load(), ep.name, origin, convention))
+        except BaseException:  # the import here answers only "does it return?"
+            pass
+        conn.send(("done", origin, read_as))
+
+
+def _exit_words(code: int | None) -> str:
+    if code is None:
+        return "ended"
+    if code < 0:
+        try:
+            return f"was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+class Probe:
+    """Imports plugin sources in a spawned process; ``failures()`` says which hung or crashed."""
+
+    def __init__(
+        self, sources: list[tuple[str, str | None]], timeout: float, convention: str = "auto"
+    ):
+        self.pending, self.timeout, self.convention = list(sources), timeout, convention
+        self.failed: dict[str, str] = {}
+        self.conventions: dict[str, str] = {}  # origin -> what its plain function was read as
+        self._start()
+
+    def _start(self) -> None:
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_probe, args=(child, self.pending, self.convention),
+                                    name="gradrace-probe", daemon=True)  # fmt: skip
+        self._process.start()
+        child.close()
+
+    def _stop(self) -> None:
+        if self._process.is_alive():
+            end_tree(self._process.pid)
+        self._process.join(5)
+        self._conn.close()
+
+    def _receive(self, limit: float):
+        """The next message, or the reason there is none: ('lost', why)."""
+        try:
+            if self._conn.poll(limit):
+                return self._conn.recv()
+            return ("lost", f"hung at import (no answer in {limit:g} s)")
+        except (EOFError, OSError):
+            self._process.join(5)
+            return ("lost", f"{_exit_words(self._process.exitcode)} at import")
+
+    def _run_once(self) -> None:
+        """Probe ``pending`` in the current process; on a loss, note it and drop what ran."""
+        message = self._receive(max(self.timeout, PROBE_STARTUP_FLOOR_S))
+        if message[0] == "lost":  # the probe could not even import gradrace: probe no further
+            why = f"not loaded: the process that probes plugins did not start ({message[1]})"
+            self.failed.update((o, why) for o, _ in self.pending)
+            self.pending = []
+            return
+        while self.pending:
+            origin = self.pending[0][0]
+            message = self._receive(self.timeout)  # ("start", origin)
+            if message[0] != "lost":
+                message = self._receive(self.timeout)  # ("done", origin, read as)
+            self.pending.pop(0)
+            if message[0] == "done" and message[2] is not None:
+                self.conventions[origin] = message[2]
+            if message[0] == "lost":
+                self.failed[origin] = message[1]
+                return
+
+    def failures(self) -> dict[str, str]:
+        """Origin -> why it cannot be imported here; waits for the probe to finish."""
+        try:
+            while self.pending:
+                self._run_once()
+                self._stop()
+                if self.pending:
+                    self._start()
+        finally:
+            self._stop()
+        return self.failed
+
+
+def plugin_sources(plugins: Sequence[str], entry_points: bool) -> list[tuple[str, str | None]]:
+    """(origin, --plugin spec or None for an entry point) of every plugin source."""
+    eps = (
+        [(_registry._entry_point_origin(ep), None) for ep in _registry._entry_points()]
+        if entry_points
+        else []
+    )
+    return eps + [(f"--plugin {spec}", spec) for spec in plugins]
+
+
+def load_registry_safely(
+    plugins: Sequence[str] = (),
+    *,
+    entry_points: bool = True,
+    timeout: float = 60.0,
+    convention: str = "auto",
+) -> Registry:
+    """``load_registry`` with every plugin source probed first in a spawned process.
+
+    ``plugins`` file paths are made absolute; a source that hangs longer than ``timeout``
+    or ends the probe process is a load error and is not imported here.
+    """
+    plugins = tuple(map(absolute_plugin, plugins))
+    sources = plugin_sources(plugins, entry_points)
+    probe = Probe(sources, timeout, convention) if sources else None
+    load_registry((), entry_points=False)  # the built-ins load here while the probe runs
+    failed = probe.failures() if probe is not None else {}
+    known = probe.conventions if probe is not None else {}
+    registry = load_registry(
+        plugins, entry_points=entry_points, skip=failed, convention=convention, known=known
+    )
+    registry.errors[:0] = [LoadError(origin, why) for origin, why in failed.items()]
+    return registry

@@ -1,0 +1,56 @@
+"""Plugins that replace numpy's or gradrace's judge functions are named, and harm no other."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradrace.bench import agreement
+from gradrace.bench.guard import Watch
+from gradrace.bench.loading import load_registry_safely
+from gradrace.cli import main
+
+PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
+TAMPERING = PLUGINS / "tampering.py"
+
+
+def test_watch_names_a_replaced_function_and_puts_it_back(monkeypatch):
+    real = np.dot
+    watch = Watch()
+    monkeypatch.setattr(np, "dot", lambda *a: 0)
+    monkeypatch.setattr(agreement, "relative_error", lambda x, ref: 0.0)
+    assert set(watch.changed()) == {"numpy.dot", "gradrace.bench.agreement.relative_error"}
+    watch.restore()
+    assert np.dot is real and not watch.changed()
+
+
+def test_a_plugin_patching_einsum_at_import_is_not_loaded_and_einsum_stays_right():
+    real = np.einsum
+    registry = load_registry_safely(
+        [f"{PLUGINS / 'patches_einsum_at_import.py'}:innocent_looking"], entry_points=False
+    )
+    (error,) = registry.errors
+    assert "replaced numpy.einsum at import" in error.message
+    assert np.einsum is real and "innocent_looking" not in registry
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["worker", "no-isolate"])
+def test_a_plugin_patching_numpy_or_the_judge_is_the_culprit_and_innocents_agree(isolate, capsys):
+    argv = ["check", "--no-entry-points", "--timeout", "20",
+            "--plugin", f"{TAMPERING}:patches_numpy", "--plugin", f"{TAMPERING}:patches_judge",
+            "--plugin", f"{PLUGINS / 'patches_einsum_at_import.py'}:innocent_looking",
+            "--impl", "einsum", "--impl", "patches-numpy", "--impl", "patches-judge",
+            "--impl", "numpy-dot"] + ([] if isolate else ["--no-isolate"])  # fmt: skip
+    real = (np.einsum, np.dot, agreement.relative_error)
+    try:
+        code = main(argv)
+    finally:
+        np.einsum, np.dot, agreement.relative_error = real  # in case the guard failed
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "einsum: agrees (24/24 cases)" in out and "numpy-dot: agrees (24/24 cases)" in out
+    assert "patches-judge: agrees" not in out and "patches-numpy: agrees" not in out
+    assert "patches-judge on m=1 n=3 k=1 float64 λ=0: lost: replaced " in out
+    assert "gradrace.bench.agreement.relative_error while it ran" in out
+    assert "replaced numpy.dot, numpy.einsum while it ran" in out
+    assert "NOT LOADED: --plugin" in out and "replaced numpy.einsum at import" in out

@@ -1,0 +1,78 @@
+"""Plugins that hang or end the interpreter at import are load errors; the rest runs."""
+
+import os
+from pathlib import Path
+
+from gradrace import run
+from gradrace.bench.loading import load_registry_safely
+from gradrace.cli import main
+
+PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
+HANGS = f"{PLUGINS / 'hangs_at_import.py'}:anything"
+EXITS = f"{PLUGINS / 'exits_at_import.py'}:anything"
+GOOD = f"{PLUGINS / 'misbehaving.py'}:plain_gradient"
+
+
+def test_hanging_and_exiting_imports_are_load_errors_and_the_rest_loads():
+    registry = load_registry_safely([HANGS, EXITS, GOOD], entry_points=False, timeout=2)
+    errors = {e.source: e.message for e in registry.errors}
+    assert errors == {
+        f"--plugin {HANGS}": "hung at import (no answer in 2 s)",
+        f"--plugin {EXITS}": "exited with code 3 at import",
+    }
+    assert "plain_gradient" in registry and "numpy-dot" in registry
+
+
+def test_list_reports_a_plugin_that_hangs_at_import(capsys):
+    assert main(["list", "--no-entry-points", "--timeout", "1", "--plugin", HANGS]) == 1
+    captured = capsys.readouterr()
+    assert f"plugin not loaded: --plugin {HANGS}: hung at import (no answer in 1 s)" in captured.err
+    assert "numpy-dot" in captured.out
+
+
+def test_check_reports_a_plugin_that_exits_at_import(capsys):
+    code = main(["check", "--no-entry-points", "--no-isolate", "--timeout", "1",
+                 "--plugin", EXITS, "--impl", "numpy-dot"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    assert f"NOT LOADED: --plugin {EXITS}: exited with code 3 at import" in captured.out
+    assert "numpy-dot: agrees (24/24 cases)" in captured.out
+
+
+def test_run_goes_on_without_a_plugin_that_hangs_at_import(tmp_path):
+    frame = run(m=[10], n=[2], impl=["numpy-dot"], plugins=[HANGS], timeout=1, out=tmp_path,
+                isolate=False, entry_points=False, threads=1, quick=True)  # fmt: skip
+    assert list(frame["status"]) == ["ok"]
+    assert frame.attrs["metadata"]["load_errors"] == [
+        f"--plugin {HANGS}: hung at import (no answer in 1 s)"
+    ]
+
+
+def test_a_plugin_changing_directory_at_import_moves_neither_out_nor_its_worker(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    plugin = f"{os.path.relpath(PLUGINS / 'changes_directory.py', tmp_path)}:moves_cwd"
+    other = f"{os.path.relpath(PLUGINS / 'misbehaving.py', tmp_path)}:plain_gradient"
+    frame = run(m=[10], n=[2], impl=["moves_cwd", "plain_gradient"], plugins=[plugin, other],
+                timeout=20, out="relative-out", entry_points=False, threads=1,
+                quick=True)  # fmt: skip
+    assert (tmp_path / "relative-out" / "results.json").exists()
+    assert frame.attrs["out"] == str(tmp_path / "relative-out")
+    assert list(frame["status"]) == ["ok", "ok"] and not frame.attrs["metadata"]["load_errors"]
+
+
+def test_the_trial_call_that_detects_a_course_function_runs_in_the_probe_only(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    pidfile = tmp_path / "pids"
+    spec = f"{PLUGINS / 'course_pid.py'}:compute_gradient_linear_reg"
+    done = subprocess.Popen([sys.executable, "-m", "gradrace", "list", "--no-entry-points",
+                             "--plugin", spec], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "GRADRACE_TEST_PIDFILE": str(pidfile)})  # fmt: skip
+    out, _ = done.communicate(timeout=120)
+    assert done.returncode == 0 and "course convention" in out
+    callers = {int(p) for p in pidfile.read_text().split()}
+    assert callers and done.pid not in callers  # detected in the probe, not in gradrace itself

@@ -1,0 +1,36 @@
+"""Plugins whose result changes from one call to the next on the same arguments."""
+
+import numpy as np
+
+from gradrace import Implementation
+from gradrace.implementations.numpy_dot import gradient as good_gradient
+
+#: One dW buffer per shape and dtype, for the life of the process, never zeroed.
+_SUMS: dict = {}
+
+
+def _accumulates(X, Y, W, b, lam):
+    dW, db = good_gradient(X, Y, W, b, lam)
+    total = _SUMS.setdefault((W.shape, W.dtype.str), np.zeros_like(W))
+    total += dW  # the slip: a running sum that should have started from zero each call
+    return total.copy(), db
+
+
+def _with_counter(X, Y, W, b, lam):
+    return (X, Y, W, b, lam, [0])
+
+
+def _wrong_after_30(X, Y, W, b, lam, calls):
+    calls[0] += 1
+    dW, db = good_gradient(X, Y, W, b, lam)
+    return (dW * 2 if calls[0] > 30 else dW), db
+
+
+accumulates = Implementation(
+    name="accumulates", gradient=_accumulates,
+    description="adds into a module-level buffer that is never zeroed",
+)  # fmt: skip
+wrong_after_30_calls = Implementation(
+    name="wrong-after-30-calls", gradient=_wrong_after_30, prepare=_with_counter,
+    description="right for the first 30 calls on the same prepared arguments, then 2·dW",
+)  # fmt: skip
