@@ -72,5 +72,5 @@ def test_parse_ints_refuses_an_empty_list():
 def test_run_checks_its_arguments_before_making_the_folder(tmp_path, kwargs, message):
     out = tmp_path / "run"
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
-        run(out=out, isolate=False, report=False, **kwargs)
+        run(out=out, isolate=False, **kwargs)
     assert not out.exists()

@@ -53,6 +53,6 @@ def test_check_csv_neutralises_messages(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Runner, "check", check)
     run(m=[10], n=[2], impl=["numpy-dot"], out=tmp_path, isolate=False, entry_points=False,
-        report=False, threads=1, quick=True)  # fmt: skip
+        threads=1, quick=True)  # fmt: skip
     text = (tmp_path / "check.csv").read_text()
     assert "'-cmd|" in text and ",-0.0," in text

@@ -135,5 +135,6 @@ def large_results(rows: int = 20_000, distinct_n: int = 999, seed: int = 7) -> p
                     break
                 out.append(_row(name, int(m), int(n), rng) if name != "python-loops"
                            else _row("numpy-dot", int(m), int(n), rng, implementation=name))  # fmt: skip
-    metadata = {"machine": {"bandwidth_gbs": BANDWIDTH_GBS, "peak_gflops": PEAK_GFLOPS}, "cores": 2}
+    metadata = {"machine": {"bandwidth_gbs": BANDWIDTH_GBS, "peak_gflops": PEAK_GFLOPS},
+                "cores": 2, "format": 2, "implementations": implementation_records()}  # fmt: skip
     return make_results(out, metadata)
