@@ -71,7 +71,9 @@ def test_unknown_implementation_is_a_usage_error(capsys):
 
 
 def test_bad_grid_option_is_a_usage_error(capsys):
-    assert main(["run", "--m", "ten", "--out", "/nonexistent-never-created"]) == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--m", "ten", "--out", "/nonexistent-never-created"])
+    assert exit_info.value.code == 2
     assert "--m: 'ten' is not a number" in capsys.readouterr().err
 
 
@@ -95,9 +97,9 @@ def test_every_command_has_help(command, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["run", "--threads", "0"], "--threads: must be greater than 0, got 0"),
-        (["run", "--budget", "-1"], "--budget: must be greater than 0, got -1"),
-        (["run", "--timeout", "0"], "--timeout: must be greater than 0, got 0"),
+        (["run", "--threads", "0"], "--threads: must be at least 1, got '0'"),
+        (["run", "--budget", "-1"], "--budget: must be a finite number greater than 0, got '-1'"),
+        (["run", "--timeout", "0"], "--timeout: must be a finite number greater than 0, got '0'"),
     ],
 )
 def test_nonsense_numbers_are_refused_by_the_parser(argv, message, capsys):

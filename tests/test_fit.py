@@ -200,6 +200,71 @@ def test_without_with_params_the_descent_prepares_every_step():
     assert result.params_s == 0
 
 
+def test_a_nan_gradient_at_a_safe_step_is_blamed_on_the_implementation():
+    from gradrace.bench.registry import load_plugin
+
+    impl = load_plugin(f"{SLIPS.with_name('fit_faults.py')}:nan_at_step_5")
+    lines = []
+    result = fit(impl, PROBLEM, report=lines.append)
+    assert result.fault and not result.diverged and not result.ok and result.iterations == 5
+    assert all(np.isfinite(result.costs)) and result.costs[-1] < result.costs[0]
+    expected = (
+        "nan-at-step-5 returned a non-finite gradient (NaN or infinity) at step 5, though the "
+        "cost J = "
+    )
+    assert (
+        expected in lines[-1]
+        and "the implementation is at fault, not the learning rate" in (lines[-1])
+    )
+    assert "lower the learning rate" not in "\n".join(lines)
+    assert summary(result).startswith("FAILED after 5 iterations: nan-at-step-5 returned")
+
+
+def test_a_non_finite_gradient_while_the_cost_grows_is_a_divergence():
+    from gradrace.fit import FitResult, _non_finite_gradient
+
+    result = FitResult("x", np.zeros((1, 1)), np.zeros(1), lr=2.0, lipschitz=1.0, tol=1e-8)
+    result.costs = [1.0, 5.0, 1e200]
+    lines = []
+    _non_finite_gradient(result, 2, lines.append)
+    assert result.diverged and not result.fault
+    assert "lower the learning rate (α = 2)" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    ("plot", "message"),
+    [
+        ("fit.txt", r"--plot .*fit\.txt: \.txt is not an image format; use one of .*\.png"),
+        ("fit", r"--plot .*fit: no extension is not an image format"),
+        ("missing/fit.png", r"--plot .*fit\.png: the folder .*missing does not exist"),
+    ],
+)
+def test_a_bad_plot_path_is_refused_before_the_descent(tmp_path, plot, message, monkeypatch):
+    import gradrace.fit as fit_module
+
+    def no_descent(*args, **kwargs):
+        raise AssertionError("the descent ran")
+
+    monkeypatch.setattr(fit_module, "fit", no_descent)
+    with pytest.raises(ValueError, match=message):
+        _fit_cli(["--impl", "numpy-dot", "--no-entry-points", "--plot", str(tmp_path / plot)])
+
+
+def test_a_plot_in_a_folder_that_is_not_writable_is_refused_before_the_descent(
+    tmp_path, monkeypatch
+):
+    import gradrace.fit as fit_module
+
+    monkeypatch.setattr(fit_module.os, "access", lambda path, mode: False)  # as if read-only
+    with pytest.raises(ValueError, match=r"--plot .*a\.png: the folder .* is not writable"):
+        _fit_cli(["--impl", "numpy-dot", "--no-entry-points", "--plot", str(tmp_path / "a.png")])
+
+
+def test_fit_names_a_bad_learning_rate_in_python():
+    with pytest.raises(ValueError, match="lr must be a finite number greater than 0, got nan"):
+        fit(REGISTRY["numpy-dot"], PROBLEM, lr=float("nan"), report=None)
+
+
 def test_a_course_function_descends_on_k1_and_is_refused_beyond():
     lab = Path(__file__).resolve().parent / "plugins" / "learner" / "lab.py"
     from gradrace.bench.registry import load_plugin

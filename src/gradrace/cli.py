@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradrace.bench.problem import ProblemTooLarge
-from gradrace.options import convention_option, positive
+from gradrace.options import convention_option, dtypes, positive, sizes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -34,11 +34,14 @@ def _plugin_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_case_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--m", help="check only these sample counts, comma-separated (with "
-                                    "--n: build cases of these shapes)")  # fmt: skip
-    parser.add_argument("--n", help="check only these feature counts, comma-separated")
-    parser.add_argument("--k", help="check only these output counts, comma-separated")
-    parser.add_argument("--dtype", help="check only float64 or float32")
+    parser.add_argument("--m", type=sizes("--m"),
+                        help="check only these sample counts, comma-separated (with "
+                             "--n: build cases of these shapes)")  # fmt: skip
+    parser.add_argument("--n", type=sizes("--n"),
+                        help="check only these feature counts, comma-separated")  # fmt: skip
+    parser.add_argument("--k", type=sizes("--k"),
+                        help="check only these output counts, comma-separated")  # fmt: skip
+    parser.add_argument("--dtype", type=dtypes(), help="check only float64 or float32")
 
 
 def _timeout_option(parser: argparse.ArgumentParser) -> None:
@@ -82,14 +85,9 @@ def cmd_list(args) -> int:
 
 
 def _check_cases(args):
-    from gradrace.bench.grids import check_cases, parse_dtypes, parse_ints
+    from gradrace.bench.grids import check_cases
 
-    def ints(option: str):
-        text = getattr(args, option)
-        return parse_ints(text, f"--{option}") if text else None
-
-    dtypes = parse_dtypes(args.dtype) if args.dtype else None
-    return check_cases(ints("m"), ints("n"), ints("k"), dtypes)
+    return check_cases(args.m, args.n, args.k, args.dtype)  # parsed and checked by argparse
 
 
 def cmd_check(args) -> int:
@@ -126,7 +124,6 @@ class _Quiet:
 
 
 def cmd_run(args) -> int:
-    from gradrace.bench.grids import parse_dtypes, parse_ints
     from gradrace.bench.runner import default_out, run
     from gradrace.reports import write_report
     from gradrace.reports.tables import format_summary
@@ -135,16 +132,13 @@ def cmd_run(args) -> int:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
     given = [f"--{o}" for o in ("m", "n", "threads", "impl") if getattr(args, o)]
     given += ["--convention"] if args.convention != "auto" else []
-    if args.resume and (given or args.quick or args.k != "1" or args.dtype != "float64"):
+    if args.resume and (given or args.quick or args.k != [1] or args.dtype != ["float64"]):
         raise ValueError("--resume continues with the settings stored in --out; drop "
                          f"{', '.join(given) or 'the grid options'}")  # fmt: skip
     out = Path(args.out).absolute() if args.out else default_out()
     try:
         results = run(
-            m=parse_ints(args.m, "--m") if args.m else None,
-            n=parse_ints(args.n, "--n") if args.n else None,
-            k=parse_ints(args.k, "--k"),
-            dtype=parse_dtypes(args.dtype),
+            m=args.m, n=args.n, k=args.k, dtype=args.dtype,
             impl=args.impl, plugins=args.plugin, entry_points=args.entry_points,
             threads=args.threads, budget=args.budget, timeout=args.timeout, quick=args.quick,
             out=out, resume=args.resume, isolate=args.isolate, convention=args.convention,
@@ -189,10 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="check, time over a grid of sizes, write results and report")
     _plugin_options(p)
     _isolation_options(p)
-    p.add_argument("--m", help="sample counts, comma-separated (e.g. 100,1e4,1e6)")
-    p.add_argument("--n", help="feature counts, comma-separated")
-    p.add_argument("--k", default="1", help="output counts, comma-separated (default 1)")
-    p.add_argument("--dtype", default="float64", help="float64, float32 or both, comma-separated")
+    p.add_argument(
+        "--m", type=sizes("--m"), help="sample counts, comma-separated (e.g. 100,1e4,1e6)"
+    )
+    p.add_argument("--n", type=sizes("--n"), help="feature counts, comma-separated")
+    p.add_argument(
+        "--k", type=sizes("--k"), default="1", help="output counts, comma-separated (default 1)"
+    )
+    p.add_argument(
+        "--dtype",
+        type=dtypes(),
+        default="float64",
+        help="float64, float32 or both, comma-separated",
+    )
     p.add_argument(
         "--threads", type=positive(int), help="BLAS and numba threads (default: all cores)"
     )

@@ -49,6 +49,7 @@ but the fit reports it and fails.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -57,6 +58,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gradrace.bench import arguments
 from gradrace.bench.agreement import ERROR, evaluate
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.problem import Problem
@@ -138,6 +140,7 @@ class FitResult:
     iterations: int = 0
     converged: bool = False
     diverged: bool = False
+    fault: str = ""  # the implementation broke the descent (a non-finite gradient): why
     agrees: bool = True
     agreement: str = ""
     costs: list[float] = field(default_factory=list)  # J after 0, 1, 2, … steps
@@ -163,7 +166,7 @@ class FitResult:
 
     @property
     def ok(self) -> bool:
-        return self.converged and self.agrees
+        return self.converged and self.agrees and not self.fault
 
     def distance(self, W_ref, b_ref) -> tuple[float, float]:
         """(‖W − W_ref‖/‖W_ref‖, ‖b − b_ref‖/‖b_ref‖), in float64."""
@@ -196,10 +199,9 @@ def fit(
     say = report or (lambda text: None)
     dtype = problem.dtype
     L = lipschitz(problem)
-    lr = 1.0 / L if lr is None else float(lr)
-    tol = DEFAULT_TOL[dtype] if tol is None else float(tol)
-    if lr <= 0 or tol < 0 or iterations < 0:
-        raise ValueError("lr must be > 0, tol >= 0 and iterations >= 0")
+    lr = 1.0 / L if lr is None else arguments.number("lr", lr, above=0)
+    tol = DEFAULT_TOL[dtype] if tol is None else arguments.number("tol", tol, minimum=0)
+    iterations = arguments.integer("iterations", iterations, minimum=0)
     how = f"1/L, L = {L:.4g} by power iteration" if lr == 1.0 / L else f"L = {L:.4g}"
     say(f"learning rate α = {lr:.4g} ({how}); stop at ‖∇J‖ ≤ {tol:g} · ‖∇J₀‖")
     W_star, b_star = ridge_optimum(problem)
@@ -244,6 +246,9 @@ def fit(
         norm = math.sqrt(float(np.sum(np.square(dW, dtype=np.float64)))
                          + float(np.sum(np.square(db, dtype=np.float64))))  # fmt: skip
         result.grad_norms.append(norm)
+        if not math.isfinite(norm):
+            _non_finite_gradient(result, i, say)
+            break
         first_norm = norm if first_norm is None else first_norm
         if _report_at(i) or norm <= tol * first_norm or i == iterations:
             now = result.costs[-1]
@@ -270,9 +275,30 @@ def fit(
     return result
 
 
+def _non_finite_gradient(result: FitResult, step: int, say: Callable[[str], None]) -> None:
+    """A NaN or infinite gradient: the learning rate's fault if J was already growing (a
+    divergence), the implementation's if J was finite and not growing (a safe step)."""
+    costs = result.costs
+    growing = len(costs) > 1 and not costs[-1] <= costs[-2]
+    if growing or not math.isfinite(costs[-1]):
+        result.diverged = True
+        why = f"the gradient overflowed while J grew; lower the learning rate (α = {result.lr:.3g})"
+        say(f"{step:>9}  {costs[-1]:>12.6e}  diverged: {why}")
+        return
+    result.fault = (
+        f"{result.implementation} returned a non-finite gradient (NaN or infinity) at step "
+        f"{step}, though the cost J = {costs[-1]:.6e} was finite and "
+        f"{'decreasing' if len(costs) > 1 else 'at its start'}: the implementation is at "
+        "fault, not the learning rate"
+    )
+    say(f"{step:>9}  {costs[-1]:>12.6e}  stopped: {result.fault}")
+
+
 def summary(result: FitResult) -> str:
     """The lines printed after the descent."""
-    if result.converged:
+    if result.fault:
+        verdict = f"FAILED after {result.iterations} iterations: {result.fault}"
+    elif result.converged:
         verdict = (f"converged after {result.iterations} iterations "
                    f"(‖∇J‖ ≤ {result.tol:g} · ‖∇J₀‖)")  # fmt: skip
     elif result.diverged:
@@ -298,6 +324,35 @@ def summary(result: FitResult) -> str:
     if not result.agrees:
         lines.append(f"{result.implementation} DISAGREES with the reference: {result.agreement}")
     return "\n".join(lines)
+
+
+#: matplotlib's formats that are not image files one would open, or that need LaTeX.
+_NOT_IMAGES = {"raw", "rgba", "pgf"}
+
+
+def image_formats() -> list[str]:
+    """The file extensions ``write_plot`` can write (matplotlib's Agg canvas)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return sorted(set(FigureCanvasAgg.get_supported_filetypes()) - _NOT_IMAGES)
+
+
+def check_plot_path(path: str | Path, option: str = "--plot") -> Path:
+    """Refuse, before the descent, a plot path that ``write_plot`` could not write: an
+    extension that is not an image format, a folder that does not exist or is not writable."""
+    path = Path(path)
+    formats = image_formats()
+    extension = path.suffix.lower().lstrip(".")
+    if extension not in formats:
+        shown = f".{extension}" if extension else "no extension"
+        known = ", ".join("." + f for f in formats)
+        raise ValueError(f"{option} {path}: {shown} is not an image format; use one of {known}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValueError(f"{option} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {path}: the folder {folder} is not writable")
+    return path
 
 
 def write_plot(result: FitResult, path: str | Path, title: str = "") -> Path:
@@ -332,14 +387,12 @@ def write_plot(result: FitResult, path: str | Path, title: str = "") -> Path:
 
 
 def cmd_fit(args) -> int:
-    import os
-
-    from gradrace.bench.grids import parse_ints
-    from gradrace.bench.problem import check_dtype, make_problem
+    from gradrace.bench.problem import make_problem
     from gradrace.bench.registry import load_registry
 
     if args.dask_scheduler:
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler
+    plot = check_plot_path(args.plot or f"gradrace-fit-{args.impl}.png")
     registry = load_registry(
         args.plugin, entry_points=args.entry_points, convention=args.convention
     )
@@ -348,21 +401,19 @@ def cmd_fit(args) -> int:
     if args.impl in registry.unavailable:
         raise ValueError(f"{args.impl} is unavailable: {registry.unavailable[args.impl]}")
     (impl,) = registry.select([args.impl])
-    m, n, k = (parse_ints(v, f"--{o}")[0] for v, o in ((args.m, "m"), (args.n, "n"), (args.k, "k")))
-    dtype = check_dtype(args.dtype)
+    m, n, k, dtype = args.m, args.n, args.k, args.dtype
     problem = make_problem(m, n, k, dtype, lam=args.lam, seed=args.seed, noise=args.noise)
     print(f"gradrace fit: {impl.name} on m={m} n={n} k={k} {dtype}, λ={args.lam:g}, "
           f"noise={args.noise:g}, seed={args.seed}")  # fmt: skip
     result = fit(impl, problem, lr=args.lr, iterations=args.iterations, tol=args.tol)
     print(summary(result))
-    plot = args.plot or f"gradrace-fit-{impl.name}.png"
     print(f"Plot: {write_plot(result, plot)}")
     return 0 if result.ok else 1
 
 
 def add_fit_parser(sub) -> None:
     """Add the ``fit`` subcommand to the ``gradrace`` parser."""
-    from gradrace.options import convention_option, positive
+    from gradrace.options import convention_option, dtype, finite, positive, size
 
     p = sub.add_parser("fit", help="gradient descent with an implementation's gradient: "
                                    "cost, iterations/s, convergence plot")  # fmt: skip
@@ -373,12 +424,14 @@ def add_fit_parser(sub) -> None:
     p.add_argument("--no-entry-points", dest="entry_points", action="store_false",
                    help="ignore implementations installed through entry points")  # fmt: skip
     convention_option(p)
-    p.add_argument("--m", default="1000", help="samples (default 1000)")
-    p.add_argument("--n", default="5", help="features (default 5)")
-    p.add_argument("--k", default="1", help="outputs (default 1)")
-    p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
-    p.add_argument("--lam", type=float, default=1.0, help="regularization λ (default 1)")
-    p.add_argument("--noise", type=float, default=0.01,
+    p.add_argument("--m", type=size("--m"), default="1000", help="samples (default 1000)")
+    p.add_argument("--n", type=size("--n"), default="5", help="features (default 5)")
+    p.add_argument("--k", type=size("--k"), default="1", help="outputs (default 1)")
+    p.add_argument("--dtype", type=dtype(), default="float64", help="float64 (default) or float32")
+    p.add_argument(
+        "--lam", type=finite(minimum=0), default=1.0, help="regularization λ (default 1)"
+    )
+    p.add_argument("--noise", type=finite(minimum=0), default=0.01,
                    help="standard deviation of the noise added to Y (default 0.01)")  # fmt: skip
     p.add_argument(
         "--lr", type=positive(float), help="learning rate α (default 1/L, see gradrace.fit)"
@@ -387,7 +440,12 @@ def add_fit_parser(sub) -> None:
                    help="most gradient steps (default 20000)")  # fmt: skip
     p.add_argument("--tol", type=positive(float, zero_allowed=True),
                    help="stop when ‖∇J‖ ≤ tol·‖∇J₀‖ (default 1e-8 float64, 1e-5 float32)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="make_problem's seed (default 0)")
+    p.add_argument(
+        "--seed",
+        type=positive(int, zero_allowed=True),
+        default=0,
+        help="make_problem's seed (default 0)",
+    )
     p.add_argument("--plot", metavar="PATH",
                    help="where to write the convergence plot (default gradrace-fit-NAME.png)")  # fmt: skip
     p.add_argument("--dask-scheduler", metavar="ADDRESS",

@@ -36,10 +36,16 @@ def test_make_problem_refuses_sizes_that_do_not_fit(monkeypatch):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"m": 0, "n": 3}, "m must be a positive integer"),
-        ({"m": 5, "n": 2.5}, "n must be a positive integer"),
+        ({"m": 0, "n": 3}, "m must be at least 1, got 0"),
+        ({"m": 5, "n": 2.5}, "n must be a whole number of at least 1, got 2.5"),
+        ({"m": 5, "n": 2, "k": 0}, "k must be at least 1, got 0"),
+        ({"m": float("inf"), "n": 2}, "m must be a whole number of at least 1, got inf"),
+        ({"m": "5", "n": 2}, "m must be a whole number of at least 1, got '5'"),
+        ({"m": 5, "n": 2, "lam": "x"}, "lam must be a finite number of at least 0, got 'x'"),
+        ({"m": 5, "n": 2, "noise": float("nan")}, "noise must be a finite number of at least 0"),
+        ({"m": 5, "n": 2, "seed": -1}, "seed must be at least 0, got -1"),
         ({"m": 5, "n": 2, "dtype": np.int64}, "dtype int64 is not supported"),
-        ({"m": 5, "n": 2, "lam": -1.0}, "lam must be a finite number >= 0"),
+        ({"m": 5, "n": 2, "lam": -1.0}, "lam must be a finite number of at least 0"),
     ],
 )
 def test_make_problem_rejects_bad_arguments(kwargs, message):
@@ -56,13 +62,33 @@ def _args():
     ("index", "value", "error", "message"),
     [
         (0, np.ones(6), ValueError, r"X must be 2-D, got shape \(6,\)"),
-        (1, np.ones((6, 3)), ValueError, r"Y has shape \(6, 3\), expected \(6, 2\)"),
-        (2, np.ones((4, 2)), ValueError, r"W has shape \(4, 2\), expected \(3, 2\)"),
-        (3, np.ones(3), ValueError, r"b has shape \(3,\), expected \(2,\)"),
+        (
+            1,
+            np.ones((5, 2)),
+            ValueError,
+            r"Y must have m = 6 rows to match X \(6, 3\); got \(5, 2\)",
+        ),
+        (1, np.ones((6, 0)), ValueError, r"k must be at least 1: .*got \(6, 0\)"),
+        (
+            2,
+            np.ones((4, 2)),
+            ValueError,
+            r"W must have shape \(n, k\) = \(3, 2\) to match X \(6, 3\) and Y \(6, 2\); got \(4, 2\)",
+        ),
+        (2, np.ones((2, 3)), ValueError, r"W must have shape \(n, k\) = \(3, 2\) .*got \(2, 3\)"),
+        (
+            3,
+            np.ones(3),
+            ValueError,
+            r"b must have shape \(k,\) = \(2,\) to match Y \(6, 2\); got \(3,\)",
+        ),
+        (0, np.ones((0, 3)), ValueError, r"X must have at least one row and one column"),
         (0, np.ones((6, 3), dtype=np.int32), TypeError, "X has dtype int32"),
         (2, np.ones((3, 2), dtype=np.float32), TypeError, "must share one dtype"),
         (0, [[1.0]], TypeError, "X must be a numpy array, got list"),
         (4, float("nan"), ValueError, "lam must be a finite number"),
+        (4, "1", ValueError, "lam must be a finite number of at least 0, got '1'"),
+        (4, None, ValueError, "lam must be a finite number of at least 0, got None"),
     ],
 )
 def test_validate_inputs_names_the_problem(index, value, error, message):

@@ -117,3 +117,24 @@ def make_results(rows: list[dict] | None = None, metadata: dict | None = None) -
     frame = pd.DataFrame(synthetic_rows() if rows is None else rows, columns=COLUMNS)
     frame.attrs["metadata"] = synthetic_metadata() if metadata is None else metadata
     return frame
+
+
+def large_results(rows: int = 20_000, distinct_n: int = 999, seed: int = 7) -> pd.DataFrame:
+    """A results table of ``rows`` rows over ``distinct_n`` values of n, a few m each, for
+    the report's caps on panels and table rows (no metadata beyond the machine)."""
+    rng = np.random.default_rng(seed)
+    names = ("numpy-dot", "numba", "einsum", "python-loops")
+    ns = np.unique(np.geomspace(1, 10 * distinct_n, distinct_n * 3).astype(int))[:distinct_n]
+    per_n = max(1, -(-rows // (len(ns) * len(names))))
+    ms = np.unique(np.geomspace(10, 1e6, per_n).astype(int))
+    out = []
+    for m in ms:  # m outermost: cut short at ``rows``, every n is still there
+        for n in ns:
+            for name in names:
+                if len(out) == rows:
+                    break
+                out.append(_row(name, int(m), int(n), rng) if name != "python-loops"
+                           else _row("numpy-dot", int(m), int(n), rng, implementation=name))  # fmt: skip
+    metadata = {"machine": {"bandwidth_gbs": BANDWIDTH_GBS, "peak_gflops": PEAK_GFLOPS},
+                "cores": 2, "format": 2, "implementations": implementation_records()}  # fmt: skip
+    return make_results(out, metadata)

@@ -61,6 +61,91 @@ def test_default_out(tmp_path):
     assert default_out(tmp_path / "bench.json") == tmp_path / "bench-report"
 
 
+def _bench(name="test_grad[numpy-dot-10-2]", **stats) -> dict:
+    return {
+        "name": name,
+        "fullname": f"tests/benchmarks/test_gradient.py::{name}",
+        "extra_info": {"implementation": "numpy-dot", "m": 10, "n": 2, "k": 1, "dtype": "float64"},
+        "stats": {"median": 1e-6, "min": 1e-6, "mean": 1e-6, "iqr": 0.0, "rounds": 3, **stats},
+    }
+
+
+def _refusal(payload) -> str:
+    with pytest.raises(ValueError) as info:
+        from_pytest_benchmark({"machine_info": {}, **payload}, "bench.json")
+    return str(info.value)
+
+
+FULL = "'tests/benchmarks/test_gradient.py::test_grad[numpy-dot-10-2]'"
+
+
+@pytest.mark.parametrize(
+    ("stats", "message"),
+    [
+        ({"median": None}, f"bench.json: benchmark {FULL}: stats.median is missing"),
+        ({"iqr": None}, f"bench.json: benchmark {FULL}: stats.iqr is missing"),
+        ({"median": 0}, f"benchmark {FULL}: stats.median must be a finite number greater than 0, got 0"),
+        ({"median": "fast"}, "stats.median must be a finite number greater than 0, got 'fast'"),
+        ({"iqr": -1.0}, "stats.iqr must be a finite number of at least 0, got -1.0"),
+    ],
+)  # fmt: skip
+def test_a_bad_statistic_names_the_field_and_the_benchmark(stats, message):
+    bench = _bench(**stats)
+    bench["stats"] = {k: v for k, v in bench["stats"].items() if v is not None}
+    assert message in _refusal({"benchmarks": [bench]})
+
+
+def test_extra_info_of_the_wrong_type_names_the_field_and_the_benchmark():
+    bench = _bench()
+    bench["extra_info"] = ["numpy-dot", 10, 2]
+    assert _refusal({"benchmarks": [bench]}) == (
+        f"bench.json: benchmark {FULL}: extra_info must be a JSON object, got list"
+    )
+
+
+def test_stats_of_the_wrong_type_and_a_bad_size_are_named():
+    bench = _bench()
+    bench["stats"] = [1e-6]
+    assert f"benchmark {FULL}: stats must be a JSON object, got list" in _refusal(
+        {"benchmarks": [bench]}
+    )
+    bench = _bench()
+    bench["extra_info"]["m"] = "ten"
+    assert "extra_info.m must be a whole number of at least 1, got 'ten'" in _refusal(
+        {"benchmarks": [bench]}
+    )
+
+
+def test_metadata_of_the_wrong_type_is_named():
+    assert "bench.json: machine_info must be a JSON object, got list" in _refusal(
+        {"benchmarks": [_bench()], "machine_info": ["x"]}
+    )
+    assert "bench.json: commit_info must be a JSON object, got str" in _refusal(
+        {"benchmarks": [_bench()], "commit_info": "abc"}
+    )
+    assert "bench.json: benchmarks must be a JSON list, got dict" in _refusal(
+        {"benchmarks": {"a": 1}}
+    )
+
+
+def test_a_results_file_with_metadata_of_the_wrong_type_is_refused(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"metadata": [1, 2], "results": []}))
+    with pytest.raises(ValueError, match="'metadata' must be an object, not list"):
+        load_any(path)
+
+
+def test_report_command_says_which_benchmark_is_bad(tmp_path, capsys):
+    from gradrace.cli import main
+
+    path = tmp_path / "bench.json"
+    bench = _bench()
+    del bench["stats"]["median"]
+    path.write_text(json.dumps({"machine_info": {}, "benchmarks": [bench]}))
+    assert main(["report", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert f"benchmark {FULL}: stats.median is missing" in capsys.readouterr().err
+
+
 def test_rendering_a_pytest_benchmark_file_imports_no_numba_and_no_implementation(
     benchmark_json, tmp_path
 ):

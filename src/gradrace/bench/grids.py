@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from gradrace.bench import arguments
 from gradrace.bench.problem import Problem, check_dtype, make_problem
 
 
@@ -91,7 +92,10 @@ def check_cases(m=None, n=None, k=None, dtype=None) -> tuple[Case, ...]:
 
 
 def parse_ints(text: str, option: str) -> list[int]:
-    """Parse '10,100,1e3' into [10, 100, 1000], naming ``option`` in any error."""
+    """Parse '10,100,1e3' into [10, 100, 1000], naming ``option`` in any error: every value
+    a finite whole number of at least 1, and at least one value."""
+    if not text.strip():
+        raise ValueError(f"{option}: give at least one number, such as 100,1e4; got {text!r}")
     values = []
     for part in text.split(","):
         part = part.strip().replace("_", "")
@@ -99,14 +103,16 @@ def parse_ints(text: str, option: str) -> list[int]:
             value = float(part)
         except ValueError:
             raise ValueError(f"{option}: {part!r} is not a number") from None
-        if value != int(value) or value < 1:
-            raise ValueError(f"{option}: {part!r} must be a positive integer")
-        values.append(int(value))
+        values.append(arguments.integer(option + ":", value, got=repr(part)))
     return values
 
 
-def parse_dtypes(text: str) -> list[str]:
-    return [str(check_dtype(part.strip())) for part in text.split(",")]
+def parse_dtypes(text: str, option: str = "--dtype") -> list[str]:
+    """Parse 'float64,float32' into dtype names, naming ``option`` in any error."""
+    try:
+        return [str(check_dtype(part.strip())) for part in text.split(",")]
+    except ValueError as exc:
+        raise ValueError(f"{option}: {exc}") from None
 
 
 #: The largest X (entries) the default grid times: 10⁷ entries, 80 MB in float64.

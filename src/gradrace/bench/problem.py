@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradrace.bench import arguments
 from gradrace.units import format_bytes
 
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -111,13 +112,11 @@ def make_problem(
     noise: float = 0.0,
 ) -> Problem:
     """Draw a reproducible ridge problem of m samples, n features and k outputs."""
-    for name, value in (("m", m), ("n", n), ("k", k)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    m, n, k = int(m), int(n), int(k)
+    m, n, k = (arguments.integer(name, v) for name, v in (("m", m), ("n", n), ("k", k)))
     dt = check_dtype(dtype)
-    if not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
+    lam = arguments.number("lam", lam, minimum=0)
+    noise = arguments.number("noise", noise, minimum=0)
+    seed = arguments.integer("seed", seed, minimum=0)
     ensure_fits(problem_bytes(m, n, k, dt), f"a problem with m={m:,}, n={n:,}, k={k}, {dt}")
 
     rng = np.random.default_rng(seed)
@@ -134,7 +133,8 @@ def make_problem(
 
 
 def validate_inputs(X, Y, W, b, lam) -> tuple[int, int, int]:
-    """Check the arguments of a gradient call; return (m, n, k) or raise naming the problem."""
+    """Check the arguments of a gradient call; return (m, n, k) or raise naming the argument
+    and the rule it breaks (m and n come from X, k from Y)."""
     for name, a, ndim in (("X", X, 2), ("Y", Y, 2), ("W", W, 2), ("b", b, 1)):
         if not isinstance(a, np.ndarray):
             raise TypeError(f"{name} must be a numpy array, got {type(a).__name__}")
@@ -142,23 +142,33 @@ def validate_inputs(X, Y, W, b, lam) -> tuple[int, int, int]:
             raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
         if a.dtype not in SUPPORTED_DTYPES:
             raise TypeError(f"{name} has dtype {a.dtype}; use float64 or float32")
+    _check_shapes(X, Y, W, b)
     m, n = X.shape
-    k = W.shape[1]
-    expected = {"Y": (m, k), "W": (n, k), "b": (k,)}
-    for name, a in (("Y", Y), ("W", W), ("b", b)):
-        if a.shape != expected[name]:
-            raise ValueError(
-                f"{name} has shape {a.shape}, expected {expected[name]} for X of shape {X.shape}"
-                f" and W with k={k} columns"
-            )
+    k = Y.shape[1]
     dtypes = {a.dtype for a in (X, Y, W, b)}
     if len(dtypes) > 1:
         raise TypeError(f"X, Y, W and b must share one dtype, got {sorted(map(str, dtypes))}")
     for name, a in (("X", X), ("Y", Y), ("W", W), ("b", b)):
         if not np.isfinite(a).all():
             raise ValueError(f"{name} contains NaN or infinity")
-    if not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
-    if m == 0 or n == 0:
-        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
+    arguments.number("lam", lam, minimum=0)
     return m, n, k
+
+
+def _check_shapes(X, Y, W, b) -> None:
+    """Raise naming the first array whose shape does not fit X (m, n) and Y (m, k)."""
+    m, n = X.shape
+    if m < 1 or n < 1:
+        raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
+    if Y.shape[0] != m:
+        raise ValueError(f"Y must have m = {m} rows to match X {X.shape}; got {Y.shape}")
+    k = Y.shape[1]
+    if k < 1:
+        raise ValueError(f"k must be at least 1: Y must have a column per output; got {Y.shape}")
+    if W.shape != (n, k):
+        raise ValueError(
+            f"W must have shape (n, k) = {(n, k)} to match X {X.shape} and Y {Y.shape}; "
+            f"got {W.shape}"
+        )
+    if b.shape != (k,):
+        raise ValueError(f"b must have shape (k,) = {(k,)} to match Y {Y.shape}; got {b.shape}")

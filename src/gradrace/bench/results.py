@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gradrace.bench.cells import neutralised
+
 #: The version of the results file's layout. 1: no ``format`` key, no traits, no ``kind``
 #: column (read, with fewer report sections); 2: traits and ``kind``.
 FORMAT = 2
@@ -105,7 +107,7 @@ class ResultsWriter:
         rows = [{c: _json_safe(row.get(c)) for c in COLUMNS} for row in self.rows]
         payload = {"metadata": self.metadata, "results": rows}
         _atomic_write(self.json_path, json.dumps(payload, indent=1, default=str))
-        _atomic_write(self.csv_path, self.frame().to_csv(index=False))
+        _atomic_write(self.csv_path, neutralised(self.frame()).to_csv(index=False))
 
 
 def results_path(path: str | os.PathLike) -> Path:

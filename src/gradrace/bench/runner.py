@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gradrace.bench.cells import neutralised
 from gradrace.bench.check import CHECK_CASES, lost_rows
 from gradrace.bench.grids import (
     DEFAULT_MAX_ENTRIES,
@@ -34,6 +35,7 @@ from gradrace.bench.ranking import rank, unranked
 from gradrace.bench.registry import Registry
 from gradrace.bench.results import FORMAT, KEY, ResultsWriter, load_results
 from gradrace.bench.resume import check_plugins, stored_config
+from gradrace.bench.run_arguments import check_run_arguments
 from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
 from gradrace.bench.traits import record
@@ -246,6 +248,9 @@ def run(
     time may use ``out`` (``lock.FolderInUse``). ``convention`` says how plain functions
     are called (see ``gradrace.bench.course``).
     """
+    m, n, k, dtype, threads, budget, timeout = check_run_arguments(
+        m, n, k, dtype, threads, budget, timeout
+    )
     if threads is not None and threads > cpu_count():
         raise ValueError(
             f"--threads {threads} is more than the {cpu_count()} cores this process may use"
@@ -309,7 +314,7 @@ def execute(
             metadata["env"] = metadata["machine"].pop("env")  # as the timing process sees it
             progress.message("agreement check ...")
             check = runner.check()
-            check.to_csv(out / "check.csv", index=False)
+            neutralised(check).to_csv(out / "check.csv", index=False)
             metadata["check"] = check.astype(object).where(check.notna(), None).to_dict("records")
             writer.write()
         for case in config.cases:

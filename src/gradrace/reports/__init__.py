@@ -29,8 +29,9 @@ def write_report(
     With ``previous`` (another run's results) the report also compares the two: per-case
     ratios, slowdowns beyond ``threshold`` (default 1.2×) flagged.
     """
-    from gradrace.reports import compare, html
+    from gradrace.reports import compare, html, limits
 
+    limits.check_rows(results)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.txt").write_text(format_summary(results) + "\n", encoding="utf-8")

@@ -10,6 +10,7 @@ the noise (the two runs' interquartile ranges do not overlap).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def _threshold(text: str) -> float:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not value > 1:
+    if not (value > 1 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a ratio above 1, such as 1.2; got {text!r}")
     return value
 

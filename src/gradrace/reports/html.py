@@ -16,10 +16,12 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from gradrace.bench.cells import neutralised
 from gradrace.reports import (
     agreement,
     compare,
     crossover,
+    limits,
     plots,
     scaling,
     tables,
@@ -77,6 +79,7 @@ class Builder:
         self.cores = int(self.meta.get("cores") or 1)
 
     def figure(self, fig, id: str, title: str, caption: str) -> Figure:
+        caption = limits.with_note(caption, limits.note_of(fig))
         data = plots.png(fig, self.out / f"{id}.png")
         src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         return Figure(id, title, caption, f"{id}.png", src)
@@ -158,6 +161,8 @@ class Builder:
         rows = agreeing(of_combo(self.results, k, dtype))
         table, fits = predict(rows, self.meta, self.bandwidth, self.peak, self.cores)
         scale = scaling.scaling_table(rows, fits, self.meta)
+        shown, note = limits.head(table, "predictions")
+        some_n, n_note = limits.crossover_rows(rows)
         misses = table[table["verdict"].astype(str).str.contains("than modelled")]
         fig = None
         if not table.empty:
@@ -168,10 +173,11 @@ class Builder:
         return {
             "scaling": [views.scaling_view(r) for r in scale.to_dict("records")],
             "construction": [self._construction_view(n, fits.get(n)) for n in implementations(rows)],
-            "predictions": [views.prediction_view(r) for r in table.to_dict("records")],
+            "predictions": [views.prediction_view(r) for r in shown.to_dict("records")],
+            "predictions_note": limits.with_note("", note).strip(),
             "misses": views.miss_summary(misses),
             "miss_count": len(misses), "total": len(table), "figure": fig,
-            "crossovers": crossover.in_words(crossover.crossovers(rows)),
+            "crossovers": crossover.in_words(crossover.crossovers(some_n)) + [n_note][:bool(n_note)],
             "machine_known": bool(self.bandwidth and self.peak),
         }  # fmt: skip
 
@@ -199,6 +205,7 @@ class Builder:
 
     def preparation(self) -> dict:
         summary = tables.prepare_summary(self.results)
+        not_timed, note = limits.head(tables.not_timed(self.results), "cases not timed")
         rows = agreeing(self.results)
         fig = None
         if len(rows) and rows["prepare_s"].gt(0).any():
@@ -212,7 +219,8 @@ class Builder:
                        "compiles": r["compiles"]} for r in summary.to_dict("records")],
             "figure": fig,
             "not_timed": [{**r, "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True)}
-                          for r in tables.not_timed(self.results).to_dict("records")],
+                          for r in not_timed.to_dict("records")],
+            "not_timed_note": limits.with_note("", note).strip(),
         }  # fmt: skip
 
     # -- comparison with an older run ------------------------------------------------------
@@ -289,7 +297,7 @@ def _nothing(id: str, along: str, fixed: str, what: str) -> Figure:
 
 
 def _csv_uri(results: pd.DataFrame) -> str:
-    data = results.to_csv(index=False).encode("utf-8")
+    data = neutralised(results).to_csv(index=False).encode("utf-8")
     return "data:text/csv;base64," + base64.b64encode(data).decode("ascii")
 
 

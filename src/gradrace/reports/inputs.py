@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from gradrace.bench.results import load_results, results_path
+from gradrace.reports import limits
 from gradrace.reports.pytest_json import from_pytest_benchmark, is_pytest_benchmark
 
 
@@ -19,6 +20,13 @@ def load_any(path: str | os.PathLike) -> pd.DataFrame:
     and ``machine_info`` is pytest-benchmark's.
     """
     file = results_path(path)
+    limits.check_file_size(file)
+    frame = _load(file)
+    limits.check_rows(frame, str(file))
+    return frame
+
+
+def _load(file: Path) -> pd.DataFrame:
     if file.suffix == ".json":
         with open(file, encoding="utf-8") as f:
             try:

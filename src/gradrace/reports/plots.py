@@ -28,6 +28,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from gradrace.reports import limits
 from gradrace.reports.data import implementations, size_label
 from gradrace.reports.style import Look
 from gradrace.units import count, format_bytes, times
@@ -151,7 +152,8 @@ def _line(ax, x, rows: pd.DataFrame, look: Look, band: bool = True) -> None:
 
 
 def _time_panels(rows: pd.DataFrame, looks, along: str, fixed: str, title: str) -> Figure:
-    values = sorted(v for v in rows[fixed].unique() if rows[rows[fixed] == v][along].nunique() > 1)
+    counts = rows.groupby(fixed)[along].nunique()
+    values, note = limits.panel_values(counts[counts > 1].index, fixed)
     fig, axes = _grid(max(len(values), 1))
     for ax, value in zip(axes, values, strict=False):
         at = rows[rows[fixed] == value]
@@ -166,9 +168,9 @@ def _time_panels(rows: pd.DataFrame, looks, along: str, fixed: str, title: str) 
     if not values:
         axes[0].text(0.5, 0.5, f"one {along} per {fixed}: no line to draw", ha="center",
                      transform=axes[0].transAxes)  # fmt: skip
-    fig.suptitle(title)
+    fig.suptitle(f"{title}\n{note}" if note else title)
     _legend(fig, looks, implementations(rows))
-    return fig
+    return limits.noted(fig, note)
 
 
 @styled
@@ -187,7 +189,7 @@ def time_vs_n(rows: pd.DataFrame, looks: dict[str, Look]) -> Figure:
 def throughput(rows: pd.DataFrame, looks: dict[str, Look], bandwidth_gbs: float | None) -> Figure:
     """Effective bandwidth (bytes of X ÷ time) against the size of X, one panel per n, the
     measured read bandwidth as the ceiling: how close each implementation gets to the floor."""
-    values = sorted(rows["n"].unique())
+    values, note = limits.panel_values(rows["n"], "n")
     fig, axes = _grid(len(values))
     for ax, n in zip(axes, values, strict=True):
         at = rows[rows["n"] == n]
@@ -209,8 +211,10 @@ def throughput(rows: pd.DataFrame, looks: dict[str, Look], bandwidth_gbs: float 
         fig.suptitle("Throughput: bytes of X ÷ time, against the measured memory bandwidth")
     else:
         fig.suptitle("Throughput: bytes of X ÷ time (machine bandwidth not measured: no ceiling)")
+    if note:
+        fig.suptitle(f"{fig.get_suptitle()}\n{note}")
     _legend(fig, looks, implementations(rows))
-    return fig
+    return limits.noted(fig, note)
 
 
 def _cell_text(status: str) -> str:
@@ -234,6 +238,7 @@ def speedup_heatmap(rows: pd.DataFrame, baseline: str) -> Figure:
     """Implementation × size: baseline time ÷ implementation time (> 1: faster than the
     baseline), on a log colour scale centred on 1; cells not timed say why."""
     names = implementations(rows)
+    rows, note = limits.heatmap_rows(rows)
     sizes = rows[["n", "m"]].drop_duplicates().sort_values(["n", "m"])
     keys = list(zip(sizes["n"], sizes["m"], strict=True))
     ok = rows[rows["status"] == "ok"]
@@ -273,14 +278,13 @@ def speedup_heatmap(rows: pd.DataFrame, baseline: str) -> Figure:
     ticks = [t for t in (-3, -2, -1, 0, 1, 2, 3) if abs(t) <= span]
     bar.set_ticks(ticks, labels=[_times(10.0**t) for t in ticks])
     bar.set_label(f"speedup over {label(baseline)} (log)")
-    ax.set_title(
-        f"Speedup over {label(baseline)}: its time ÷ this implementation's time (blue: faster)"
-    )
+    title = f"Speedup over {label(baseline)}: its time ÷ this implementation's time (blue: faster)"
+    ax.set_title(f"{title}\n{note}" if note else title)
     if tall:
         ax.set_ylabel("size (sorted by n, then m)")
     else:
         ax.set_xlabel("size (sorted by n, then m)")
-    return fig
+    return limits.noted(fig, note)
 
 
 @styled

@@ -9,11 +9,14 @@ they are unknown and the report omits what depends on them, saying so.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
 
+from gradrace.bench import arguments
 from gradrace.bench.grids import Case
+from gradrace.bench.problem import check_dtype
 from gradrace.bench.ranking import rank, unranked
 from gradrace.bench.results import COLUMNS, FORMAT, derived
 
@@ -26,23 +29,72 @@ def is_pytest_benchmark(payload: object) -> bool:
     return isinstance(payload, dict) and "benchmarks" in payload and "machine_info" in payload
 
 
-def _row(bench: dict) -> dict:
-    info, stats = bench["extra_info"], bench["stats"]
-    case = Case(int(info["m"]), int(info["n"]), int(info.get("k", 1)), str(info["dtype"]))
+class BadBenchmark(ValueError):
+    """A pytest-benchmark file whose benchmark lacks a field gradrace needs or has it of the
+    wrong type; the message names the field and the benchmark."""
+
+
+def _name(bench: dict, index: int) -> str:
+    name = bench.get("fullname") or bench.get("name")
+    return f"benchmark {name!r}" if isinstance(name, str) else f"benchmark #{index + 1}"
+
+
+def _object(value: object, field: str, where: str) -> dict:
+    """``value`` if it is a JSON object (or absent: an empty one), else a clear error."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadBenchmark(f"{where}: {field} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _stat(stats: dict, key: str, where: str, *, positive: bool = False, required: bool = True):
+    """``stats[key]`` as a finite number (> 0 when ``positive``, else ≥ 0); None if optional."""
+    value = stats.get(key)
+    if value is None:
+        if required:
+            raise BadBenchmark(f"{where}: stats.{key} is missing")
+        return None
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or (value <= 0 if positive else value < 0):
+        rule = "a finite number greater than 0" if positive else "a finite number of at least 0"
+        raise BadBenchmark(f"{where}: stats.{key} must be {rule}, got {value!r}")
+    return value
+
+
+def _case(info: dict, where: str) -> Case:
+    try:
+        m, n, k = (arguments.integer(f"extra_info.{f}", info.get(f, 1)) for f in ("m", "n", "k"))
+        dtype = str(check_dtype(info["dtype"]))
+    except ValueError as exc:
+        raise BadBenchmark(f"{where}: {exc}") from None
+    return Case(m, n, k, dtype)
+
+
+def _row(bench: dict, where: str) -> dict:
+    """One results row from one benchmark; ``where`` names it in any error."""
+    info = _object(bench.get("extra_info"), "extra_info", where)
+    stats = _object(bench.get("stats"), "stats", where)
+    case = _case(info, where)
+    median = _stat(stats, "median", where, positive=True)
     row = {
         "implementation": str(info["implementation"]), "m": case.m, "n": case.n, "k": case.k,
         "dtype": case.dtype, "threads": info.get("threads"), "status": "ok",
-        "median_s": stats["median"], "min_s": stats["min"], "mean_s": stats["mean"],
-        "iqr_s": stats["iqr"], "q1_s": stats.get("q1"), "q3_s": stats.get("q3"), "rounds": stats["rounds"], "number": stats.get("iterations"),
+        "median_s": median, "min_s": _stat(stats, "min", where, required=False),
+        "mean_s": _stat(stats, "mean", where, required=False),
+        "iqr_s": _stat(stats, "iqr", where), "q1_s": _stat(stats, "q1", where, required=False),
+        "q3_s": _stat(stats, "q3", where, required=False),
+        "rounds": _stat(stats, "rounds", where, required=False),
+        "number": _stat(stats, "iterations", where, required=False),
         "error": info.get("error"), "lam": case.lam, "seed": case.seed,
         "message": f"pytest-benchmark: {bench.get('fullname', bench.get('name', ''))}",
     }  # fmt: skip
-    row.update(derived(case.m, case.n, case.k, case.dtype, stats["median"], None))
+    row.update(derived(case.m, case.n, case.k, case.dtype, median, None))
     return row
 
 
 def _metadata(payload: dict, path: Path, ignored: int) -> dict:
-    info = payload.get("machine_info", {})
+    info = _object(payload.get("machine_info"), "machine_info", str(path))
     cpu = info.get("cpu", {}) if isinstance(info.get("cpu"), dict) else {}
     return {
         "source": SOURCE,
@@ -53,7 +105,7 @@ def _metadata(payload: dict, path: Path, ignored: int) -> dict:
         "platform": " ".join(str(info.get(k, "")) for k in ("system", "release", "machine")),
         "cpu": cpu.get("brand_raw") or info.get("processor"),
         "cores": cpu.get("count"),
-        "commit": payload.get("commit_info", {}),
+        "commit": _object(payload.get("commit_info"), "commit_info", str(path)),
         "machine": {"bandwidth_gbs": None, "peak_gflops": None},
         "ignored_benchmarks": ignored,
         "format": FORMAT,
@@ -77,13 +129,24 @@ def _traits(payload: dict) -> dict:
 def from_pytest_benchmark(payload: dict, path: str | Path = "benchmark.json") -> pd.DataFrame:
     """The results table of a parsed pytest-benchmark document; benchmarks without gradrace's
     ``extra_info`` (other suites' tests) are left out and counted in the metadata."""
-    benches = payload.get("benchmarks", [])
-    ours = [b for b in benches if all(k in (b.get("extra_info") or {}) for k in NEEDED)]
+    benches = payload.get("benchmarks") or []
+    if not isinstance(benches, list):
+        raise BadBenchmark(f"{path}: benchmarks must be a JSON list, got {type(benches).__name__}")
+    for index, bench in enumerate(benches):
+        if not isinstance(bench, dict):
+            got = type(bench).__name__
+            raise BadBenchmark(f"{path}: benchmark #{index + 1} must be a JSON object, got {got}")
+        _object(bench.get("extra_info"), "extra_info", f"{path}: {_name(bench, index)}")
+    ours = [
+        (f"{path}: {_name(b, i)}", b)
+        for i, b in enumerate(benches)
+        if all(k in (b.get("extra_info") or {}) for k in NEEDED)
+    ]
     if benches and not ours:
         raise ValueError(
             f"{path}: no benchmark carries gradrace's extra_info ({', '.join(NEEDED)})"
         )
-    rows = [_row(b) for b in ours]
+    rows = [_row(bench, where) for where, bench in ours]
     metadata = _metadata(payload, Path(path), len(benches) - len(ours))
     by_case: dict[tuple, list[dict]] = {}
     for row in rows:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gradrace.bench.cells import text_cell
+from gradrace.reports import limits
 from gradrace.units import format_seconds
 
 BASELINES = ("python-loops", "numpy-dot")
@@ -11,15 +13,17 @@ BASELINES = ("python-loops", "numpy-dot")
 NOISY = 0.5
 
 
-def _speedup(case_rows: pd.DataFrame, fastest_s: float, baseline: str) -> float:
-    base = case_rows[(case_rows["implementation"] == baseline) & (case_rows["status"] == "ok")]
-    return float(base["median_s"].iloc[0] / fastest_s) if len(base) else float("nan")
+def _first_ok(rows: pd.DataFrame, name: str, keys: list[str]) -> pd.Series:
+    """The median of ``name``'s first agreeing row per case, indexed by ``keys``."""
+    own = rows[(rows["implementation"] == name) & (rows["status"] == "ok")]
+    return own.drop_duplicates(keys).set_index(keys)["median_s"]
 
 
 def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
     """For each (m, n, k, dtype, threads): the fastest agreeing implementation and its
-    speedups over python-loops and numpy-dot (NaN where the baseline was not timed)."""
-    rows = []
+    speedups over python-loops and numpy-dot (NaN where the baseline was not timed).
+
+    Vectorised (one groupby, no loop over cases): a run may hold thousands of sizes."""
     keys = ["m", "n", "k", "dtype", "threads"]
     from gradrace.bench.ranking import unranked
 
@@ -27,19 +31,21 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
     results = results.copy()
     results.attrs = {}  # pandas deep-copies attrs (the run's metadata) on every operation
     ranked = results[~results["implementation"].isin(excluded)]
-    for key, case_rows in ranked.groupby(keys, sort=True):
-        agreeing = case_rows[case_rows["status"] == "ok"]
-        if agreeing.empty:
-            continue
-        best = agreeing.loc[agreeing["median_s"].idxmin()]
-        row = dict(zip(keys, key, strict=True))
-        row.update(fastest=best["implementation"], median_s=best["median_s"])
-        for baseline in BASELINES:
-            row[f"speedup_vs_{baseline}"] = _speedup(case_rows, best["median_s"], baseline)
-        row["bandwidth_fraction"] = best.get("bandwidth_fraction")
-        row["noisy"] = bool(best.get("iqr_s", 0) > NOISY * best["median_s"])
-        rows.append(row)
-    return pd.DataFrame(rows)
+    agreeing = ranked[(ranked["status"] == "ok") & ranked["median_s"].notna()]
+    if agreeing.empty:
+        return pd.DataFrame()
+    best = agreeing.loc[agreeing.groupby(keys, sort=True)["median_s"].idxmin()]
+    table = best[keys].copy()
+    table["fastest"] = best["implementation"].to_numpy()
+    table["median_s"] = best["median_s"].to_numpy(float)
+    at = pd.MultiIndex.from_frame(best[keys])
+    for baseline in BASELINES:
+        base = _first_ok(ranked, baseline, keys).reindex(at).to_numpy(float)
+        table[f"speedup_vs_{baseline}"] = base / table["median_s"].to_numpy()
+    table["bandwidth_fraction"] = best.get("bandwidth_fraction")
+    iqr = pd.to_numeric(best.get("iqr_s", pd.Series(0.0, index=best.index)), errors="coerce")
+    table["noisy"] = (iqr > NOISY * best["median_s"]).to_numpy(bool)
+    return table.reset_index(drop=True)
 
 
 def format_summary(results: pd.DataFrame) -> str:
@@ -49,7 +55,7 @@ def format_summary(results: pd.DataFrame) -> str:
         return "No implementation agreed with the reference on any case."
     shown = pd.DataFrame({
         "m": table["m"].map("{:,}".format), "n": table["n"].map("{:,}".format), "k": table["k"],
-        "dtype": table["dtype"], "fastest": table["fastest"],
+        "dtype": table["dtype"], "fastest": table["fastest"].map(text_cell),
         "time": [format_seconds(t) + (" *" if noisy else "")
                  for t, noisy in zip(table["median_s"], table["noisy"], strict=True)],
         "vs python-loops": table["speedup_vs_python-loops"].map(lambda x: "-" if x != x else f"{x:,.0f}×"),
@@ -69,13 +75,15 @@ def format_summary(results: pd.DataFrame) -> str:
     }
     if skipped:
         lines.append(
-            "Not ranked: " + "; ".join(f"{n} ({why})" for n, why in sorted(skipped.items()))
+            "Not ranked: "
+            + "; ".join(f"{text_cell(n)} ({why})" for n, why in sorted(skipped.items()))
         )
     lines.append("Measurements: " + ", ".join(f"{v} {k}" for k, v in status.items()))
     flagged = results[results["status"].isin(["disagrees", "error"])]
     for row in flagged.itertuples():
-        lines.append(f"  {row.status.upper()}: {row.implementation} at m={row.m} n={row.n} "
-                     f"k={row.k} {row.dtype}: {row.message}")  # fmt: skip
+        name, message = text_cell(row.implementation), text_cell(row.message)
+        lines.append(f"  {row.status.upper()}: {name} at m={row.m} n={row.n} "
+                     f"k={row.k} {row.dtype}: {message}")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -88,9 +96,20 @@ SHOWN = ["implementation", "m", "n", "k", "dtype", "threads", "status", "median_
 def results_html(results: pd.DataFrame) -> str:
     """The results as an HTML table (pandas, cells escaped), plain numbers that a
     spreadsheet reads when the table is copied."""
-    frame = results[[c for c in SHOWN if c in results]].copy()
-    return frame.to_html(index=False, escape=True, na_rep="", border=0, classes="results",
-                         float_format=lambda x: f"{x:.4g}")  # fmt: skip
+    frame, note = limits.head(results[[c for c in SHOWN if c in results]], "rows")
+    table = frame.to_html(
+        index=False,
+        escape=True,
+        na_rep="",
+        border=0,
+        classes="results",
+        float_format=lambda x: f"{x:.4g}",
+    )
+    if note:
+        table += (
+            f'<p class="note">{limits.with_note("", note).strip()} Every row is in the CSV.</p>'
+        )
+    return table
 
 
 def not_timed(results: pd.DataFrame) -> pd.DataFrame:

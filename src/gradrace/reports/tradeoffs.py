@@ -19,6 +19,10 @@ KEYS = ["m", "n", "k", "dtype"]
 def gram_break_even(results: pd.DataFrame, name: str = "gram") -> list[dict]:
     """Per size: gram's prepare and call times, the fastest other, and the break-even count."""
     rows = agreeing(results)
+    mine = rows[rows["implementation"] == name]
+    if mine.empty:
+        return []
+    rows = rows.merge(mine[KEYS].drop_duplicates(), on=KEYS)  # only the sizes gram was timed at
     out = []
     for key, case in rows.groupby(KEYS, sort=True):
         mine, others = case[case["implementation"] == name], case[case["implementation"] != name]
