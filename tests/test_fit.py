@@ -274,3 +274,17 @@ def test_a_course_function_descends_on_k1_and_is_refused_beyond():
     assert result.ok
     with pytest.raises(ValueError, match="cannot be used on this problem: it handles at most k=1"):
         fit(impl, make_problem(30, 3, 2, seed=1), report=None)
+
+
+def test_fit_without_impl_takes_the_one_plugin_given(tmp_path, capsys):
+    from pathlib import Path
+
+    from gradrace.cli import main
+
+    lab = Path(__file__).resolve().parent / "plugins" / "learner" / "lab.py"
+    plot = tmp_path / "fit.png"
+    code = main(["fit", "--no-entry-points", "--plugin", f"{lab}:compute_gradient_linear_reg",
+                 "--m", "50", "--n", "3", "--plot", str(plot)])  # fmt: skip
+    assert code == 0 and plot.exists()
+    assert "gradrace fit: compute_gradient_linear_reg on m=50" in capsys.readouterr().out
+    assert main(["fit", "--no-entry-points"]) == 2

@@ -386,18 +386,30 @@ def write_plot(result: FitResult, path: str | Path, title: str = "") -> Path:
 # -- The command ---------------------------------------------------------------------------
 
 
+def _only_plugin(registry) -> str:
+    """The implementation to fit when --impl is not given: the one --plugin loaded."""
+    loaded = [e.name for e in registry if e.origin.startswith("--plugin ")]
+    if len(loaded) != 1:
+        raise ValueError("--impl NAME is needed: say which implementation to fit "
+                         "(it may be left out when one --plugin is given)")  # fmt: skip
+    return loaded[0]
+
+
 def cmd_fit(args) -> int:
+    from gradrace.bench.loading import load_registry_safely
     from gradrace.bench.problem import make_problem
-    from gradrace.bench.registry import load_registry
 
     if args.dask_scheduler:
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler
-    plot = check_plot_path(args.plot or f"gradrace-fit-{args.impl}.png")
-    registry = load_registry(
-        args.plugin, entry_points=args.entry_points, convention=args.convention
-    )
+    if args.plot is not None:
+        check_plot_path(args.plot)
+    registry = load_registry_safely(args.plugin, entry_points=args.entry_points,
+                                    convention=args.convention)  # fmt: skip
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
+    if args.impl is None:
+        args.impl = _only_plugin(registry)
+    plot = check_plot_path(args.plot or f"gradrace-fit-{args.impl}.png")
     if args.impl in registry.unavailable:
         raise ValueError(f"{args.impl} is unavailable: {registry.unavailable[args.impl]}")
     (impl,) = registry.select([args.impl])
@@ -417,7 +429,8 @@ def add_fit_parser(sub) -> None:
 
     p = sub.add_parser("fit", help="gradient descent with an implementation's gradient: "
                                    "cost, iterations/s, convergence plot")  # fmt: skip
-    p.add_argument("--impl", required=True, metavar="NAME", help="the implementation to use")
+    p.add_argument("--impl", metavar="NAME",
+                   help="the implementation to use (default: the one --plugin loads)")  # fmt: skip
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
                    help="load an implementation from module:attr or path/to/file.py:attr "
                         "(repeatable)")  # fmt: skip

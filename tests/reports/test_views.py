@@ -28,4 +28,3 @@ def test_a_share_beyond_the_read_floor_is_not_quoted_as_one():
 
 def test_an_unknown_share_is_left_out():
     assert "reading X" not in headline_sentence([_headline(float("nan"))])
-
