@@ -38,8 +38,19 @@ def test_check_passes_for_the_builtins(capsys):
 
 def test_check_diagnoses_a_wrong_plugin_and_exits_1(capsys):
     plugin = f"{PLUGINS / 'slips.py'}:half_lambda_impl"
-    code = main(["check", "--no-entry-points", "--no-isolate", "--plugin", plugin,
-                 "--impl", "half-lambda", "--impl", "numpy-dot"])  # fmt: skip
+    code = main(
+        [
+            "check",
+            "--no-entry-points",
+            "--no-isolate",
+            "--plugin",
+            plugin,
+            "--impl",
+            "half-lambda",
+            "--impl",
+            "numpy-dot",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "half-lambda: DISAGREES" in out and "numpy-dot: agrees" in out
@@ -47,9 +58,19 @@ def test_check_diagnoses_a_wrong_plugin_and_exits_1(capsys):
 
 
 def test_check_goes_on_after_a_plugin_that_raises(capsys):
-    code = main(["check", "--no-entry-points", "--no-isolate", "--plugin",
-                 f"{MISBEHAVING}:raises_in_gradient", "--impl", "raises-in-gradient",
-                 "--impl", "einsum"])  # fmt: skip
+    code = main(
+        [
+            "check",
+            "--no-entry-points",
+            "--no-isolate",
+            "--plugin",
+            f"{MISBEHAVING}:raises_in_gradient",
+            "--impl",
+            "raises-in-gradient",
+            "--impl",
+            "einsum",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "gradient raised ZeroDivisionError: gradient exploded" in out
@@ -57,8 +78,17 @@ def test_check_goes_on_after_a_plugin_that_raises(capsys):
 
 
 def test_check_reports_a_plugin_that_fails_to_import_and_exits_1(capsys):
-    code = main(["check", "--no-entry-points", "--no-isolate", "--impl", "numpy-dot",
-                 "--plugin", f"{PLUGINS / 'broken_import.py'}:x"])  # fmt: skip
+    code = main(
+        [
+            "check",
+            "--no-entry-points",
+            "--no-isolate",
+            "--impl",
+            "numpy-dot",
+            "--plugin",
+            f"{PLUGINS / 'broken_import.py'}:x",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert "plugin not loaded" in captured.err and "ImportError" in captured.err
@@ -125,8 +155,11 @@ def test_report_refuses_a_file_that_is_not_results(tmp_path, capsys):
 def test_an_unavailable_optional_implementation_says_what_it_needs(monkeypatch, capsys):
     from gradrace import implementations
 
-    monkeypatch.setitem(implementations.OPTIONAL, "fake-lib",
-                        ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"))  # fmt: skip
+    monkeypatch.setitem(
+        implementations.OPTIONAL,
+        "fake-lib",
+        ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"),
+    )
     assert main(["check", "--impl", "fake-lib"]) == 2
     assert "'fake-lib' is not available: needs no_such_library_xyz" in capsys.readouterr().err
 
@@ -144,8 +177,17 @@ def test_list_says_how_a_course_function_was_recognised(capsys):
 
 
 def test_check_runs_a_course_function_on_its_k1_cases_and_exits_0(capsys):
-    code = main(["check", "--no-entry-points", "--no-isolate", "--plugin", COURSE_FN,
-                 "--impl", "compute_gradient_linear_reg"])  # fmt: skip
+    code = main(
+        [
+            "check",
+            "--no-entry-points",
+            "--no-isolate",
+            "--plugin",
+            COURSE_FN,
+            "--impl",
+            "compute_gradient_linear_reg",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith(
@@ -156,8 +198,21 @@ def test_check_runs_a_course_function_on_its_k1_cases_and_exits_0(capsys):
 
 
 def test_check_options_restrict_the_cases(capsys):
-    code = main(["check", "--no-entry-points", "--no-isolate", "--impl", "numpy-dot",
-                 "--m", "20", "--n", "4", "--dtype", "float32"])  # fmt: skip
+    code = main(
+        [
+            "check",
+            "--no-entry-points",
+            "--no-isolate",
+            "--impl",
+            "numpy-dot",
+            "--m",
+            "20",
+            "--n",
+            "4",
+            "--dtype",
+            "float32",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "numpy-dot: agrees (2/2 cases)" in out
     assert "m=20 n=4 k=1 float32 λ=0 " in out and "m=20 n=4 k=1 float32 λ=10 " in out
@@ -166,8 +221,21 @@ def test_check_options_restrict_the_cases(capsys):
 
 
 def test_convention_is_forced_on_the_command_line(capsys):
-    code = main(["check", "--no-entry-points", "--no-isolate", "--plugin", COURSE_FN, "--impl",
-                 "compute_gradient_linear_reg", "--convention", "gradrace", "--k", "1"])  # fmt: skip
+    code = main(
+        [
+            "check",
+            "--no-entry-points",
+            "--no-isolate",
+            "--plugin",
+            COURSE_FN,
+            "--impl",
+            "compute_gradient_linear_reg",
+            "--convention",
+            "gradrace",
+            "--k",
+            "1",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "gradient raised ValueError: setting an array element with a sequence." in out
@@ -175,7 +243,18 @@ def test_convention_is_forced_on_the_command_line(capsys):
 
 
 def test_a_plugin_file_imports_its_sibling_in_the_isolated_check(capsys):
-    code = main(["check", "--no-entry-points", "--plugin",
-                 f"{PLUGINS / 'learner' / 'adapt.py'}:impl", "--impl", "lab-adapted",
-                 "--m", "20", "--n", "4"])  # fmt: skip
+    code = main(
+        [
+            "check",
+            "--no-entry-points",
+            "--plugin",
+            f"{PLUGINS / 'learner' / 'adapt.py'}:impl",
+            "--impl",
+            "lab-adapted",
+            "--m",
+            "20",
+            "--n",
+            "4",
+        ]
+    )
     assert code == 0 and "lab-adapted: agrees (4/4 cases)" in capsys.readouterr().out

@@ -24,8 +24,9 @@ def _failing_write(code: int, text: str):
         (errno.EROFS, "Read-only file system", "the folder is read-only"),
     ],
 )
-def test_a_failing_disk_is_exit_code_3_with_a_clear_message(tmp_path, monkeypatch, capsys, code,
-                                                           text, hint):  # fmt: skip
+def test_a_failing_disk_is_exit_code_3_with_a_clear_message(
+    tmp_path, monkeypatch, capsys, code, text, hint
+):
     monkeypatch.setattr(results, "_atomic_write", _failing_write(code, text))
     assert main([*RUN, "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
@@ -47,6 +48,11 @@ def test_a_read_only_folder_is_exit_code_3(tmp_path, monkeypatch, capsys):
 
 def test_help_lists_the_exit_codes():
     text = build_parser().format_help()
-    for line in ("0    success", "1    an implementation failed or disagreed",
-                 "2    usage error", "3    environment or I/O error", "130  interrupted"):  # fmt: skip
+    for line in (
+        "0    success",
+        "1    an implementation failed or disagreed",
+        "2    usage error",
+        "3    environment or I/O error",
+        "130  interrupted",
+    ):
         assert line in text

@@ -45,8 +45,9 @@ def test_it_agrees_in_gradrace_check(capsys):
 
 
 def test_it_is_timed_by_gradrace_run_and_in_the_report(tmp_path):
-    frame = run(m=[100, 1000], n=[5], impl=["example-dot", "numpy-dot"], threads=1, quick=True,
-                out=tmp_path)  # fmt: skip
+    frame = run(
+        m=[100, 1000], n=[5], impl=["example-dot", "numpy-dot"], threads=1, quick=True, out=tmp_path
+    )
     mine = frame[frame.implementation == "example-dot"]
     assert len(mine) == 2 and (mine["status"] == "ok").all()
     page = write_report(frame, tmp_path)
@@ -55,9 +56,23 @@ def test_it_is_timed_by_gradrace_run_and_in_the_report(tmp_path):
 
 def test_it_is_benchmarked_by_pytest_benchmark(tmp_path):
     out = tmp_path / "bench.json"
-    cmd = [sys.executable, "-m", "pytest", "tests/benchmarks", "--benchmark-only", "-q",
-           "-p", "no:cacheprovider", "--gradrace-impl", "example-dot", "--gradrace-m", "100",
-           "--gradrace-n", "5", f"--benchmark-json={out}"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/benchmarks",
+        "--benchmark-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--gradrace-impl",
+        "example-dot",
+        "--gradrace-m",
+        "100",
+        "--gradrace-n",
+        "5",
+        f"--benchmark-json={out}",
+    ]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     names = {b["extra_info"]["implementation"] for b in json.loads(out.read_text())["benchmarks"]}

@@ -119,8 +119,9 @@ def test_the_plot_is_a_png(tmp_path):
 
 def test_the_command_prints_the_falling_cost_and_writes_the_plot(tmp_path, capsys):
     plot = tmp_path / "fit.png"
-    code = _fit_cli(["--impl", "numpy-dot", "--no-entry-points", "--m", "1e3", "--n", "5",
-                     "--plot", str(plot)])  # fmt: skip
+    code = _fit_cli(
+        ["--impl", "numpy-dot", "--no-entry-points", "--m", "1e3", "--n", "5", "--plot", str(plot)]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "gradrace fit: numpy-dot on m=1000 n=5 k=1 float64" in out
@@ -133,8 +134,17 @@ def test_the_command_prints_the_falling_cost_and_writes_the_plot(tmp_path, capsy
 
 
 def test_the_command_exits_1_when_the_descent_does_not_converge(tmp_path, capsys):
-    code = _fit_cli(["--impl", "einsum", "--no-entry-points", "--iterations", "3",
-                     "--plot", str(tmp_path / "p.png")])  # fmt: skip
+    code = _fit_cli(
+        [
+            "--impl",
+            "einsum",
+            "--no-entry-points",
+            "--iterations",
+            "3",
+            "--plot",
+            str(tmp_path / "p.png"),
+        ]
+    )
     assert code == 1
     assert "NOT converged after 3 iterations" in capsys.readouterr().out
 
@@ -142,10 +152,16 @@ def test_the_command_exits_1_when_the_descent_does_not_converge(tmp_path, capsys
 def test_the_command_names_an_unavailable_implementation(monkeypatch, tmp_path):
     from gradrace import implementations
 
-    monkeypatch.setitem(implementations.OPTIONAL, "fake-lib",
-                        ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"))  # fmt: skip
-    with pytest.raises(ValueError, match=r'fake-lib is unavailable: needs no_such_library_xyz: '
-                                         r'pip install "gradrace\[fake\]"'):  # fmt: skip
+    monkeypatch.setitem(
+        implementations.OPTIONAL,
+        "fake-lib",
+        ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"),
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"fake-lib is unavailable: needs no_such_library_xyz: "
+        r'pip install "gradrace\[fake\]"',
+    ):
         _fit_cli(["--impl", "fake-lib", "--no-entry-points", "--plot", str(tmp_path / "p.png")])
 
 
@@ -177,8 +193,7 @@ def _counting(impl, calls):
         calls["with_params"] += 1
         return impl.with_params(args, W, b)
 
-    return replace(impl, prepare=prepare,
-                   with_params=with_params if impl.with_params else None)  # fmt: skip
+    return replace(impl, prepare=prepare, with_params=with_params if impl.with_params else None)
 
 
 def test_with_params_lets_the_descent_prepare_once():
@@ -283,8 +298,20 @@ def test_fit_without_impl_takes_the_one_plugin_given(tmp_path, capsys):
 
     lab = Path(__file__).resolve().parent / "plugins" / "learner" / "lab.py"
     plot = tmp_path / "fit.png"
-    code = main(["fit", "--no-entry-points", "--plugin", f"{lab}:compute_gradient_linear_reg",
-                 "--m", "50", "--n", "3", "--plot", str(plot)])  # fmt: skip
+    code = main(
+        [
+            "fit",
+            "--no-entry-points",
+            "--plugin",
+            f"{lab}:compute_gradient_linear_reg",
+            "--m",
+            "50",
+            "--n",
+            "3",
+            "--plot",
+            str(plot),
+        ]
+    )
     assert code == 0 and plot.exists()
     assert "gradrace fit: compute_gradient_linear_reg on m=50" in capsys.readouterr().out
     assert main(["fit", "--no-entry-points"]) == 2

@@ -16,32 +16,68 @@ def _usage_error(argv, capsys) -> str:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["run", "--timeout", "inf"], "argument --timeout: must be a finite number greater than 0, got 'inf'"),
+        (
+            ["run", "--timeout", "inf"],
+            "argument --timeout: must be a finite number greater than 0, got 'inf'",
+        ),
         (["run", "--timeout", "nan"], "argument --timeout: must be a finite number greater than 0"),
-        (["check", "--timeout", "-1"], "argument --timeout: must be a finite number greater than 0"),
+        (
+            ["check", "--timeout", "-1"],
+            "argument --timeout: must be a finite number greater than 0",
+        ),
         (["run", "--budget", "inf"], "argument --budget: must be a finite number greater than 0"),
         (["run", "--threads", "0"], "argument --threads: must be at least 1, got '0'"),
         (["run", "--threads", "inf"], "argument --threads: must be a whole number of at least 1"),
         (["run", "--m", "inf"], "argument --m: must be a whole number of at least 1, got 'inf'"),
-        (["run", "--m", "1e400"], "argument --m: must be a whole number of at least 1, got '1e400'"),
+        (
+            ["run", "--m", "1e400"],
+            "argument --m: must be a whole number of at least 1, got '1e400'",
+        ),
         (["run", "--m", "nan"], "argument --m: must be a whole number of at least 1, got 'nan'"),
         (["run", "--m", "10,2.5"], "argument --m: must be a whole number of at least 1, got '2.5'"),
         (["run", "--n", ""], "argument --n: give at least one number, such as 100,1e4; got ''"),
         (["run", "--k", "0"], "argument --k: must be at least 1, got '0'"),
         (["run", "--k", " "], "argument --k: give at least one number"),
         (["run", "--dtype", "float16"], "argument --dtype: dtype float16 is not supported"),
-        (["fit", "--impl", "numpy-dot", "--noise", "nan"], "argument --noise: must be a finite number of at least 0, got 'nan'"),
-        (["fit", "--impl", "numpy-dot", "--lam", "inf"], "argument --lam: must be a finite number of at least 0"),
-        (["fit", "--impl", "numpy-dot", "--lr", "inf"], "argument --lr: must be a finite number greater than 0"),
-        (["fit", "--impl", "numpy-dot", "--tol", "nan"], "argument --tol: must be a finite number of at least 0"),
-        (["fit", "--impl", "numpy-dot", "--iterations", "1.5"], "argument --iterations: must be a whole number of at least 0"),
-        (["fit", "--impl", "numpy-dot", "--seed", "-3"], "argument --seed: must be at least 0, got '-3'"),
-        (["fit", "--impl", "numpy-dot", "--m", "inf"], "argument --m: must be a whole number of at least 1"),
+        (
+            ["fit", "--impl", "numpy-dot", "--noise", "nan"],
+            "argument --noise: must be a finite number of at least 0, got 'nan'",
+        ),
+        (
+            ["fit", "--impl", "numpy-dot", "--lam", "inf"],
+            "argument --lam: must be a finite number of at least 0",
+        ),
+        (
+            ["fit", "--impl", "numpy-dot", "--lr", "inf"],
+            "argument --lr: must be a finite number greater than 0",
+        ),
+        (
+            ["fit", "--impl", "numpy-dot", "--tol", "nan"],
+            "argument --tol: must be a finite number of at least 0",
+        ),
+        (
+            ["fit", "--impl", "numpy-dot", "--iterations", "1.5"],
+            "argument --iterations: must be a whole number of at least 0",
+        ),
+        (
+            ["fit", "--impl", "numpy-dot", "--seed", "-3"],
+            "argument --seed: must be at least 0, got '-3'",
+        ),
+        (
+            ["fit", "--impl", "numpy-dot", "--m", "inf"],
+            "argument --m: must be a whole number of at least 1",
+        ),
         (["fit", "--impl", "numpy-dot", "--n", "3,4"], "argument --n: give one number, got '3,4'"),
-        (["fit", "--impl", "numpy-dot", "--dtype", "int8"], "argument --dtype: dtype int8 is not supported"),
-        (["report", "some.json", "--threshold", "inf"], "argument --threshold: must be a ratio above 1"),
+        (
+            ["fit", "--impl", "numpy-dot", "--dtype", "int8"],
+            "argument --dtype: dtype int8 is not supported",
+        ),
+        (
+            ["report", "some.json", "--threshold", "inf"],
+            "argument --threshold: must be a ratio above 1",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_number_is_a_usage_error_naming_the_option(argv, message, capsys):
     assert message in _usage_error(argv, capsys)
 

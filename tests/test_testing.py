@@ -151,9 +151,10 @@ def test_out_buffers_made_in_prepare_pass_every_check():
 
 def test_under_pytest_a_check_that_does_not_apply_is_skipped():
     (param,) = [
-        p for p in parametrize_with_checks([numpy_dot.IMPLEMENTATION]).args[1]
+        p
+        for p in parametrize_with_checks([numpy_dot.IMPLEMENTATION]).args[1]
         if p.id == "numpy-dot-check_with_params"
-    ]  # fmt: skip
+    ]
     impl, check = param.values
     with pytest.raises(pytest.skip.Exception, match="it has no with_params"):
         check(impl)

@@ -13,7 +13,12 @@ def test_bytes_are_decimal_with_three_digits():
 
 def test_seconds_pick_their_unit():
     assert [format_seconds(x) for x in (2.5, 3e-3, 4.2e-6, 7e-9, None)] == [
-        "2.5 s", "3 ms", "4.2 µs", "7 ns", "-"]  # fmt: skip
+        "2.5 s",
+        "3 ms",
+        "4.2 µs",
+        "7 ns",
+        "-",
+    ]
 
 
 def test_counts_and_ratios():

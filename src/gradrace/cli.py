@@ -23,49 +23,82 @@ EXIT_CODES = """exit codes:
 
 
 def _plugin_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
-                        help="load an implementation from module:attr or path/to/file.py:attr "
-                             "(repeatable)")  # fmt: skip
-    parser.add_argument("--impl", action="append", default=[], metavar="NAME",
-                        help="select an implementation by name (repeatable; default: all)")  # fmt: skip
-    parser.add_argument("--no-entry-points", dest="entry_points", action="store_false",
-                        help="ignore implementations installed through entry points")  # fmt: skip
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="load an implementation from module:attr or path/to/file.py:attr (repeatable)",
+    )
+    parser.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="select an implementation by name (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--no-entry-points",
+        dest="entry_points",
+        action="store_false",
+        help="ignore implementations installed through entry points",
+    )
     convention_option(parser)
 
 
 def _check_case_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--m", type=sizes("--m"),
-                        help="check only these sample counts, comma-separated (with "
-                             "--n: build cases of these shapes)")  # fmt: skip
-    parser.add_argument("--n", type=sizes("--n"),
-                        help="check only these feature counts, comma-separated")  # fmt: skip
-    parser.add_argument("--k", type=sizes("--k"),
-                        help="check only these output counts, comma-separated")  # fmt: skip
+    parser.add_argument(
+        "--m",
+        type=sizes("--m"),
+        help="check only these sample counts, comma-separated (with "
+        "--n: build cases of these shapes)",
+    )
+    parser.add_argument(
+        "--n", type=sizes("--n"), help="check only these feature counts, comma-separated"
+    )
+    parser.add_argument(
+        "--k", type=sizes("--k"), help="check only these output counts, comma-separated"
+    )
     parser.add_argument("--dtype", type=dtypes(), help="check only float64 or float32")
 
 
 def _timeout_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=positive(float), default=60.0, metavar="S",
-                        help="wall-clock limit without progress (one plugin's import, one call, "
-                             "one timing round) before the process doing it is killed "
-                             "(default 60); the measuring worker's start-up gets at least 30 s")  # fmt: skip
+    parser.add_argument(
+        "--timeout",
+        type=positive(float),
+        default=60.0,
+        metavar="S",
+        help="wall-clock limit without progress (one plugin's import, one call, "
+        "one timing round) before the process doing it is killed "
+        "(default 60); the measuring worker's start-up gets at least 30 s",
+    )
 
 
 def _isolation_options(parser: argparse.ArgumentParser) -> None:
     _timeout_option(parser)
-    parser.add_argument("--no-isolate", dest="isolate", action="store_false",
-                        help="measure in this process: no protection against plugins that "
-                             "hang or crash")  # fmt: skip
-    parser.add_argument("--dask-scheduler", metavar="ADDRESS",
-                        help="run the dask implementation on this dask.distributed scheduler "
-                             "(default: $GRADRACE_DASK_SCHEDULER, else dask's local scheduler)")  # fmt: skip
+    parser.add_argument(
+        "--no-isolate",
+        dest="isolate",
+        action="store_false",
+        help="measure in this process: no protection against plugins that hang or crash",
+    )
+    parser.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run the dask implementation on this dask.distributed scheduler "
+        "(default: $GRADRACE_DASK_SCHEDULER, else dask's local scheduler)",
+    )
 
 
 def _registry(args):
     from gradrace.bench.loading import load_registry_safely
 
-    registry = load_registry_safely(args.plugin, entry_points=args.entry_points,
-                                    timeout=args.timeout, convention=args.convention)  # fmt: skip
+    registry = load_registry_safely(
+        args.plugin,
+        entry_points=args.entry_points,
+        timeout=args.timeout,
+        convention=args.convention,
+    )
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
     return registry
@@ -99,9 +132,15 @@ def cmd_check(args) -> int:
     registry = _registry(args)
     selected = registry.select(args.impl)
     plugins = tuple(map(absolute_plugin, args.plugin))
-    config = RunConfig((), tuple(i.name for i in selected), plugins, args.entry_points,
-                       timeout_s=args.timeout, isolate=args.isolate,
-                       convention=args.convention)  # fmt: skip
+    config = RunConfig(
+        (),
+        tuple(i.name for i in selected),
+        plugins,
+        args.entry_points,
+        timeout_s=args.timeout,
+        isolate=args.isolate,
+        convention=args.convention,
+    )
     runner = Runner(config, registry, writer=None, progress=_Quiet())
     try:
         results = runner.check(cases)
@@ -133,20 +172,36 @@ def cmd_run(args) -> int:
     given = [f"--{o}" for o in ("m", "n", "threads", "impl") if getattr(args, o)]
     given += ["--convention"] if args.convention != "auto" else []
     if args.resume and (given or args.quick or args.k != [1] or args.dtype != ["float64"]):
-        raise ValueError("--resume continues with the settings stored in --out; drop "
-                         f"{', '.join(given) or 'the grid options'}")  # fmt: skip
+        raise ValueError(
+            "--resume continues with the settings stored in --out; drop "
+            f"{', '.join(given) or 'the grid options'}"
+        )
     out = Path(args.out).absolute() if args.out else default_out()
     try:
         results = run(
-            m=args.m, n=args.n, k=args.k, dtype=args.dtype,
-            impl=args.impl, plugins=args.plugin, entry_points=args.entry_points,
-            threads=args.threads, budget=args.budget, timeout=args.timeout, quick=args.quick,
-            out=out, resume=args.resume, isolate=args.isolate, convention=args.convention,
+            m=args.m,
+            n=args.n,
+            k=args.k,
+            dtype=args.dtype,
+            impl=args.impl,
+            plugins=args.plugin,
+            entry_points=args.entry_points,
+            threads=args.threads,
+            budget=args.budget,
+            timeout=args.timeout,
+            quick=args.quick,
+            out=out,
+            resume=args.resume,
+            isolate=args.isolate,
+            convention=args.convention,
             force=args.force,
-        )  # fmt: skip
+        )
     except KeyboardInterrupt:
-        print(f"gradrace: interrupted; the finished cases are saved in {out} "
-              f"(continue with: gradrace run --out {out} --resume)", file=sys.stderr)  # fmt: skip
+        print(
+            f"gradrace: interrupted; the finished cases are saved in {out} "
+            f"(continue with: gradrace run --out {out} --resume)",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     report = write_report(results, out)
     print(format_summary(results))
@@ -199,17 +254,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--threads", type=positive(int), help="BLAS and numba threads (default: all cores)"
     )
-    p.add_argument("--budget", type=positive(float), default=0.5, metavar="S",
-                   help="skip an implementation at sizes where a call would take longer than S "
-                        "seconds (default 0.5)")  # fmt: skip
+    p.add_argument(
+        "--budget",
+        type=positive(float),
+        default=0.5,
+        metavar="S",
+        help="skip an implementation at sizes where a call would take longer than S "
+        "seconds (default 0.5)",
+    )
     p.add_argument("--quick", action="store_true", help="a small grid that runs in ~30 s")
-    p.add_argument("--out", help="output folder (default: a new reports/<timestamp>-<pid>); "
-                                 "one run at a time may use a folder")  # fmt: skip
-    p.add_argument("--force", action="store_true",
-                   help="overwrite the results and report files of an earlier run in --out")  # fmt: skip
-    p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted run in --out, keeping its finished cases; give "
-                        "its --plugin options again (no code is loaded from a results file)")  # fmt: skip
+    p.add_argument(
+        "--out",
+        help="output folder (default: a new reports/<timestamp>-<pid>); "
+        "one run at a time may use a folder",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite the results and report files of an earlier run in --out",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in --out, keeping its finished cases; give "
+        "its --plugin options again (no code is loaded from a results file)",
+    )
     p.set_defaults(func=cmd_run)
 
     from gradrace.reports.command import add_report_parser
@@ -232,8 +301,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler  # read by the dask plugin
     try:
         return args.func(args)
-    except (RegistryError, ValueError, TypeError, FileNotFoundError, FileExistsError,
-            ProblemTooLarge) as exc:  # fmt: skip
+    except (
+        RegistryError,
+        ValueError,
+        TypeError,
+        FileNotFoundError,
+        FileExistsError,
+        ProblemTooLarge,
+    ) as exc:
         print(f"gradrace: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (FolderInUse, WorkerStartError) as exc:
@@ -243,8 +318,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gradrace: error: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_ENVIRONMENT
     except KeyboardInterrupt:
-        print("gradrace: interrupted; finished cases are saved (continue with --resume)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "gradrace: interrupted; finished cases are saved (continue with --resume)",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
 
 
@@ -252,8 +329,11 @@ def describe_os_error(exc: OSError) -> str:
     """An I/O failure in words: what could not be done to which file, and why."""
     why = exc.strerror or str(exc)
     where = f": {exc.filename}" if exc.filename else ""
-    hint = {28: " (the disk is full)", 30: " (the folder is read-only)",
-            13: " (no permission: is the folder read-only?)"}.get(exc.errno or 0, "")  # fmt: skip
+    hint = {
+        28: " (the disk is full)",
+        30: " (the folder is read-only)",
+        13: " (no permission: is the folder read-only?)",
+    }.get(exc.errno or 0, "")
     return f"{why}{where}{hint}"
 
 

@@ -207,10 +207,18 @@ def fit(
     W_star, b_star = ridge_optimum(problem)
     cost = _Cost(problem)
     result = FitResult(
-        impl.name, np.zeros((problem.n, problem.k), dtype), np.zeros(problem.k, dtype), lr, L,
-        tol, W_star=W_star, b_star=b_star, cost_star=cost(W_star, b_star),
-        W_true=problem.W_true, b_true=problem.b_true,
-    )  # fmt: skip
+        impl.name,
+        np.zeros((problem.n, problem.k), dtype),
+        np.zeros(problem.k, dtype),
+        lr,
+        L,
+        tol,
+        W_star=W_star,
+        b_star=b_star,
+        cost_star=cost(W_star, b_star),
+        W_true=problem.W_true,
+        b_true=problem.b_true,
+    )
     why = impl.applies(problem.k)
     if why:
         raise ValueError(f"{impl.name} cannot be used on this problem: it {why}")
@@ -219,8 +227,10 @@ def fit(
         raise ValueError(f"{impl.name} cannot be used for a descent: {outcome.message}")
     result.agrees, result.agreement = outcome.agrees, outcome.message or outcome.kind
     if not outcome.agrees:
-        say(f"warning: {impl.name} disagrees with the reference gradient on this problem "
-            f"({outcome.kind}: {outcome.message}); descending anyway")  # fmt: skip
+        say(
+            f"warning: {impl.name} disagrees with the reference gradient on this problem "
+            f"({outcome.kind}: {outcome.message}); descending anyway"
+        )
 
     X, Y, lam = problem.X, problem.Y, problem.lam
     W, b = result.W, result.b
@@ -243,8 +253,10 @@ def fit(
             result.prepare_s += t1 - t0
         result.gradient_s += t2 - t1
 
-        norm = math.sqrt(float(np.sum(np.square(dW, dtype=np.float64)))
-                         + float(np.sum(np.square(db, dtype=np.float64))))  # fmt: skip
+        norm = math.sqrt(
+            float(np.sum(np.square(dW, dtype=np.float64)))
+            + float(np.sum(np.square(db, dtype=np.float64)))
+        )
         result.grad_norms.append(norm)
         if not math.isfinite(norm):
             _non_finite_gradient(result, i, say)
@@ -299,8 +311,7 @@ def summary(result: FitResult) -> str:
     if result.fault:
         verdict = f"FAILED after {result.iterations} iterations: {result.fault}"
     elif result.converged:
-        verdict = (f"converged after {result.iterations} iterations "
-                   f"(‖∇J‖ ≤ {result.tol:g} · ‖∇J₀‖)")  # fmt: skip
+        verdict = f"converged after {result.iterations} iterations (‖∇J‖ ≤ {result.tol:g} · ‖∇J₀‖)"
     elif result.diverged:
         verdict = f"DIVERGED after {result.iterations} iterations"
     else:
@@ -315,12 +326,15 @@ def summary(result: FitResult) -> str:
         f"{share(result.update_s)})",
     ]
     dW, db = result.distance(result.W_star, result.b_star)
-    lines.append(f"distance to the ridge optimum (W*, b*): ‖W−W*‖/‖W*‖ = {dW:.2e}, "
-                 f"‖b−b*‖/‖b*‖ = {db:.2e}")  # fmt: skip
+    lines.append(
+        f"distance to the ridge optimum (W*, b*): ‖W−W*‖/‖W*‖ = {dW:.2e}, ‖b−b*‖/‖b*‖ = {db:.2e}"
+    )
     if result.W_true is not None:
         tW, tb = result.distance(result.W_true, result.b_true)
-        lines.append(f"distance to the generative weights (make_problem): ‖W−W_true‖/‖W_true‖ "
-                     f"= {tW:.2e}, ‖b−b_true‖/‖b_true‖ = {tb:.2e}")  # fmt: skip
+        lines.append(
+            f"distance to the generative weights (make_problem): ‖W−W_true‖/‖W_true‖ "
+            f"= {tW:.2e}, ‖b−b_true‖/‖b_true‖ = {tb:.2e}"
+        )
     if not result.agrees:
         lines.append(f"{result.implementation} DISAGREES with the reference: {result.agreement}")
     return "\n".join(lines)
@@ -377,8 +391,11 @@ def write_plot(result: FitResult, path: str | Path, title: str = "") -> Path:
     right.set(xlabel="iteration", ylabel="J − J*", title="distance to the optimum's cost")
     for ax in (left, right):
         ax.grid(True, which="both", alpha=0.3)
-    fig.suptitle(title or f"gradient descent with {result.implementation}: α = {result.lr:.3g}, "
-                 f"{result.iterations_per_s:,.0f} iterations/s")  # fmt: skip
+    fig.suptitle(
+        title
+        or f"gradient descent with {result.implementation}: α = {result.lr:.3g}, "
+        f"{result.iterations_per_s:,.0f} iterations/s"
+    )
     fig.savefig(path, dpi=100)
     return path
 
@@ -390,8 +407,10 @@ def _only_plugin(registry) -> str:
     """The implementation to fit when --impl is not given: the one --plugin loaded."""
     loaded = [e.name for e in registry if e.origin.startswith("--plugin ")]
     if len(loaded) != 1:
-        raise ValueError("--impl NAME is needed: say which implementation to fit "
-                         "(it may be left out when one --plugin is given)")  # fmt: skip
+        raise ValueError(
+            "--impl NAME is needed: say which implementation to fit "
+            "(it may be left out when one --plugin is given)"
+        )
     return loaded[0]
 
 
@@ -403,8 +422,9 @@ def cmd_fit(args) -> int:
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler
     if args.plot is not None:
         check_plot_path(args.plot)
-    registry = load_registry_safely(args.plugin, entry_points=args.entry_points,
-                                    convention=args.convention)  # fmt: skip
+    registry = load_registry_safely(
+        args.plugin, entry_points=args.entry_points, convention=args.convention
+    )
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
     if args.impl is None:
@@ -415,8 +435,10 @@ def cmd_fit(args) -> int:
     (impl,) = registry.select([args.impl])
     m, n, k, dtype = args.m, args.n, args.k, args.dtype
     problem = make_problem(m, n, k, dtype, lam=args.lam, seed=args.seed, noise=args.noise)
-    print(f"gradrace fit: {impl.name} on m={m} n={n} k={k} {dtype}, λ={args.lam:g}, "
-          f"noise={args.noise:g}, seed={args.seed}")  # fmt: skip
+    print(
+        f"gradrace fit: {impl.name} on m={m} n={n} k={k} {dtype}, λ={args.lam:g}, "
+        f"noise={args.noise:g}, seed={args.seed}"
+    )
     result = fit(impl, problem, lr=args.lr, iterations=args.iterations, tol=args.tol)
     print(summary(result))
     print(f"Plot: {write_plot(result, plot)}")
@@ -427,15 +449,27 @@ def add_fit_parser(sub) -> None:
     """Add the ``fit`` subcommand to the ``gradrace`` parser."""
     from gradrace.options import convention_option, dtype, finite, positive, size
 
-    p = sub.add_parser("fit", help="gradient descent with an implementation's gradient: "
-                                   "cost, iterations/s, convergence plot")  # fmt: skip
-    p.add_argument("--impl", metavar="NAME",
-                   help="the implementation to use (default: the one --plugin loads)")  # fmt: skip
-    p.add_argument("--plugin", action="append", default=[], metavar="MODULE:ATTR",
-                   help="load an implementation from module:attr or path/to/file.py:attr "
-                        "(repeatable)")  # fmt: skip
-    p.add_argument("--no-entry-points", dest="entry_points", action="store_false",
-                   help="ignore implementations installed through entry points")  # fmt: skip
+    p = sub.add_parser(
+        "fit",
+        help="gradient descent with an implementation's gradient: "
+        "cost, iterations/s, convergence plot",
+    )
+    p.add_argument(
+        "--impl", metavar="NAME", help="the implementation to use (default: the one --plugin loads)"
+    )
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="load an implementation from module:attr or path/to/file.py:attr (repeatable)",
+    )
+    p.add_argument(
+        "--no-entry-points",
+        dest="entry_points",
+        action="store_false",
+        help="ignore implementations installed through entry points",
+    )
     convention_option(p)
     p.add_argument("--m", type=size("--m"), default="1000", help="samples (default 1000)")
     p.add_argument("--n", type=size("--n"), default="5", help="features (default 5)")
@@ -444,24 +478,41 @@ def add_fit_parser(sub) -> None:
     p.add_argument(
         "--lam", type=finite(minimum=0), default=1.0, help="regularization λ (default 1)"
     )
-    p.add_argument("--noise", type=finite(minimum=0), default=0.01,
-                   help="standard deviation of the noise added to Y (default 0.01)")  # fmt: skip
+    p.add_argument(
+        "--noise",
+        type=finite(minimum=0),
+        default=0.01,
+        help="standard deviation of the noise added to Y (default 0.01)",
+    )
     p.add_argument(
         "--lr", type=positive(float), help="learning rate α (default 1/L, see gradrace.fit)"
     )
-    p.add_argument("--iterations", type=positive(int, zero_allowed=True), default=20_000,
-                   help="most gradient steps (default 20000)")  # fmt: skip
-    p.add_argument("--tol", type=positive(float, zero_allowed=True),
-                   help="stop when ‖∇J‖ ≤ tol·‖∇J₀‖ (default 1e-8 float64, 1e-5 float32)")  # fmt: skip
+    p.add_argument(
+        "--iterations",
+        type=positive(int, zero_allowed=True),
+        default=20_000,
+        help="most gradient steps (default 20000)",
+    )
+    p.add_argument(
+        "--tol",
+        type=positive(float, zero_allowed=True),
+        help="stop when ‖∇J‖ ≤ tol·‖∇J₀‖ (default 1e-8 float64, 1e-5 float32)",
+    )
     p.add_argument(
         "--seed",
         type=positive(int, zero_allowed=True),
         default=0,
         help="make_problem's seed (default 0)",
     )
-    p.add_argument("--plot", metavar="PATH",
-                   help="where to write the convergence plot (default gradrace-fit-NAME.png)")  # fmt: skip
-    p.add_argument("--dask-scheduler", metavar="ADDRESS",
-                   help="run the dask implementation on this dask.distributed scheduler "
-                        "(sets GRADRACE_DASK_SCHEDULER)")  # fmt: skip
+    p.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="where to write the convergence plot (default gradrace-fit-NAME.png)",
+    )
+    p.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run the dask implementation on this dask.distributed scheduler "
+        "(sets GRADRACE_DASK_SCHEDULER)",
+    )
     p.set_defaults(func=cmd_fit)

@@ -92,8 +92,12 @@ def convention_option(parser: argparse.ArgumentParser) -> None:
     """``--convention``: how plain functions from --plugin and entry points are called."""
     from gradrace.bench.course import CONVENTIONS
 
-    parser.add_argument("--convention", choices=CONVENTIONS, default="auto",
-                        help="how a plain function is called: gradrace's gradient(X, Y, W, b, lam) "
-                             "-> (dW, db); the course's (X, y, w, b, lambda_) -> (dj_db, dj_dw) "
-                             "(course) or -> (dj_dw, dj_db) (course-dw-first); auto (default) "
-                             "tells them apart by parameter names and a trial call")  # fmt: skip
+    parser.add_argument(
+        "--convention",
+        choices=CONVENTIONS,
+        default="auto",
+        help="how a plain function is called: gradrace's gradient(X, Y, W, b, lam) "
+        "-> (dW, db); the course's (X, y, w, b, lambda_) -> (dj_db, dj_dw) "
+        "(course) or -> (dj_dw, dj_db) (course-dw-first); auto (default) "
+        "tells them apart by parameter names and a trial call",
+    )

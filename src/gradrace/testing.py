@@ -40,8 +40,7 @@ def _applicable(impl: Implementation, check: str, cases: Iterable[Case]) -> list
     cases = list(cases)
     kept = [c for c in cases if not impl.applies(c.k)]
     if not kept:
-        raise NotApplicable(f"{impl.name}: {check} does not apply: it "
-                            f"{impl.applies(cases[0].k)}")  # fmt: skip
+        raise NotApplicable(f"{impl.name}: {check} does not apply: it {impl.applies(cases[0].k)}")
     return kept
 
 
@@ -61,8 +60,13 @@ def _expect_agreement(impl: Implementation, check: str, cases: Iterable[Case]) -
         outcome = evaluate(impl, case.problem())
         if outcome.status != OK:
             tol = TOLERANCE[np.dtype(case.dtype)]
-            _fail(impl, check, case, f"agreement with the reference within {tol:.0e}",
-                  f"{outcome.kind}: {outcome.message}")  # fmt: skip
+            _fail(
+                impl,
+                check,
+                case,
+                f"agreement with the reference within {tol:.0e}",
+                f"{outcome.kind}: {outcome.message}",
+            )
 
 
 def _cases(dtype="float64", lam=1.0, shapes=((20, 4, 1), (30, 5, 3))) -> list[Case]:
@@ -88,8 +92,13 @@ def check_output_shapes_and_dtypes(impl: Implementation) -> None:
         for name, a, shape in (("dW", dW, (case.n, case.k)), ("db", db, (case.k,))):
             got = f"{type(a).__name__} {getattr(a, 'shape', '')} {getattr(a, 'dtype', '')}"
             if not isinstance(a, np.ndarray) or a.shape != shape or a.dtype != problem.dtype:
-                _fail(impl, "check_output_shapes_and_dtypes", case,
-                      f"{name} an ndarray of shape {shape} and dtype {problem.dtype}", got)  # fmt: skip
+                _fail(
+                    impl,
+                    "check_output_shapes_and_dtypes",
+                    case,
+                    f"{name} an ndarray of shape {shape} and dtype {problem.dtype}",
+                    got,
+                )
 
 
 def check_single_output(impl: Implementation) -> None:
@@ -135,8 +144,13 @@ def check_inputs_unchanged(impl: Implementation) -> None:
         impl.call(args)
         changed = written(problem, before, impl.terms)
         if changed:
-            _fail(impl, "check_inputs_unchanged", case, "X, Y, W, b unchanged",
-                  f"prepare or gradient wrote into {', '.join(changed)}")  # fmt: skip
+            _fail(
+                impl,
+                "check_inputs_unchanged",
+                case,
+                "X, Y, W, b unchanged",
+                f"prepare or gradient wrote into {', '.join(changed)}",
+            )
 
 
 def check_deterministic(impl: Implementation) -> None:
@@ -146,10 +160,16 @@ def check_deterministic(impl: Implementation) -> None:
         first = tuple(np.array(a, copy=True) for a in impl.call(args))  # out= buffers are reused
         for _ in range(3):
             again = impl.call(args)
-            if not all(np.array_equal(a, b, equal_nan=True)
-                       for a, b in zip(first, again, strict=True)):  # fmt: skip
-                _fail(impl, "check_deterministic", case, "bit-identical results on every call",
-                      "a call that differs from the first")  # fmt: skip
+            if not all(
+                np.array_equal(a, b, equal_nan=True) for a, b in zip(first, again, strict=True)
+            ):
+                _fail(
+                    impl,
+                    "check_deterministic",
+                    case,
+                    "bit-identical results on every call",
+                    "a call that differs from the first",
+                )
 
 
 def check_prepare_again(impl: Implementation) -> None:
@@ -164,9 +184,13 @@ def check_prepare_again(impl: Implementation) -> None:
     for case, problem, args in ((case_b, b, args_b), (case_a, a, args_a)):
         outcome = judge(impl.call(args), problem)
         if outcome.status != OK:
-            _fail(impl, "check_prepare_again", case,
-                  "each prepared problem to keep its own answer after another was prepared",
-                  f"{outcome.kind}: {outcome.message}")  # fmt: skip
+            _fail(
+                impl,
+                "check_prepare_again",
+                case,
+                "each prepared problem to keep its own answer after another was prepared",
+                f"{outcome.kind}: {outcome.message}",
+            )
 
 
 def check_with_params(impl: Implementation) -> None:
@@ -174,20 +198,27 @@ def check_with_params(impl: Implementation) -> None:
     give the gradient at that point, and the arguments moved from still give theirs (it
     must not change them in place). Without ``with_params`` the check does not apply."""
     if impl.prepare is None or impl.with_params is None:
-        raise NotApplicable(f"{impl.name}: check_with_params does not apply: it has no "
-                            "with_params")  # fmt: skip
+        raise NotApplicable(f"{impl.name}: check_with_params does not apply: it has no with_params")
     for case in _applicable(impl, "check_with_params", _cases() + _cases("float32")):
         start = case.problem()
-        moved = replace(start, W=(0.25 - 0.5 * start.W).astype(start.dtype),
-                        b=(start.b + 0.75).astype(start.dtype))  # fmt: skip
+        moved = replace(
+            start,
+            W=(0.25 - 0.5 * start.W).astype(start.dtype),
+            b=(start.b + 0.75).astype(start.dtype),
+        )
         args = impl.prepare_args(*start.args)
         before = (moved.W.copy(), moved.b.copy())
         for problem, at in ((moved, impl.args_at(args, *moved.args)), (start, args)):
             outcome = judge(impl.call(at), problem)
             if outcome.status != OK:
                 where = "the new point" if problem is moved else "the point prepared first"
-                _fail(impl, "check_with_params", case, f"the reference gradient at {where}",
-                      f"{outcome.kind}: {outcome.message}")  # fmt: skip
+                _fail(
+                    impl,
+                    "check_with_params",
+                    case,
+                    f"the reference gradient at {where}",
+                    f"{outcome.kind}: {outcome.message}",
+                )
         if not all(np.array_equal(a, b) for a, b in zip(before, (moved.W, moved.b), strict=True)):
             _fail(impl, "check_with_params", case, "W and b unchanged", "with_params modified them")
 
@@ -206,12 +237,22 @@ def check_no_classic_slip(impl: Implementation) -> None:
 CHECKS: dict[str, Check] = {
     fn.__name__: fn
     for fn in (
-        check_output_shapes_and_dtypes, check_agrees_float64, check_agrees_float32,
-        check_single_output, check_multi_output, check_unregularized, check_regularized,
-        check_single_sample, check_single_feature, check_inputs_unchanged,
-        check_deterministic, check_prepare_again, check_with_params, check_no_classic_slip,
+        check_output_shapes_and_dtypes,
+        check_agrees_float64,
+        check_agrees_float32,
+        check_single_output,
+        check_multi_output,
+        check_unregularized,
+        check_regularized,
+        check_single_sample,
+        check_single_feature,
+        check_inputs_unchanged,
+        check_deterministic,
+        check_prepare_again,
+        check_with_params,
+        check_no_classic_slip,
     )
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,11 @@ def test_the_course_return_order_in_gradrace_convention_is_named():
     outcome = evaluate(Implementation(name="c", gradient=course_order), make_problem(20, 4, 1))
     assert outcome.kind == "wrong-type"
     assert "likely cause: it returns the course's order (db, dW)" in outcome.message
-    assert "called course_order(X (20, 4) float64, Y (20, 1) float64, W (4, 1) float64, " \
-           "b (1,) float64, lam float)" in outcome.message  # fmt: skip
-    assert "expected back (dW, db): dW ndarray (4, 1) float64, db ndarray (1,) float64, " \
-           "got (float, ndarray (4,) float64)" in outcome.message  # fmt: skip
+    assert (
+        "called course_order(X (20, 4) float64, Y (20, 1) float64, W (4, 1) float64, "
+        "b (1,) float64, lam float)" in outcome.message
+    )
+    assert (
+        "expected back (dW, db): dW ndarray (4, 1) float64, db ndarray (1,) float64, "
+        "got (float, ndarray (4,) float64)" in outcome.message
+    )

@@ -34,9 +34,18 @@ def test_neutralised_changes_text_columns_only_and_keeps_attrs():
 
 
 def test_results_csv_neutralises_names_and_messages_but_not_numbers(tmp_path):
-    row = {"implementation": "@evil", "m": 10, "n": 2, "k": 1, "dtype": "float64",
-           "threads": 1, "status": "error", "median_s": -1.5,
-           "message": "=HYPERLINK(\"http://x\")", "diagnosis": "+1"}  # fmt: skip
+    row = {
+        "implementation": "@evil",
+        "m": 10,
+        "n": 2,
+        "k": 1,
+        "dtype": "float64",
+        "threads": 1,
+        "status": "error",
+        "median_s": -1.5,
+        "message": '=HYPERLINK("http://x")',
+        "diagnosis": "+1",
+    }
     writer = ResultsWriter(tmp_path, {}, [row])
     writer.write()
     csv = (tmp_path / "results.csv").read_text()
@@ -48,11 +57,28 @@ def test_results_csv_neutralises_names_and_messages_but_not_numbers(tmp_path):
 
 def test_check_csv_neutralises_messages(tmp_path, monkeypatch):
     def check(self):
-        return pd.DataFrame([{"implementation": "numpy-dot", "case": "m=1 n=3", "status": "ok",
-                              "err_dW": -0.0, "message": "-cmd|' /C calc'!A0"}])  # fmt: skip
+        return pd.DataFrame(
+            [
+                {
+                    "implementation": "numpy-dot",
+                    "case": "m=1 n=3",
+                    "status": "ok",
+                    "err_dW": -0.0,
+                    "message": "-cmd|' /C calc'!A0",
+                }
+            ]
+        )
 
     monkeypatch.setattr(Runner, "check", check)
-    run(m=[10], n=[2], impl=["numpy-dot"], out=tmp_path, isolate=False, entry_points=False,
-        threads=1, quick=True)  # fmt: skip
+    run(
+        m=[10],
+        n=[2],
+        impl=["numpy-dot"],
+        out=tmp_path,
+        isolate=False,
+        entry_points=False,
+        threads=1,
+        quick=True,
+    )
     text = (tmp_path / "check.csv").read_text()
     assert "'-cmd|" in text and ",-0.0," in text

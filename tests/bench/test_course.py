@@ -44,11 +44,14 @@ def test_the_dw_first_order_of_public_solutions_is_recognised():
 @pytest.mark.parametrize(
     ("name", "words"),
     [
-        ("column_dw", "dj_dw has shape (3, 1); the course's w has shape (3,), and w - alpha * "
-                      "dj_dw would become (3, 3): return dj_dw with shape (3,), like w"),
+        (
+            "column_dw",
+            "dj_dw has shape (3, 1); the course's w has shape (3,), and w - alpha * "
+            "dj_dw would become (3, 3): return dj_dw with shape (3,), like w",
+        ),
         ("array_db", "dj_db has shape (1,); the course's b is a number"),
     ],
-)  # fmt: skip
+)
 def test_right_values_in_the_wrong_shape_for_the_course_loop_are_errors(name, words):
     outcome = evaluate(lab(name), Case(20, 3, 1).problem())
     assert outcome.status == "error" and words in outcome.message
@@ -107,13 +110,16 @@ def test_k_above_one_is_not_applicable_and_the_check_agrees_on_the_rest():
 @pytest.mark.parametrize(
     ("name", "words"),
     [
-        ("half_lambda", "dj_dw wrong (relative error 9.6e-02); dj_db agrees (tolerance 1e-08); "
-                        "looks like: lambda_/(2*m) instead of lambda_/m in the regularization term"),
+        (
+            "half_lambda",
+            "dj_dw wrong (relative error 9.6e-02); dj_db agrees (tolerance 1e-08); "
+            "looks like: lambda_/(2*m) instead of lambda_/m in the regularization term",
+        ),
         ("b_regularized", "looks like: b regularized"),
         ("no_one_over_m", "looks like: 1/m factor missing"),
         ("no_regularization", "looks like: regularization term missing"),
     ],
-)  # fmt: skip
+)
 def test_a_slip_is_diagnosed_in_the_learners_terms(name, words):
     outcome = evaluate(lab(name), make_problem(20, 4, 1, lam=10.0, seed=1))
     assert outcome.status == "disagrees"
@@ -121,16 +127,19 @@ def test_a_slip_is_diagnosed_in_the_learners_terms(name, words):
 
 
 def test_forcing_the_wrong_order_says_which_order_it_returns():
-    outcome = evaluate(lab("compute_gradient_linear_reg", "course-dw-first"),
-                       make_problem(20, 4, 1, seed=1))  # fmt: skip
+    outcome = evaluate(
+        lab("compute_gradient_linear_reg", "course-dw-first"), make_problem(20, 4, 1, seed=1)
+    )
     assert outcome.kind == "wrong-type"
     assert outcome.message.startswith(
         "compute_gradient_linear_reg returned (float64, ndarray (4,) float64); expected "
         "(dj_dw, dj_db): dj_db a number and dj_dw an array of shape (4,); likely cause: it "
         "returns (dj_db, dj_dw), the other order (run it with --convention course"
     )
-    assert "called compute_gradient_linear_reg(X (20, 4) float64, y (20,) float64, " \
-           "w (4,) float64, b float, lambda_ float)" in outcome.message  # fmt: skip
+    assert (
+        "called compute_gradient_linear_reg(X (20, 4) float64, y (20,) float64, "
+        "w (4,) float64, b float, lambda_ float)" in outcome.message
+    )
 
 
 def test_forcing_gradrace_shows_the_learners_line_and_suggests_the_course_convention():
@@ -174,12 +183,19 @@ def test_an_unknown_convention_is_refused():
 def test_a_plugin_file_imports_its_sibling_and_the_choice_reaches_the_worker():
     registry = load_registry(
         [f"{LEARNER / 'adapt.py'}:impl", f"{LAB}:unnamed"],
-        entry_points=False, convention="course-dw-first",
-    )  # fmt: skip
+        entry_points=False,
+        convention="course-dw-first",
+    )
     assert not registry.errors, registry.errors
     names = ("lab-adapted", "unnamed")
-    config = RunConfig((), names, tuple(f"{LEARNER / f}" for f in ("adapt.py:impl", "lab.py:unnamed")),
-                       entry_points=False, timeout_s=120, convention="course-dw-first")  # fmt: skip
+    config = RunConfig(
+        (),
+        names,
+        tuple(f"{LEARNER / f}" for f in ("adapt.py:impl", "lab.py:unnamed")),
+        entry_points=False,
+        timeout_s=120,
+        convention="course-dw-first",
+    )
     runner = Runner(config, registry, writer=None, progress=None)
     try:
         results = runner.check([Case(20, 4, 1, "float64", 10.0), Case(7, 3, 3, "float32", 3.5)])

@@ -36,11 +36,26 @@ def test_a_plugin_patching_einsum_at_import_is_not_loaded_and_einsum_stays_right
 
 @pytest.mark.parametrize("isolate", [True, False], ids=["worker", "no-isolate"])
 def test_a_plugin_patching_numpy_or_the_judge_is_the_culprit_and_innocents_agree(isolate, capsys):
-    argv = ["check", "--no-entry-points", "--timeout", "20",
-            "--plugin", f"{TAMPERING}:patches_numpy", "--plugin", f"{TAMPERING}:patches_judge",
-            "--plugin", f"{PLUGINS / 'patches_einsum_at_import.py'}:innocent_looking",
-            "--impl", "einsum", "--impl", "patches-numpy", "--impl", "patches-judge",
-            "--impl", "numpy-dot"] + ([] if isolate else ["--no-isolate"])  # fmt: skip
+    argv = [
+        "check",
+        "--no-entry-points",
+        "--timeout",
+        "20",
+        "--plugin",
+        f"{TAMPERING}:patches_numpy",
+        "--plugin",
+        f"{TAMPERING}:patches_judge",
+        "--plugin",
+        f"{PLUGINS / 'patches_einsum_at_import.py'}:innocent_looking",
+        "--impl",
+        "einsum",
+        "--impl",
+        "patches-numpy",
+        "--impl",
+        "patches-judge",
+        "--impl",
+        "numpy-dot",
+    ] + ([] if isolate else ["--no-isolate"])
     real = (np.einsum, np.dot, agreement.relative_error)
     try:
         code = main(argv)

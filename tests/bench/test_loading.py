@@ -31,8 +31,19 @@ def test_list_reports_a_plugin_that_hangs_at_import(capsys):
 
 
 def test_check_reports_a_plugin_that_exits_at_import(capsys):
-    code = main(["check", "--no-entry-points", "--no-isolate", "--timeout", "1",
-                 "--plugin", EXITS, "--impl", "numpy-dot"])  # fmt: skip
+    code = main(
+        [
+            "check",
+            "--no-entry-points",
+            "--no-isolate",
+            "--timeout",
+            "1",
+            "--plugin",
+            EXITS,
+            "--impl",
+            "numpy-dot",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert f"NOT LOADED: --plugin {EXITS}: exited with code 3 at import" in captured.out
@@ -40,8 +51,18 @@ def test_check_reports_a_plugin_that_exits_at_import(capsys):
 
 
 def test_run_goes_on_without_a_plugin_that_hangs_at_import(tmp_path):
-    frame = run(m=[10], n=[2], impl=["numpy-dot"], plugins=[HANGS], timeout=1, out=tmp_path,
-                isolate=False, entry_points=False, threads=1, quick=True)  # fmt: skip
+    frame = run(
+        m=[10],
+        n=[2],
+        impl=["numpy-dot"],
+        plugins=[HANGS],
+        timeout=1,
+        out=tmp_path,
+        isolate=False,
+        entry_points=False,
+        threads=1,
+        quick=True,
+    )
     assert list(frame["status"]) == ["ok"]
     assert frame.attrs["metadata"]["load_errors"] == [
         f"--plugin {HANGS}: hung at import (no answer in 1 s)"
@@ -54,9 +75,17 @@ def test_a_plugin_changing_directory_at_import_moves_neither_out_nor_its_worker(
     monkeypatch.chdir(tmp_path)
     plugin = f"{os.path.relpath(PLUGINS / 'changes_directory.py', tmp_path)}:moves_cwd"
     other = f"{os.path.relpath(PLUGINS / 'misbehaving.py', tmp_path)}:plain_gradient"
-    frame = run(m=[10], n=[2], impl=["moves_cwd", "plain_gradient"], plugins=[plugin, other],
-                timeout=20, out="relative-out", entry_points=False, threads=1,
-                quick=True)  # fmt: skip
+    frame = run(
+        m=[10],
+        n=[2],
+        impl=["moves_cwd", "plain_gradient"],
+        plugins=[plugin, other],
+        timeout=20,
+        out="relative-out",
+        entry_points=False,
+        threads=1,
+        quick=True,
+    )
     assert (tmp_path / "relative-out" / "results.json").exists()
     assert frame.attrs["out"] == str(tmp_path / "relative-out")
     assert list(frame["status"]) == ["ok", "ok"] and not frame.attrs["metadata"]["load_errors"]
@@ -69,9 +98,12 @@ def test_the_trial_call_that_detects_a_course_function_runs_in_the_probe_only(tm
 
     pidfile = tmp_path / "pids"
     spec = f"{PLUGINS / 'course_pid.py'}:compute_gradient_linear_reg"
-    done = subprocess.Popen([sys.executable, "-m", "gradrace", "list", "--no-entry-points",
-                             "--plugin", spec], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "GRADRACE_TEST_PIDFILE": str(pidfile)})  # fmt: skip
+    done = subprocess.Popen(
+        [sys.executable, "-m", "gradrace", "list", "--no-entry-points", "--plugin", spec],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GRADRACE_TEST_PIDFILE": str(pidfile)},
+    )
     out, _ = done.communicate(timeout=120)
     assert done.returncode == 0 and "course convention" in out
     callers = {int(p) for p in pidfile.read_text().split()}

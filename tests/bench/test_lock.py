@@ -11,8 +11,9 @@ from gradrace.bench.lock import LOCK_NAME, FolderInUse, locked
 from gradrace.bench.outdir import new_run_folder
 from gradrace.cli import main
 
-FAST = dict(m=[10], n=[2], impl=["numpy-dot"], isolate=False, entry_points=False,
-            threads=1, quick=True)  # fmt: skip
+FAST = dict(
+    m=[10], n=[2], impl=["numpy-dot"], isolate=False, entry_points=False, threads=1, quick=True
+)
 
 
 def test_a_second_run_on_a_folder_in_use_is_refused_naming_the_holder(tmp_path):
@@ -26,15 +27,32 @@ def test_a_second_run_on_a_folder_in_use_is_refused_naming_the_holder(tmp_path):
 
 def test_the_command_refuses_a_folder_in_use_with_exit_code_3(tmp_path, capsys):
     with locked(tmp_path):
-        code = main(["run", "--m", "10", "--n", "2", "--impl", "numpy-dot", "--no-isolate",
-                     "--no-entry-points", "--out", str(tmp_path)])  # fmt: skip
+        code = main(
+            [
+                "run",
+                "--m",
+                "10",
+                "--n",
+                "2",
+                "--impl",
+                "numpy-dot",
+                "--no-isolate",
+                "--no-entry-points",
+                "--out",
+                str(tmp_path),
+            ]
+        )
     assert code == 3
     assert f"is in use by gradrace process {os.getpid()}" in capsys.readouterr().err
 
 
 def test_a_stale_lock_from_a_dead_process_is_taken_over(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     (tmp_path / LOCK_NAME).write_text(dead.stdout)
     frame = run(out=tmp_path, **FAST)
     assert list(frame["status"]) == ["ok"]

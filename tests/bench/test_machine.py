@@ -16,9 +16,13 @@ def test_read_once_reads_all_of_x_on_one_or_every_thread():
 
 def test_cache_sizes_read_from_sysfs(tmp_path):
     for index, (level, kind, size) in enumerate(
-        [("1", "Data", "48K"), ("1", "Instruction", "32K"), ("2", "Unified", "1024K"),
-         ("3", "Unified", "32M")]
-    ):  # fmt: skip
+        [
+            ("1", "Data", "48K"),
+            ("1", "Instruction", "32K"),
+            ("2", "Unified", "1024K"),
+            ("3", "Unified", "32M"),
+        ]
+    ):
         folder = tmp_path / f"index{index}"
         folder.mkdir()
         for name, text in (("level", level), ("type", kind), ("size", size)):

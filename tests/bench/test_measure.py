@@ -12,9 +12,12 @@ FAST = Settings(threads=1, round_target_s=0.001, rounds=3, time_cap_s=0.05, memo
 def test_the_read_floor_is_timed_with_the_implementations_and_gives_their_fraction():
     rounds = []
     rows = measure_case(
-        load_registry(), Case(2000, 20), ["numpy-dot", "numba-fused"], FAST,
+        load_registry(),
+        Case(2000, 20),
+        ["numpy-dot", "numba-fused"],
+        FAST,
         report=lambda kind, name, phase: rounds.append(name) if phase == "time" else None,
-    )  # fmt: skip
+    )
     assert [r["implementation"] for r in rows] == ["numpy-dot", "numba-fused"]
     assert READ in rounds  # timed in the interleaved rounds, but given no row of its own
     read_s = rows[0]["read_s"]
@@ -24,14 +27,22 @@ def test_the_read_floor_is_timed_with_the_implementations_and_gives_their_fracti
 
 
 def test_no_read_floor_when_nothing_is_timed():
-    rows = measure_case(load_registry(["tests/plugins/misbehaving.py:raises_in_gradient"]),
-                        Case(50, 3), ["raises-in-gradient"], FAST)  # fmt: skip
+    rows = measure_case(
+        load_registry(["tests/plugins/misbehaving.py:raises_in_gradient"]),
+        Case(50, 3),
+        ["raises-in-gradient"],
+        FAST,
+    )
     assert rows[0]["status"] == "error" and "read_s" not in rows[0]
 
 
 def test_the_call_after_the_timed_calls_is_judged():
-    rows = measure_case(load_registry(["tests/plugins/stateful.py:wrong_after_30_calls"]),
-                        Case(50, 3), ["numpy-dot", "wrong-after-30-calls"], FAST)  # fmt: skip
+    rows = measure_case(
+        load_registry(["tests/plugins/stateful.py:wrong_after_30_calls"]),
+        Case(50, 3),
+        ["numpy-dot", "wrong-after-30-calls"],
+        FAST,
+    )
     good, drifted = rows
     assert good["status"] == "ok"
     assert drifted["status"] == "disagrees" and drifted["median_s"] > 0

@@ -5,8 +5,9 @@ import pytest
 from gradrace import run
 from gradrace.cli import main
 
-FAST = dict(m=[10], n=[2], impl=["numpy-dot"], isolate=False, entry_points=False,
-            threads=1, quick=True)  # fmt: skip
+FAST = dict(
+    m=[10], n=[2], impl=["numpy-dot"], isolate=False, entry_points=False, threads=1, quick=True
+)
 RUN = ["run", "--m", "10", "--n", "2", "--impl", "numpy-dot", "--no-isolate", "--no-entry-points"]
 
 

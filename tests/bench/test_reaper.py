@@ -35,9 +35,13 @@ def test_a_process_a_plugin_starts_at_import_does_not_outlive_the_command(tmp_pa
 
     pidfile = tmp_path / "pids"
     plugin = f"{Path(__file__).resolve().parents[1] / 'plugins' / 'detaches_at_import.py'}:IMPLEMENTATION"
-    done = subprocess.run([sys.executable, "-m", "gradrace", "list", "--no-entry-points",
-                           "--plugin", plugin], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "GRADRACE_TEST_PIDFILE": str(pidfile)})  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "gradrace", "list", "--no-entry-points", "--plugin", plugin],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GRADRACE_TEST_PIDFILE": str(pidfile)},
+    )
     pids = [int(p) for p in pidfile.read_text().split()]
     alive = [p for p in pids if _running(p)]
     for pid in alive:

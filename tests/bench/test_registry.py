@@ -114,8 +114,11 @@ def test_select_by_name_keeps_registry_order_and_rejects_unknown_names():
 def test_optional_builtin_with_a_missing_library_is_listed_as_unavailable(monkeypatch):
     from gradrace import implementations
 
-    monkeypatch.setitem(implementations.OPTIONAL, "fake-lib",
-                        ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"))  # fmt: skip
+    monkeypatch.setitem(
+        implementations.OPTIONAL,
+        "fake-lib",
+        ("gradrace.implementations.numpy_dot", ("no_such_library_xyz",), "fake"),
+    )
     registry = load_registry(entry_points=False)
     assert "fake-lib" not in registry
     assert (

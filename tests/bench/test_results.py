@@ -8,10 +8,26 @@ import pytest
 
 from gradrace.bench.results import FORMAT, load_results
 
-ROW = {"implementation": "numpy-dot", "m": 100, "n": 10, "k": 1, "dtype": "float64",
-       "threads": 1, "status": "ok", "median_s": 1e-5, "min_s": 9e-6, "iqr_s": 1e-7,
-       "q1_s": 9.9e-6, "q3_s": 1.01e-5, "rounds": 9, "number": 100, "prepare_s": 0.0,
-       "gflops": 0.4, "bandwidth_gbs": 0.8, "error": 1e-16}  # fmt: skip
+ROW = {
+    "implementation": "numpy-dot",
+    "m": 100,
+    "n": 10,
+    "k": 1,
+    "dtype": "float64",
+    "threads": 1,
+    "status": "ok",
+    "median_s": 1e-5,
+    "min_s": 9e-6,
+    "iqr_s": 1e-7,
+    "q1_s": 9.9e-6,
+    "q3_s": 1.01e-5,
+    "rounds": 9,
+    "number": 100,
+    "prepare_s": 0.0,
+    "gflops": 0.4,
+    "bandwidth_gbs": 0.8,
+    "error": 1e-16,
+}
 
 
 def _write(path, metadata):

@@ -13,8 +13,23 @@ from gradrace.bench.progress import Progress
 from gradrace.bench.results import COLUMNS
 
 MISBEHAVING = Path(__file__).resolve().parents[1] / "plugins" / "misbehaving.py"
-REQUIRED = ["implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "min_s",
-            "iqr_s", "rounds", "prepare_s", "gflops", "bandwidth_gbs", "error"]  # fmt: skip
+REQUIRED = [
+    "implementation",
+    "m",
+    "n",
+    "k",
+    "dtype",
+    "threads",
+    "status",
+    "median_s",
+    "min_s",
+    "iqr_s",
+    "rounds",
+    "prepare_s",
+    "gflops",
+    "bandwidth_gbs",
+    "error",
+]
 FAST = {"isolate": False, "entry_points": False, "threads": 1, "quick": True}
 
 
@@ -26,8 +41,21 @@ def test_run_writes_csv_and_json_with_every_column_and_metadata(tmp_path):
     assert list(csv.columns) == COLUMNS and len(csv) == 8
     payload = json.loads((tmp_path / "results.json").read_text())
     meta = payload["metadata"]
-    for key in ("command", "date", "gradrace", "python", "numpy", "numba", "cpu", "cores", "blas",
-                "env", "machine", "config", "check"):  # fmt: skip
+    for key in (
+        "command",
+        "date",
+        "gradrace",
+        "python",
+        "numpy",
+        "numba",
+        "cpu",
+        "cores",
+        "blas",
+        "env",
+        "machine",
+        "config",
+        "check",
+    ):
         assert key in meta, key
     assert meta["machine"]["bandwidth_gbs"] > 0
     row = frame.iloc[0]
@@ -40,8 +68,14 @@ def test_run_writes_csv_and_json_with_every_column_and_metadata(tmp_path):
 
 
 def test_ratio_to_fastest_ranks_only_agreeing_implementations(tmp_path):
-    frame = run(m=[50], n=[4], impl=["numpy-dot", "einsum", "wrong-values"],
-                plugins=[f"{MISBEHAVING}:wrong_values"], out=tmp_path, **FAST)  # fmt: skip
+    frame = run(
+        m=[50],
+        n=[4],
+        impl=["numpy-dot", "einsum", "wrong-values"],
+        plugins=[f"{MISBEHAVING}:wrong_values"],
+        out=tmp_path,
+        **FAST,
+    )
     by = frame.set_index("implementation")
     assert by.loc["wrong-values", "status"] == "disagrees"
     assert by.loc["wrong-values", "median_s"] > 0  # timed, but
@@ -50,8 +84,15 @@ def test_ratio_to_fastest_ranks_only_agreeing_implementations(tmp_path):
 
 
 def test_slow_implementation_is_skipped_at_larger_sizes_with_the_reason(tmp_path):
-    frame = run(m=[100, 1000, 10000], n=[10], impl=["numpy-dot", "too-slow"], budget=0.004,
-                plugins=[f"{MISBEHAVING}:too_slow"], out=tmp_path, **FAST)  # fmt: skip
+    frame = run(
+        m=[100, 1000, 10000],
+        n=[10],
+        impl=["numpy-dot", "too-slow"],
+        budget=0.004,
+        plugins=[f"{MISBEHAVING}:too_slow"],
+        out=tmp_path,
+        **FAST,
+    )
     slow = frame[frame.implementation == "too-slow"].set_index("m")
     assert slow.loc[100, "status"] == "ok"
     assert slow.loc[10000, "status"] == "skipped"
@@ -131,15 +172,22 @@ def test_giving_one_axis_keeps_the_default_grids_size_cap():
 
 def test_plugin_file_paths_are_stored_absolute_so_a_resume_finds_them(tmp_path, monkeypatch):
     monkeypatch.chdir(MISBEHAVING.parent)
-    frame = run(m=[10], n=[2], impl=["plain_gradient"], plugins=["misbehaving.py:plain_gradient"],
-                out=tmp_path / "r", **FAST)  # fmt: skip
+    frame = run(
+        m=[10],
+        n=[2],
+        impl=["plain_gradient"],
+        plugins=["misbehaving.py:plain_gradient"],
+        out=tmp_path / "r",
+        **FAST,
+    )
     assert list(frame.attrs["metadata"]["config"]["plugins"]) == [f"{MISBEHAVING}:plain_gradient"]
 
 
 def test_an_implementation_that_failed_the_agreement_check_is_never_ranked(tmp_path):
     plugin = f"{MISBEHAVING.parent / 'slips.py'}:half_lambda_impl"  # wrong only when λ > 0
-    frame = run(m=[100], n=[3], impl=["numpy-dot", "half-lambda"], plugins=[plugin],
-                out=tmp_path, **FAST)  # fmt: skip
+    frame = run(
+        m=[100], n=[3], impl=["numpy-dot", "half-lambda"], plugins=[plugin], out=tmp_path, **FAST
+    )
     by = frame.set_index("implementation")
     assert by.loc["numpy-dot", "ratio_to_fastest"] == 1.0
     from gradrace.reports.tables import fastest_per_case, format_summary
@@ -153,8 +201,15 @@ def test_a_course_function_is_timed_on_k1_and_not_applicable_beyond(tmp_path):
 
     lab = Path(__file__).resolve().parents[1] / "plugins" / "learner" / "lab.py"
     plugin = f"{lab}:compute_gradient_linear_reg"
-    frame = run(m=[50], n=[3], k=[1, 2], impl=["numpy-dot", "compute_gradient_linear_reg"],
-                plugins=[plugin], out=tmp_path / "a", **FAST)  # fmt: skip
+    frame = run(
+        m=[50],
+        n=[3],
+        k=[1, 2],
+        impl=["numpy-dot", "compute_gradient_linear_reg"],
+        plugins=[plugin],
+        out=tmp_path / "a",
+        **FAST,
+    )
     by = frame.set_index(["implementation", "k"])
     assert by.loc[("compute_gradient_linear_reg", 1), "status"] == "ok"
     assert by.loc[("compute_gradient_linear_reg", 2), "status"] == "n/a"
@@ -162,7 +217,26 @@ def test_a_course_function_is_timed_on_k1_and_not_applicable_beyond(tmp_path):
     assert by.loc[("numpy-dot", 2), "status"] == "ok"
     check = frame.attrs["metadata"]["check"]
     assert {r["status"] for r in check if r["implementation"] == "numpy-dot"} == {"ok"}
-    code = main(["run", "--no-entry-points", "--no-isolate", "--quick", "--threads", "1",
-                 "--m", "50", "--n", "3", "--k", "1,2", "--plugin", plugin, "--impl",
-                 "compute_gradient_linear_reg", "--out", str(tmp_path / "b")])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--no-entry-points",
+            "--no-isolate",
+            "--quick",
+            "--threads",
+            "1",
+            "--m",
+            "50",
+            "--n",
+            "3",
+            "--k",
+            "1,2",
+            "--plugin",
+            plugin,
+            "--impl",
+            "compute_gradient_linear_reg",
+            "--out",
+            str(tmp_path / "b"),
+        ]
+    )
     assert code == 0

@@ -45,18 +45,22 @@ def test_an_implementation_without_costs_records_none():
 def test_precomputing_and_failed_checks_are_unranked_from_metadata_alone():
     meta = {
         "implementations": {"gram": record(gram.IMPLEMENTATION, "built-in", [])},
-        "check": [{"implementation": "bad", "status": "disagrees"},
-                  {"implementation": "single", "status": "n/a"}],
-    }  # fmt: skip
+        "check": [
+            {"implementation": "bad", "status": "disagrees"},
+            {"implementation": "single", "status": "n/a"},
+        ],
+    }
     why = unranked(meta)
     assert why["gram"].startswith("its untimed prepare precomputes from X")
     assert why["bad"] == "failed the agreement check" and "single" not in why
 
 
 def test_rank_ignores_the_excluded_as_reference():
-    rows = [{"implementation": "gram", "status": "ok", "median_s": 1e-6},
-            {"implementation": "fast", "status": "ok", "median_s": 1e-3},
-            {"implementation": "slow", "status": "ok", "median_s": 3e-3}]  # fmt: skip
+    rows = [
+        {"implementation": "gram", "status": "ok", "median_s": 1e-6},
+        {"implementation": "fast", "status": "ok", "median_s": 1e-3},
+        {"implementation": "slow", "status": "ok", "median_s": 3e-3},
+    ]
     rank(rows, {"gram": "precomputes"})
     assert [r["ratio_to_fastest"] for r in rows] == pytest.approx([1e-3, 1.0, 3.0])
 
@@ -65,9 +69,17 @@ def test_a_run_records_traits_and_order_and_a_declared_plugin_is_modelled(tmp_pa
     from gradrace.bench.runner import run
     from gradrace.reports import write_report
 
-    frame = run(m=[100, 1000], n=[5], impl=["numpy-dot", "declared-dot"],
-                plugins=[f"{PLUGINS / 'declared.py'}:IMPLEMENTATION"], entry_points=False,
-                threads=1, quick=True, out=tmp_path, isolate=False)  # fmt: skip
+    frame = run(
+        m=[100, 1000],
+        n=[5],
+        impl=["numpy-dot", "declared-dot"],
+        plugins=[f"{PLUGINS / 'declared.py'}:IMPLEMENTATION"],
+        entry_points=False,
+        threads=1,
+        quick=True,
+        out=tmp_path,
+        isolate=False,
+    )
     meta = frame.attrs["metadata"]
     assert meta["format"] == 2 and meta["order"][:2] == ["python-loops", "numpy-dot"]
     assert meta["implementations"]["declared-dot"]["cost"]["passes"].endswith(

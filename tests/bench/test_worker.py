@@ -16,9 +16,21 @@ from gradrace.bench.progress import Progress
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 MISBEHAVING = PLUGINS / "misbehaving.py"
-CULPRITS = ["raises_in_prepare", "raises_in_gradient", "wrong_shape", "wrong_dtype", "returns_nan",
-            "returns_inf", "wrong_values", "modifies_inputs", "too_slow", "runs_forever",
-            "crashes", "segfaults", "crashes_while_timed"]  # fmt: skip
+CULPRITS = [
+    "raises_in_prepare",
+    "raises_in_gradient",
+    "wrong_shape",
+    "wrong_dtype",
+    "returns_nan",
+    "returns_inf",
+    "wrong_values",
+    "modifies_inputs",
+    "too_slow",
+    "runs_forever",
+    "crashes",
+    "segfaults",
+    "crashes_while_timed",
+]
 TIMEOUT_S = 4.0
 
 
@@ -27,9 +39,19 @@ def survived(tmp_path_factory):
     out = tmp_path_factory.mktemp("survive")
     plugins = [f"{MISBEHAVING}:{name}" for name in CULPRITS]
     plugins.append(f"{PLUGINS / 'broken_import.py'}:anything")
-    frame = run(m=[10, 1000, 10000], n=[3], impl=None, plugins=plugins, entry_points=False,
-                threads=1, budget=0.02, timeout=TIMEOUT_S, quick=True, out=out,
-                progress=Progress(3, bar=False))  # fmt: skip
+    frame = run(
+        m=[10, 1000, 10000],
+        n=[3],
+        impl=None,
+        plugins=plugins,
+        entry_points=False,
+        threads=1,
+        budget=0.02,
+        timeout=TIMEOUT_S,
+        quick=True,
+        out=out,
+        progress=Progress(3, bar=False),
+    )
     return frame.set_index(["implementation", "m"]), frame.attrs["metadata"]
 
 

@@ -10,8 +10,15 @@ from gradrace.bench.worker import WorkerStartError, startup_limit
 from gradrace.cli import main
 
 WORKER_ONLY = f"{Path(__file__).resolve().parents[1] / 'plugins' / 'worker_only.py'}:fine_elsewhere"
-ARGS = dict(m=[10], n=[2], impl=["numpy-dot"], plugins=[WORKER_ONLY], entry_points=False,
-            threads=1, quick=True)  # fmt: skip
+ARGS = dict(
+    m=[10],
+    n=[2],
+    impl=["numpy-dot"],
+    plugins=[WORKER_ONLY],
+    entry_points=False,
+    threads=1,
+    quick=True,
+)
 
 
 def test_startup_limit_is_the_larger_of_timeout_and_the_floor():
@@ -30,8 +37,24 @@ def test_a_worker_dying_at_start_up_ends_the_run_with_a_message_and_exit_code_3(
     tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("GRADRACE_TEST_WORKER_IMPORT", "exit")
-    code = main(["run", "--m", "10", "--n", "2", "--impl", "numpy-dot", "--no-entry-points",
-                 "--plugin", WORKER_ONLY, "--threads", "1", "--out", str(tmp_path)])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--m",
+            "10",
+            "--n",
+            "2",
+            "--impl",
+            "numpy-dot",
+            "--no-entry-points",
+            "--plugin",
+            WORKER_ONLY,
+            "--threads",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 3
     assert "gradrace: error: the measuring worker did not start: the worker process died " in err

@@ -28,8 +28,9 @@ SCHEDULER_ENV = dask_chunks.SCHEDULER_ENV
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as local:  # fmt: skip
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
         yield local
         dask_chunks.close_clients()
 

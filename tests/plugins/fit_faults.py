@@ -24,8 +24,11 @@ def nan_after(steps: int) -> Implementation:
             return np.full_like(dW, np.nan), db
         return dW, db
 
-    return Implementation(name=f"nan-at-step-{steps}", gradient=gradient,
-                          description="a NaN gradient in the middle of a descent")  # fmt: skip
+    return Implementation(
+        name=f"nan-at-step-{steps}",
+        gradient=gradient,
+        description="a NaN gradient in the middle of a descent",
+    )
 
 
 nan_at_step_5 = nan_after(5)

@@ -42,10 +42,15 @@ def _locked(X, Y, W, b, lam, lock, r):
 
 
 out_buffers = Implementation(
-    name="out-buffers", gradient=_into_buffers, prepare=_buffers,
-    with_params=params_at(2, 3), description="writes into out= buffers made in prepare",
-)  # fmt: skip
+    name="out-buffers",
+    gradient=_into_buffers,
+    prepare=_buffers,
+    with_params=params_at(2, 3),
+    description="writes into out= buffers made in prepare",
+)
 locked = Implementation(
-    name="locked", gradient=_locked, prepare=_locked_prepare,
+    name="locked",
+    gradient=_locked,
+    prepare=_locked_prepare,
     description="a threading.Lock and a scratch buffer in its prepared arguments",
-)  # fmt: skip
+)

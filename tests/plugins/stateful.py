@@ -27,10 +27,13 @@ def _wrong_after_30(X, Y, W, b, lam, calls):
 
 
 accumulates = Implementation(
-    name="accumulates", gradient=_accumulates,
+    name="accumulates",
+    gradient=_accumulates,
     description="adds into a module-level buffer that is never zeroed",
-)  # fmt: skip
+)
 wrong_after_30_calls = Implementation(
-    name="wrong-after-30-calls", gradient=_wrong_after_30, prepare=_with_counter,
+    name="wrong-after-30-calls",
+    gradient=_wrong_after_30,
+    prepare=_with_counter,
     description="right for the first 30 calls on the same prepared arguments, then 2·dW",
-)  # fmt: skip
+)

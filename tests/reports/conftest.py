@@ -35,11 +35,26 @@ def benchmark_json(tmp_path_factory) -> Path:
     """A real pytest-benchmark JSON file, written by gradrace's benchmark suite in this run."""
     out = tmp_path_factory.mktemp("pytest-benchmark") / "bench.json"
     command = [
-        sys.executable, "-m", "pytest", str(REPO / "tests" / "benchmarks"), "--benchmark-only",
-        "--gradrace-m", "50,400", "--gradrace-n", "3,20", "--gradrace-impl", "numpy-dot",
-        "--gradrace-impl", "einsum", "--gradrace-impl", "python-loops",
-        f"--benchmark-json={out}", "-q", "-p", "no:cacheprovider",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "tests" / "benchmarks"),
+        "--benchmark-only",
+        "--gradrace-m",
+        "50,400",
+        "--gradrace-n",
+        "3,20",
+        "--gradrace-impl",
+        "numpy-dot",
+        "--gradrace-impl",
+        "einsum",
+        "--gradrace-impl",
+        "python-loops",
+        f"--benchmark-json={out}",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out

@@ -40,14 +40,32 @@ def law(name: str, m: int, n: int) -> float:
 def _row(name: str, m: int, n: int, rng, **extra) -> dict:
     median = law(name, m, n) * float(np.exp(rng.normal(0, 0.03)))
     row = {
-        "implementation": name, "m": m, "n": n, "k": 1, "dtype": "float64", "threads": 2,
-        "status": "ok", "median_s": median, "min_s": median * 0.95, "mean_s": median * 1.01,
-        "iqr_s": median * 0.06, "rounds": 9, "number": 10, "prepare_s": 1e-5 * (1 + m * n / 1e4),
-        "gflops": 4 * m * n / median / 1e9, "bandwidth_gbs": 8 * m * n / median / 1e9,
-        "bandwidth_fraction": 8 * m * n / median / 1e9 / BANDWIDTH_GBS, "error": 1e-16,
-        "err_dW": 1e-16, "err_db": 5e-17, "peak_bytes": 1000, "lam": 1.0, "seed": 0,
-        "diagnosis": "", "message": "",
-    }  # fmt: skip
+        "implementation": name,
+        "m": m,
+        "n": n,
+        "k": 1,
+        "dtype": "float64",
+        "threads": 2,
+        "status": "ok",
+        "median_s": median,
+        "min_s": median * 0.95,
+        "mean_s": median * 1.01,
+        "iqr_s": median * 0.06,
+        "rounds": 9,
+        "number": 10,
+        "prepare_s": 1e-5 * (1 + m * n / 1e4),
+        "gflops": 4 * m * n / median / 1e9,
+        "bandwidth_gbs": 8 * m * n / median / 1e9,
+        "bandwidth_fraction": 8 * m * n / median / 1e9 / BANDWIDTH_GBS,
+        "error": 1e-16,
+        "err_dW": 1e-16,
+        "err_db": 5e-17,
+        "peak_bytes": 1000,
+        "lam": 1.0,
+        "seed": 0,
+        "diagnosis": "",
+        "message": "",
+    }
     row.update(extra)
     return row
 
@@ -59,22 +77,56 @@ def synthetic_rows() -> list[dict]:
         for m in MS:
             for name in ("python-loops", "numpy-dot", "numba", "einsum", EVIL):
                 if name == "python-loops" and law(name, m, n) > 0.05:
-                    rows.append(_row(name, m, n, rng, status="skipped", median_s=None,
-                                     message="over the budget: a call would take about 0.6 s"))  # fmt: skip
+                    rows.append(
+                        _row(
+                            name,
+                            m,
+                            n,
+                            rng,
+                            status="skipped",
+                            median_s=None,
+                            message="over the budget: a call would take about 0.6 s",
+                        )
+                    )
                 elif name == "einsum" and (m, n) == (1_000, 10):
-                    rows.append(_row(name, m, n, rng, status="error", median_s=None,
-                                     message="gradient raised MemoryError('synthetic')"))  # fmt: skip
+                    rows.append(
+                        _row(
+                            name,
+                            m,
+                            n,
+                            rng,
+                            status="error",
+                            median_s=None,
+                            message="gradient raised MemoryError('synthetic')",
+                        )
+                    )
                 elif name == EVIL and (m, n) == (100, 10):
-                    rows.append(_row(name, m, n, rng, status="disagrees", error=0.5,
-                                     diagnosis="dW transposed <b>bold</b>",
-                                     message="dW disagrees: relative error 5e-01"))  # fmt: skip
+                    rows.append(
+                        _row(
+                            name,
+                            m,
+                            n,
+                            rng,
+                            status="disagrees",
+                            error=0.5,
+                            diagnosis="dW transposed <b>bold</b>",
+                            message="dW disagrees: relative error 5e-01",
+                        )
+                    )
                 else:
                     rows.append(_row(name, m, n, rng))
     return rows
 
 
-BUILTIN_TRAITS = {impl.name: impl for impl in (python_loops.IMPLEMENTATION, numpy_dot.IMPLEMENTATION,
-                   einsum.IMPLEMENTATION, numba_loops.IMPLEMENTATION)}  # fmt: skip
+BUILTIN_TRAITS = {
+    impl.name: impl
+    for impl in (
+        python_loops.IMPLEMENTATION,
+        numpy_dot.IMPLEMENTATION,
+        einsum.IMPLEMENTATION,
+        numba_loops.IMPLEMENTATION,
+    )
+}
 
 
 def implementation_records() -> dict:
@@ -82,35 +134,82 @@ def implementation_records() -> dict:
     on every synthetic case; the plugin declares none."""
     cases = [Case(m, n) for m in MS for n in NS]
     records = {name: record(impl, "built-in", cases) for name, impl in BUILTIN_TRAITS.items()}
-    records[EVIL] = {"description": "My plugin <img src=y onerror=alert(2)>", "origin": "plugin",
-                     "precomputes": "", "max_outputs": None, "cost": None, "counts": {}}  # fmt: skip
+    records[EVIL] = {
+        "description": "My plugin <img src=y onerror=alert(2)>",
+        "origin": "plugin",
+        "precomputes": "",
+        "max_outputs": None,
+        "cost": None,
+        "counts": {},
+    }
     return records
 
 
 def synthetic_metadata() -> dict:
     check = [
-        {"implementation": name, "case": f"m=7 n=3 k=3 float64 λ={lam}", "m": 7, "n": 3, "k": 3,
-         "dtype": "float64", "lam": lam, "status": "ok", "kind": "agrees", "err_dW": 1e-16,
-         "err_db": 0.0, "diagnosis": "", "message": ""}
-        for name in ("python-loops", "numpy-dot", "numba", "einsum") for lam in (0.0, 3.5)
-    ]  # fmt: skip
-    check.append({"implementation": EVIL, "case": "m=7 n=3 k=3 float64 λ=3.5", "m": 7, "n": 3,
-                  "k": 3, "dtype": "float64", "lam": 3.5, "status": "disagrees",
-                  "kind": "disagrees", "err_dW": 0.8, "err_db": 0.0,
-                  "diagnosis": "λ/(2m) instead of λ/m in the regularization term",
-                  "message": "dW disagrees <img src=x onerror=alert(1)>"})  # fmt: skip
+        {
+            "implementation": name,
+            "case": f"m=7 n=3 k=3 float64 λ={lam}",
+            "m": 7,
+            "n": 3,
+            "k": 3,
+            "dtype": "float64",
+            "lam": lam,
+            "status": "ok",
+            "kind": "agrees",
+            "err_dW": 1e-16,
+            "err_db": 0.0,
+            "diagnosis": "",
+            "message": "",
+        }
+        for name in ("python-loops", "numpy-dot", "numba", "einsum")
+        for lam in (0.0, 3.5)
+    ]
+    check.append(
+        {
+            "implementation": EVIL,
+            "case": "m=7 n=3 k=3 float64 λ=3.5",
+            "m": 7,
+            "n": 3,
+            "k": 3,
+            "dtype": "float64",
+            "lam": 3.5,
+            "status": "disagrees",
+            "kind": "disagrees",
+            "err_dW": 0.8,
+            "err_db": 0.0,
+            "diagnosis": "λ/(2m) instead of λ/m in the regularization term",
+            "message": "dW disagrees <img src=x onerror=alert(1)>",
+        }
+    )
     return {
-        "date": "2024-06-01T12:00:00+00:00", "command": "gradrace run --m 10,1e5",
-        "gradrace": "0.1.0", "python": "3.11.7", "numpy": "2.0.0", "numba": "0.60.0",
-        "pandas": "2.2.0", "platform": "Linux-test", "cpu": "Synthetic CPU <i>8</i>",
-        "cores": 2, "blas": [{"internal_api": "openblas", "version": "0.3.27",
-                              "num_threads": 2, "architecture": "Haswell"}],
-        "env": {"OMP_NUM_THREADS": "2"}, "config": {"settings": {"threads": 2, "rounds": 9}},
-        "load_errors": [], "machine": {"bandwidth_gbs": BANDWIDTH_GBS, "peak_gflops": PEAK_GFLOPS},
+        "date": "2024-06-01T12:00:00+00:00",
+        "command": "gradrace run --m 10,1e5",
+        "gradrace": "0.1.0",
+        "python": "3.11.7",
+        "numpy": "2.0.0",
+        "numba": "0.60.0",
+        "pandas": "2.2.0",
+        "platform": "Linux-test",
+        "cpu": "Synthetic CPU <i>8</i>",
+        "cores": 2,
+        "blas": [
+            {
+                "internal_api": "openblas",
+                "version": "0.3.27",
+                "num_threads": 2,
+                "architecture": "Haswell",
+            }
+        ],
+        "env": {"OMP_NUM_THREADS": "2"},
+        "config": {"settings": {"threads": 2, "rounds": 9}},
+        "load_errors": [],
+        "machine": {"bandwidth_gbs": BANDWIDTH_GBS, "peak_gflops": PEAK_GFLOPS},
         "check": check,
-        "format": 2, "implementations": implementation_records(),
+        "format": 2,
+        "implementations": implementation_records(),
         "order": ["python-loops", "numpy-dot", "einsum", "numba", EVIL],
-    }  # fmt: skip
+    }
 
 
 def make_results(rows: list[dict] | None = None, metadata: dict | None = None) -> pd.DataFrame:
@@ -133,8 +232,15 @@ def large_results(rows: int = 20_000, distinct_n: int = 999, seed: int = 7) -> p
             for name in names:
                 if len(out) == rows:
                     break
-                out.append(_row(name, int(m), int(n), rng) if name != "python-loops"
-                           else _row("numpy-dot", int(m), int(n), rng, implementation=name))  # fmt: skip
-    metadata = {"machine": {"bandwidth_gbs": BANDWIDTH_GBS, "peak_gflops": PEAK_GFLOPS},
-                "cores": 2, "format": 2, "implementations": implementation_records()}  # fmt: skip
+                out.append(
+                    _row(name, int(m), int(n), rng)
+                    if name != "python-loops"
+                    else _row("numpy-dot", int(m), int(n), rng, implementation=name)
+                )
+    metadata = {
+        "machine": {"bandwidth_gbs": BANDWIDTH_GBS, "peak_gflops": PEAK_GFLOPS},
+        "cores": 2,
+        "format": 2,
+        "implementations": implementation_records(),
+    }
     return make_results(out, metadata)

@@ -18,17 +18,39 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 BUILTIN_NAMES = ("python-loops", "numpy-dot", "einsum", "reshaped-mn1", "numba")
-SECTIONS = ("headline", "time-m", "time-n", "roofline", "heatmap", "scaling", "agreement",
-            "preparation", "environment", "why", "results")  # fmt: skip
+SECTIONS = (
+    "headline",
+    "time-m",
+    "time-n",
+    "roofline",
+    "heatmap",
+    "scaling",
+    "agreement",
+    "preparation",
+    "environment",
+    "why",
+    "results",
+)
 
 
 def chromium() -> str | None:
     """The Chromium executable, or None (``GRADRACE_CHROMIUM`` overrides the search)."""
-    for candidate in (os.environ.get("GRADRACE_CHROMIUM"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):  # fmt: skip
+    for candidate in (
+        os.environ.get("GRADRACE_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None

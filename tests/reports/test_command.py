@@ -32,8 +32,20 @@ def test_compare_two_runs_flags_slowdowns(tmp_path, results, capsys):
     assert '<section id="comparison">' in page and 'id="comparison-table"' in page
     assert page.count(">slower") >= 14 and "3×" in page
     assert (tmp_path / "cmp" / "compare.png").exists()
-    assert main(["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c2"),
-                 "--fail-on-slowdown"]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "report",
+                str(new),
+                "--compare",
+                str(old),
+                "--out",
+                str(tmp_path / "c2"),
+                "--fail-on-slowdown",
+            ]
+        )
+        == 1
+    )
 
 
 def test_report_of_a_pytest_benchmark_file(tmp_path, benchmark_json):
@@ -57,5 +69,17 @@ def test_fail_on_slowdown_ignores_slowdowns_within_the_noise(tmp_path, results):
     slower = noisy.copy()
     slower.loc[slower["implementation"] == "numba", "median_s"] *= 1.3  # bands still overlap
     new = _save(slower, tmp_path / "new")
-    assert main(["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c"),
-                 "--fail-on-slowdown"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "report",
+                str(new),
+                "--compare",
+                str(old),
+                "--out",
+                str(tmp_path / "c"),
+                "--fail-on-slowdown",
+            ]
+        )
+        == 0
+    )

@@ -9,14 +9,21 @@ from gradrace.reports.crossover import crossovers, in_words
 
 
 def _rows(laws: dict, ms=(10, 100, 1_000, 10_000, 100_000), n=10):
-    return pd.DataFrame([{"implementation": name, "m": m, "n": n, "median_s": law(m)}
-                         for name, law in laws.items() for m in ms])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {"implementation": name, "m": m, "n": n, "median_s": law(m)}
+            for name, law in laws.items()
+            for m in ms
+        ]
+    )
 
 
 def test_crossing_is_interpolated_on_the_log_log_lines():
     # a: 1e-6·(m/1000)^0.5 ... b: 1e-6·(m/1000): equal at m = 1000 exactly
-    rows = _rows({"numba": lambda m: 1e-6 * (m / 1000) ** 0.5, "numpy-dot": lambda m: 1e-6 * m / 1000},
-                 ms=(10, 100, 500, 5_000, 100_000))  # fmt: skip
+    rows = _rows(
+        {"numba": lambda m: 1e-6 * (m / 1000) ** 0.5, "numpy-dot": lambda m: 1e-6 * m / 1000},
+        ms=(10, 100, 500, 5_000, 100_000),
+    )
     (found,) = crossovers(rows)
     assert found.m == pytest.approx(1000, rel=1e-6)
     assert (found.winner_below, found.winner_above) == ("numpy-dot", "numba")

@@ -28,8 +28,11 @@ def test_baseline_skipped_in_a_regime_gives_nan(results):
 
 def test_bandwidth_share_is_the_winners_at_the_largest_size(results):
     large = headlines(results)[-1]
-    row = results[(results["implementation"] == "numpy-dot") & (results["m"] == 100_000)
-                  & (results["n"] == 100)].iloc[0]  # fmt: skip
+    row = results[
+        (results["implementation"] == "numpy-dot")
+        & (results["m"] == 100_000)
+        & (results["n"] == 100)
+    ].iloc[0]
     assert large.bandwidth_fraction == row["bandwidth_fraction"]
     assert "m=10⁵ n=100" in large.largest
 
@@ -45,8 +48,17 @@ def test_precomputing_implementations_are_not_ranked_in_the_headline_or_summary(
     from gradrace.reports.tables import fastest_per_case, format_summary
 
     def row(name, median):
-        return {"implementation": name, "m": 10**6, "n": 10, "k": 1, "dtype": "float64",
-                "threads": 1, "status": "ok", "median_s": median, "bandwidth_fraction": 0.5}  # fmt: skip
+        return {
+            "implementation": name,
+            "m": 10**6,
+            "n": 10,
+            "k": 1,
+            "dtype": "float64",
+            "threads": 1,
+            "status": "ok",
+            "median_s": median,
+            "bandwidth_fraction": 0.5,
+        }
 
     results = pd.DataFrame([row("gram", 1e-6), row("numba-fused", 1e-3), row("numpy-dot", 5e-3)])
     results.attrs["metadata"] = {"implementations": {"gram": {"precomputes": "XᵀX"}}}
@@ -77,8 +89,17 @@ def test_an_implementation_that_failed_the_agreement_check_is_not_ranked():
     from gradrace.reports.tables import fastest_per_case
 
     def row(name, median):
-        return {"implementation": name, "m": 10**6, "n": 10, "k": 1, "dtype": "float64",
-                "threads": 1, "status": "ok", "median_s": median, "bandwidth_fraction": 0.5}  # fmt: skip
+        return {
+            "implementation": name,
+            "m": 10**6,
+            "n": 10,
+            "k": 1,
+            "dtype": "float64",
+            "threads": 1,
+            "status": "ok",
+            "median_s": median,
+            "bandwidth_fraction": 0.5,
+        }
 
     results = pd.DataFrame([row("sloppy", 1e-4), row("numba-fused", 1e-3)])
     metadata = {"check": [{"implementation": "sloppy", "status": "disagrees"}]}

@@ -11,8 +11,19 @@ from synthetic_results import EVIL, make_results
 from gradrace.reports import write_report
 from gradrace.reports.html import Figure
 
-SECTIONS = ["headline", "time-m", "time-n", "roofline", "heatmap", "scaling", "agreement",
-            "preparation", "environment", "why", "results"]  # fmt: skip
+SECTIONS = [
+    "headline",
+    "time-m",
+    "time-n",
+    "roofline",
+    "heatmap",
+    "scaling",
+    "agreement",
+    "preparation",
+    "environment",
+    "why",
+    "results",
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +40,7 @@ def test_every_plot_is_inlined_and_saved_beside_the_page(report_dir, page):
     sources = re.findall(r'<img src="([^"]+)"', page)
     assert len(sources) >= 7
     assert all(s.startswith("data:image/png;base64,") for s in sources)
-    for name in ("headline", "time-vs-m", "time-vs-n", "throughput", "speedup", "model",
-                 "prepare"):  # fmt: skip
+    for name in ("headline", "time-vs-m", "time-vs-n", "throughput", "speedup", "model", "prepare"):
         assert (report_dir / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
 
 

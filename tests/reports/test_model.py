@@ -48,8 +48,9 @@ def test_overhead_is_fitted_from_the_smallest_sizes(results):
 
 def test_misses_beyond_two_times_are_reported(results):
     table, _ = predict(results, META, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
-    numba_large = table[(table["implementation"] == "numba") & (table["m"] == 100_000)
-                        & (table["n"] == 100)].iloc[0]  # fmt: skip
+    numba_large = table[
+        (table["implementation"] == "numba") & (table["m"] == 100_000) & (table["n"] == 100)
+    ].iloc[0]
     assert numba_large["verdict"].startswith("slower than modelled")  # one core, 1/4 bandwidth
 
 

@@ -53,8 +53,11 @@ def test_time_vs_m_has_a_panel_per_n_on_log_axes(rows, styles):
 
 def test_the_same_implementation_has_the_same_colour_in_every_plot(rows, styles):
     want = {styles[name].colour for name in implementations(rows)}
-    for fig in (plots.time_vs_m(rows, styles), plots.time_vs_n(rows, styles),
-                plots.throughput(rows, styles, BANDWIDTH_GBS)):  # fmt: skip
+    for fig in (
+        plots.time_vs_m(rows, styles),
+        plots.time_vs_n(rows, styles),
+        plots.throughput(rows, styles, BANDWIDTH_GBS),
+    ):
         assert want <= _lines_by_colour(fig)
         plots.png(fig)
     others = {styles[n].colour for n in ("numpy-dot", "numba", "einsum", "python-loops")}
@@ -63,8 +66,12 @@ def test_the_same_implementation_has_the_same_colour_in_every_plot(rows, styles)
 
 def test_throughput_draws_the_measured_bandwidth_as_ceiling(rows, styles):
     fig = plots.throughput(rows, styles, BANDWIDTH_GBS)
-    ceilings = [line for ax in fig.axes for line in ax.get_lines()
-                if list(line.get_ydata()) == [BANDWIDTH_GBS, BANDWIDTH_GBS]]  # fmt: skip
+    ceilings = [
+        line
+        for ax in fig.axes
+        for line in ax.get_lines()
+        if list(line.get_ydata()) == [BANDWIDTH_GBS, BANDWIDTH_GBS]
+    ]
     assert len(ceilings) == 3
     assert "GB/s" in fig.axes[0].get_ylabel()
     plots.png(fig)
@@ -79,9 +86,11 @@ def test_heatmap_marks_cells_that_were_not_timed(results):
 
 def test_model_and_prepare_and_headline_plots_draw(results, rows, styles):
     table, _ = predict(results, results.attrs["metadata"], BANDWIDTH_GBS, 50.0, 2)
-    for fig in (plots.model_fit(table, styles), plots.prepare_times(rows, styles),
-                plots.headline_bars([("small", {"numba": (1.0, 3), "numpy-dot": (2.0, 2)})],
-                                    styles)):  # fmt: skip
+    for fig in (
+        plots.model_fit(table, styles),
+        plots.prepare_times(rows, styles),
+        plots.headline_bars([("small", {"numba": (1.0, 3), "numpy-dot": (2.0, 2)})], styles),
+    ):
         assert plots.png(fig)[:4] == b"\x89PNG"
 
 
@@ -110,7 +119,8 @@ except OSError as exc:
     print("OSError", exc.errno)
 """
     target = tmp_path / "plot.png"
-    result = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(target)], capture_output=True, text=True, timeout=120
+    )
     assert "OSError" in result.stdout, result.stderr
     assert list(tmp_path.iterdir()) == []  # neither a truncated plot.png nor a temporary file

@@ -19,9 +19,11 @@ def test_real_benchmark_file_becomes_results(benchmark_json):
     assert set(frame["implementation"]) == {"numpy-dot", "einsum", "python-loops"}
     assert len(frame) == 3 * 4 and (frame["status"] == "ok").all()
     bench = payload["benchmarks"][0]
-    row = frame[(frame["implementation"] == bench["extra_info"]["implementation"])
-                & (frame["m"] == bench["extra_info"]["m"])
-                & (frame["n"] == bench["extra_info"]["n"])].iloc[0]  # fmt: skip
+    row = frame[
+        (frame["implementation"] == bench["extra_info"]["implementation"])
+        & (frame["m"] == bench["extra_info"]["m"])
+        & (frame["n"] == bench["extra_info"]["n"])
+    ].iloc[0]
     assert row["median_s"] == bench["stats"]["median"]
     assert row["iqr_s"] == bench["stats"]["iqr"] and row["number"] == bench["stats"]["iterations"]
     assert row["bandwidth_gbs"] == pytest.approx(8 * row["m"] * row["n"] / row["median_s"] / 1e9)
@@ -31,9 +33,17 @@ def test_real_benchmark_file_becomes_results(benchmark_json):
 
 
 def test_benchmarks_of_other_suites_are_counted_not_read():
-    ours = {"extra_info": {"implementation": "a", "m": 10, "n": 2, "k": 1, "dtype": "float64"},
-            "stats": {"median": 1e-6, "min": 1e-6, "mean": 1e-6, "iqr": 0.0, "rounds": 3,
-                      "iterations": 5}}  # fmt: skip
+    ours = {
+        "extra_info": {"implementation": "a", "m": 10, "n": 2, "k": 1, "dtype": "float64"},
+        "stats": {
+            "median": 1e-6,
+            "min": 1e-6,
+            "mean": 1e-6,
+            "iqr": 0.0,
+            "rounds": 3,
+            "iterations": 5,
+        },
+    }
     payload = {"machine_info": {}, "benchmarks": [ours, {"extra_info": {}, "stats": {}}]}
     frame = from_pytest_benchmark(payload)
     assert len(frame) == 1 and frame.attrs["metadata"]["ignored_benchmarks"] == 1
@@ -84,11 +94,14 @@ FULL = "'tests/benchmarks/test_gradient.py::test_grad[numpy-dot-10-2]'"
     [
         ({"median": None}, f"bench.json: benchmark {FULL}: stats.median is missing"),
         ({"iqr": None}, f"bench.json: benchmark {FULL}: stats.iqr is missing"),
-        ({"median": 0}, f"benchmark {FULL}: stats.median must be a finite number greater than 0, got 0"),
+        (
+            {"median": 0},
+            f"benchmark {FULL}: stats.median must be a finite number greater than 0, got 0",
+        ),
         ({"median": "fast"}, "stats.median must be a finite number greater than 0, got 'fast'"),
         ({"iqr": -1.0}, "stats.iqr must be a finite number of at least 0, got -1.0"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_statistic_names_the_field_and_the_benchmark(stats, message):
     bench = _bench(**stats)
     bench["stats"] = {k: v for k, v in bench["stats"].items() if v is not None}

@@ -12,8 +12,13 @@ from gradrace.reports.scaling import scaling_table
 
 
 def _rows(name, law):
-    return pd.DataFrame([{"implementation": name, "m": m, "n": n, "k": 1, "median_s": law(m, n)}
-                         for m in (1e3, 1e4, 1e5) for n in (10, 100)])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {"implementation": name, "m": m, "n": n, "k": 1, "median_s": law(m, n)}
+            for m in (1e3, 1e4, 1e5)
+            for n in (10, 100)
+        ]
+    )
 
 
 def test_linear_law_gives_exponents_one():

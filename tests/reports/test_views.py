@@ -8,9 +8,17 @@ LARGE = Regime("large", 4e6, float("inf"), "memory bandwidth: X streams from RAM
 
 def _headline(fraction: float) -> Headline:
     nan = float("nan")
-    return Headline(LARGE, 2, "numba-fused", 0.02, "m=2,000,000 n=64 k=1 float64",
-                    {"python-loops": (nan, nan, nan), "numpy-dot": (2.4, 2.3, 2.5)},
-                    fraction, 2, {})  # fmt: skip
+    return Headline(
+        LARGE,
+        2,
+        "numba-fused",
+        0.02,
+        "m=2,000,000 n=64 k=1 float64",
+        {"python-loops": (nan, nan, nan), "numpy-dot": (2.4, 2.3, 2.5)},
+        fraction,
+        2,
+        {},
+    )
 
 
 def test_the_read_floor_share_is_given_when_it_makes_sense():

@@ -133,12 +133,11 @@ SLIPS: dict[str, tuple[Callable, Callable[[Problem], bool]]] = {
 
 #: How each slip is said in an implementation's own ``Terms`` (gradrace's give the names).
 SLIP_WORDS: dict[str, str] = {
-    "λ/(2m) instead of λ/m in the regularization term":
-        "{lam}/(2{mul}m) instead of {lam}/m in the regularization term",
+    "λ/(2m) instead of λ/m in the regularization term": "{lam}/(2{mul}m) instead of {lam}/m in the regularization term",
     "bias regularized": "{bias} regularized",
     "dW transposed": "{dW} transposed",
     "transpose of W used in the prediction": "transpose of {W} used in the prediction",
-}  # fmt: skip
+}
 
 
 def slip_words(slip: str, terms: Terms | None = None) -> str:
@@ -174,8 +173,9 @@ def _contract_violation(out, problem: Problem) -> Outcome | None:
     causes = likely_causes(out, n, k)
     hint = f"; likely cause: {'; '.join(causes)}" if causes else ""
     if not isinstance(out, tuple | list) or len(out) != 2:
-        return failure("wrong-type", f"gradient must return a pair (dW, db), got "
-                                     f"{describe_value(out)}")  # fmt: skip
+        return failure(
+            "wrong-type", f"gradient must return a pair (dW, db), got {describe_value(out)}"
+        )
     for name, a, shape in (("dW", out[0], (n, k)), ("db", out[1], (k,))):
         if not isinstance(a, np.ndarray):
             return failure(
@@ -328,9 +328,12 @@ def judge_call(
     changed = written(problem, saved, impl.terms) if saved is not None else []
     if changed:
         _restore(problem, saved)
-        return failure("modified-input", f"the call modified its input arrays: it wrote into "
-                                         f"{', '.join(changed)}{when} (write into buffers made "
-                                         "in prepare instead)")  # fmt: skip
+        return failure(
+            "modified-input",
+            f"the call modified its input arrays: it wrote into "
+            f"{', '.join(changed)}{when} (write into buffers made "
+            "in prepare instead)",
+        )
     called = describe_call(impl.gradient, args)
     if impl.unpack is not None:
         try:
@@ -341,16 +344,23 @@ def judge_call(
     if outcome.status == ERROR:
         expected = expected_output(problem.n, problem.k, problem.dtype)
         got = describe_value(out)
-        outcome = replace(outcome, message=f"{outcome.message}{when}; {called}; {expected}, "
-                                           f"got {got}")  # fmt: skip
+        outcome = replace(
+            outcome, message=f"{outcome.message}{when}; {called}; {expected}, got {got}"
+        )
     return outcome
 
 
 def changed_between_calls(later: Outcome, when: str) -> Outcome:
     """A later call's verdict after an earlier call agreed: the result changed."""
-    return Outcome(DISAGREES, "changed", f"the result changed between calls: the first call "
-                   f"agreed, {when} did not: {later.kind}: {later.message}", later.err_dW,
-                   later.err_db, later.diagnosis)  # fmt: skip
+    return Outcome(
+        DISAGREES,
+        "changed",
+        f"the result changed between calls: the first call "
+        f"agreed, {when} did not: {later.kind}: {later.message}",
+        later.err_dW,
+        later.err_db,
+        later.diagnosis,
+    )
 
 
 def prepare_and_check(
@@ -388,8 +398,9 @@ def prepare_and_check(
     if second.status == ERROR and second.kind in ("raised", "modified-input"):
         return Checked(second, None, prepare_s)
     if second.status != OK:
-        return Checked(changed_between_calls(second, "the second on the same arguments"),
-                       args, prepare_s)  # fmt: skip
+        return Checked(
+            changed_between_calls(second, "the second on the same arguments"), args, prepare_s
+        )
     return Checked(first, args, prepare_s)
 
 

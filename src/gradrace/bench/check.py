@@ -13,8 +13,21 @@ from gradrace.bench.implementation import Implementation
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.status import NOT_APPLICABLE
 
-COLUMNS = ["implementation", "case", "m", "n", "k", "dtype", "lam", "status", "kind",
-           "err_dW", "err_db", "diagnosis", "message"]  # fmt: skip
+COLUMNS = [
+    "implementation",
+    "case",
+    "m",
+    "n",
+    "k",
+    "dtype",
+    "lam",
+    "status",
+    "kind",
+    "err_dW",
+    "err_db",
+    "diagnosis",
+    "message",
+]
 
 
 def run_check(
@@ -33,12 +46,23 @@ def run_check(
                 report("phase", impl.name, f"check {case.label}")
             why = impl.applies(case.k)
             outcome = not_applicable(why) if why else evaluate(impl, problem, reference)
-            rows.append({
-                "implementation": impl.name, "case": case.label, "m": case.m, "n": case.n,
-                "k": case.k, "dtype": case.dtype, "lam": case.lam, "status": outcome.status,
-                "kind": outcome.kind, "err_dW": outcome.err_dW, "err_db": outcome.err_db,
-                "diagnosis": outcome.diagnosis, "message": outcome.message,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "implementation": impl.name,
+                    "case": case.label,
+                    "m": case.m,
+                    "n": case.n,
+                    "k": case.k,
+                    "dtype": case.dtype,
+                    "lam": case.lam,
+                    "status": outcome.status,
+                    "kind": outcome.kind,
+                    "err_dW": outcome.err_dW,
+                    "err_db": outcome.err_db,
+                    "diagnosis": outcome.diagnosis,
+                    "message": outcome.message,
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -48,9 +72,21 @@ def not_applicable(why: str) -> Outcome:
 
 def lost_rows(name: str, cases: Iterable[Case], message: str) -> pd.DataFrame:
     """Rows for an implementation that hung or crashed the checking process."""
-    rows = [{"implementation": name, "case": c.label, "m": c.m, "n": c.n, "k": c.k,
-             "dtype": c.dtype, "lam": c.lam, "status": "error", "kind": "lost",
-             "message": message} for c in cases]  # fmt: skip
+    rows = [
+        {
+            "implementation": name,
+            "case": c.label,
+            "m": c.m,
+            "n": c.n,
+            "k": c.k,
+            "dtype": c.dtype,
+            "lam": c.lam,
+            "status": "error",
+            "kind": "lost",
+            "message": message,
+        }
+        for c in cases
+    ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

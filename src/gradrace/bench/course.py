@@ -235,8 +235,12 @@ def adapt(fn: Callable, name: str, convention: str = AUTO, how: str = "") -> Imp
         if order is not None:
             return course(fn, order, name, DETECTED)
         if raised:  # its names are the course's: read it so, and show its own error first
-            return course(fn, DB_FIRST_ORDER, name, f"from the parameter names; {raised}: fix that "
-                                                    "first (--convention forces one)")  # fmt: skip
+            return course(
+                fn,
+                DB_FIRST_ORDER,
+                name,
+                f"from the parameter names; {raised}: fix that first (--convention forces one)",
+            )
     return Implementation.from_function(fn, name=name)
 
 

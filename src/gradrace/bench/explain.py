@@ -82,16 +82,26 @@ def likely_causes(out, n: int, k: int) -> list[str]:
     if shape(first) == (k,) and shape(second) == (n, k) and (n, k) != (k,):
         causes.append("it returns (db, dW), the other order: return dW, db")
     if isinstance(first, np.ndarray) and first.ndim == 1 and first.size == n * k:
-        causes.append(f"dW is 1-D: gradrace wants dW of shape ({n}, {k}), e.g. "
-                      f"dW.reshape({n}, {k}); a course-style function with 1-D w runs with "
-                      "--convention course-dw-first")  # fmt: skip
+        causes.append(
+            f"dW is 1-D: gradrace wants dW of shape ({n}, {k}), e.g. "
+            f"dW.reshape({n}, {k}); a course-style function with 1-D w runs with "
+            "--convention course-dw-first"
+        )
     if isinstance(first, np.ndarray) and first.shape == (k, n) and k != n:
         causes.append(f"dW looks transposed: ({k}, {n}) instead of ({n}, {k})")
     if _is_number(second):
-        course = (", or, for a course-style function (X, y, w, b, lambda_) -> (dj_dw, dj_db), "
-                  "run it with --convention course-dw-first") if k == 1 else ""  # fmt: skip
-        causes.append(f"db is a {type(second).__name__}, a single number: gradrace wants an "
-                      f"array of shape ({k},), e.g. np.array([db]){course}")  # fmt: skip
+        course = (
+            (
+                ", or, for a course-style function (X, y, w, b, lambda_) -> (dj_dw, dj_db), "
+                "run it with --convention course-dw-first"
+            )
+            if k == 1
+            else ""
+        )
+        causes.append(
+            f"db is a {type(second).__name__}, a single number: gradrace wants an "
+            f"array of shape ({k},), e.g. np.array([db]){course}"
+        )
     return causes
 
 
@@ -108,9 +118,11 @@ def user_frame(exc: BaseException) -> traceback.FrameSummary | None:
     """The last frame of ``exc``'s traceback in the user's own code: outside gradrace, the
     standard library and installed packages (else the last one outside gradrace)."""
     frames = [
-        f for f in traceback.extract_tb(exc.__traceback__)
-        if not f.filename.startswith("<") and not Path(f.filename).resolve().is_relative_to(_GRADRACE)
-    ]  # fmt: skip
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith("<")
+        and not Path(f.filename).resolve().is_relative_to(_GRADRACE)
+    ]
     own = [f for f in frames if not _in_library(f.filename)]
     return (own or frames or [None])[-1]
 

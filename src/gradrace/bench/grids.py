@@ -77,17 +77,18 @@ def check_cases(m=None, n=None, k=None, dtype=None) -> tuple[Case, ...]:
         )
     given = {"m": m, "n": n, "k": k, "dtype": dtype}
     cases = tuple(
-        c for c in CHECK_CASES
+        c
+        for c in CHECK_CASES
         if all(not values or getattr(c, axis) in values for axis, values in given.items())
-    )  # fmt: skip
+    )
     if not cases:
         shapes = ", ".join(dict.fromkeys(f"m={c.m} n={c.n} k={c.k}" for c in CHECK_CASES))
         raise ValueError(
-            "no check case has " + " ".join(f"--{a} {','.join(map(str, v))}"
-                                            for a, v in given.items() if v)
+            "no check case has "
+            + " ".join(f"--{a} {','.join(map(str, v))}" for a, v in given.items() if v)
             + f"; the check cases are {shapes} (float64 and float32); give both --m and --n "
             "to check other shapes"
-        )  # fmt: skip
+        )
     return cases
 
 

@@ -21,14 +21,28 @@ from collections.abc import Iterable
 #: Modules watched, when imported: numpy's namespaces the reference and the built-ins
 #: call through, and gradrace's modules that compute the reference and judge.
 WATCHED = (
-    "numpy", "numpy.linalg", "numpy.linalg._linalg", "numpy._core.numeric",
-    "numpy._core.fromnumeric", "numpy._core.einsumfunc", "numpy._core.multiarray",
-    "numpy._core.umath", "numpy.core.numeric", "numpy.core.fromnumeric",
-    "numpy.core.einsumfunc", "numpy.core.multiarray", "numpy.core.umath",
-    "gradrace.bench.agreement", "gradrace.bench.reference", "gradrace.bench.check",
-    "gradrace.bench.measure", "gradrace.bench.timing", "gradrace.bench.problem",
-    "gradrace.bench.grids", "gradrace.bench.guard",
-)  # fmt: skip
+    "numpy",
+    "numpy.linalg",
+    "numpy.linalg._linalg",
+    "numpy._core.numeric",
+    "numpy._core.fromnumeric",
+    "numpy._core.einsumfunc",
+    "numpy._core.multiarray",
+    "numpy._core.umath",
+    "numpy.core.numeric",
+    "numpy.core.fromnumeric",
+    "numpy.core.einsumfunc",
+    "numpy.core.multiarray",
+    "numpy.core.umath",
+    "gradrace.bench.agreement",
+    "gradrace.bench.reference",
+    "gradrace.bench.check",
+    "gradrace.bench.measure",
+    "gradrace.bench.timing",
+    "gradrace.bench.problem",
+    "gradrace.bench.grids",
+    "gradrace.bench.guard",
+)
 
 
 class Tampered(BaseException):

@@ -92,8 +92,12 @@ class Probe:
     def _start(self) -> None:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_probe, args=(child, self.pending, self.convention),
-                                    name="gradrace-probe", daemon=True)  # fmt: skip
+        self._process = ctx.Process(
+            target=_probe,
+            args=(child, self.pending, self.convention),
+            name="gradrace-probe",
+            daemon=True,
+        )
         self._process.start()
         child.close()
 

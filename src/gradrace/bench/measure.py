@@ -59,12 +59,25 @@ def _nothing(*event) -> None:
 def case_row(case: Case, name: str, threads: int, outcome: Outcome | None = None, **extra) -> dict:
     """A results row for ``name`` on ``case``; timing columns come in ``extra``."""
     row = {
-        "implementation": name, "m": case.m, "n": case.n, "k": case.k, "dtype": case.dtype,
-        "threads": threads, "lam": case.lam, "seed": case.seed,
-    }  # fmt: skip
+        "implementation": name,
+        "m": case.m,
+        "n": case.n,
+        "k": case.k,
+        "dtype": case.dtype,
+        "threads": threads,
+        "lam": case.lam,
+        "seed": case.seed,
+    }
     if outcome is not None:
-        row.update(status=outcome.status, kind=outcome.kind, error=outcome.error, err_dW=outcome.err_dW,
-                   err_db=outcome.err_db, diagnosis=outcome.diagnosis, message=outcome.message)  # fmt: skip
+        row.update(
+            status=outcome.status,
+            kind=outcome.kind,
+            error=outcome.error,
+            err_dW=outcome.err_dW,
+            err_db=outcome.err_db,
+            diagnosis=outcome.diagnosis,
+            message=outcome.message,
+        )
     row.update(extra)
     return row
 
@@ -107,12 +120,22 @@ def measure_case(
     rows, fns, numbers, rounds, prepared = {}, {}, {}, {}, {}
     for name in names:
         if name in registry and registry[name].applies(case.k):
-            rows[name] = case_row(case, name, settings.threads, Outcome(
-                NOT_APPLICABLE, "n/a", registry[name].applies(case.k)))  # fmt: skip
+            rows[name] = case_row(
+                case,
+                name,
+                settings.threads,
+                Outcome(NOT_APPLICABLE, "n/a", registry[name].applies(case.k)),
+            )
             continue
         if name not in registry:  # a plugin that loaded in the parent but not here
-            rows[name] = case_row(case, name, settings.threads, failure(
-                "not-loaded", "not registered in the timing process (its plugin failed to load)"))  # fmt: skip
+            rows[name] = case_row(
+                case,
+                name,
+                settings.threads,
+                failure(
+                    "not-loaded", "not registered in the timing process (its plugin failed to load)"
+                ),
+            )
             continue
         impl = registry[name]
         checked = prepare_and_check(impl, problem, reference, report)
@@ -155,9 +178,15 @@ def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> No
     last = judge_call(impl, args, problem, reference, copy_inputs(problem), when)
     if last.status != OK:
         outcome = changed_between_calls(last, "the call after the timed calls")
-        row.update(status=outcome.status, kind=outcome.kind, error=outcome.error,
-                   err_dW=outcome.err_dW, err_db=outcome.err_db, diagnosis=outcome.diagnosis,
-                   message=outcome.message)  # fmt: skip
+        row.update(
+            status=outcome.status,
+            kind=outcome.kind,
+            error=outcome.error,
+            err_dW=outcome.err_dW,
+            err_db=outcome.err_db,
+            diagnosis=outcome.diagnosis,
+            message=outcome.message,
+        )
 
 
 def _raised(exc: Exception) -> dict:

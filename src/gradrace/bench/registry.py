@@ -94,8 +94,9 @@ class Registry:
         names = list(names or [])
         missing = [n for n in names if n in self.unavailable]
         if missing:
-            raise RegistryError("; ".join(f"{n!r} is not available: {self.unavailable[n]}"
-                                          for n in missing))  # fmt: skip
+            raise RegistryError(
+                "; ".join(f"{n!r} is not available: {self.unavailable[n]}" for n in missing)
+            )
         unknown = [name for name in names if name not in self.entries]
         if unknown:
             raise RegistryError(
@@ -207,8 +208,10 @@ def _add_source(registry: Registry, origin: str, load) -> None:
     replaced = watch.changed()
     if replaced:
         watch.restore()
-        error = (f"replaced {describe(replaced)} at import (the reference and the verdicts must "
-                 "not depend on a plugin); gradrace put them back and did not load it")  # fmt: skip
+        error = (
+            f"replaced {describe(replaced)} at import (the reference and the verdicts must "
+            "not depend on a plugin); gradrace put them back and did not load it"
+        )
     if error:
         registry.errors.append(LoadError(origin, error))
     else:
@@ -248,8 +251,11 @@ def load_registry(
         for ep in _entry_points():
             origin = _entry_point_origin(ep)
             if origin not in skip:
-                _add_source(registry, origin, lambda ep=ep, o=origin: as_implementation(
-                    ep.load(), ep.name, o, *read_as(o)))  # fmt: skip
+                _add_source(
+                    registry,
+                    origin,
+                    lambda ep=ep, o=origin: as_implementation(ep.load(), ep.name, o, *read_as(o)),
+                )
     for spec in plugins:
         origin = f"--plugin {spec}"
         if origin not in skip:

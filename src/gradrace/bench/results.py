@@ -27,11 +27,37 @@ FORMAT = 2
 
 #: The columns of a results table, in order.
 COLUMNS = [
-    "implementation", "m", "n", "k", "dtype", "threads", "status", "kind", "median_s", "min_s",
-    "mean_s", "iqr_s", "q1_s", "q3_s", "rounds", "number", "prepare_s", "gflops", "bandwidth_gbs",
-    "read_s", "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
-    "lam", "seed", "diagnosis", "message",
-]  # fmt: skip
+    "implementation",
+    "m",
+    "n",
+    "k",
+    "dtype",
+    "threads",
+    "status",
+    "kind",
+    "median_s",
+    "min_s",
+    "mean_s",
+    "iqr_s",
+    "q1_s",
+    "q3_s",
+    "rounds",
+    "number",
+    "prepare_s",
+    "gflops",
+    "bandwidth_gbs",
+    "read_s",
+    "bandwidth_fraction",
+    "ratio_to_fastest",
+    "error",
+    "err_dW",
+    "err_db",
+    "peak_bytes",
+    "lam",
+    "seed",
+    "diagnosis",
+    "message",
+]
 
 #: The columns that identify one measurement: a rerun with --resume skips these keys.
 KEY = ["implementation", "m", "n", "k", "dtype", "threads"]

@@ -104,11 +104,15 @@ def check_grid_fits(cases: Sequence[Case]) -> None:
 def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> str:
     """Why ``name`` should be skipped on ``case`` (its predicted call time), or ''."""
     smaller = [
-        r for r in done
-        if r["implementation"] == name and r["dtype"] == case.dtype
-        and r["m"] <= case.m and r["n"] <= case.n and r["k"] <= case.k
+        r
+        for r in done
+        if r["implementation"] == name
+        and r["dtype"] == case.dtype
+        and r["m"] <= case.m
+        and r["n"] <= case.n
+        and r["k"] <= case.k
         and r.get("status") in (OK, DISAGREES, SKIPPED)
-    ]  # fmt: skip
+    ]
     if not smaller:
         return ""
     base = max(smaller, key=lambda r: r["m"] * r["n"] * r["k"])
@@ -138,9 +142,14 @@ class Runner:
             if r.get("kind") == LOST
         }
         if config.isolate:
-            self.backend = Worker(config.plugins, config.entry_points, config.settings.threads,
-                                  config.timeout_s, config.convention,
-                                  tuple(e.source for e in registry.errors))  # fmt: skip
+            self.backend = Worker(
+                config.plugins,
+                config.entry_points,
+                config.settings.threads,
+                config.timeout_s,
+                config.convention,
+                tuple(e.source for e in registry.errors),
+            )
         else:
             self.backend = InProcess(registry, config.settings.threads)
 
@@ -174,22 +183,40 @@ class Runner:
             except WorkerLost as lost:
                 culprit = lost.implementation or names[0]
                 message = f"{lost.reason} (in {lost.phase})"
-                rows.append(case_row(case, culprit, self.config.settings.threads,
-                                     status=ERROR, kind=LOST, message=message))  # fmt: skip
+                rows.append(
+                    case_row(
+                        case,
+                        culprit,
+                        self.config.settings.threads,
+                        status=ERROR,
+                        kind=LOST,
+                        message=message,
+                    )
+                )
                 self.quarantine[culprit] = f"lost the worker at {case.label}: {message}"
                 names.remove(culprit)
             except WorkerFailed as failed:
                 last = str(failed).strip().splitlines()[-1]
-                return rows + [case_row(case, n, self.config.settings.threads, status=ERROR,
-                                        message=f"gradrace failed on this case: {last}")
-                               for n in names]  # fmt: skip
+                return rows + [
+                    case_row(
+                        case,
+                        n,
+                        self.config.settings.threads,
+                        status=ERROR,
+                        message=f"gradrace failed on this case: {last}",
+                    )
+                    for n in names
+                ]
         return rows
 
     def run_case(self, case: Case) -> list[dict]:
         threads, budget = self.config.settings.threads, self.config.settings.budget_s
         done = {tuple(r[k] for k in KEY) for r in self.writer.rows}
-        todo = [n for n in self.config.implementations
-                if (n, case.m, case.n, case.k, case.dtype, threads) not in done]  # fmt: skip
+        todo = [
+            n
+            for n in self.config.implementations
+            if (n, case.m, case.n, case.k, case.dtype, threads) not in done
+        ]
         skipped, measure = [], []
         for name in todo:
             na = self.registry[name].applies(case.k) if name in self.registry else ""
@@ -263,17 +290,21 @@ def run(
         check_plugins(config.plugins, plugins)
     else:
         check_grid_fits(build_cases(m, n, k, dtype, quick))
-        registry = load_registry_safely(plugins, entry_points=entry_points, timeout=timeout,
-                                        convention=convention)  # fmt: skip
+        registry = load_registry_safely(
+            plugins, entry_points=entry_points, timeout=timeout, convention=convention
+        )
         names = tuple(i.name for i in registry.select(impl))
         cases = tuple(build_cases(m, n, k, dtype, quick))
         settings = Settings(
-            threads=threads or cpu_count(), budget_s=budget,
-            round_target_s=0.005 if quick else ROUND_TARGET_S, rounds=5 if quick else ROUNDS,
+            threads=threads or cpu_count(),
+            budget_s=budget,
+            round_target_s=0.005 if quick else ROUND_TARGET_S,
+            rounds=5 if quick else ROUNDS,
             time_cap_s=0.3 if quick else 1.5,
-        )  # fmt: skip
-        config = RunConfig(cases, names, plugins, entry_points, settings, timeout, isolate,
-                           convention)  # fmt: skip
+        )
+        config = RunConfig(
+            cases, names, plugins, entry_points, settings, timeout, isolate, convention
+        )
     with locked(out):
         return execute(config, out, previous, progress=progress, registry=registry)
 
@@ -289,20 +320,32 @@ def execute(
     is the one loaded from ``config`` (loaded here, plugins probed first, if not given)."""
     check_grid_fits(config.cases)
     if registry is None:
-        registry = load_registry_safely(config.plugins, entry_points=config.entry_points,
-                                        timeout=config.timeout_s,
-                                        convention=config.convention)  # fmt: skip
+        registry = load_registry_safely(
+            config.plugins,
+            entry_points=config.entry_points,
+            timeout=config.timeout_s,
+            convention=config.convention,
+        )
     progress = progress or Progress(len(config.cases))
     for error in registry.errors:
         progress.message(f"plugin not loaded: {error}")
-    metadata = previous.attrs["metadata"] if previous is not None else {
-        **environment(), "config": config.as_dict(),
-        "load_errors": [str(e) for e in registry.errors],
-        "format": FORMAT, "order": registry.names(),
-        "implementations": {e.name: record(e.implementation, e.origin, config.cases)
-                            for e in registry if e.name in config.implementations},
-        "unavailable": dict(registry.unavailable),
-    }  # fmt: skip
+    metadata = (
+        previous.attrs["metadata"]
+        if previous is not None
+        else {
+            **environment(),
+            "config": config.as_dict(),
+            "load_errors": [str(e) for e in registry.errors],
+            "format": FORMAT,
+            "order": registry.names(),
+            "implementations": {
+                e.name: record(e.implementation, e.origin, config.cases)
+                for e in registry
+                if e.name in config.implementations
+            },
+            "unavailable": dict(registry.unavailable),
+        }
+    )
     rows = previous.to_dict("records") if previous is not None else []
     writer = ResultsWriter(out, metadata, rows)
     runner = Runner(config, registry, writer, progress)

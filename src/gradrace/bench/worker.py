@@ -108,8 +108,14 @@ def guarded(report, watch: Watch):
     return checked
 
 
-def _serve(conn, plugins: tuple[str, ...], entry_points: bool, threads: int,
-           skip: tuple[str, ...] = (), convention: str = "auto") -> None:  # fmt: skip
+def _serve(
+    conn,
+    plugins: tuple[str, ...],
+    entry_points: bool,
+    threads: int,
+    skip: tuple[str, ...] = (),
+    convention: str = "auto",
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     become_subreaper()
     try:
@@ -170,10 +176,11 @@ class Worker:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._process = ctx.Process(
-            target=_serve, name="gradrace-worker", daemon=True,
-            args=(child, self.plugins, self.entry_points, self.threads, self.skip,
-                  self.convention),
-        )  # fmt: skip
+            target=_serve,
+            name="gradrace-worker",
+            daemon=True,
+            args=(child, self.plugins, self.entry_points, self.threads, self.skip, self.convention),
+        )
         with _environment(WORKER_ENV):
             self._process.start()
         child.close()
@@ -281,8 +288,9 @@ class InProcess:
             return call(guarded(report, self._watch))
         except Tampered as tampered:
             self._watch.restore()
-            raise WorkerLost(tampered.implementation, tampered.phase,
-                             tampered_reason(tampered.replaced)) from None  # fmt: skip
+            raise WorkerLost(
+                tampered.implementation, tampered.phase, tampered_reason(tampered.replaced)
+            ) from None
 
     def machine(self) -> dict:
         from gradrace.bench.machine import machine_figures

@@ -36,7 +36,10 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.txt").write_text(format_summary(results) + "\n", encoding="utf-8")
     options = html.Options(
-        baseline=baseline, previous=previous, previous_label=previous_label,
-        threshold=threshold or compare.THRESHOLD, sources=list(sources or []),
-    )  # fmt: skip
+        baseline=baseline,
+        previous=previous,
+        previous_label=previous_label,
+        threshold=threshold or compare.THRESHOLD,
+        sources=list(sources or []),
+    )
     return html.render(results, out, options)

@@ -74,14 +74,27 @@ def failures(results: pd.DataFrame, meta: dict) -> list[Failure]:
     check = pd.DataFrame(meta.get("check") or [])
     if not check.empty:
         for row in check[~check["status"].isin(["ok", "n/a"])].to_dict("records"):
-            out.append(Failure(str(row["implementation"]), f"check {row['case']}",
-                               str(row.get("kind") or row["status"]), str(row.get("message") or ""),
-                               str(row.get("diagnosis") or "")))  # fmt: skip
+            out.append(
+                Failure(
+                    str(row["implementation"]),
+                    f"check {row['case']}",
+                    str(row.get("kind") or row["status"]),
+                    str(row.get("message") or ""),
+                    str(row.get("diagnosis") or ""),
+                )
+            )
     timed = results[results["status"].isin(["disagrees", "error"])]
     for row in timed.to_dict("records"):
         case = size_label(row["m"], row["n"], row["k"], row["dtype"], full=True)
-        out.append(Failure(str(row["implementation"]), f"timed {case}", str(row["status"]),
-                           str(row.get("message") or ""), str(row.get("diagnosis") or "")))  # fmt: skip
+        out.append(
+            Failure(
+                str(row["implementation"]),
+                f"timed {case}",
+                str(row["status"]),
+                str(row.get("message") or ""),
+                str(row.get("diagnosis") or ""),
+            )
+        )
     return out
 
 
@@ -92,9 +105,12 @@ def timed_errors(results: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=["implementation", "cases", "agree", "max_error"])
     grouped = rows.groupby("implementation", sort=False)
-    table = pd.DataFrame({
-        "cases": grouped.size(), "agree": grouped["status"].apply(lambda s: int((s == "ok").sum())),
-        "max_error": grouped["error"].max(),
-    }).reset_index()  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "cases": grouped.size(),
+            "agree": grouped["status"].apply(lambda s: int((s == "ok").sum())),
+            "max_error": grouped["error"].max(),
+        }
+    ).reset_index()
     order = {n: i for i, n in enumerate(implementations(rows))}
     return table.sort_values("implementation", key=lambda s: s.map(order)).reset_index(drop=True)

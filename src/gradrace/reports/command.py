@@ -28,14 +28,20 @@ def cmd_report(args) -> int:
     previous = load_any(old_path) if old_path else None
     timed = set(results["implementation"].dropna())
     if args.baseline != "numpy-dot" and args.baseline not in timed:
-        raise ValueError(f"--baseline {args.baseline!r} was not timed in {new_path}; "
-                         f"timed: {', '.join(sorted(timed))}")  # fmt: skip
+        raise ValueError(
+            f"--baseline {args.baseline!r} was not timed in {new_path}; "
+            f"timed: {', '.join(sorted(timed))}"
+        )
     out = Path(args.out) if args.out else default_out(new_path)
     path = write_report(
-        results, out, previous=previous, previous_label=str(old_path or ""),
-        baseline=args.baseline, threshold=args.threshold,
+        results,
+        out,
+        previous=previous,
+        previous_label=str(old_path or ""),
+        baseline=args.baseline,
+        threshold=args.threshold,
         sources=[str(p) for p in ([old_path] if old_path else []) + [new_path]],
-    )  # fmt: skip
+    )
     print(f"Report: {path}")
     if previous is None:
         return 0
@@ -43,8 +49,11 @@ def cmd_report(args) -> int:
     print(compare.summarize(table, args.threshold))
     slower = table[table["verdict"] == "slower"]
     for row in slower.itertuples():
-        print(f"  slower: {row.implementation} m={row.m} n={row.n} k={row.k} {row.dtype}: "
-              f"{row.ratio:.2f}× {row.noise}".rstrip(), file=sys.stderr)  # fmt: skip
+        print(
+            f"  slower: {row.implementation} m={row.m} n={row.n} k={row.k} {row.dtype}: "
+            f"{row.ratio:.2f}× {row.noise}".rstrip(),
+            file=sys.stderr,
+        )
     beyond_noise = slower[slower["noise"] == ""]
     return 1 if args.fail_on_slowdown and len(beyond_noise) else 0
 
@@ -70,18 +79,35 @@ def add_report_parser(sub) -> None:
         "file, or from a file written by pytest --benchmark-only --benchmark-json=FILE. With two "
         "files (OLD NEW) the report of NEW shows its per-case ratios to OLD.",
     )
-    p.add_argument("results", nargs="+", metavar="RESULTS",
-                   help="results folder, results.json/.csv or pytest-benchmark JSON; "
-                        "give OLD NEW to compare two runs")  # fmt: skip
+    p.add_argument(
+        "results",
+        nargs="+",
+        metavar="RESULTS",
+        help="results folder, results.json/.csv or pytest-benchmark JSON; "
+        "give OLD NEW to compare two runs",
+    )
     p.add_argument("--compare", metavar="OLD", help="an older run to compare RESULTS with")
-    p.add_argument("--out", metavar="DIR",
-                   help="output folder (default: the run's folder, or NAME-report beside a "
-                        "pytest-benchmark file)")  # fmt: skip
-    p.add_argument("--baseline", default="numpy-dot",
-                   help="the implementation speedups are relative to (default numpy-dot)")  # fmt: skip
-    p.add_argument("--threshold", type=_threshold, default=THRESHOLD, metavar="RATIO",
-                   help=f"flag a case whose time grew by more than this factor "
-                        f"(default {THRESHOLD})")  # fmt: skip
-    p.add_argument("--fail-on-slowdown", action="store_true",
-                   help="exit with status 1 when a compared case is slower beyond the noise")  # fmt: skip
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: the run's folder, or NAME-report beside a "
+        "pytest-benchmark file)",
+    )
+    p.add_argument(
+        "--baseline",
+        default="numpy-dot",
+        help="the implementation speedups are relative to (default numpy-dot)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=THRESHOLD,
+        metavar="RATIO",
+        help=f"flag a case whose time grew by more than this factor (default {THRESHOLD})",
+    )
+    p.add_argument(
+        "--fail-on-slowdown",
+        action="store_true",
+        help="exit with status 1 when a compared case is slower beyond the noise",
+    )
     p.set_defaults(func=cmd_report)

@@ -36,13 +36,19 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, threshold: float = THRESHOLD) 
     if both.empty:
         return pd.DataFrame(columns=COLUMNS)
     ratio = both["median_s_new"] / both["median_s_old"]
-    verdict = ["slower" if r > threshold else "faster" if r < 1 / threshold else "same"
-               for r in ratio]  # fmt: skip
+    verdict = [
+        "slower" if r > threshold else "faster" if r < 1 / threshold else "same" for r in ratio
+    ]
     old_lo, old_hi = _band(_side(both, "_old"))
     new_lo, new_hi = _band(_side(both, "_new"))
     overlap = (new_lo <= old_hi) & (old_lo <= new_hi)
-    table = both[KEYS].assign(old_s=both["median_s_old"], new_s=both["median_s_new"], ratio=ratio,
-                              verdict=verdict, noise=overlap.map({True: "within noise", False: ""}))  # fmt: skip
+    table = both[KEYS].assign(
+        old_s=both["median_s_old"],
+        new_s=both["median_s_new"],
+        ratio=ratio,
+        verdict=verdict,
+        noise=overlap.map({True: "within noise", False: ""}),
+    )
     return table.sort_values(["implementation", "k", "dtype", "n", "m"]).reset_index(drop=True)
 
 
@@ -66,8 +72,10 @@ def summarize(table: pd.DataFrame, threshold: float = THRESHOLD) -> str:
     slower = int((table["verdict"] == "slower").sum())
     faster = int((table["verdict"] == "faster").sum())
     pct = (threshold - 1) * 100
-    text = (f"{len(table)} cases in common: {slower} slower by more than {pct:.0f} %, "
-            f"{faster} faster by more than {pct:.0f} %")  # fmt: skip
+    text = (
+        f"{len(table)} cases in common: {slower} slower by more than {pct:.0f} %, "
+        f"{faster} faster by more than {pct:.0f} %"
+    )
     noisy = int(((table["verdict"] == "slower") & (table["noise"] != "")).sum())
     if noisy:
         text += f" ({noisy} of the slowdowns within the runs' interquartile ranges)"

@@ -17,9 +17,23 @@ from gradrace.units import count
 OK = "ok"
 CASE = ["m", "n", "k", "dtype"]
 NUMERIC = (
-    "median_s", "min_s", "mean_s", "iqr_s", "q1_s", "q3_s", "prepare_s", "gflops", "bandwidth_gbs",
-    "read_s", "bandwidth_fraction", "ratio_to_fastest", "error", "err_dW", "err_db", "peak_bytes",
-)  # fmt: skip
+    "median_s",
+    "min_s",
+    "mean_s",
+    "iqr_s",
+    "q1_s",
+    "q3_s",
+    "prepare_s",
+    "gflops",
+    "bandwidth_gbs",
+    "read_s",
+    "bandwidth_fraction",
+    "ratio_to_fastest",
+    "error",
+    "err_dW",
+    "err_db",
+    "peak_bytes",
+)
 
 
 def implementations(results: pd.DataFrame) -> list[str]:

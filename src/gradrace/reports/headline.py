@@ -86,8 +86,9 @@ def _winner(slowdowns: dict[str, tuple[float, int]]) -> str:
 
 
 def _speedup(rows: pd.DataFrame, fastest: str, baseline: str) -> tuple[float, float, float]:
-    times = rows.pivot_table(index=["m", "n", "k", "dtype"], columns="implementation",
-                             values="median_s")  # fmt: skip
+    times = rows.pivot_table(
+        index=["m", "n", "k", "dtype"], columns="implementation", values="median_s"
+    )
     if baseline not in times or fastest not in times:
         return (float("nan"),) * 3
     ratio = (times[baseline] / times[fastest]).dropna()
@@ -115,11 +116,17 @@ def headlines(results: pd.DataFrame, metadata: dict | None = None) -> list[Headl
         own = inside[inside["implementation"] == fastest]
         top = own.loc[own["x_bytes"].idxmax()]
         best = inside.loc[inside.groupby(["m", "n", "k", "dtype"])["median_s"].idxmin()]
-        out.append(Headline(
-            regime=regime, cases=len(best), fastest=fastest, median_s=float(top["median_s"]),
-            largest=size_label(top["m"], top["n"], top["k"], top["dtype"], full=True),
-            speedups={b: _speedup(inside, fastest, b) for b in BASELINES},
-            bandwidth_fraction=float(top["bandwidth_fraction"]),
-            wins=int((best["implementation"] == fastest).sum()), slowdowns=slowdowns,
-        ))  # fmt: skip
+        out.append(
+            Headline(
+                regime=regime,
+                cases=len(best),
+                fastest=fastest,
+                median_s=float(top["median_s"]),
+                largest=size_label(top["m"], top["n"], top["k"], top["dtype"], full=True),
+                speedups={b: _speedup(inside, fastest, b) for b in BASELINES},
+                bandwidth_fraction=float(top["bandwidth_fraction"]),
+                wins=int((best["implementation"] == fastest).sum()),
+                slowdowns=slowdowns,
+            )
+        )
     return out

@@ -88,34 +88,51 @@ class Builder:
 
     def headline(self) -> dict:
         items = headlines(self.results, self.meta)
-        panels = [(f"{h.regime.name}: {h.regime.describe()}, {h.cases} size(s)", h.slowdowns)
-                  for h in items]  # fmt: skip
+        panels = [
+            (f"{h.regime.name}: {h.regime.describe()}, {h.cases} size(s)", h.slowdowns)
+            for h in items
+        ]
         fig = None
         if panels:
-            fig = self.figure(plots.headline_bars(panels, self.looks), "headline",
-                              "How far each implementation is from the fastest, per regime",
-                              "Each bar: the implementation's median time ÷ the fastest median at "
-                              "the same size, as a geometric mean over the regime's sizes; 1× "
-                              "means fastest everywhere. Hatched: timed on fewer sizes than the "
-                              "others (skipped or failed at some). An implementation whose "
-                              "prepare precomputes from X is not ranked and can be below 1×.")  # fmt: skip
+            fig = self.figure(
+                plots.headline_bars(panels, self.looks),
+                "headline",
+                "How far each implementation is from the fastest, per regime",
+                "Each bar: the implementation's median time ÷ the fastest median at "
+                "the same size, as a geometric mean over the regime's sizes; 1× "
+                "means fastest everywhere. Hatched: timed on fewer sizes than the "
+                "others (skipped or failed at some). An implementation whose "
+                "prepare precomputes from X is not ranked and can be below 1×.",
+            )
         timed = set(self.results["implementation"])
-        precomputed = sorted(n for n, e in (self.meta.get("implementations") or {}).items()
-                             if n in timed and isinstance(e, dict) and e.get("precomputes"))  # fmt: skip
-        return {"items": [views.headline_view(h) for h in items], "sentence": views.headline_sentence(items),
-                "figure": fig, "correct": self.correctness(),
-                "precomputed": precomputed}  # fmt: skip
+        precomputed = sorted(
+            n
+            for n, e in (self.meta.get("implementations") or {}).items()
+            if n in timed and isinstance(e, dict) and e.get("precomputes")
+        )
+        return {
+            "items": [views.headline_view(h) for h in items],
+            "sentence": views.headline_sentence(items),
+            "figure": fig,
+            "correct": self.correctness(),
+            "precomputed": precomputed,
+        }
 
     def correctness(self) -> str:
         fails = agreement.failures(self.results, self.meta)
         names = implementations(self.results)
         if not fails:
-            source = ("the agreement check and every timed case" if self.meta.get("check")
-                      else "every timed case")  # fmt: skip
+            source = (
+                "the agreement check and every timed case"
+                if self.meta.get("check")
+                else "every timed case"
+            )
             return f"All {len(names)} implementations agree with the reference on {source}."
         bad = sorted({f.implementation for f in fails})
-        return (f"{len(bad)} of {len(names)} implementations disagree with the reference or "
-                f"fail somewhere: {', '.join(bad)} (see Agreement).")  # fmt: skip
+        return (
+            f"{len(bad)} of {len(names)} implementations disagree with the reference or "
+            f"fail somewhere: {', '.join(bad)} (see Agreement)."
+        )
 
     # -- 2–5. plots per (k, dtype) -----------------------------------------------------------
 
@@ -127,28 +144,42 @@ class Builder:
         what = f"k = {k}, {dtype}"
         baseline = self.baseline()
         return [
-            self.figure(plots.time_vs_m(rows, self.looks), f"time-vs-m{suffix}",
-                        f"Time per gradient against m ({what})",
-                        "Log–log; one panel per n. A slope of 1 is linear growth in m; a flat "
-                        "start is the fixed per-call overhead. The band is the "
-                        "interquartile range (first to third quartile) of the timing rounds.")
-            if _varies(rows, "m", "n") else _nothing(f"time-vs-m{suffix}", "m", "n", what),
-            self.figure(plots.time_vs_n(rows, self.looks), f"time-vs-n{suffix}",
-                        f"Time per gradient against n at fixed m ({what})",
-                        "Log–log; one panel per m.")
-            if _varies(rows, "n", "m") else _nothing(f"time-vs-n{suffix}", "n", "m", what),
-            self.figure(plots.throughput(rows, self.looks, self.bandwidth), f"throughput{suffix}",
-                        f"Throughput against data size: a roofline view ({what})",
-                        "Effective bandwidth = bytes of X ÷ time, i.e. as if X were read exactly "
-                        "once. The black line is the machine's measured memory-read bandwidth: "
-                        "the physical ceiling once X no longer fits in cache (in cache, points "
-                        "may rise above it)."),
-            self.figure(plots.speedup_heatmap(all_rows, baseline), f"speedup{suffix}",
-                        f"Speedup over {baseline} ({what})",
-                        f"Each cell: {baseline}'s median ÷ the implementation's median at that "
-                        "size; blue is faster, red slower. 'skip', 'error' and '≠ ref' mark "
-                        "cases not timed or not agreeing."),
-        ]  # fmt: skip
+            self.figure(
+                plots.time_vs_m(rows, self.looks),
+                f"time-vs-m{suffix}",
+                f"Time per gradient against m ({what})",
+                "Log–log; one panel per n. A slope of 1 is linear growth in m; a flat "
+                "start is the fixed per-call overhead. The band is the "
+                "interquartile range (first to third quartile) of the timing rounds.",
+            )
+            if _varies(rows, "m", "n")
+            else _nothing(f"time-vs-m{suffix}", "m", "n", what),
+            self.figure(
+                plots.time_vs_n(rows, self.looks),
+                f"time-vs-n{suffix}",
+                f"Time per gradient against n at fixed m ({what})",
+                "Log–log; one panel per m.",
+            )
+            if _varies(rows, "n", "m")
+            else _nothing(f"time-vs-n{suffix}", "n", "m", what),
+            self.figure(
+                plots.throughput(rows, self.looks, self.bandwidth),
+                f"throughput{suffix}",
+                f"Throughput against data size: a roofline view ({what})",
+                "Effective bandwidth = bytes of X ÷ time, i.e. as if X were read exactly "
+                "once. The black line is the machine's measured memory-read bandwidth: "
+                "the physical ceiling once X no longer fits in cache (in cache, points "
+                "may rise above it).",
+            ),
+            self.figure(
+                plots.speedup_heatmap(all_rows, baseline),
+                f"speedup{suffix}",
+                f"Speedup over {baseline} ({what})",
+                f"Each cell: {baseline}'s median ÷ the implementation's median at that "
+                "size; blue is faster, red slower. 'skip', 'error' and '≠ ref' mark "
+                "cases not timed or not agreeing.",
+            ),
+        ]
 
     def baseline(self) -> str:
         names = implementations(self.results)
@@ -166,20 +197,28 @@ class Builder:
         misses = table[table["verdict"].astype(str).str.contains("than modelled")]
         fig = None
         if not table.empty:
-            fig = self.figure(plots.model_fit(table, self.looks, MISS), "model",
-                              f"The cost model against the measurements (k = {k}, {dtype})",
-                              "Each point is one implementation at one size. On the diagonal the "
-                              f"model is exact; in the grey band it is within {MISS:g}×.")  # fmt: skip
+            fig = self.figure(
+                plots.model_fit(table, self.looks, MISS),
+                "model",
+                f"The cost model against the measurements (k = {k}, {dtype})",
+                "Each point is one implementation at one size. On the diagonal the "
+                f"model is exact; in the grey band it is within {MISS:g}×.",
+            )
         return {
             "scaling": [views.scaling_view(r) for r in scale.to_dict("records")],
-            "construction": [self._construction_view(n, fits.get(n)) for n in implementations(rows)],
+            "construction": [
+                self._construction_view(n, fits.get(n)) for n in implementations(rows)
+            ],
             "predictions": [views.prediction_view(r) for r in shown.to_dict("records")],
             "predictions_note": limits.with_note("", note).strip(),
             "misses": views.miss_summary(misses),
-            "miss_count": len(misses), "total": len(table), "figure": fig,
-            "crossovers": crossover.in_words(crossover.crossovers(some_n)) + [n_note][:bool(n_note)],
+            "miss_count": len(misses),
+            "total": len(table),
+            "figure": fig,
+            "crossovers": crossover.in_words(crossover.crossovers(some_n))
+            + [n_note][: bool(n_note)],
             "machine_known": bool(self.bandwidth and self.peak),
-        }  # fmt: skip
+        }
 
     def _construction_view(self, name: str, fit) -> dict:
         view = self._construction(name, fit)
@@ -189,17 +228,33 @@ class Builder:
     def _construction(self, name: str, fit) -> dict:
         entry = declared(self.meta, name)
         overhead = format_seconds(fit.overhead_s) if fit else "–"
-        fitted = [f"{format_seconds(s)} {unit}" for unit, s in (fit.per_unit_s.items()
-                  if fit else ()) if s > 0]  # fmt: skip
+        fitted = [
+            f"{format_seconds(s)} {unit}"
+            for unit, s in (fit.per_unit_s.items() if fit else ())
+            if s > 0
+        ]
         if entry is None:
-            return {"name": name, "declared": False, "passes": NOT_DECLARED,
-                    "temporaries": NOT_DECLARED, "flops": NOT_DECLARED, "overhead": overhead,
-                    "fitted": "", "cores": "?"}  # fmt: skip
+            return {
+                "name": name,
+                "declared": False,
+                "passes": NOT_DECLARED,
+                "temporaries": NOT_DECLARED,
+                "flops": NOT_DECLARED,
+                "overhead": overhead,
+                "fitted": "",
+                "cores": "?",
+            }
         cost = entry["cost"]
-        return {"name": name, "declared": True, "passes": cost["passes"],
-                "temporaries": cost["temporaries"], "flops": cost["flops"],
-                "overhead": f"{overhead} fitted ({cost['overhead']})", "fitted": "; ".join(fitted),
-                "cores": "all" if cost["parallel"] else "one"}  # fmt: skip
+        return {
+            "name": name,
+            "declared": True,
+            "passes": cost["passes"],
+            "temporaries": cost["temporaries"],
+            "flops": cost["flops"],
+            "overhead": f"{overhead} fitted ({cost['overhead']})",
+            "fitted": "; ".join(fitted),
+            "cores": "all" if cost["parallel"] else "one",
+        }
 
     # -- 8. preparation, skipped and failed --------------------------------------------------
 
@@ -209,19 +264,31 @@ class Builder:
         rows = agreeing(self.results)
         fig = None
         if len(rows) and rows["prepare_s"].gt(0).any():
-            fig = self.figure(plots.prepare_times(rows, self.looks), "prepare",
-                              "Preparation time per case",
-                              "The untimed prepare step: layout changes and, on its first call "
-                              "for a dtype, JIT compilation (or loading it from numba's cache).")  # fmt: skip
+            fig = self.figure(
+                plots.prepare_times(rows, self.looks),
+                "prepare",
+                "Preparation time per case",
+                "The untimed prepare step: layout changes and, on its first call "
+                "for a dtype, JIT compilation (or loading it from numba's cache).",
+            )
         return {
-            "table": [{"name": r["implementation"], "first": format_seconds(r["first_s"]),
-                       "median": format_seconds(r["median_rest_s"]), "max": format_seconds(r["max_s"]),
-                       "compiles": r["compiles"]} for r in summary.to_dict("records")],
+            "table": [
+                {
+                    "name": r["implementation"],
+                    "first": format_seconds(r["first_s"]),
+                    "median": format_seconds(r["median_rest_s"]),
+                    "max": format_seconds(r["max_s"]),
+                    "compiles": r["compiles"],
+                }
+                for r in summary.to_dict("records")
+            ],
             "figure": fig,
-            "not_timed": [{**r, "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True)}
-                          for r in not_timed.to_dict("records")],
+            "not_timed": [
+                {**r, "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True)}
+                for r in not_timed.to_dict("records")
+            ],
             "not_timed_note": limits.with_note("", note).strip(),
-        }  # fmt: skip
+        }
 
     # -- comparison with an older run ------------------------------------------------------
 
@@ -233,22 +300,34 @@ class Builder:
         table = compare.compare(previous, self.results, threshold)
         fig = None
         if not table.empty:
-            fig = self.figure(plots.comparison(table, self.looks, threshold), "compare",
-                              f"This run against {self.options.previous_label}",
-                              "One point per implementation and size: this run's median ÷ the "
-                              "other run's. Above the grey band: slower by more than the "
-                              "threshold.")  # fmt: skip
+            fig = self.figure(
+                plots.comparison(table, self.looks, threshold),
+                "compare",
+                f"This run against {self.options.previous_label}",
+                "One point per implementation and size: this run's median ÷ the "
+                "other run's. Above the grey band: slower by more than the "
+                "threshold.",
+            )
         rows = table.assign(order=table["verdict"].map({"slower": 0, "faster": 1, "same": 2}))
         rows = rows.sort_values(["order", "ratio"], ascending=[True, False])
         return {
-            "summary": compare.summarize(table, threshold), "figure": fig,
-            "threshold": threshold, "label": self.options.previous_label,
-            "rows": [{**r, "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True),
-                      "old": format_seconds(r["old_s"]), "new": format_seconds(r["new_s"]),
-                      "ratio_text": times(r["ratio"])} for r in rows.to_dict("records")],
+            "summary": compare.summarize(table, threshold),
+            "figure": fig,
+            "threshold": threshold,
+            "label": self.options.previous_label,
+            "rows": [
+                {
+                    **r,
+                    "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True),
+                    "old": format_seconds(r["old_s"]),
+                    "new": format_seconds(r["new_s"]),
+                    "ratio_text": times(r["ratio"]),
+                }
+                for r in rows.to_dict("records")
+            ],
             "missing": len(compare.only_in(previous, self.results)),
             "added": len(compare.only_in(self.results, previous)),
-        }  # fmt: skip
+        }
 
     # -- everything -------------------------------------------------------------------------
 
@@ -271,7 +350,8 @@ class Builder:
             "sets": sets,
             "main": {"k": k, "dtype": dtype},
             "model": self.model_section(k, dtype),
-            "check_names": check_names, "check_rows": check_rows,
+            "check_names": check_names,
+            "check_rows": check_rows,
             "failures": agreement.failures(self.results, meta),
             "timed_errors": agreement.timed_errors(self.results).to_dict("records"),
             "precision": tradeoffs.precision(self.results),
@@ -282,7 +362,7 @@ class Builder:
             "csv_uri": _csv_uri(self.results),
             "baseline": self.baseline(),
             "miss": MISS,
-        }  # fmt: skip
+        }
 
 
 def _varies(rows: pd.DataFrame, along: str, fixed: str) -> bool:
@@ -291,9 +371,11 @@ def _varies(rows: pd.DataFrame, along: str, fixed: str) -> bool:
 
 
 def _nothing(id: str, along: str, fixed: str, what: str) -> Figure:
-    return Figure(id, f"Time against {along} ({what})",
-                  f"No plot: every {fixed} was measured at a single {along}, so there is no "
-                  "line to draw.")  # fmt: skip
+    return Figure(
+        id,
+        f"Time against {along} ({what})",
+        f"No plot: every {fixed} was measured at a single {along}, so there is no line to draw.",
+    )
 
 
 def _csv_uri(results: pd.DataFrame) -> str:
@@ -304,9 +386,11 @@ def _csv_uri(results: pd.DataFrame) -> str:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("gradrace.reports", "templates"),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
-    )  # fmt: skip
+    )
     env.filters["count"] = count
     env.filters["bytes"] = format_bytes
     env.filters["seconds"] = format_seconds

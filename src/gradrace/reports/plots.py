@@ -36,11 +36,20 @@ from gradrace.units import count, format_bytes, times
 DPI = 130
 PANEL = (3.7, 3.0)  # inches per panel
 STYLE = {
-    "font.size": 9.5, "axes.titlesize": 10, "axes.labelsize": 9.5, "legend.fontsize": 9,
-    "axes.grid": True, "grid.alpha": 0.25, "grid.linewidth": 0.6, "axes.spines.top": False,
-    "axes.spines.right": False, "lines.linewidth": 1.6, "lines.markersize": 5.5,
-    "savefig.facecolor": "white", "figure.facecolor": "white",
-}  # fmt: skip
+    "font.size": 9.5,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9.5,
+    "legend.fontsize": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "lines.linewidth": 1.6,
+    "lines.markersize": 5.5,
+    "savefig.facecolor": "white",
+    "figure.facecolor": "white",
+}
 P = ParamSpec("P")
 BAND = "shaded: interquartile range of the timing rounds"
 
@@ -108,13 +117,24 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _grid(panels: int, width: float = PANEL[0], height: float = PANEL[1], cols: int = 4,
-          sharey: bool = True):  # fmt: skip
+def _grid(
+    panels: int,
+    width: float = PANEL[0],
+    height: float = PANEL[1],
+    cols: int = 4,
+    sharey: bool = True,
+):
     panels = max(panels, 1)
     rows = math.ceil(panels / max(1, cols))
     cols = math.ceil(panels / rows)  # balanced: 5 panels make rows of 3 and 2, not 4 and 1
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False,
-                             sharey=sharey, layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(width * cols, height * rows),
+        squeeze=False,
+        sharey=sharey,
+        layout="constrained",
+    )
     flat = list(axes.flat)
     for ax in flat[panels:]:
         ax.set_visible(False)
@@ -127,10 +147,20 @@ def label(name: str) -> str:
 
 
 def _legend(fig: Figure, looks: dict[str, Look], names: Sequence[str]) -> None:
-    handles = [plt.Line2D([], [], color=looks[n].colour, marker=looks[n].marker,
-                          linestyle=looks[n].dashes, label=label(n)) for n in names]  # fmt: skip
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6),
-               frameon=False)  # fmt: skip
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            color=looks[n].colour,
+            marker=looks[n].marker,
+            linestyle=looks[n].dashes,
+            label=label(n),
+        )
+        for n in names
+    ]
+    fig.legend(
+        handles=handles, loc="outside lower center", ncols=min(len(handles), 6), frameon=False
+    )
 
 
 def _quartiles(rows: pd.DataFrame, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,8 +177,9 @@ def _line(ax, x, rows: pd.DataFrame, look: Look, band: bool = True) -> None:
     ax.plot(x, t, color=look.colour, marker=look.marker, linestyle=look.dashes)
     if band:
         low, high = _quartiles(rows, t)
-        ax.fill_between(x, np.maximum(low, t * 0.01), high, color=look.colour, alpha=0.18,
-                        linewidth=0)  # fmt: skip
+        ax.fill_between(
+            x, np.maximum(low, t * 0.01), high, color=look.colour, alpha=0.18, linewidth=0
+        )
 
 
 def _time_panels(rows: pd.DataFrame, looks, along: str, fixed: str, title: str) -> Figure:
@@ -160,14 +191,23 @@ def _time_panels(rows: pd.DataFrame, looks, along: str, fixed: str, title: str) 
         for name in implementations(at):
             line = at[at["implementation"] == name].sort_values(along)
             _line(ax, line[along].to_numpy(float), line, looks[name])
-        ax.set(xscale="log", yscale="log", title=f"{fixed} = {value:,}",
-               xlabel=f"{along} ({'samples' if along == 'm' else 'features'}, log)")  # fmt: skip
+        ax.set(
+            xscale="log",
+            yscale="log",
+            title=f"{fixed} = {value:,}",
+            xlabel=f"{along} ({'samples' if along == 'm' else 'features'}, log)",
+        )
         _log_axis(ax.xaxis, _count)
         _log_axis(ax.yaxis, _seconds)
     axes[0].set_ylabel("time per gradient (log)")
     if not values:
-        axes[0].text(0.5, 0.5, f"one {along} per {fixed}: no line to draw", ha="center",
-                     transform=axes[0].transAxes)  # fmt: skip
+        axes[0].text(
+            0.5,
+            0.5,
+            f"one {along} per {fixed}: no line to draw",
+            ha="center",
+            transform=axes[0].transAxes,
+        )
     fig.suptitle(f"{title}\n{note}" if note else title)
     _legend(fig, looks, implementations(rows))
     return limits.noted(fig, note)
@@ -196,8 +236,13 @@ def throughput(rows: pd.DataFrame, looks: dict[str, Look], bandwidth_gbs: float 
         for name in implementations(at):
             line = at[at["implementation"] == name].sort_values("x_bytes")
             look = looks[name]
-            ax.plot(line["x_bytes"], line["bandwidth_gbs"], color=look.colour, marker=look.marker,
-                    linestyle=look.dashes)  # fmt: skip
+            ax.plot(
+                line["x_bytes"],
+                line["bandwidth_gbs"],
+                color=look.colour,
+                marker=look.marker,
+                linestyle=look.dashes,
+            )
         if bandwidth_gbs:
             ax.axhline(bandwidth_gbs, color="black", linewidth=2.2)
         ax.set(xscale="log", yscale="log", title=f"n = {n:,}", xlabel="size of X (bytes, log)")
@@ -205,9 +250,15 @@ def throughput(rows: pd.DataFrame, looks: dict[str, Look], bandwidth_gbs: float 
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axes[0].set_ylabel("effective bandwidth (GB/s, log)")
     if bandwidth_gbs:
-        axes[0].annotate(f"measured read bandwidth {bandwidth_gbs:.3g} GB/s", (0.02, bandwidth_gbs),
-                         xycoords=("axes fraction", "data"), xytext=(0, -4),
-                         textcoords="offset points", fontsize=8.5, va="top")  # fmt: skip
+        axes[0].annotate(
+            f"measured read bandwidth {bandwidth_gbs:.3g} GB/s",
+            (0.02, bandwidth_gbs),
+            xycoords=("axes fraction", "data"),
+            xytext=(0, -4),
+            textcoords="offset points",
+            fontsize=8.5,
+            va="top",
+        )
         fig.suptitle("Throughput: bytes of X ÷ time, against the measured memory bandwidth")
     else:
         fig.suptitle("Throughput: bytes of X ÷ time (machine bandwidth not measured: no ceiling)")
@@ -246,9 +297,17 @@ def speedup_heatmap(rows: pd.DataFrame, baseline: str) -> Figure:
     times = times.reindex(index=names, columns=pd.MultiIndex.from_tuples(keys, names=["n", "m"]))
     ratio = times.loc[baseline] / times if baseline in times.index else times * np.nan
     status = rows.drop_duplicates(["implementation", "n", "m"]).set_index(
-        ["implementation", "n", "m"])["status"]  # fmt: skip
-    text = [[_ratio_text(ratio.loc[name, key]) if np.isfinite(ratio.loc[name, key])
-             else _cell_text(str(status.get((name, *key), ""))) for key in keys] for name in names]  # fmt: skip
+        ["implementation", "n", "m"]
+    )["status"]
+    text = [
+        [
+            _ratio_text(ratio.loc[name, key])
+            if np.isfinite(ratio.loc[name, key])
+            else _cell_text(str(status.get((name, *key), "")))
+            for key in keys
+        ]
+        for name in names
+    ]
     values = np.log10(ratio.to_numpy(float))
     row_labels, col_labels = [label(n) for n in names], [size_label(m, n) for n, m in keys]
     tall = len(keys) > WIDE
@@ -257,8 +316,10 @@ def speedup_heatmap(rows: pd.DataFrame, baseline: str) -> Figure:
         row_labels, col_labels = col_labels, names
     finite = np.abs(values[np.isfinite(values)])
     span = max(float(finite.max()) if finite.size else 1.0, 0.3)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.8 * len(col_labels) + 2.6),
-                                    0.34 * len(row_labels) + 2.2), layout="constrained")  # fmt: skip
+    fig, ax = plt.subplots(
+        figsize=(max(6.0, 0.8 * len(col_labels) + 2.6), 0.34 * len(row_labels) + 2.2),
+        layout="constrained",
+    )
     ax.grid(False)
     ax.set_facecolor("#e8e8e8")
     image = ax.imshow(values, cmap="RdBu", norm=TwoSlopeNorm(0.0, -span, span), aspect="auto")
@@ -266,10 +327,18 @@ def speedup_heatmap(rows: pd.DataFrame, baseline: str) -> Figure:
         for j, cell in enumerate(line):
             value = values[i, j]
             dark = np.isfinite(value) and abs(value) > 0.6 * span
-            ax.text(j, i, cell, ha="center", va="center", fontsize=7.5,
-                    color="white" if dark else ("black" if np.isfinite(value) else "#555"))  # fmt: skip
-    ax.set_xticks(range(len(col_labels)), col_labels, rotation=35, ha="right",
-                  rotation_mode="anchor")  # fmt: skip
+            ax.text(
+                j,
+                i,
+                cell,
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="white" if dark else ("black" if np.isfinite(value) else "#555"),
+            )
+    ax.set_xticks(
+        range(len(col_labels)), col_labels, rotation=35, ha="right", rotation_mode="anchor"
+    )
     ax.set_yticks(range(len(row_labels)), row_labels)
     ax.tick_params(length=0)
     for side in ("left", "bottom"):
@@ -294,18 +363,32 @@ def model_fit(predicted: pd.DataFrame, looks: dict[str, Look], miss: float = 2.0
     names = implementations(predicted)
     for name in names:
         own = predicted[predicted["implementation"] == name]
-        ax.scatter(own["predicted_s"], own["median_s"], color=looks[name].colour,
-                   marker=looks[name].marker, s=28, zorder=3)  # fmt: skip
+        ax.scatter(
+            own["predicted_s"],
+            own["median_s"],
+            color=looks[name].colour,
+            marker=looks[name].marker,
+            s=28,
+            zorder=3,
+        )
     both = pd.concat([predicted["predicted_s"], predicted["median_s"]])
     both = both[both > 0]
     lo, hi = (both.min() / 3, both.max() * 3) if len(both) else (1e-6, 1.0)
     diagonal = np.array([lo, hi])
     ax.plot(diagonal, diagonal, color="black", linewidth=1)
-    ax.fill_between(diagonal, diagonal / miss, diagonal * miss, color="#999", alpha=0.2,
-                    linewidth=0)  # fmt: skip
-    ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), aspect="equal",
-           xlabel="predicted by the cost model (log)", ylabel="measured median (log)",
-           title=f"Model against measurement (grey: within {miss:g}×)")  # fmt: skip
+    ax.fill_between(
+        diagonal, diagonal / miss, diagonal * miss, color="#999", alpha=0.2, linewidth=0
+    )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlim=(lo, hi),
+        ylim=(lo, hi),
+        aspect="equal",
+        xlabel="predicted by the cost model (log)",
+        ylabel="measured median (log)",
+        title=f"Model against measurement (grey: within {miss:g}×)",
+    )
     _log_axis(ax.xaxis, _seconds)
     _log_axis(ax.yaxis, _seconds)
     _legend(fig, looks, names)
@@ -321,8 +404,13 @@ def prepare_times(rows: pd.DataFrame, looks: dict[str, Look]) -> Figure:
         own = shown[shown["implementation"] == name].sort_values("x_bytes")
         look = looks[name]
         ax.scatter(own["x_bytes"], own["prepare_s"], color=look.colour, marker=look.marker, s=26)
-    ax.set(xscale="log", yscale="log", xlabel="size of X (bytes, log)",
-           ylabel="prepare time (log)", title="Preparation before the timed calls, per case")  # fmt: skip
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="size of X (bytes, log)",
+        ylabel="prepare time (log)",
+        title="Preparation before the timed calls, per case",
+    )
     _log_axis(ax.xaxis, _bytes)
     _log_axis(ax.yaxis, _seconds)
     if shown.empty:
@@ -332,8 +420,9 @@ def prepare_times(rows: pd.DataFrame, looks: dict[str, Look]) -> Figure:
 
 
 @styled
-def headline_bars(panels: list[tuple[str, dict[str, tuple[float, int]]]], looks: dict[str, Look]
-                  ) -> Figure:  # fmt: skip
+def headline_bars(
+    panels: list[tuple[str, dict[str, tuple[float, int]]]], looks: dict[str, Look]
+) -> Figure:
     """One panel per size regime: each implementation's time ÷ the fastest time, as a
     geometric mean over the regime's sizes (1× = fastest at every size), fastest on top.
 
@@ -341,8 +430,9 @@ def headline_bars(panels: list[tuple[str, dict[str, tuple[float, int]]]], looks:
     timed on fewer sizes than the others is hatched.
     """
     longest = max((len(s) for _, s in panels), default=1)
-    fig, axes = _grid(max(len(panels), 1), width=4.2, height=0.3 * longest + 1.3, cols=3,
-                      sharey=False)  # fmt: skip
+    fig, axes = _grid(
+        max(len(panels), 1), width=4.2, height=0.3 * longest + 1.3, cols=3, sharey=False
+    )
     for ax, (title, slowdowns) in zip(axes, panels, strict=False):
         names = sorted(slowdowns, key=lambda n: -slowdowns[n][0])
         values = [slowdowns[n][0] for n in names]
@@ -355,8 +445,14 @@ def headline_bars(panels: list[tuple[str, dict[str, tuple[float, int]]]], looks:
                 bar.set_hatch("///")
                 bar.set_alpha(0.6)
         for y, value in enumerate(values):
-            ax.annotate(times(value), (value, y), xytext=(3, 0), textcoords="offset points",
-                        va="center", fontsize=8)  # fmt: skip
+            ax.annotate(
+                times(value),
+                (value, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
         ax.set_yticks(range(len(names)), [label(n) for n in names])
         ax.set(xscale="log", title=title, xlabel="time ÷ fastest time (geometric mean, log)")
         ax.set_xlim(min(0.8, min(values) * 0.5), max(values) * 4)  # gram can be below 1×
@@ -370,17 +466,28 @@ def headline_bars(panels: list[tuple[str, dict[str, tuple[float, int]]]], looks:
 def comparison(table: pd.DataFrame, looks: dict[str, Look], threshold: float) -> Figure:
     """New ÷ old median per case against the size of X; outside the band is flagged."""
     fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
-    rows = table.assign(x_bytes=table["m"] * table["n"] * [8 if d == "float64" else 4
-                                                          for d in table["dtype"]])  # fmt: skip
+    rows = table.assign(
+        x_bytes=table["m"] * table["n"] * [8 if d == "float64" else 4 for d in table["dtype"]]
+    )
     for name in implementations(rows):
         own = rows[rows["implementation"] == name]
-        ax.scatter(own["x_bytes"], own["ratio"], color=looks[name].colour,
-                   marker=looks[name].marker, s=30, zorder=3)  # fmt: skip
+        ax.scatter(
+            own["x_bytes"],
+            own["ratio"],
+            color=looks[name].colour,
+            marker=looks[name].marker,
+            s=30,
+            zorder=3,
+        )
     ax.axhspan(1 / threshold, threshold, color="#999", alpha=0.2, linewidth=0)
     ax.axhline(1.0, color="black", linewidth=1)
-    ax.set(xscale="log", yscale="log", xlabel="size of X (bytes, log)",
-           ylabel="new median ÷ old median (log)",
-           title=f"Change per case (above the grey band: more than {threshold:g}× slower)")  # fmt: skip
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="size of X (bytes, log)",
+        ylabel="new median ÷ old median (log)",
+        title=f"Change per case (above the grey band: more than {threshold:g}× slower)",
+    )
     _log_axis(ax.xaxis, _bytes)
     ax.yaxis.set_major_formatter(FuncFormatter(_times))
     ax.yaxis.set_minor_formatter(NullFormatter())

@@ -78,17 +78,26 @@ def _row(bench: dict, where: str) -> dict:
     case = _case(info, where)
     median = _stat(stats, "median", where, positive=True)
     row = {
-        "implementation": str(info["implementation"]), "m": case.m, "n": case.n, "k": case.k,
-        "dtype": case.dtype, "threads": info.get("threads"), "status": "ok",
-        "median_s": median, "min_s": _stat(stats, "min", where, required=False),
+        "implementation": str(info["implementation"]),
+        "m": case.m,
+        "n": case.n,
+        "k": case.k,
+        "dtype": case.dtype,
+        "threads": info.get("threads"),
+        "status": "ok",
+        "median_s": median,
+        "min_s": _stat(stats, "min", where, required=False),
         "mean_s": _stat(stats, "mean", where, required=False),
-        "iqr_s": _stat(stats, "iqr", where), "q1_s": _stat(stats, "q1", where, required=False),
+        "iqr_s": _stat(stats, "iqr", where),
+        "q1_s": _stat(stats, "q1", where, required=False),
         "q3_s": _stat(stats, "q3", where, required=False),
         "rounds": _stat(stats, "rounds", where, required=False),
         "number": _stat(stats, "iterations", where, required=False),
-        "error": info.get("error"), "lam": case.lam, "seed": case.seed,
+        "error": info.get("error"),
+        "lam": case.lam,
+        "seed": case.seed,
         "message": f"pytest-benchmark: {bench.get('fullname', bench.get('name', ''))}",
-    }  # fmt: skip
+    }
     row.update(derived(case.m, case.n, case.k, case.dtype, median, None))
     return row
 

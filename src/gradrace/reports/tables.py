@@ -53,19 +53,34 @@ def format_summary(results: pd.DataFrame) -> str:
     table = fastest_per_case(results)
     if table.empty:
         return "No implementation agreed with the reference on any case."
-    shown = pd.DataFrame({
-        "m": table["m"].map("{:,}".format), "n": table["n"].map("{:,}".format), "k": table["k"],
-        "dtype": table["dtype"], "fastest": table["fastest"].map(text_cell),
-        "time": [format_seconds(t) + (" *" if noisy else "")
-                 for t, noisy in zip(table["median_s"], table["noisy"], strict=True)],
-        "vs python-loops": table["speedup_vs_python-loops"].map(lambda x: "-" if x != x else f"{x:,.0f}×"),
-        "vs numpy-dot": table["speedup_vs_numpy-dot"].map(lambda x: "-" if x != x else f"{x:.2f}×"),
-    })  # fmt: skip
-    lines = ["Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time):",
-             shown.to_string(index=False)]  # fmt: skip
+    shown = pd.DataFrame(
+        {
+            "m": table["m"].map("{:,}".format),
+            "n": table["n"].map("{:,}".format),
+            "k": table["k"],
+            "dtype": table["dtype"],
+            "fastest": table["fastest"].map(text_cell),
+            "time": [
+                format_seconds(t) + (" *" if noisy else "")
+                for t, noisy in zip(table["median_s"], table["noisy"], strict=True)
+            ],
+            "vs python-loops": table["speedup_vs_python-loops"].map(
+                lambda x: "-" if x != x else f"{x:,.0f}×"
+            ),
+            "vs numpy-dot": table["speedup_vs_numpy-dot"].map(
+                lambda x: "-" if x != x else f"{x:.2f}×"
+            ),
+        }
+    )
+    lines = [
+        "Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time):",
+        shown.to_string(index=False),
+    ]
     if table["noisy"].any():
-        lines.append(f"* noisy: the interquartile range of the timing rounds exceeds {NOISY:.0%} "
-                     "of the median (a busy machine); rerun before trusting that size")  # fmt: skip
+        lines.append(
+            f"* noisy: the interquartile range of the timing rounds exceeds {NOISY:.0%} "
+            "of the median (a busy machine); rerun before trusting that size"
+        )
     status = results["status"].value_counts()
     from gradrace.bench.ranking import unranked
 
@@ -82,15 +97,35 @@ def format_summary(results: pd.DataFrame) -> str:
     flagged = results[results["status"].isin(["disagrees", "error"])]
     for row in flagged.itertuples():
         name, message = text_cell(row.implementation), text_cell(row.message)
-        lines.append(f"  {row.status.upper()}: {name} at m={row.m} n={row.n} "
-                     f"k={row.k} {row.dtype}: {message}")  # fmt: skip
+        lines.append(
+            f"  {row.status.upper()}: {name} at m={row.m} n={row.n} "
+            f"k={row.k} {row.dtype}: {message}"
+        )
     return "\n".join(lines)
 
 
 #: The results columns shown in the report's table, in order (all are in results.csv).
-SHOWN = ["implementation", "m", "n", "k", "dtype", "threads", "status", "median_s", "iqr_s",
-         "min_s", "rounds", "number", "gflops", "bandwidth_gbs", "bandwidth_fraction",
-         "ratio_to_fastest", "prepare_s", "error", "peak_bytes"]  # fmt: skip
+SHOWN = [
+    "implementation",
+    "m",
+    "n",
+    "k",
+    "dtype",
+    "threads",
+    "status",
+    "median_s",
+    "iqr_s",
+    "min_s",
+    "rounds",
+    "number",
+    "gflops",
+    "bandwidth_gbs",
+    "bandwidth_fraction",
+    "ratio_to_fastest",
+    "prepare_s",
+    "error",
+    "peak_bytes",
+]
 
 
 def results_html(results: pd.DataFrame) -> str:
@@ -128,8 +163,15 @@ def prepare_summary(results: pd.DataFrame) -> pd.DataFrame:
     for name, own in rows.groupby("implementation", sort=False):
         first, rest = float(own["prepare_s"].iloc[0]), own["prepare_s"].iloc[1:]
         median = float(rest.median()) if len(rest) else float("nan")
-        out.append({"implementation": name, "first_s": first, "median_rest_s": median,
-                    "max_s": float(own["prepare_s"].max()),
-                    "compiles": bool(median == median and first > 10 * max(median, 1e-6))})  # fmt: skip
-    return pd.DataFrame(out, columns=["implementation", "first_s", "median_rest_s", "max_s",
-                                      "compiles"])  # fmt: skip
+        out.append(
+            {
+                "implementation": name,
+                "first_s": first,
+                "median_rest_s": median,
+                "max_s": float(own["prepare_s"].max()),
+                "compiles": bool(median == median and first > 10 * max(median, 1e-6)),
+            }
+        )
+    return pd.DataFrame(
+        out, columns=["implementation", "first_s", "median_rest_s", "max_s", "compiles"]
+    )

@@ -32,33 +32,45 @@ def gram_break_even(results: pd.DataFrame, name: str = "gram") -> list[dict]:
         saved = best["median_s"] - gram["median_s"]
         prepare = gram["prepare_s"] if gram["prepare_s"] == gram["prepare_s"] else 0.0
         iterations = prepare / saved if saved > 0 else float("inf")
-        out.append({
-            "size": size_label(*key, True), "prepare": format_seconds(prepare),
-            "call": format_seconds(gram["median_s"]), "other": best["implementation"],
-            "other_call": format_seconds(best["median_s"]),
-            "break_even": "never: it is not faster per call" if saved <= 0
-            else _iterations(max(iterations, 1)),
-        })  # fmt: skip
+        out.append(
+            {
+                "size": size_label(*key, True),
+                "prepare": format_seconds(prepare),
+                "call": format_seconds(gram["median_s"]),
+                "other": best["implementation"],
+                "other_call": format_seconds(best["median_s"]),
+                "break_even": "never: it is not faster per call"
+                if saved <= 0
+                else _iterations(max(iterations, 1)),
+            }
+        )
     return out
 
 
 def precision(results: pd.DataFrame) -> list[dict]:
     """Per implementation timed in both dtypes: float32's speedup and both dtypes' errors."""
     rows = agreeing(results)
-    both = rows.pivot_table(index=["implementation", "m", "n", "k"], columns="dtype",
-                            values=["median_s", "error"], aggfunc="first")  # fmt: skip
+    both = rows.pivot_table(
+        index=["implementation", "m", "n", "k"],
+        columns="dtype",
+        values=["median_s", "error"],
+        aggfunc="first",
+    )
     if ("median_s", "float32") not in both or ("median_s", "float64") not in both:
         return []
     both = both.dropna(subset=[("median_s", "float32"), ("median_s", "float64")])
     out = []
     for name, group in both.groupby(level="implementation", sort=False):
         speedup = group[("median_s", "float64")] / group[("median_s", "float32")]
-        out.append({
-            "implementation": name, "sizes": len(group),
-            "speedup": f"{geomean(speedup):.2f}× ({speedup.min():.2f}–{speedup.max():.2f}×)",
-            "error32": f"{group[('error', 'float32')].max():.1e}",
-            "error64": f"{group[('error', 'float64')].max():.1e}",
-        })  # fmt: skip
+        out.append(
+            {
+                "implementation": name,
+                "sizes": len(group),
+                "speedup": f"{geomean(speedup):.2f}× ({speedup.min():.2f}–{speedup.max():.2f}×)",
+                "error32": f"{group[('error', 'float32')].max():.1e}",
+                "error64": f"{group[('error', 'float64')].max():.1e}",
+            }
+        )
     return out
 
 

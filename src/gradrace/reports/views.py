@@ -29,16 +29,26 @@ def headline_view(h: Headline) -> dict:
     fraction = h.bandwidth_fraction
     noisy = fraction > 1.05  # faster than reading X in the same rounds: the timing was disturbed
     return {
-        "regime": h.regime.name, "range": h.regime.describe(),
+        "regime": h.regime.name,
+        "range": h.regime.describe(),
         "limit": "timing too noisy to say" if noisy else h.regime.limit,
-        "fastest": h.fastest, "wins": h.wins, "cases": h.cases, "largest": h.largest,
+        "fastest": h.fastest,
+        "wins": h.wins,
+        "cases": h.cases,
+        "largest": h.largest,
         "time": format_seconds(h.median_s),
-        "speedups": {b: "it is the winner" if b == h.fastest else speedup_text(h.speedups[b])
-                     for b in BASELINES},
-        "bandwidth": ("not meaningful: faster than the read of X timed beside it (noisy timing)"
-                      if noisy else f"{fraction:.0%}" if fraction == fraction
-                      else "bandwidth not measured"),
-    }  # fmt: skip
+        "speedups": {
+            b: "it is the winner" if b == h.fastest else speedup_text(h.speedups[b])
+            for b in BASELINES
+        },
+        "bandwidth": (
+            "not meaningful: faster than the read of X timed beside it (noisy timing)"
+            if noisy
+            else f"{fraction:.0%}"
+            if fraction == fraction
+            else "bandwidth not measured"
+        ),
+    }
 
 
 def headline_sentence(items: list[Headline]) -> str:
@@ -46,10 +56,15 @@ def headline_sentence(items: list[Headline]) -> str:
     if not items:
         return "No implementation agreed with the reference on any timed case."
     h = items[-1]
-    text = (f"{h.fastest} is the fastest agreeing implementation at the largest sizes measured "
-            f"({h.regime.describe()})")  # fmt: skip
-    speed = [f"{times(h.speedups[b][0])} faster than {b}" for b in BASELINES
-             if h.speedups[b][0] == h.speedups[b][0] and b != h.fastest]  # fmt: skip
+    text = (
+        f"{h.fastest} is the fastest agreeing implementation at the largest sizes measured "
+        f"({h.regime.describe()})"
+    )
+    speed = [
+        f"{times(h.speedups[b][0])} faster than {b}"
+        for b in BASELINES
+        if h.speedups[b][0] == h.speedups[b][0] and b != h.fastest
+    ]
     if speed:
         text += f": {' and '.join(speed)} (geometric mean over {h.cases} size(s))"
     text += f"; at {h.largest} it takes {format_seconds(h.median_s)}"
@@ -70,11 +85,14 @@ def scaling_view(row: dict) -> dict:
 def prediction_view(row: dict) -> dict:
     """A row of the model's table: measured and predicted times, their ratio, the verdict."""
     return {
-        "name": row["implementation"], "size": size_label(row["m"], row["n"]),
-        "measured": format_seconds(row["median_s"]), "predicted": format_seconds(row["predicted_s"]),
-        "ratio": f"{row['miss']:.2g}×", "verdict": row["verdict"],
+        "name": row["implementation"],
+        "size": size_label(row["m"], row["n"]),
+        "measured": format_seconds(row["median_s"]),
+        "predicted": format_seconds(row["predicted_s"]),
+        "ratio": f"{row['miss']:.2g}×",
+        "verdict": row["verdict"],
         "bad": "than modelled" in row["verdict"],
-    }  # fmt: skip
+    }
 
 
 def miss_summary(misses: pd.DataFrame) -> list[str]:
@@ -90,7 +108,7 @@ def miss_summary(misses: pd.DataFrame) -> list[str]:
             f"predicted by {factor:.1f}×: measured {format_seconds(worst['median_s'])}, predicted "
             f"{format_seconds(worst['predicted_s'])}). Likely: "
             f"{explain_miss(faster, worst['parallel'], worst['x_bytes'], worst['iqr_s'] / worst['median_s'])}."
-        )  # fmt: skip
+        )
     return out
 
 
@@ -99,27 +117,49 @@ def environment_rows(results: pd.DataFrame, meta: dict, bandwidth, peak) -> list
     config = meta.get("config") or {}
     settings = config.get("settings") or {}
     threads = sorted({int(t) for t in pd.to_numeric(results["threads"], errors="coerce").dropna()})
-    blas = "; ".join(", ".join(f"{k}={v}" for k, v in b.items() if v is not None)
-                     for b in meta.get("blas") or [])  # fmt: skip
+    blas = "; ".join(
+        ", ".join(f"{k}={v}" for k, v in b.items() if v is not None) for b in meta.get("blas") or []
+    )
     rows = [
-        ("command", meta.get("command")), ("date", meta.get("date")),
+        ("command", meta.get("command")),
+        ("date", meta.get("date")),
         ("source", meta.get("source") or "gradrace run"),
-        ("gradrace", meta.get("gradrace")), ("python", meta.get("python")),
-        ("numpy", meta.get("numpy")), ("numba", meta.get("numba")), ("pandas", meta.get("pandas")),
+        ("gradrace", meta.get("gradrace")),
+        ("python", meta.get("python")),
+        ("numpy", meta.get("numpy")),
+        ("numba", meta.get("numba")),
+        ("pandas", meta.get("pandas")),
         ("pytest-benchmark", meta.get("pytest_benchmark")),
-        ("platform", meta.get("platform")), ("CPU", meta.get("cpu")), ("cores", meta.get("cores")),
-        ("caches (per core's view)", ", ".join(f"{level} {format_bytes(size)}" for level, size
-                                               in (meta.get("caches") or {}).items()) or None),
-        ("threads used", ", ".join(map(str, threads)) or None), ("BLAS", blas or None),
-        ("memory-read bandwidth", f"{bandwidth:.3g} GB/s (measured in the run)" if bandwidth
-         else "unknown: not measured by this source, so no bandwidth floor or roofline ceiling"),
-        ("BLAS peak", f"{peak:.3g} GFLOP/s (float64 matrix product, measured)" if peak
-         else "unknown: not measured by this source"),
+        ("platform", meta.get("platform")),
+        ("CPU", meta.get("cpu")),
+        ("cores", meta.get("cores")),
+        (
+            "caches (per core's view)",
+            ", ".join(
+                f"{level} {format_bytes(size)}"
+                for level, size in (meta.get("caches") or {}).items()
+            )
+            or None,
+        ),
+        ("threads used", ", ".join(map(str, threads)) or None),
+        ("BLAS", blas or None),
+        (
+            "memory-read bandwidth",
+            f"{bandwidth:.3g} GB/s (measured in the run)"
+            if bandwidth
+            else "unknown: not measured by this source, so no bandwidth floor or roofline ceiling",
+        ),
+        (
+            "BLAS peak",
+            f"{peak:.3g} GFLOP/s (float64 matrix product, measured)"
+            if peak
+            else "unknown: not measured by this source",
+        ),
         ("environment", " ".join(f"{k}={v}" for k, v in (meta.get("env") or {}).items()) or None),
         ("timing", ", ".join(f"{k}={v}" for k, v in settings.items()) or None),
         ("commit", (meta.get("commit") or {}).get("id")),
         ("plugins not loaded", "; ".join(meta.get("load_errors") or []) or None),
-    ]  # fmt: skip
+    ]
     return [(label, str(value)) for label, value in rows if value not in (None, "", "None")]
 
 
