@@ -258,3 +258,9 @@ def test_a_plugin_file_imports_its_sibling_in_the_isolated_check(capsys):
         ]
     )
     assert code == 0 and "lab-adapted: agrees (4/4 cases)" in capsys.readouterr().out
+
+
+def test_version_is_printed(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("gradrace 0.")
