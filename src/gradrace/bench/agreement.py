@@ -53,6 +53,18 @@ class Outcome:
         """The larger of the two relative errors (NaN when there is no output)."""
         return max(self.err_dW, self.err_db)
 
+    def row_fields(self) -> dict:
+        """The verdict as the columns of a results row."""
+        return {
+            "status": self.status,
+            "kind": self.kind,
+            "error": self.error,
+            "err_dW": self.err_dW,
+            "err_db": self.err_db,
+            "diagnosis": self.diagnosis,
+            "message": self.message,
+        }
+
     @property
     def agrees(self) -> bool:
         return self.status == OK

@@ -69,15 +69,7 @@ def case_row(case: Case, name: str, threads: int, outcome: Outcome | None = None
         "seed": case.seed,
     }
     if outcome is not None:
-        row.update(
-            status=outcome.status,
-            kind=outcome.kind,
-            error=outcome.error,
-            err_dW=outcome.err_dW,
-            err_db=outcome.err_db,
-            diagnosis=outcome.diagnosis,
-            message=outcome.message,
-        )
+        row.update(outcome.row_fields())
     row.update(extra)
     return row
 
@@ -178,15 +170,7 @@ def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> No
     last = judge_call(impl, args, problem, reference, copy_inputs(problem), when)
     if last.status != OK:
         outcome = changed_between_calls(last, "the call after the timed calls")
-        row.update(
-            status=outcome.status,
-            kind=outcome.kind,
-            error=outcome.error,
-            err_dW=outcome.err_dW,
-            err_db=outcome.err_db,
-            diagnosis=outcome.diagnosis,
-            message=outcome.message,
-        )
+        row.update(outcome.row_fields())
 
 
 def _raised(exc: Exception) -> dict:

@@ -59,6 +59,26 @@ COLUMNS = [
     "message",
 ]
 
+#: The measured columns: numbers, NaN where not measured (what a report reads as floats).
+MEASURED = (
+    "median_s",
+    "min_s",
+    "mean_s",
+    "iqr_s",
+    "q1_s",
+    "q3_s",
+    "prepare_s",
+    "gflops",
+    "bandwidth_gbs",
+    "read_s",
+    "bandwidth_fraction",
+    "ratio_to_fastest",
+    "error",
+    "err_dW",
+    "err_db",
+    "peak_bytes",
+)
+
 #: The columns that identify one measurement: a rerun with --resume skips these keys.
 KEY = ["implementation", "m", "n", "k", "dtype", "threads"]
 

@@ -12,28 +12,12 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from gradrace.bench.results import MEASURED
+from gradrace.bench.status import OK
 from gradrace.units import count
 
-OK = "ok"
 CASE = ["m", "n", "k", "dtype"]
-NUMERIC = (
-    "median_s",
-    "min_s",
-    "mean_s",
-    "iqr_s",
-    "q1_s",
-    "q3_s",
-    "prepare_s",
-    "gflops",
-    "bandwidth_gbs",
-    "read_s",
-    "bandwidth_fraction",
-    "ratio_to_fastest",
-    "error",
-    "err_dW",
-    "err_db",
-    "peak_bytes",
-)
+NUMERIC = MEASURED
 
 
 def implementations(results: pd.DataFrame) -> list[str]:
