@@ -134,3 +134,10 @@ def test_implementation_contract_rejects_bad_names_and_non_callables():
         Implementation(name="x", gradient=3)
     with pytest.raises(TypeError, match="prepare must be callable"):
         Implementation(name="x", gradient=lambda *a: a, prepare="no")
+
+
+def test_a_missing_attribute_names_the_file_and_what_it_defines(tmp_path):
+    (tmp_path / "lab.py").write_text("def compute_gradient(X, Y, W, b, lam):\n    pass\n")
+    registry = load_registry([f"{tmp_path / 'lab.py'}:nosuch"], entry_points=False)
+    (error,) = registry.errors
+    assert f"{tmp_path / 'lab.py'} has no 'nosuch'; it defines: compute_gradient" in str(error)

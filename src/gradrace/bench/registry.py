@@ -164,6 +164,9 @@ def load_plugin(spec: str, convention: str = AUTO, how: str = "") -> Implementat
         )
     obj = _load_module(target)
     for part in attr.split("."):
+        if not hasattr(obj, part):
+            public = sorted(n for n in dir(obj) if not n.startswith("_"))
+            raise AttributeError(f"{target} has no {part!r}; it defines: {', '.join(public)}")
         obj = getattr(obj, part)
     return as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}", convention, how)
 
