@@ -169,8 +169,11 @@ def cmd_run(args) -> int:
 
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
-    given = [f"--{o}" for o in ("m", "n", "threads", "impl") if getattr(args, o)]
+    given = [f"--{o}" for o in ("m", "n", "threads", "impl", "force") if getattr(args, o)]
     given += ["--convention"] if args.convention != "auto" else []
+    given += ["--budget"] if args.budget != 0.5 else []
+    given += ["--timeout"] if args.timeout != 60.0 else []
+    given += ["--no-isolate"] if not args.isolate else []
     if args.resume and (given or args.quick or args.k != [1] or args.dtype != ["float64"]):
         raise ValueError(
             "--resume continues with the settings stored in --out; drop "

@@ -418,9 +418,7 @@ def cmd_fit(args) -> int:
     from gradrace.bench.loading import load_registry_safely
     from gradrace.bench.problem import make_problem
 
-    if args.dask_scheduler:
-        os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler
-    if args.plot is not None:
+    if args.plot is not None:  # before the plugins load: a bad path wastes nothing
         check_plot_path(args.plot)
     registry = load_registry_safely(
         args.plugin, entry_points=args.entry_points, convention=args.convention

@@ -84,7 +84,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         impls = selected_implementations(metafunc.config)
         metafunc.parametrize("gradrace_implementation", impls, ids=[i.name for i in impls])
     if "gradrace_case" in metafunc.fixturenames:
-        from gradrace.bench.pedantic import case_id
+        from gradrace.bench.grids import case_id
 
         cases = grid_cases(metafunc.config)
         metafunc.parametrize("gradrace_case", cases, ids=[case_id(c) for c in cases])

@@ -7,8 +7,8 @@ import gc
 import pytest
 
 from gradrace import Implementation
-from gradrace.bench.grids import Case
-from gradrace.bench.pedantic import DisagreementError, case_id, group_of, time_gradient
+from gradrace.bench.grids import Case, case_id, group_of
+from gradrace.bench.pedantic import DisagreementError, time_gradient
 from gradrace.bench.timing import ROUNDS
 from gradrace.bench.traits import record
 from gradrace.implementations.numpy_dot import IMPLEMENTATION as NUMPY_DOT

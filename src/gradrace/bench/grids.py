@@ -151,3 +151,13 @@ def default_grid(ks=(1,), dtypes=("float64",)) -> list[Case]:
 def quick_grid(ks=(1,), dtypes=("float64",)) -> list[Case]:
     """A 30-second taste: three m, three n, X at most 10⁶ entries."""
     return grid(QUICK_M, QUICK_N, ks, dtypes, QUICK_MAX_ENTRIES)
+
+
+def group_of(case: Case) -> str:
+    """pytest-benchmark's group of a case: one table per problem size."""
+    return f"m={case.m} n={case.n} k={case.k} {case.dtype}"
+
+
+def case_id(case: Case) -> str:
+    """A pytest test id for a case, such as ``m1000-n10-k1-float64``."""
+    return f"m{case.m}-n{case.n}-k{case.k}-{case.dtype}"

@@ -175,8 +175,10 @@ def load_registry_safely(
     plugins = tuple(map(absolute_plugin, plugins))
     sources = plugin_sources(plugins, entry_points)
     probe = Probe(sources, timeout, convention) if sources else None
-    load_registry((), entry_points=False)  # the built-ins load here while the probe runs
-    failed = probe.failures() if probe is not None else {}
+    try:
+        load_registry((), entry_points=False)  # the built-ins load here while the probe runs
+    finally:
+        failed = probe.failures() if probe is not None else {}
     known = probe.conventions if probe is not None else {}
     registry = load_registry(
         plugins, entry_points=entry_points, skip=failed, convention=convention, known=known

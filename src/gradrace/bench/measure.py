@@ -168,9 +168,16 @@ def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> No
     report("phase", impl.name, "check after timing")
     when = " on a call after the timed calls"
     last = judge_call(impl, args, problem, reference, copy_inputs(problem), when)
-    if last.status != OK:
+    if last.status == OK:
+        return
+    if last.status == ERROR:  # it raised or wrote into its inputs: said as such
+        outcome = last
+    else:
         outcome = changed_between_calls(last, "the call after the timed calls")
-        row.update(outcome.row_fields())
+    note = row.get("message")
+    row.update(outcome.row_fields())
+    if note:
+        row["message"] = f"{outcome.message}; {note}"
 
 
 def _raised(exc: Exception) -> dict:

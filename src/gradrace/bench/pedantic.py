@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from gradrace.bench.agreement import Outcome, judge
-from gradrace.bench.grids import Case
+from gradrace.bench.grids import Case, group_of
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.machine import cpu_count, set_all_threads
 from gradrace.bench.problem import check_dtype
@@ -31,16 +31,6 @@ class DisagreementError(AssertionError):
 
 class NotApplicable(Exception):
     """The implementation does not handle this case (e.g. k > 1 for a single-output one)."""
-
-
-def group_of(case: Case) -> str:
-    """pytest-benchmark's group of a case: one table per problem size."""
-    return f"m={case.m} n={case.n} k={case.k} {case.dtype}"
-
-
-def case_id(case: Case) -> str:
-    """A pytest test id for a case, such as ``m1000-n10-k1-float64``."""
-    return f"m{case.m}-n{case.n}-k{case.k}-{case.dtype}"
 
 
 @contextmanager

@@ -43,8 +43,9 @@ from gradrace.bench.worker import InProcess, Worker, WorkerFailed, WorkerLost
 
 #: The ``kind`` of a row whose implementation hung or crashed the worker on that case.
 LOST = "lost"
-#: The ``kind`` of a skip carried over from a smaller case's skip.
-INHERITED = "skipped-smaller"
+#: The ``kind`` of a skip carried over from a smaller case's skip, of one whose predicted
+#: call time is over the budget, and of an implementation that lost the worker before.
+INHERITED, OVER_BUDGET, QUARANTINED = "skipped-smaller", "over-budget", "quarantined"
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,9 @@ def check_grid_fits(cases: Sequence[Case]) -> None:
     ensure_fits(need, f"the grid's largest case ({worst.label})")
 
 
-def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> str:
-    """Why ``name`` should be skipped on ``case`` (its predicted call time), or ''."""
+def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> tuple[str, str]:
+    """(kind, why) ``name`` should be skipped on ``case`` — a smaller case's skip, or its
+    predicted call time over the budget — or ('', '')."""
     smaller = [
         r
         for r in done
@@ -114,17 +116,18 @@ def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> s
         and r.get("status") in (OK, DISAGREES, SKIPPED)
     ]
     if not smaller:
-        return ""
+        return "", ""
     base = max(smaller, key=lambda r: r["m"] * r["n"] * r["k"])
     if base["status"] == SKIPPED:
         if base.get("kind") == INHERITED:
-            return base["message"]
-        return f"skipped at m={base['m']:,} n={base['n']:,} k={base['k']}: {base.get('message')}"
+            return INHERITED, base["message"]
+        where = f"m={base['m']:,} n={base['n']:,} k={base['k']}"
+        return INHERITED, f"skipped at {where}: {base.get('message')}"
     work = (case.m * case.n * case.k) / (base["m"] * base["n"] * base["k"])
     predicted = base["median_s"] * work
     if predicted <= budget_s:
-        return ""
-    return (
+        return "", ""
+    return OVER_BUDGET, (
         f"over the budget: a call would take about {predicted:.2g} s (from {base['median_s']:.2g} s "
         f"at m={base['m']:,} n={base['n']:,} k={base['k']}, scaled by m·n·k); "
         f"the budget is {budget_s:g} s (--budget)"
@@ -203,6 +206,7 @@ class Runner:
                         n,
                         self.config.settings.threads,
                         status=ERROR,
+                        kind="gradrace-failed",
                         message=f"gradrace failed on this case: {last}",
                     )
                     for n in names
@@ -221,13 +225,15 @@ class Runner:
         for name in todo:
             na = self.registry[name].applies(case.k) if name in self.registry else ""
             if na:
-                skipped.append(case_row(case, name, threads, status=NOT_APPLICABLE, message=na))
+                skipped.append(
+                    case_row(case, name, threads, status=NOT_APPLICABLE, kind="n/a", message=na)
+                )
                 continue
-            why = self.quarantine.get(name) or _predict_skip(name, case, self.writer.rows, budget)
+            if name in self.quarantine:
+                kind, why = QUARANTINED, self.quarantine[name]
+            else:
+                kind, why = _predict_skip(name, case, self.writer.rows, budget)
             if why:
-                kind = INHERITED if why.startswith("skipped at") else "over-budget"
-                if name in self.quarantine:
-                    kind = "quarantined"
                 skipped.append(
                     case_row(case, name, threads, status=SKIPPED, kind=kind, message=why)
                 )
@@ -283,12 +289,8 @@ def run(
             f"--threads {threads} is more than the {cpu_count()} cores this process may use"
         )
     out = check_out(out if out is not None else default_out(), resume=resume, force=force)
-    plugins, registry = tuple(map(absolute_plugin, plugins)), None  # before any plugin runs
-    previous = load_results(out) if resume else None
-    if previous is not None:
-        config = RunConfig.from_dict(stored_config(previous.attrs["metadata"], out))
-        check_plugins(config.plugins, plugins)
-    else:
+    plugins, registry, config = tuple(map(absolute_plugin, plugins)), None, None
+    if not resume:  # plugins are loaded (probed first) before anything is written
         check_grid_fits(build_cases(m, n, k, dtype, quick))
         registry = load_registry_safely(
             plugins, entry_points=entry_points, timeout=timeout, convention=convention
@@ -305,8 +307,25 @@ def run(
         config = RunConfig(
             cases, names, plugins, entry_points, settings, timeout, isolate, convention
         )
-    with locked(out):
+    with locked(out):  # checked and read again while no other run can write there
+        check_out(out, resume=resume, force=force)
+        previous = load_results(out) if resume else None
+        if previous is not None:
+            config = resumed_config(previous.attrs["metadata"], out)
+            check_plugins(config.plugins, plugins)
         return execute(config, out, previous, progress=progress, registry=registry)
+
+
+def resumed_config(metadata: dict, out: Path) -> RunConfig:
+    """The stored run's config, or a clear error when it cannot be read back."""
+    stored = stored_config(metadata, out)
+    try:
+        return RunConfig.from_dict(stored)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{out / 'results.json'}: its run config cannot be read back ({type(exc).__name__}: "
+            f"{exc}); it cannot be resumed: start a new run with another --out"
+        ) from None
 
 
 def execute(

@@ -16,9 +16,6 @@ from gradrace.bench.results import MEASURED
 from gradrace.bench.status import OK
 from gradrace.units import count
 
-CASE = ["m", "n", "k", "dtype"]
-NUMERIC = MEASURED
-
 
 def implementations(results: pd.DataFrame) -> list[str]:
     """Every implementation in ``results``, in the order they first appear (a run writes
@@ -56,7 +53,7 @@ def numeric(results: pd.DataFrame) -> pd.DataFrame:
     metadata in ``attrs``: pandas deep-copies attrs on every operation, which is slow."""
     frame = results.copy()
     frame.attrs = {}
-    for column in NUMERIC:
+    for column in MEASURED:
         if column in frame:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     return frame

@@ -8,7 +8,6 @@ they are unknown and the report omits what depends on them, saying so.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -165,8 +164,3 @@ def from_pytest_benchmark(payload: dict, path: str | Path = "benchmark.json") ->
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame.attrs["metadata"] = metadata
     return frame
-
-
-def load_pytest_benchmark(path: str | Path) -> pd.DataFrame:
-    with open(path, encoding="utf-8") as f:
-        return from_pytest_benchmark(json.load(f), path)
