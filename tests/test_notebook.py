@@ -261,3 +261,9 @@ def test_importing_gradrace_loads_neither_the_notebook_module_nor_matplotlib():
     assert result.returncode == 0, result.stderr
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         gradrace.nothing_here  # noqa: B018
+
+
+def test_a_race_never_ranks_against_an_implementation_that_precomputes():
+    race = gradrace.race("gram", against=("numpy-dot",), m=(100, 1000), n=(10,))
+    ranked = race.results.set_index(["implementation", "m"])["ratio_to_fastest"]
+    assert ranked[("numpy-dot", 1000)] == 1.0 and ranked[("numpy-dot", 100)] == 1.0

@@ -31,6 +31,7 @@ from gradrace.bench.registry import Registry, as_implementation, load_registry
 from gradrace.bench.results import ResultsWriter
 from gradrace.bench.runner import RunConfig, Runner, build_cases, check_grid_fits
 from gradrace.bench.status import DISAGREES, NOT_APPLICABLE, OK
+from gradrace.bench.traits import record
 from gradrace.reports.data import size_label
 from gradrace.units import format_seconds, times
 
@@ -468,7 +469,8 @@ def race(
     config = RunConfig(
         tuple(cases), tuple(registry.names()), entry_points=False, settings=settings, isolate=False
     )
-    writer = _Memory({"config": config.as_dict()})
+    traits = {i.name: record(i, ORIGIN, cases) for i in impls}  # gram is timed, not ranked
+    writer = _Memory({"config": config.as_dict(), "implementations": traits})
     numba_threads = numba.get_num_threads()  # the run sets its own; the notebook keeps its
     runner = Runner(config, registry, writer, _Silent())
     try:
