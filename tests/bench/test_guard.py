@@ -69,3 +69,37 @@ def test_a_plugin_patching_numpy_or_the_judge_is_the_culprit_and_innocents_agree
     assert "gradrace.bench.agreement.relative_error while it ran" in out
     assert "replaced numpy.dot, numpy.einsum while it ran" in out
     assert "NOT LOADED: --plugin" in out and "replaced numpy.einsum at import" in out
+
+
+def test_a_plain_function_that_patches_the_judge_is_charged_and_nobody_else(capsys):
+    real_norm, real_tolerance = np.linalg.norm, agreement.TOLERANCE
+    try:
+        code = main(
+            [
+                "check",
+                "--no-entry-points",
+                "--timeout",
+                "20",
+                "--plugin",
+                f"{TAMPERING}:gradient",
+                "--plugin",
+                f"{TAMPERING}:loosens_tolerance",
+                "--impl",
+                "numpy-dot",
+                "--impl",
+                "gradient",
+                "--impl",
+                "loosens-tolerance",
+                "--m",
+                "20",
+                "--n",
+                "4",
+            ]
+        )
+    finally:
+        np.linalg.norm, agreement.TOLERANCE = real_norm, real_tolerance
+    out = capsys.readouterr().out
+    assert code == 1 and "numpy-dot: agrees (4/4 cases)" in out
+    assert "replaced numpy.linalg.norm while it ran" in out
+    assert "replaced gradrace.bench.agreement.TOLERANCE while it ran" in out
+    assert "loosens-tolerance: agrees" not in out and "gradient: agrees" not in out

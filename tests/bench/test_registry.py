@@ -140,4 +140,6 @@ def test_a_missing_attribute_names_the_file_and_what_it_defines(tmp_path):
     (tmp_path / "attr_missing.py").write_text("def compute_gradient(X, Y, W, b, lam):\n    pass\n")
     registry = load_registry([f"{tmp_path / 'attr_missing.py'}:nosuch"], entry_points=False)
     (error,) = registry.errors
-    assert f"{tmp_path / 'attr_missing.py'} has no 'nosuch'; it defines: compute_gradient" in str(error)
+    assert f"{tmp_path / 'attr_missing.py'} has no 'nosuch'; it defines: compute_gradient" in str(
+        error
+    )

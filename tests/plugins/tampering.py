@@ -27,3 +27,19 @@ def _patch_judge(X, Y, W, b, lam):
 
 patches_numpy = Implementation(name="patches-numpy", gradient=_patch_numpy)
 patches_judge = Implementation(name="patches-judge", gradient=_patch_judge)
+
+
+def gradient(X, Y, W, b, lam):
+    """A plain function with gradrace's own parameter names that patches the judge's norm."""
+    np.linalg.norm = lambda *a, **k: 0.0
+    return good_gradient(X, Y, W, b, lam)
+
+
+def loosen_tolerance(X, Y, W, b, lam):
+    """Loosens the judge's tolerance table, then returns zeros."""
+    agreement.TOLERANCE = {np.dtype(np.float64): float("inf"), np.dtype(np.float32): float("inf")}
+    n, k = W.shape
+    return np.zeros((n, k), dtype=X.dtype), np.zeros(k, dtype=X.dtype)
+
+
+loosens_tolerance = Implementation(name="loosens-tolerance", gradient=loosen_tolerance)

@@ -9,8 +9,9 @@ classic derivation slips (``SLIPS``), names the slip.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
+from types import MappingProxyType
 
 import numpy as np
 
@@ -34,7 +35,9 @@ from gradrace.bench.status import DISAGREES, ERROR, OK, Status
 #: held to 1e-3: met by every built-in on the default grid, but a naive float32 running
 #: sum over 10⁶ samples or more can exceed it — a real loss of accuracy, reported as a
 #: disagreement whose diagnosis names float32 accumulation rather than a formula slip.
-TOLERANCE: dict[np.dtype, float] = {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-3}
+TOLERANCE: Mapping[np.dtype, float] = MappingProxyType(
+    {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-3}
+)  # read-only: a plugin cannot loosen the judge
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradrace.bench import registry as _registry
-from gradrace.bench.course import convention_of
+from gradrace.bench.course import GRADRACE, convention_of
 from gradrace.bench.reaper import become_subreaper, end_tree
 from gradrace.bench.registry import (
     LoadError,
@@ -179,9 +179,13 @@ def load_registry_safely(
         load_registry((), entry_points=False)  # the built-ins load here while the probe runs
     finally:
         failed = probe.failures() if probe is not None else {}
-    known = probe.conventions if probe is not None else {}
+    # A source the probe imported but could not read is read as gradrace's: no plugin code
+    # runs here beyond its import (a trial call happens in the probe only).
+    known = {o: GRADRACE for o, _ in sources if o not in failed}
+    known.update(probe.conventions if probe is not None else {})
     registry = load_registry(
         plugins, entry_points=entry_points, skip=failed, convention=convention, known=known
     )
     registry.errors[:0] = [LoadError(origin, why) for origin, why in failed.items()]
+    registry.conventions = known
     return registry

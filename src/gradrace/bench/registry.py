@@ -59,6 +59,7 @@ class Registry:
     entries: dict[str, Entry] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)  # optional built-in -> why not
+    conventions: dict[str, str] = field(default_factory=dict)  # source -> how it was read
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())

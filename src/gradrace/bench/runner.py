@@ -152,6 +152,7 @@ class Runner:
                 config.timeout_s,
                 config.convention,
                 tuple(e.source for e in registry.errors),
+                dict(registry.conventions),
             )
         else:
             self.backend = InProcess(registry, config.settings.threads)

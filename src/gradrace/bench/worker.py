@@ -115,20 +115,23 @@ def _serve(
     threads: int,
     skip: tuple[str, ...] = (),
     convention: str = "auto",
+    known: dict[str, str] | None = None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     become_subreaper()
     try:
-        _serve_requests(conn, plugins, entry_points, threads, skip, convention)
+        _serve_requests(conn, plugins, entry_points, threads, skip, convention, known)
     finally:
         end_descendants(os.getpid())  # processes a plugin started end with the worker
 
 
-def _serve_requests(conn, plugins, entry_points, threads, skip, convention) -> None:
+def _serve_requests(conn, plugins, entry_points, threads, skip, convention, known) -> None:
     from gradrace.bench.machine import machine_figures, set_all_threads
     from gradrace.bench.registry import load_registry
 
-    registry = load_registry(plugins, entry_points=entry_points, skip=skip, convention=convention)
+    registry = load_registry(  # the conventions the probe found: no trial call here
+        plugins, entry_points=entry_points, skip=skip, convention=convention, known=known
+    )
     limiter = set_all_threads(threads)  # noqa: F841 - held for the worker's life
     watch = Watch()
     conn.send(("ready",))
@@ -167,6 +170,7 @@ class Worker:
     timeout: float = 60.0
     convention: str = "auto"  # how plain functions are called, as in the parent
     skip: tuple[str, ...] = ()  # plugin sources (origins) that failed to load in the parent
+    known: dict[str, str] | None = None  # origin -> convention its plain function is read in
 
     def __post_init__(self) -> None:
         self._process = None
@@ -179,7 +183,15 @@ class Worker:
             target=_serve,
             name="gradrace-worker",
             daemon=True,
-            args=(child, self.plugins, self.entry_points, self.threads, self.skip, self.convention),
+            args=(
+                child,
+                self.plugins,
+                self.entry_points,
+                self.threads,
+                self.skip,
+                self.convention,
+                self.known,
+            ),
         )
         with _environment(WORKER_ENV):
             self._process.start()
