@@ -27,7 +27,7 @@ def _failing_write(code: int, text: str):
 def test_a_failing_disk_is_exit_code_3_with_a_clear_message(
     tmp_path, monkeypatch, capsys, code, text, hint
 ):
-    monkeypatch.setattr(results, "_atomic_write", _failing_write(code, text))
+    monkeypatch.setattr(results, "atomic_write", _failing_write(code, text))
     assert main([*RUN, "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert f"gradrace: error: {text}: {tmp_path / 'out' / 'results.json'} ({hint})" in err

@@ -180,6 +180,7 @@ def cmd_run(args) -> int:
             f"{', '.join(given) or 'the grid options'}"
         )
     out = Path(args.out).absolute() if args.out else default_out()
+    reports: list = []
     try:
         results = run(
             m=args.m,
@@ -198,6 +199,7 @@ def cmd_run(args) -> int:
             isolate=args.isolate,
             convention=args.convention,
             force=args.force,
+            then=lambda frame: reports.append(write_report(frame, out)),  # out still held
         )
     except KeyboardInterrupt:
         print(
@@ -206,7 +208,7 @@ def cmd_run(args) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    report = write_report(results, out)
+    (report,) = reports
     print(format_summary(results))
     print(f"\nResults: {out / 'results.csv'}  {out / 'results.json'}")
     print(f"Report:  {report}")

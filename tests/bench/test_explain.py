@@ -49,3 +49,14 @@ def test_an_exception_shows_the_last_line_of_the_users_code():
     assert text.startswith("ValueError: cannot reshape array")
     assert "test_explain.py:" in text
     assert text.endswith(": return np.zeros(3).reshape(2, 2)  # raises inside numpy)")
+
+
+def test_an_exception_text_is_one_line_without_escapes_and_clipped():
+    from gradrace.bench.explain import describe_exception
+
+    try:
+        raise ValueError("\x1b[2J<script>\n=HYPERLINK()" + "A" * 5_000_000)
+    except ValueError as exc:
+        text = describe_exception(exc)
+    assert "\x1b" not in text and "\n" not in text and len(text) < 1200
+    assert "(5,000,025 characters in all)" in text

@@ -137,8 +137,20 @@ def _where(frame: traceback.FrameSummary) -> str:
     return f"{shown}:{frame.lineno}" + (f": {line}" if line else "")
 
 
+#: Control characters (terminal escapes, newlines) become spaces in text from user code.
+_CONTROL = dict.fromkeys([*range(32), 127], " ")
+#: The most characters of an exception's text a message keeps.
+MOST_CHARACTERS = 1000
+
+
+def plain(text: str, most: int = MOST_CHARACTERS) -> str:
+    """Text from user code made safe to print and store: one line, at most ``most`` characters."""
+    text = str(text).translate(_CONTROL)
+    return text if len(text) <= most else f"{text[:most]}… ({len(text):,} characters in all)"
+
+
 def describe_exception(exc: BaseException) -> str:
     """'ValueError: … (at lab.py:9: dj_dw[j] = dj_dw[j] + err * X[i, j])'."""
     frame = user_frame(exc)
-    where = f" (at {_where(frame)})" if frame is not None else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    where = f" (at {plain(_where(frame))})" if frame is not None else ""
+    return f"{type(exc).__name__}: {plain(str(exc))}{where}"

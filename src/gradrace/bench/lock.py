@@ -53,10 +53,14 @@ def _in_use(out: Path, pid: int | None) -> FolderInUse:
     )
 
 
+#: Never follow a symbolic link planted where the lock file goes (it would be overwritten).
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
 def _acquire_flock(path: Path) -> int:
     """An open descriptor of ``path`` with an exclusive lock held; raises FolderInUse."""
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -74,7 +78,7 @@ def _acquire_exclusive(path: Path) -> int:
     """Without flock: create the file exclusively, taking over one left by a dead process."""
     for _ in range(3):
         try:
-            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            return os.open(path, os.O_RDWR | os.O_CREAT | NOFOLLOW | os.O_EXCL, 0o644)
         except FileExistsError:
             pid = holder(path)
             if pid is not None and _alive(pid):

@@ -95,7 +95,7 @@ def derived(m: int, n: int, k: int, dtype: str, median_s: float, read_s: float |
     }
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -152,8 +152,8 @@ class ResultsWriter:
     def write(self) -> None:
         rows = [{c: _json_safe(row.get(c)) for c in COLUMNS} for row in self.rows]
         payload = {"metadata": self.metadata, "results": rows}
-        _atomic_write(self.json_path, json.dumps(payload, indent=1, default=str))
-        _atomic_write(self.csv_path, neutralised(self.frame()).to_csv(index=False))
+        atomic_write(self.json_path, json.dumps(payload, indent=1, default=str))
+        atomic_write(self.csv_path, neutralised(self.frame()).to_csv(index=False))
 
 
 def results_path(path: str | os.PathLike) -> Path:

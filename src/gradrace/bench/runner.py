@@ -8,7 +8,7 @@ so the pure-Python loop never stalls a run. Each finished case is written at onc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
 from gradrace.bench.ranking import rank, unranked
 from gradrace.bench.registry import Registry
-from gradrace.bench.results import FORMAT, KEY, ResultsWriter, load_results
+from gradrace.bench.results import FORMAT, KEY, ResultsWriter, atomic_write, load_results
 from gradrace.bench.resume import check_plugins, stored_config
 from gradrace.bench.run_arguments import check_run_arguments
 from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, SKIPPED
@@ -272,6 +272,7 @@ def run(
     progress: Progress | None = None,
     convention: str = "auto",
     force: bool = False,
+    then: Callable[[pd.DataFrame], object] | None = None,
 ) -> pd.DataFrame:
     """Check, then time implementations over a grid; return the results as a DataFrame.
 
@@ -280,7 +281,8 @@ def run(
     run continues the one stored in ``out`` with its config; its plugins must be given
     again in ``plugins`` (no code named in a results file is imported). One run at a
     time may use ``out`` (``lock.FolderInUse``). ``convention`` says how plain functions
-    are called (see ``gradrace.bench.course``).
+    are called (see ``gradrace.bench.course``). ``then(results)`` runs while ``out`` is still
+    held, so what it writes there (the command line's report) no other run can overwrite.
     """
     m, n, k, dtype, threads, budget, timeout = check_run_arguments(
         m, n, k, dtype, threads, budget, timeout
@@ -314,7 +316,10 @@ def run(
         if previous is not None:
             config = resumed_config(previous.attrs["metadata"], out)
             check_plugins(config.plugins, plugins)
-        return execute(config, out, previous, progress=progress, registry=registry)
+        results = execute(config, out, previous, progress=progress, registry=registry)
+        if then is not None:
+            then(results)
+        return results
 
 
 def resumed_config(metadata: dict, out: Path) -> RunConfig:
@@ -377,7 +382,7 @@ def execute(
             metadata["env"] = metadata["machine"].pop("env")  # as the timing process sees it
             progress.message("agreement check ...")
             check = runner.check()
-            neutralised(check).to_csv(out / "check.csv", index=False)
+            atomic_write(out / "check.csv", neutralised(check).to_csv(index=False))
             metadata["check"] = check.astype(object).where(check.notna(), None).to_dict("records")
             writer.write()
         for case in config.cases:

@@ -30,11 +30,13 @@ def write_report(
     ratios, slowdowns beyond ``threshold`` (default 1.2×) flagged.
     """
     from gradrace.reports import compare, html, limits
+    from gradrace.reports.plots import write_atomically
 
     limits.check_rows(results)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.txt").write_text(format_summary(results) + "\n", encoding="utf-8")
+    summary = (format_summary(results) + "\n").encode("utf-8")
+    write_atomically(out / "summary.txt", summary)
     options = html.Options(
         baseline=baseline,
         previous=previous,

@@ -404,5 +404,5 @@ def render(results: pd.DataFrame, out: str | Path, options: Options | None = Non
     context = Builder(results, out, options or Options()).context()
     page = _environment().get_template("report.html.j2").render(**context)
     path = out / INDEX
-    path.write_text(page, encoding="utf-8")
+    plots.write_atomically(path, page.encode("utf-8"))  # replaces a planted link, never follows it
     return path
