@@ -62,3 +62,18 @@ def test_default_folders_started_in_the_same_second_differ(tmp_path):
     first, second = new_run_folder(tmp_path), new_run_folder(tmp_path)
     assert first != second and first.is_dir() and second.is_dir()
     assert first.name.endswith(f"-{os.getpid()}")
+
+
+def test_a_link_planted_as_the_lock_file_is_never_written_through(tmp_path):
+    import pytest
+
+    from gradrace.bench.lock import locked
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".gradrace.lock").symlink_to(victim)
+    with pytest.raises(OSError), locked(out):
+        pass
+    assert victim.read_text() == "keep me"

@@ -149,3 +149,15 @@ def test_the_not_ranked_note_names_precomputing_implementations_only_when_timed(
     with_gram.attrs["metadata"]["implementations"]["gram"] = {"precomputes": "XᵀX"}
     text = write_report(with_gram, tmp_path).read_text(encoding="utf-8")
     assert re.search(r"Not ranked here:[^<]*\(gram\)", text)
+
+
+def test_report_files_replace_a_planted_link_instead_of_writing_through_it(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "report"
+    out.mkdir()
+    for name in ("index.html", "summary.txt"):
+        (out / name).symlink_to(victim)
+    write_report(make_results(), out)
+    assert victim.read_text() == "keep me"
+    assert not (out / "index.html").is_symlink() and not (out / "summary.txt").is_symlink()
