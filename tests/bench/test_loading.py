@@ -108,3 +108,18 @@ def test_the_trial_call_that_detects_a_course_function_runs_in_the_probe_only(tm
     assert done.returncode == 0 and "course convention" in out
     callers = {int(p) for p in pidfile.read_text().split()}
     assert callers and done.pid not in callers  # detected in the probe, not in gradrace itself
+
+
+def test_a_plugin_that_hangs_only_in_gradraces_own_process_is_stopped_there_too():
+    import time
+
+    from gradrace.bench import loading
+
+    start = time.perf_counter()
+    registry = load_registry_safely(
+        [f"{PLUGINS / 'hangs_in_main_process.py'}:IMPLEMENTATION"], entry_points=False, timeout=1
+    )
+    (error,) = registry.errors
+    assert "hung at import in gradrace's own process" in str(error)
+    assert "numpy-dot" in registry and "hides-from-the-probe" not in registry
+    assert time.perf_counter() - start < loading.PROBE_STARTUP_FLOOR_S

@@ -184,7 +184,12 @@ def load_registry_safely(
     known = {o: GRADRACE for o, _ in sources if o not in failed}
     known.update(probe.conventions if probe is not None else {})
     registry = load_registry(
-        plugins, entry_points=entry_points, skip=failed, convention=convention, known=known
+        plugins,
+        entry_points=entry_points,
+        skip=failed,
+        convention=convention,
+        known=known,
+        limit_s=timeout,  # what passed the probe may still hang here
     )
     registry.errors[:0] = [LoadError(origin, why) for origin, why in failed.items()]
     registry.conventions = known

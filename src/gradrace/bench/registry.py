@@ -199,15 +199,19 @@ def _add_optional(registry: Registry) -> None:
             registry.unavailable[name] = f"failed to load: {_error_message(exc)}"
 
 
-def _add_source(registry: Registry, origin: str, load) -> None:
-    """Register what ``load()`` returns, or record why not: it raised, or the import
-    replaced a function of numpy's or gradrace's judge (put back, see ``guard.py``)."""
+def _add_source(registry: Registry, origin: str, load, limit_s: float | None = None) -> None:
+    """Register what ``load()`` returns, or record why not: it raised, ran past ``limit_s``,
+    or replaced a function of numpy's or gradrace's judge (put back, see ``guard.py``)."""
+    from gradrace.bench.alarm import TimeLimit, time_limit
     from gradrace.bench.guard import Watch, describe
 
     watch = Watch()
     try:
-        impl, error = load(), ""
-    except (Exception, SystemExit) as exc:
+        with time_limit(limit_s):
+            impl, error = load(), ""
+    except TimeLimit as exc:
+        impl, error = None, f"hung at import in gradrace's own process ({exc})"
+    except (Exception, SystemExit, GeneratorExit) as exc:
         impl, error = None, _error_message(exc)
     replaced = watch.changed()
     if replaced:
@@ -229,13 +233,15 @@ def load_registry(
     skip: Collection[str] = (),
     convention: str = AUTO,
     known: Mapping[str, str] | None = None,
+    limit_s: float | None = None,
 ) -> Registry:
     """Build the registry from the built-ins, the installed entry points and ``plugins``;
     plain functions among the last two are read in ``convention``.
 
     Sources whose origin is in ``skip`` (those that hung or crashed a probe) are not
     imported; ``known`` gives the convention a probe already found for a source's plain
-    function (origin -> convention), so no trial call runs here.
+    function (origin -> convention), so no trial call runs here; ``limit_s`` bounds each
+    source's import (see ``alarm.py``).
     """
     known = known or {}
 
@@ -259,9 +265,11 @@ def load_registry(
                     registry,
                     origin,
                     lambda ep=ep, o=origin: as_implementation(ep.load(), ep.name, o, *read_as(o)),
+                    limit_s,
                 )
     for spec in plugins:
         origin = f"--plugin {spec}"
         if origin not in skip:
-            _add_source(registry, origin, lambda s=spec, o=origin: load_plugin(s, *read_as(o)))
+            load = lambda s=spec, o=origin: load_plugin(s, *read_as(o))  # noqa: E731
+            _add_source(registry, origin, load, limit_s)
     return registry
