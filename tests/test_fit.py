@@ -315,3 +315,24 @@ def test_fit_without_impl_takes_the_one_plugin_given(tmp_path, capsys):
     assert code == 0 and plot.exists()
     assert "gradrace fit: compute_gradient_linear_reg on m=50" in capsys.readouterr().out
     assert main(["fit", "--no-entry-points"]) == 2
+
+
+def test_an_implementation_unusable_for_a_descent_exits_1_not_as_a_usage_error(capsys):
+    from pathlib import Path
+
+    from gradrace.cli import main
+
+    misbehaving = Path(__file__).resolve().parent / "plugins" / "misbehaving.py"
+    code = main(
+        [
+            "fit",
+            "--no-entry-points",
+            "--plugin",
+            f"{misbehaving}:returns_nan",
+            "--m",
+            "30",
+            "--n",
+            "3",
+        ]
+    )
+    assert code == 1 and "cannot be used for a descent" in capsys.readouterr().err

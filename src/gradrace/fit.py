@@ -63,6 +63,11 @@ from gradrace.bench.agreement import ERROR, evaluate
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.problem import Problem
 
+
+class Unusable(ValueError):
+    """The implementation fails the agreement check outright: it is at fault (exit code 1)."""
+
+
 #: Default relative gradient-norm tolerance per dtype.
 DEFAULT_TOL = {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-5}
 #: J growing past this multiple of its start means the descent diverged.
@@ -224,7 +229,7 @@ def fit(
         raise ValueError(f"{impl.name} cannot be used on this problem: it {why}")
     outcome = evaluate(impl, problem)
     if outcome.status == ERROR:  # raised, wrong shape or dtype, NaN, modified its input
-        raise ValueError(f"{impl.name} cannot be used for a descent: {outcome.message}")
+        raise Unusable(f"{impl.name} cannot be used for a descent: {outcome.message}")
     result.agrees, result.agreement = outcome.agrees, outcome.message or outcome.kind
     if not outcome.agrees:
         say(
@@ -437,7 +442,11 @@ def cmd_fit(args) -> int:
         f"gradrace fit: {impl.name} on m={m} n={n} k={k} {dtype}, λ={args.lam:g}, "
         f"noise={args.noise:g}, seed={args.seed}"
     )
-    result = fit(impl, problem, lr=args.lr, iterations=args.iterations, tol=args.tol)
+    try:
+        result = fit(impl, problem, lr=args.lr, iterations=args.iterations, tol=args.tol)
+    except Unusable as exc:
+        print(f"gradrace: {exc}", file=sys.stderr)
+        return 1
     print(summary(result))
     print(f"Plot: {write_plot(result, plot)}")
     return 0 if result.ok else 1
