@@ -129,7 +129,8 @@ def test_every_command_has_help(command, capsys):
     [
         (["run", "--threads", "0"], "--threads: must be at least 1, got '0'"),
         (["run", "--budget", "-1"], "--budget: must be a finite number greater than 0, got '-1'"),
-        (["run", "--timeout", "0"], "--timeout: must be a finite number greater than 0, got '0'"),
+        (["run", "--timeout", "0"], "--timeout: must be a finite number of at least 0.1, got '0'"),
+        (["run", "--timeout", "1e-9"], "--timeout: must be a finite number of at least 0.1"),
     ],
 )
 def test_nonsense_numbers_are_refused_by_the_parser(argv, message, capsys):

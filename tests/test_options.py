@@ -18,12 +18,12 @@ def _usage_error(argv, capsys) -> str:
     [
         (
             ["run", "--timeout", "inf"],
-            "argument --timeout: must be a finite number greater than 0, got 'inf'",
+            "argument --timeout: must be a finite number of at least 0.1, got 'inf'",
         ),
-        (["run", "--timeout", "nan"], "argument --timeout: must be a finite number greater than 0"),
+        (["run", "--timeout", "nan"], "argument --timeout: must be a finite number of at least 0.1"),
         (
             ["check", "--timeout", "-1"],
-            "argument --timeout: must be a finite number greater than 0",
+            "argument --timeout: must be a finite number of at least 0.1",
         ),
         (["run", "--budget", "inf"], "argument --budget: must be a finite number greater than 0"),
         (["run", "--threads", "0"], "argument --threads: must be at least 1, got '0'"),

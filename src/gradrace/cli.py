@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradrace.bench.problem import ProblemTooLarge
-from gradrace.options import convention_option, dtypes, positive, sizes
+from gradrace.options import convention_option, dtypes, finite, positive, sizes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -62,10 +62,14 @@ def _check_case_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", type=dtypes(), help="check only float64 or float32")
 
 
+#: The shortest time limit: below it, a healthy call or a process start looks hung.
+MIN_TIMEOUT_S = 0.1
+
+
 def _timeout_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=positive(float),
+        type=finite(minimum=MIN_TIMEOUT_S),
         default=60.0,
         metavar="S",
         help="wall-clock limit without progress (one plugin's import, one call, "

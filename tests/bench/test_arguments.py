@@ -59,7 +59,7 @@ def test_parse_ints_refuses_an_empty_list():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"timeout": math.inf}, "timeout must be a finite number greater than 0, got inf"),
+        ({"timeout": math.inf}, "timeout must be a finite number of at least 0.1, got inf"),
         ({"budget": math.nan}, "budget must be a finite number greater than 0, got nan"),
         ({"threads": 0}, "threads must be at least 1, got 0"),
         ({"m": [10, math.inf]}, "m must be a whole number of at least 1, got inf"),

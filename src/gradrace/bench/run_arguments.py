@@ -46,5 +46,5 @@ def check_run_arguments(m, n, k, dtype, threads, budget, timeout) -> RunArgument
         dtype=dtypes("dtype", dtype),
         threads=None if threads is None else arguments.integer("threads", threads),
         budget=arguments.number("budget", budget, above=0),
-        timeout=arguments.number("timeout", timeout, above=0),
+        timeout=arguments.number("timeout", timeout, minimum=0.1),
     )
