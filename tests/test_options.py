@@ -20,7 +20,10 @@ def _usage_error(argv, capsys) -> str:
             ["run", "--timeout", "inf"],
             "argument --timeout: must be a finite number of at least 0.1, got 'inf'",
         ),
-        (["run", "--timeout", "nan"], "argument --timeout: must be a finite number of at least 0.1"),
+        (
+            ["run", "--timeout", "nan"],
+            "argument --timeout: must be a finite number of at least 0.1",
+        ),
         (
             ["check", "--timeout", "-1"],
             "argument --timeout: must be a finite number of at least 0.1",
