@@ -60,23 +60,10 @@ COLUMNS = [
 ]
 
 #: The measured columns: numbers, NaN where not measured (what a report reads as floats).
-MEASURED = (
-    "median_s",
-    "min_s",
-    "mean_s",
-    "iqr_s",
-    "q1_s",
-    "q3_s",
-    "prepare_s",
-    "gflops",
-    "bandwidth_gbs",
-    "read_s",
-    "bandwidth_fraction",
-    "ratio_to_fastest",
-    "error",
-    "err_dW",
-    "err_db",
-    "peak_bytes",
+MEASURED = tuple(
+    c
+    for c in COLUMNS[COLUMNS.index("median_s") : COLUMNS.index("peak_bytes") + 1]
+    if c not in ("rounds", "number")
 )
 
 #: The columns that identify one measurement: a rerun with --resume skips these keys.
