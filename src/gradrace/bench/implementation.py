@@ -30,6 +30,11 @@ Traits travel with the implementation, so a plugin gets everything a built-in ge
 ``cost`` (what one call costs by construction, for the report's model), ``precomputes``
 (what ``prepare`` computes from X, which takes the implementation out of rankings) and
 ``max_outputs`` (the largest k it handles; larger cases are shown as not applicable).
+
+``problem`` says which gradient ``gradient`` computes: ``"linear"`` (ridge regression,
+the default) or ``"logistic"`` (regularized logistic regression, a sigmoid inside).
+``also`` holds the same technique for other problems, under the same name: the
+registry files one entry per name and ``for_problem`` picks the version a case needs.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from gradrace.bench.problem import PROBLEMS
 
 GradientFn = Callable[..., Any]
 PrepareFn = Callable[..., tuple]
@@ -148,6 +155,8 @@ class Implementation:
     precomputes: str = ""  # what prepare computes from X, in words ('' for none)
     max_outputs: int | None = None  # the largest k handled (None: any)
     terms: Terms | None = None  # the words of messages (None: gradrace's)
+    problem: str = "linear"  # the gradient ``gradient`` computes: one of PROBLEMS
+    also: tuple[Implementation, ...] = ()  # the same technique for other problems
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -173,6 +182,39 @@ class Implementation:
             not isinstance(self.max_outputs, int) or self.max_outputs < 1
         ):
             raise ValueError(f"implementation {self.name!r}: max_outputs must be an int ≥ 1")
+        self._check_problems()
+
+    def _check_problems(self) -> None:
+        if self.problem not in PROBLEMS:
+            raise ValueError(
+                f"implementation {self.name!r}: problem {self.problem!r} is not one of "
+                f"{', '.join(PROBLEMS)}"
+            )
+        seen = {self.problem}
+        for other in self.also:
+            if not isinstance(other, Implementation) or other.name != self.name or other.also:
+                raise TypeError(
+                    f"implementation {self.name!r}: also must hold Implementations named "
+                    f"{self.name!r} for other problems, each without an also of its own"
+                )
+            if other.problem in seen:
+                raise ValueError(
+                    f"implementation {self.name!r}: two versions for problem {other.problem!r}"
+                )
+            seen.add(other.problem)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """The problems this implementation computes, in the order of PROBLEMS."""
+        mine = {self.problem, *(other.problem for other in self.also)}
+        return tuple(p for p in PROBLEMS if p in mine)
+
+    def for_problem(self, problem: str) -> Implementation | None:
+        """The version of this implementation for ``problem`` (None when it has none)."""
+        for version in (self, *self.also):
+            if version.problem == problem:
+                return version
+        return None
 
     def applies(self, k: int) -> str:
         """Why this implementation does not handle ``k`` outputs ('' when it does)."""

@@ -1,8 +1,10 @@
-"""The benchmark problem: ridge-regression data made like a course lab, and input validation.
+"""The benchmark problem: data made like a course lab, and input validation.
 
-``make_problem`` draws X, a generative W and b, sets Y = XW + b (+ noise), and picks
-a separate random point (W, b) at which gradients are evaluated, so that the
-gradient there is neither zero nor trivially (λ/m)·W.
+``make_problem`` draws X, a generative W and b, and sets Y from them: Y = XW + b
+(+ noise) for ridge (linear) regression, or labels in {0, 1} drawn with probability
+σ(z) of a centred, unit-scale logit z for logistic regression. It picks a separate
+random point (W, b) at which gradients are evaluated, so that the gradient there is
+neither zero nor trivially (λ/m)·W.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import numpy as np
 
 from gradrace.bench import arguments
 from gradrace.units import format_bytes
+
+#: The gradients gradrace knows: ridge (linear) regression and regularized logistic regression.
+PROBLEMS = ("linear", "logistic")
 
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -37,6 +42,7 @@ class Problem:
     W_true: np.ndarray = field(repr=False)  # (n, k) generative weights
     b_true: np.ndarray = field(repr=False)  # (k,)   generative bias
     seed: int = 0
+    problem: str = "linear"  # one of PROBLEMS
 
     @property
     def m(self) -> int:
@@ -110,9 +116,12 @@ def make_problem(
     lam: float = 1.0,
     seed: int = 0,
     noise: float = 0.0,
+    problem: str = "linear",
 ) -> Problem:
-    """Draw a reproducible ridge problem of m samples, n features and k outputs."""
+    """Draw a reproducible problem of m samples, n features and k outputs: ridge
+    regression (``problem="linear"``) or logistic regression (``"logistic"``)."""
     m, n, k = (arguments.integer(name, v) for name, v in (("m", m), ("n", n), ("k", k)))
+    problem = check_problem(problem)
     dt = check_dtype(dtype)
     lam = arguments.number("lam", lam, minimum=0)
     noise = arguments.number("noise", noise, minimum=0)
@@ -123,13 +132,37 @@ def make_problem(
     X = rng.random((m, n), dtype=np.float64)  # (m, n) features in [0, 1)
     W_true = rng.standard_normal((n, k))  # (n, k)
     b_true = rng.standard_normal(k)  # (k,)
-    Y = X @ W_true + b_true  # (m, k)
-    if noise:
+    logistic = problem == "logistic"
+    Y = _labels(rng, X, W_true, b_true) if logistic else X @ W_true + b_true  # (m, k)
+    if noise and not logistic:
         Y += noise * rng.standard_normal((m, k))  # (m, k)
     W = rng.standard_normal((n, k))  # (n, k) evaluation point, away from the optimum
+    if logistic:
+        W *= _logit_scale(n)  # (n, k) logits of order 1, so σ is not saturated
     b = rng.standard_normal(k)  # (k,)
     cast = lambda a: np.ascontiguousarray(a, dtype=dt)  # noqa: E731
-    return Problem(cast(X), cast(Y), cast(W), cast(b), float(lam), cast(W_true), cast(b_true), seed)
+    return Problem(
+        cast(X), cast(Y), cast(W), cast(b), float(lam), cast(W_true), cast(b_true), seed, problem
+    )
+
+
+def _logit_scale(n: int) -> float:
+    """Scales weights so that a logit over n features in [0, 1) has a spread of about 1."""
+    return float(np.sqrt(12.0 / n))
+
+
+def _labels(rng: np.random.Generator, X: np.ndarray, W_true: np.ndarray, b_true: np.ndarray):
+    """Labels in {0, 1} drawn with probability σ(z), z a centred logit of unit scale."""
+    z = (X - 0.5) @ W_true * _logit_scale(X.shape[1]) + b_true  # (m, k)
+    p = 0.5 * (1.0 + np.tanh(0.5 * z))  # (m, k) σ(z), without overflow
+    return (rng.random(z.shape) < p).astype(np.float64)  # (m, k)
+
+
+def check_problem(problem) -> str:
+    """Return ``problem`` if gradrace knows it, or raise naming the ones it knows."""
+    if problem not in PROBLEMS:
+        raise ValueError(f"unknown problem {problem!r}; use one of {', '.join(PROBLEMS)}")
+    return problem
 
 
 def validate_inputs(X, Y, W, b, lam) -> tuple[int, int, int]:

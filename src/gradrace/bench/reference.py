@@ -1,36 +1,57 @@
-"""The trusted reference: the ridge cost and its gradient, written for clarity, in float64.
+"""The trusted references: each problem's cost and gradient, written for clarity, in float64.
+
+Ridge (linear) regression::
 
     J(W, b) = 1/(2m) ‖XW + b − Y‖² + λ/(2m) ‖W‖²
     ∂J/∂W   = Xᵀ(XW + b − Y)/m + (λ/m)·W
     ∂J/∂b   = mean over rows of (XW + b − Y)          (the bias is not regularized)
 
-The tests prove the gradient right by central finite differences of the cost.
+Regularized logistic regression, f = σ(XW + b) and Y in {0, 1}::
+
+    J(W, b) = −1/m Σ [Y log f + (1 − Y) log(1 − f)] + λ/(2m) ‖W‖²
+    ∂J/∂W   = Xᵀ(f − Y)/m + (λ/m)·W
+    ∂J/∂b   = mean over rows of (f − Y)
+
+The sigmoid and the cross-entropy are written so that no |z| overflows or takes
+log(0). The tests prove each gradient right by central finite differences of its cost.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gradrace.bench.problem import validate_inputs
+from gradrace.bench.problem import check_problem, validate_inputs
 
 
 def _float64(*arrays):
     return [np.asarray(a, dtype=np.float64) for a in arrays]
 
 
-def reference_cost(X, Y, W, b, lam: float) -> float:
-    """The regularized cost J(W, b), accumulated in float64."""
-    m, _, _ = validate_inputs(X, Y, W, b, lam)
-    X, Y, W, b = _float64(X, Y, W, b)
-    residual = X @ W + b - Y  # (m, k)
-    return float(np.sum(residual**2) / (2 * m) + lam / (2 * m) * np.sum(W**2))
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^(−z)) for any z, without overflow warnings."""
+    return np.exp(-np.logaddexp(0.0, -z))
 
 
-def reference_gradient(X, Y, W, b, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """(∂J/∂W, ∂J/∂b) in float64, whatever the input dtype."""
+def reference_cost(X, Y, W, b, lam: float, problem: str = "linear") -> float:
+    """The regularized cost J(W, b) of ``problem``, accumulated in float64."""
     m, _, _ = validate_inputs(X, Y, W, b, lam)
     X, Y, W, b = _float64(X, Y, W, b)
-    residual = X @ W + b - Y  # (m, k)
+    z = X @ W + b  # (m, k)
+    penalty = lam / (2 * m) * np.sum(W**2)
+    if check_problem(problem) == "logistic":
+        # −[Y log σ(z) + (1 − Y) log(1 − σ(z))] = Y·softplus(−z) + (1 − Y)·softplus(z)
+        loss = Y * np.logaddexp(0.0, -z) + (1 - Y) * np.logaddexp(0.0, z)  # (m, k)
+        return float(np.sum(loss) / m + penalty)
+    return float(np.sum((z - Y) ** 2) / (2 * m) + penalty)
+
+
+def reference_gradient(X, Y, W, b, lam: float, problem: str = "linear"):
+    """(∂J/∂W, ∂J/∂b) of ``problem`` in float64, whatever the input dtype."""
+    m, _, _ = validate_inputs(X, Y, W, b, lam)
+    X, Y, W, b = _float64(X, Y, W, b)
+    z = X @ W + b  # (m, k)
+    f = sigmoid(z) if check_problem(problem) == "logistic" else z  # (m, k) the prediction
+    residual = f - Y  # (m, k)
     dW = X.T @ residual / m + (lam / m) * W  # (n, k)
     db = residual.mean(axis=0)  # (k,)
     return dW, db
