@@ -12,6 +12,8 @@ def test_read_once_reads_all_of_x_on_one_or_every_thread():
     large = np.ones((rows, 16))
     assert read_once(large, threads=2)() == large.size
     assert read_once(np.asfortranarray(large[:, :3]), threads=1)() == 3 * rows
+    Y = np.ones((rows, 1))
+    assert read_once(large, threads=2, Y=Y)() == large.size + rows  # X and Y
 
 
 def test_cache_sizes_read_from_sysfs(tmp_path):
@@ -29,3 +31,12 @@ def test_cache_sizes_read_from_sysfs(tmp_path):
             (folder / name).write_text(text + "\n")
     assert cache_sizes(str(tmp_path)) == {"L1": 48 * 2**10, "L2": 2**20, "L3": 32 * 2**20}
     assert cache_sizes(str(tmp_path / "missing")) == {}
+
+
+def test_compute_probe_multiplies_a_fixed_matrix_in_the_dtype_asked():
+    from gradrace.bench.machine import COMPUTE_PROBE_SIZE, compute_probe
+
+    call, flops = compute_probe(np.float32)
+    out = call()
+    assert out.dtype == np.float32 and out.shape == (COMPUTE_PROBE_SIZE,) * 2
+    assert flops == 2 * COMPUTE_PROBE_SIZE**3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -52,3 +53,15 @@ def test_a_newer_results_file_gets_a_clear_message(tmp_path):
 def test_metadata_must_be_an_object(tmp_path):
     with pytest.raises(ValueError, match="'metadata' must be an object"):
         load_results(_write(tmp_path / "results.json", ["not", "a", "dict"]))
+
+
+def test_the_limit_is_the_larger_of_the_read_and_the_compute_floor():
+    from gradrace.bench.results import derived
+
+    # 4·m·n·k = 4e9 flops at 100 GFLOP/s: a 0.04 s compute floor, above the 0.01 s read
+    row = derived(1000, 1000, 1000, "float64", 0.08, read_s=0.01, peak_gflops=100.0)
+    assert row["limit_s"] == pytest.approx(0.04)
+    assert row["limit_ratio"] == pytest.approx(2.0)
+    row = derived(1000, 1000, 1, "float64", 0.02, read_s=0.01, peak_gflops=100.0)
+    assert row["limit_s"] == 0.01 and row["limit_ratio"] == pytest.approx(2.0)
+    assert math.isnan(derived(10, 10, 1, "float64", 0.02, None)["limit_ratio"])

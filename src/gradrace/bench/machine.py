@@ -61,15 +61,31 @@ def _parallel_sum(a, chunks):
 PARALLEL_READ_BYTES = 1 << 20
 
 
-def read_once(X: np.ndarray, threads: int):
-    """A call that reads every entry of X once (a sum, like the bandwidth measurement): the
-    floor of any gradient, timed beside the implementations in each case's rounds."""
-    flat = np.ascontiguousarray(X).reshape(-1)  # (m·n,)  X itself when it is C-contiguous
-    if threads > 1 and flat.nbytes >= PARALLEL_READ_BYTES:
-        _parallel_sum(flat[:1000], threads)  # compile (or load from cache) first
-        return lambda: _parallel_sum(flat, threads)
-    _chunk_sum(flat[:1000])
-    return lambda: _chunk_sum(flat)
+def read_once(X: np.ndarray, threads: int, Y: np.ndarray | None = None):
+    """A call that reads every entry of X (and of Y, when given) once, a sum like the
+    bandwidth measurement: the memory floor of any gradient, timed beside the
+    implementations in each case's rounds."""
+    arrays = [np.ascontiguousarray(a).reshape(-1) for a in (X, Y) if a is not None]
+    if threads > 1 and sum(a.nbytes for a in arrays) >= PARALLEL_READ_BYTES:
+        _parallel_sum(arrays[0][:1000], threads)  # compile (or load from cache) first
+        return lambda: sum(_parallel_sum(a, threads) for a in arrays)
+    _chunk_sum(arrays[0][:1000])
+    return lambda: sum(_chunk_sum(a) for a in arrays)
+
+
+#: The side of the square matrix product the in-round compute probe times: large enough
+#: for BLAS to run near its peak, small enough to stay in cache and take about a millisecond.
+COMPUTE_PROBE_SIZE = 384
+
+
+def compute_probe(dtype) -> tuple:
+    """(a call, its flops): a fixed matrix product in ``dtype``, timed beside the
+    implementations in each case's rounds, so that the peak flop rate (and how fast the
+    machine ran at that moment) is known for every case."""
+    size = COMPUTE_PROBE_SIZE
+    a = np.random.default_rng(0).random((size, size)).astype(dtype)  # (s, s)
+    out = np.empty_like(a)  # (s, s)
+    return (lambda: np.matmul(a, a, out=out)), 2.0 * size**3
 
 
 def measure_read_bandwidth(nbytes: int = BANDWIDTH_BYTES, repeats: int = 5) -> float:

@@ -24,7 +24,7 @@ from gradrace.bench.agreement import (
 )
 from gradrace.bench.explain import describe_exception
 from gradrace.bench.grids import Case
-from gradrace.bench.machine import read_once
+from gradrace.bench.machine import compute_probe, read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
 from gradrace.bench.results import derived
@@ -33,8 +33,10 @@ from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS, calibrate, measure, pl
 
 Report = Callable[..., None]
 
-#: The name the read floor is timed under, among the implementations (not a valid plugin name).
-READ = "(read X once)"
+#: The names the probes are timed under, among the implementations (not valid plugin names):
+#: the read of X and Y (the memory floor) and a fixed matrix product (the peak flop rate).
+READ = "(read X and Y once)"
+COMPUTE = "(matrix-product probe)"
 
 
 @dataclass(frozen=True)
@@ -144,22 +146,34 @@ def measure_case(
             continue
         fns[name] = lambda g=impl.gradient, a=args: g(*a)
         prepared[name] = args
-    if fns:  # the read floor, timed in the same interleaved rounds as the implementations
-        fns[READ] = read_once(problem.X, settings.threads)
-        numbers[READ], per_call = calibrate(fns[READ], settings.round_target_s)
-        rounds[READ] = plan_rounds(per_call, numbers[READ], settings.rounds, settings.time_cap_s)
+    probe_flops = _add_probes(fns, numbers, rounds, problem, settings) if fns else 0.0
     timings, errors = measure(fns, numbers, rounds, lambda name, r: report("phase", name, "time"))
-    read = timings.pop(READ, None)
+    read, compute = timings.pop(READ, None), timings.pop(COMPUTE, None)
+    peak = compute and probe_flops / compute.median_s / 1e9
     for name, exc in errors.items():
         rows[name].update(_raised(exc))
     for name, timing in timings.items():
         rows[name].update(
             timing.as_dict(),
-            **derived(case.m, case.n, case.k, case.dtype, timing.median_s, read and read.median_s),
+            compute_s=compute.median_s if compute else float("nan"),
+            **derived(
+                case.m, case.n, case.k, case.dtype, timing.median_s, read and read.median_s, peak
+            ),
         )
         if rows[name]["status"] == OK:
             _judge_last(registry[name], prepared[name], problem, reference, rows[name], report)
     return [rows[name] for name in names]
+
+
+def _add_probes(fns, numbers, rounds, problem, settings: Settings) -> float:
+    """Add the floors to the rounds: the read of X and Y and the matrix-product probe,
+    timed interleaved with the implementations; return the probe's flops."""
+    fns[READ] = read_once(problem.X, settings.threads, problem.Y)
+    fns[COMPUTE], flops = compute_probe(problem.dtype)
+    for probe in (READ, COMPUTE):
+        numbers[probe], per_call = calibrate(fns[probe], settings.round_target_s)
+        rounds[probe] = plan_rounds(per_call, numbers[probe], settings.rounds, settings.time_cap_s)
+    return flops
 
 
 def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> None:

@@ -48,6 +48,10 @@ COLUMNS = [
     "bandwidth_gbs",
     "read_s",
     "bandwidth_fraction",
+    "compute_s",
+    "peak_gflops",
+    "limit_s",
+    "limit_ratio",
     "ratio_to_fastest",
     "error",
     "err_dW",
@@ -70,15 +74,38 @@ MEASURED = tuple(
 KEY = ["implementation", "m", "n", "k", "dtype", "threads"]
 
 
-def derived(m: int, n: int, k: int, dtype: str, median_s: float, read_s: float | None) -> dict:
-    """GFLOP/s (4·m·n·k flops), effective bandwidth (X read once), and the read floor's share:
-    the time to read X once, measured in the same rounds, ÷ this time (1 = as fast as a read)."""
+def least_flops(m: int, n: int, k: int) -> float:
+    """The arithmetic any gradient must do: X @ W and Xᵀ @ residual, 2·m·n·k flops each."""
+    return 4.0 * m * n * k
+
+
+def derived(
+    m: int,
+    n: int,
+    k: int,
+    dtype: str,
+    median_s: float,
+    read_s: float | None,
+    peak_gflops: float | None = None,
+) -> dict:
+    """GFLOP/s, effective bandwidth (X read once), and the distance to the limit.
+
+    The limit is the larger of two floors measured in the same rounds: reading X and Y
+    once (``read_s``), and the least flops (4·m·n·k) at the peak rate of the in-round
+    matrix-product probe. ``limit_ratio`` is the time ÷ the limit (1 = at the limit)."""
     itemsize = np.dtype(dtype).itemsize
+    nan = float("nan")
+    compute_s = least_flops(m, n, k) / (peak_gflops * 1e9) if peak_gflops else nan
+    floors = [f for f in (read_s, compute_s) if f and math.isfinite(f)]
+    limit_s = max(floors) if floors else nan
     return {
-        "gflops": 4 * m * n * k / median_s / 1e9,
+        "gflops": least_flops(m, n, k) / median_s / 1e9,
         "bandwidth_gbs": itemsize * m * n / median_s / 1e9,
-        "read_s": read_s if read_s else float("nan"),
-        "bandwidth_fraction": read_s / median_s if read_s else float("nan"),
+        "read_s": read_s if read_s else nan,
+        "bandwidth_fraction": read_s / median_s if read_s else nan,
+        "peak_gflops": peak_gflops if peak_gflops else nan,
+        "limit_s": limit_s,
+        "limit_ratio": median_s / limit_s if floors else nan,
     }
 
 
