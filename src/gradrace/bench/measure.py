@@ -7,6 +7,7 @@ or modifies its inputs gets a row saying so, and the others are still measured.
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -28,8 +29,17 @@ from gradrace.bench.machine import compute_probe, read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
 from gradrace.bench.results import derived
+from gradrace.bench.stats import half_width
 from gradrace.bench.status import NOT_APPLICABLE
-from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS, calibrate, measure, plan_rounds
+from gradrace.bench.timing import (
+    MIN_ROUNDS,
+    ROUND_TARGET_S,
+    ROUNDS,
+    Timing,
+    calibrate,
+    measure,
+    plan_rounds,
+)
 
 Report = Callable[..., None]
 
@@ -49,6 +59,10 @@ class Settings:
     rounds: int = ROUNDS
     time_cap_s: float = 1.5  # timing one implementation on one case takes at most about this
     memory: bool = True  # measure peak memory of a call with tracemalloc
+    # A median whose 95 % interval is wider than ±precision gets more rounds, up to
+    # max_rounds in all and another time_cap_s: precision where it is cheap.
+    precision: float = 0.05
+    max_rounds: int = 3 * ROUNDS
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -108,6 +122,7 @@ def measure_case(
     report: Report = _nothing,
 ) -> list[dict]:
     """Check and time the implementations ``names`` on ``case``; one row each."""
+    load_before = _load()
     report("phase", "", "problem")
     problem = case.problem()
     reference = reference_gradient(*problem.args)
@@ -147,7 +162,9 @@ def measure_case(
         fns[name] = lambda g=impl.gradient, a=args: g(*a)
         prepared[name] = args
     probe_flops = _add_probes(fns, numbers, rounds, problem, settings) if fns else 0.0
-    timings, errors = measure(fns, numbers, rounds, lambda name, r: report("phase", name, "time"))
+    on_round = lambda name, r: report("phase", name, "time")  # noqa: E731
+    timings, errors = measure(fns, numbers, rounds, on_round)
+    timings = _more_rounds(fns, numbers, timings, errors, settings, on_round)
     read, compute = timings.pop(READ, None), timings.pop(COMPUTE, None)
     peak = compute and probe_flops / compute.median_s / 1e9
     for name, exc in errors.items():
@@ -156,13 +173,57 @@ def measure_case(
         rows[name].update(
             timing.as_dict(),
             compute_s=compute.median_s if compute else float("nan"),
+            read_samples=list(read.samples) if read else None,
+            compute_samples=list(compute.samples) if compute else None,
             **derived(
                 case.m, case.n, case.k, case.dtype, timing.median_s, read and read.median_s, peak
             ),
         )
         if rows[name]["status"] == OK:
             _judge_last(registry[name], prepared[name], problem, reference, rows[name], report)
+    load_after = _load()
+    for row in rows.values():
+        row.update(load_before=load_before, load_after=load_after)
     return [rows[name] for name in names]
+
+
+def _load() -> float:
+    """The machine's load average over the last minute (NaN where the system has none)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float("nan")
+
+
+def _more_rounds(
+    fns, numbers, timings: dict[str, Timing], errors, settings: Settings, on_round
+) -> dict[str, Timing]:
+    """More rounds, interleaved as before (the probes too, so drift stays known per round),
+    for each implementation whose median's 95 % interval is wider than ±``settings.precision``:
+    up to ``settings.max_rounds`` in all, within another ``time_cap_s`` each."""
+    wide = [
+        name
+        for name, t in timings.items()
+        if name not in (READ, COMPUTE)
+        and t.rounds >= MIN_ROUNDS
+        and half_width(t.samples) > settings.precision
+    ]
+    extra = {}
+    for name in [*wide, READ, COMPUTE] if wide else []:
+        timing = timings.get(name)
+        want = settings.max_rounds - timing.rounds if timing else 0
+        if want > 0:
+            fit = plan_rounds(timing.median_s, timing.number, want, settings.time_cap_s)
+            extra[name] = min(want, fit)
+    if not extra:
+        return timings
+    more, failed = measure({n: fns[n] for n in extra}, numbers, extra, on_round)
+    errors.update(failed)
+    for name, timing in more.items():
+        timings[name] = timings[name].extended(list(timing.samples))
+    for name in failed:
+        timings.pop(name, None)
+    return timings
 
 
 def _add_probes(fns, numbers, rounds, problem, settings: Settings) -> float:

@@ -41,6 +41,8 @@ COLUMNS = [
     "iqr_s",
     "q1_s",
     "q3_s",
+    "ci_low_s",
+    "ci_high_s",
     "rounds",
     "number",
     "prepare_s",
@@ -59,6 +61,8 @@ COLUMNS = [
     "peak_bytes",
     "lam",
     "seed",
+    "load_before",
+    "load_after",
     "diagnosis",
     "message",
 ]
@@ -69,6 +73,10 @@ MEASURED = tuple(
     for c in COLUMNS[COLUMNS.index("median_s") : COLUMNS.index("peak_bytes") + 1]
     if c not in ("rounds", "number")
 )
+
+#: The per-round per-call times (lists) of each row and of the probes timed in its rounds:
+#: in results.json only (a CSV cell holds no list). Rows of older files have none.
+SAMPLES = ["samples", "read_samples", "compute_samples"]
 
 #: The columns that identify one measurement: a rerun with --resume skips these keys.
 KEY = ["implementation", "m", "n", "k", "dtype", "threads"]
@@ -137,6 +145,16 @@ def _json_safe(value):
     return value
 
 
+def _json_row(row: dict) -> dict:
+    """A row as results.json holds it: every column, then the samples it has."""
+    out = {c: _json_safe(row.get(c)) for c in COLUMNS}
+    for column in SAMPLES:
+        values = row.get(column)
+        if isinstance(values, list | tuple):
+            out[column] = [_json_safe(float(v)) for v in values]
+    return out
+
+
 class ResultsWriter:
     """Collects result rows and rewrites both files atomically on every ``add``."""
 
@@ -164,7 +182,7 @@ class ResultsWriter:
         return frame
 
     def write(self) -> None:
-        rows = [{c: _json_safe(row.get(c)) for c in COLUMNS} for row in self.rows]
+        rows = [_json_row(row) for row in self.rows]
         payload = {"metadata": self.metadata, "results": rows}
         atomic_write(self.json_path, json.dumps(payload, indent=1, default=str))
         atomic_write(self.csv_path, neutralised(self.frame()).to_csv(index=False))
@@ -207,6 +225,6 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(
             f"{path} is not a gradrace results file: no column(s) {', '.join(missing)}"
         )
-    frame = frame.reindex(columns=COLUMNS)
+    frame = frame.reindex(columns=COLUMNS + [c for c in SAMPLES if c in frame])
     frame.attrs["metadata"] = metadata
     return frame

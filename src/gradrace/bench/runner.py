@@ -306,6 +306,7 @@ def run(
             round_target_s=0.005 if quick else ROUND_TARGET_S,
             rounds=5 if quick else ROUNDS,
             time_cap_s=0.3 if quick else 1.5,
+            max_rounds=15 if quick else 3 * ROUNDS,
         )
         config = RunConfig(
             cases, names, plugins, entry_points, settings, timeout, isolate, convention

@@ -14,6 +14,8 @@ import timeit
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
+from gradrace.bench.stats import median_interval
+
 #: Default seconds per round; the clock resolves ~100 ns, so rounds are 10⁵× longer.
 ROUND_TARGET_S = 0.02
 #: Default rounds per implementation and the fewest kept when an implementation is slow.
@@ -33,6 +35,9 @@ class Timing:
     q3_s: float
     rounds: int
     number: int  # calls per round
+    ci_low_s: float = float("nan")  # the median's 95 % interval (bootstrap of the rounds)
+    ci_high_s: float = float("nan")
+    samples: tuple[float, ...] = ()  # the per-call time of each round, in round order
 
     @classmethod
     def from_rounds(cls, per_call: list[float], number: int) -> Timing:
@@ -40,6 +45,7 @@ class Timing:
             q1, _, q3 = statistics.quantiles(per_call, n=4, method="inclusive")
         else:
             q1 = q3 = per_call[0]
+        interval = median_interval(per_call)
         return cls(
             min_s=min(per_call),
             median_s=statistics.median(per_call),
@@ -49,10 +55,19 @@ class Timing:
             q3_s=q3,
             rounds=len(per_call),
             number=number,
+            ci_low_s=interval.low if interval else float("nan"),
+            ci_high_s=interval.high if interval else float("nan"),
+            samples=tuple(per_call),
         )
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["samples"] = list(self.samples)
+        return data
+
+    def extended(self, per_call: list[float]) -> Timing:
+        """This timing with more rounds (of the same calls per round) appended."""
+        return Timing.from_rounds([*self.samples, *per_call], self.number)
 
 
 def calibrate(fn: Callable[[], object], target: float = ROUND_TARGET_S) -> tuple[int, float]:
