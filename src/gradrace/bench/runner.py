@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gradrace.bench.busy import assess
 from gradrace.bench.cells import neutralised
 from gradrace.bench.check import CHECK_CASES, lost_rows
 from gradrace.bench.grids import (
@@ -391,6 +392,10 @@ def execute(
             if rows:
                 writer.add(rows)
             progress.case_done(case, rows)
+        metadata["busy"] = assess(writer.rows, metadata.get("cores") or cpu_count())
+        writer.write()
+        if metadata["busy"]["warning"]:
+            progress.message(metadata["busy"]["warning"])
     finally:
         runner.close()
         progress.close()

@@ -23,11 +23,14 @@ def write_report(
     baseline: str = "numpy-dot",
     threshold: float | None = None,
     sources: list[str] | None = None,
+    gated: tuple[str, ...] = (),
+    correct: bool = True,
 ) -> Path:
     """Write the report for ``results`` into ``out``; return the path of ``index.html``.
 
     With ``previous`` (another run's results) the report also compares the two: per-case
-    ratios, slowdowns beyond ``threshold`` (default 1.2×) flagged.
+    ratios, slowdowns beyond ``threshold`` (default 1.2×) flagged, the machine's drift
+    divided out unless ``correct`` is False, the gate limited to ``gated`` when given.
     """
     from gradrace.reports import compare, html, limits
     from gradrace.reports.plots import write_atomically
@@ -43,5 +46,7 @@ def write_report(
         previous_label=previous_label,
         threshold=threshold or compare.THRESHOLD,
         sources=list(sources or []),
+        gated=tuple(gated),
+        correct=correct,
     )
     return html.render(results, out, options)

@@ -2,9 +2,11 @@
 
 ``gradrace report RUN`` reports one run (a gradrace results folder or file, or a
 ``pytest --benchmark-json`` file); ``gradrace report OLD NEW`` (or ``NEW --compare
-OLD``) reports NEW with its per-case ratios to OLD, slowdowns beyond ``--threshold``
-flagged. The exit status is 1 with ``--fail-on-slowdown`` when a case got slower beyond
-the noise (the two runs' interquartile ranges do not overlap).
+OLD``) reports NEW with its per-case ratios to OLD, the machine's drift divided out;
+``gradrace report RUN --baseline NAME@old`` compares the versions of one implementation
+timed side by side in RUN (A/B in one run). ``--fail-on-slowdown`` exits 1 when a case
+is slower beyond the threshold (see ``bench/stats.py`` for the rule), limited to the
+``--impl`` implementations when given.
 """
 
 from __future__ import annotations
@@ -14,9 +16,66 @@ import math
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+
+def _warn(text: str) -> None:
+    print(f"gradrace: warning: {text}", file=sys.stderr)
+
+
+def _check_names(names: list[str], timed: set[str], where: str) -> None:
+    unknown = [n for n in names if n not in timed]
+    if unknown:
+        raise ValueError(
+            f"--impl {', '.join(map(repr, unknown))} was not timed in {where}; "
+            f"timed: {', '.join(sorted(timed))}"
+        )
+
+
+def _versions_of(baseline: str, timed: set[str]) -> list[str]:
+    """The other versions of ``baseline``'s implementation (NAME@old → NAME@new, NAME)."""
+    base = baseline.partition("@")[0]
+    return sorted(n for n in timed if n != baseline and n.partition("@")[0] == base)
+
+
+def _a_b(args, results: pd.DataFrame, timed: set[str], where: str):
+    """The A/B table of one run, or None when the options ask for no A/B comparison."""
+    from gradrace.reports import compare
+
+    if not (args.impl or "@" in args.baseline):
+        if args.fail_on_slowdown:
+            raise ValueError(
+                "--fail-on-slowdown needs something to compare: --compare OLD, or "
+                "--baseline NAME@old to compare two versions timed in one run"
+            )
+        return None
+    names = list(args.impl) or _versions_of(args.baseline, timed)
+    if not names:
+        raise ValueError(
+            f"--baseline {args.baseline!r}: no other version of it was timed in {where}; "
+            "name the implementation to compare with --impl"
+        )
+    _check_names(names, timed, where)
+    return compare.compare_within(results, args.baseline, names, args.threshold)
+
+
+def _print_table(table: pd.DataFrame, threshold: float, everything: bool) -> None:
+    """The summary, then each case (only those not "same" unless ``everything``)."""
+    from gradrace.reports import compare
+
+    print(compare.summarize(table, threshold))
+    for row in table.itertuples():
+        flagged = row.verdict != "same"
+        mark = "  (fails the gate)" if row.gate else ""
+        text = f"  {row.verdict}: {compare.line(row)}{mark}"
+        if flagged:
+            print(text, file=sys.stderr)
+        elif everything:
+            print(text)
+
 
 def cmd_report(args) -> int:
-    from gradrace.reports import compare, write_report
+    from gradrace.reports import compare, mismatch, write_report
     from gradrace.reports.inputs import default_out, load_any
 
     paths = list(args.results)
@@ -32,6 +91,9 @@ def cmd_report(args) -> int:
             f"--baseline {args.baseline!r} was not timed in {new_path}; "
             f"timed: {', '.join(sorted(timed))}"
         )
+    within = None if previous is not None else _a_b(args, results, timed, str(new_path))
+    if previous is not None and args.impl:
+        _check_names(args.impl, timed | set(previous["implementation"].dropna()), "either run")
     out = Path(args.out) if args.out else default_out(new_path)
     path = write_report(
         results,
@@ -41,21 +103,29 @@ def cmd_report(args) -> int:
         baseline=args.baseline,
         threshold=args.threshold,
         sources=[str(p) for p in ([old_path] if old_path else []) + [new_path]],
+        gated=tuple(args.impl),
+        correct=args.drift_correction,
     )
     print(f"Report: {path}")
+    for run in [previous, results]:
+        busy = (run.attrs.get("metadata", {}) if run is not None else {}).get("busy") or {}
+        if busy.get("warning"):
+            _warn(f"{'OLD' if run is previous else 'NEW'}: {busy['warning']}")
+    if within is not None:
+        print(f"A/B in one run, each against {args.baseline} (paired by round):")
+        _print_table(within, args.threshold, everything=True)
+        return 1 if args.fail_on_slowdown and within["gate"].any() else 0
     if previous is None:
         return 0
-    table = compare.compare(previous, results, args.threshold)
-    print(compare.summarize(table, args.threshold))
-    slower = table[table["verdict"] == "slower"]
-    for row in slower.itertuples():
-        print(
-            f"  slower: {row.implementation} m={row.m} n={row.n} k={row.k} {row.dtype}: "
-            f"{row.ratio:.2f}× {row.noise}".rstrip(),
-            file=sys.stderr,
-        )
-    beyond_noise = slower[slower["noise"] == ""]
-    return 1 if args.fail_on_slowdown and len(beyond_noise) else 0
+    for text in mismatch.differences(previous.attrs["metadata"], results.attrs["metadata"]):
+        _warn(f"the runs differ in {text}: part of any change may come from that")
+    table = compare.compare(
+        previous, results, args.threshold, tuple(args.impl), args.drift_correction
+    )
+    if not table.empty:
+        print(compare.drift.describe(table.attrs["drift"], args.drift_correction))
+    _print_table(table, args.threshold, everything=False)
+    return 1 if args.fail_on_slowdown and table["gate"].any() else 0
 
 
 def _threshold(text: str) -> float:
@@ -96,7 +166,8 @@ def add_report_parser(sub) -> None:
     p.add_argument(
         "--baseline",
         default="numpy-dot",
-        help="the implementation speedups are relative to (default numpy-dot)",
+        help="the implementation speedups are relative to (default numpy-dot); with one run, "
+        "NAME@old compares the other versions of NAME timed in that run with it (A/B)",
     )
     p.add_argument(
         "--threshold",
@@ -108,6 +179,20 @@ def add_report_parser(sub) -> None:
     p.add_argument(
         "--fail-on-slowdown",
         action="store_true",
-        help="exit with status 1 when a compared case is slower beyond the noise",
+        help="exit with status 1 when a compared case is slower: its ratio's 95 %% interval "
+        "lies above the threshold, or it is slower (noisy) by more than threshold squared",
+    )
+    p.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="compare (A/B in one run) or gate on only this implementation (repeatable)",
+    )
+    p.add_argument(
+        "--no-drift-correction",
+        dest="drift_correction",
+        action="store_false",
+        help="compare two runs' times as measured, without dividing out the machine's drift",
     )
     p.set_defaults(func=cmd_report)

@@ -1,66 +1,153 @@
-"""Comparing two runs: the ratio of medians per implementation and case, slowdowns flagged.
+"""Comparing timings: two runs (OLD → NEW), or two implementations in one run (A/B).
 
-A case is flagged when the new median exceeds the old one by more than the
-threshold; a flag is marked "within noise" when the two runs' interquartile ranges
-of the timing rounds still overlap, so a reader can tell a regression from jitter.
+Each case gets the ratio of medians NEW ÷ OLD with a 95 % interval from the rounds'
+samples (``bench/stats.py``) and a verdict: ``slower`` only when the whole interval is
+above the threshold, ``faster`` when it is below 1/threshold, ``slower (noisy)`` when the
+ratio is above the threshold but the interval reaches below it, else ``same``. Between
+two runs the machine's drift is divided out first (``drift.py``); within one run the two
+implementations were timed in the same rounds, so the ratio is taken round by round.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection
+
 import pandas as pd
 
+from gradrace.bench import stats
+from gradrace.bench.results import KEY
+from gradrace.reports import drift
 from gradrace.reports.data import agreeing
 
 #: Default: a case more than 20 % slower than before is flagged.
 THRESHOLD = 1.2
-KEYS = ["implementation", "m", "n", "k", "dtype"]
-COLUMNS = KEYS + ["old_s", "new_s", "ratio", "verdict", "noise"]
+#: The columns that name one comparison: every identifying column of a results row but
+#: the threads (two runs on different thread counts compare, with a warning).
+KEYS = [c for c in KEY if c != "threads"]
+VALUES = ["old_s", "new_s", "ratio", "low", "high", "drift", "verdict", "how", "gate"]
+COLUMNS = KEYS + VALUES
+#: The columns of a row the comparison reads, when a file has them.
+_READ = ["median_s", "iqr_s", "q1_s", "q3_s", "rounds", "samples", *drift.PROBES]
 
 
-def _band(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """First and third quartiles of the rounds (median ± IQR/2 where a file lacks them)."""
-    half = rows["iqr_s"].fillna(0.0) / 2
-    q1 = rows["q1_s"] if "q1_s" in rows else pd.Series(float("nan"), index=rows.index)
-    q3 = rows["q3_s"] if "q3_s" in rows else pd.Series(float("nan"), index=rows.index)
-    return q1.fillna(rows["median_s"] - half), q3.fillna(rows["median_s"] + half)
-
-
-def compare(old: pd.DataFrame, new: pd.DataFrame, threshold: float = THRESHOLD) -> pd.DataFrame:
-    """Cases timed (and agreeing) in both runs: old and new medians, new ÷ old, and a verdict
-    of ``slower`` (ratio > threshold), ``faster`` (< 1/threshold) or ``same``."""
+def _check(threshold: float) -> None:
     if threshold <= 1:
         raise ValueError(f"the slowdown threshold must exceed 1, got {threshold:g}")
-    a, b = agreeing(old), agreeing(new)
-    cols = KEYS + [c for c in ("median_s", "iqr_s", "q1_s", "q3_s") if c in a and c in b]
-    both = a[cols].merge(b[cols], on=KEYS, suffixes=("_old", "_new"))
-    if both.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    ratio = both["median_s_new"] / both["median_s_old"]
-    verdict = [
-        "slower" if r > threshold else "faster" if r < 1 / threshold else "same" for r in ratio
-    ]
-    old_lo, old_hi = _band(_side(both, "_old"))
-    new_lo, new_hi = _band(_side(both, "_new"))
-    overlap = (new_lo <= old_hi) & (old_lo <= new_hi)
+
+
+def _timed(rows: pd.DataFrame) -> pd.DataFrame:
+    """The agreeing rows with the columns a comparison reads (NaN where a file has none)."""
+    rows = agreeing(rows)
+    rows = rows.reindex(columns=list(dict.fromkeys(KEYS + _READ)))
+    rows.attrs = {}
+    return rows
+
+
+def _interval(row: dict, correction: float, paired: bool = False) -> stats.Interval:
+    """The ratio's interval for one merged row: from the samples where both sides have
+    them (paired by round within one run), else from the quartiles."""
+    old, new = row.get("samples_old"), row.get("samples_new")
+    found = None
+    if paired:
+        found = stats.paired_interval(old, new)
+    if found is None:
+        found = stats.ratio_interval(old, new)
+    if found is None:
+        found = stats.quartile_interval(_spread(row, "_old"), _spread(row, "_new"))
+    return found.scaled(correction)
+
+
+def _spread(row: dict, side: str) -> tuple[float, float, float]:
+    """(median, interquartile range, rounds) of one side: the quartiles where a file has
+    them, else its ``iqr_s``."""
+    iqr = row[f"q3_s{side}"] - row[f"q1_s{side}"]
+    if math.isnan(iqr):
+        iqr = row[f"iqr_s{side}"]
+    return row[f"median_s{side}"], iqr, row[f"rounds{side}"]
+
+
+def _judge(
+    both: pd.DataFrame,
+    corrections,
+    threshold: float,
+    gated: Collection[str],
+    paired: bool = False,
+) -> pd.DataFrame:
+    """The comparison table of merged rows, one interval and verdict each."""
+    records = both.to_dict("records")
+    intervals = [_interval(r, c, paired) for r, c in zip(records, corrections, strict=True)]
+    verdicts = [stats.verdict(i, threshold) for i in intervals]
     table = both[KEYS].assign(
-        old_s=both["median_s_old"],
-        new_s=both["median_s_new"],
-        ratio=ratio,
-        verdict=verdict,
-        noise=overlap.map({True: "within noise", False: ""}),
+        old_s=both["median_s_old"].to_numpy(),
+        new_s=both["median_s_new"].to_numpy(),
+        ratio=[i.point for i in intervals],
+        low=[i.low for i in intervals],
+        high=[i.high for i in intervals],
+        drift=list(corrections),
+        verdict=verdicts,
+        how=[i.how for i in intervals],
     )
+    in_gate = table["implementation"].isin(list(gated)) if gated else True
+    fails = [
+        stats.fails_gate(v, i.point, threshold) for v, i in zip(verdicts, intervals, strict=True)
+    ]
+    table["gate"] = in_gate & pd.Series(fails, index=table.index, dtype=bool)
     return table.sort_values(["implementation", "k", "dtype", "n", "m"]).reset_index(drop=True)
 
 
-def _side(both: pd.DataFrame, suffix: str) -> pd.DataFrame:
-    """One run's columns of a merged table, under their own names."""
-    own = [c for c in both if c.endswith(suffix)]
-    return both[own].rename(columns={c: c.removesuffix(suffix) for c in own})
+def compare(
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    threshold: float = THRESHOLD,
+    gated: Collection[str] = (),
+    correct: bool = True,
+) -> pd.DataFrame:
+    """Cases timed (and agreeing) in both runs: old and new medians, the drift-corrected
+    ratio new ÷ old with its 95 % interval, the verdict, and whether it fails the gate
+    (limited to the implementations ``gated``, when given). ``attrs["drift"]`` holds the
+    run's drift (new machine speed ÷ old)."""
+    _check(threshold)
+    both = _timed(old).merge(_timed(new), on=KEYS, suffixes=("_old", "_new"))
+    if both.empty:
+        empty = pd.DataFrame(columns=COLUMNS)
+        empty.attrs["drift"] = 1.0
+        return empty
+    case_keys = [c for c in KEYS if c != "implementation"]
+    corrections = (
+        drift.case_drift(both, case_keys, gated) if correct else pd.Series(1.0, index=both.index)
+    )
+    table = _judge(both, corrections, threshold, gated)
+    table.attrs["drift"] = drift.run_drift(both, case_keys, gated)
+    table.attrs["corrected"] = correct
+    return table
+
+
+def compare_within(
+    results: pd.DataFrame, baseline: str, names: Collection[str], threshold: float = THRESHOLD
+) -> pd.DataFrame:
+    """A/B in one run: each implementation of ``names`` against ``baseline`` on every case
+    both timed, as ``compare`` shows two runs (``baseline`` is "old"), ratios taken round
+    by round: the two were timed in the same interleaved rounds, so no drift to correct."""
+    _check(threshold)
+    timed = _timed(results)
+    base = timed[timed["implementation"] == baseline].drop(columns="implementation")
+    others = timed[timed["implementation"].isin(list(names))]
+    case_keys = [c for c in KEYS if c != "implementation"]
+    both = base.merge(others, on=case_keys, suffixes=("_old", "_new"))
+    if both.empty:
+        empty = pd.DataFrame(columns=COLUMNS)
+        empty.attrs["drift"] = 1.0
+        return empty
+    table = _judge(both, [1.0] * len(both), threshold, names, paired=True)
+    table.attrs["drift"] = 1.0
+    table.attrs["baseline"] = baseline
+    return table
 
 
 def only_in(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """The agreeing cases of ``a`` that ``b`` did not time (or that disagreed there)."""
-    x, y = agreeing(a)[KEYS], agreeing(b)[KEYS]
+    x, y = _timed(a)[KEYS], _timed(b)[KEYS]
     merged = x.merge(y, on=KEYS, how="left", indicator=True)
     return merged[merged["_merge"] == "left_only"][KEYS]
 
@@ -69,14 +156,24 @@ def summarize(table: pd.DataFrame, threshold: float = THRESHOLD) -> str:
     """One sentence: how many cases got slower or faster beyond the threshold."""
     if table.empty:
         return "The two runs have no agreeing case in common: nothing to compare."
-    slower = int((table["verdict"] == "slower").sum())
-    faster = int((table["verdict"] == "faster").sum())
+    counts = table["verdict"].value_counts()
     pct = (threshold - 1) * 100
     text = (
-        f"{len(table)} cases in common: {slower} slower by more than {pct:.0f} %, "
-        f"{faster} faster by more than {pct:.0f} %"
+        f"{len(table)} cases in common: {counts.get(stats.SLOWER, 0)} slower by more than "
+        f"{pct:.0f} %, {counts.get(stats.FASTER, 0)} faster by more than {pct:.0f} %"
     )
-    noisy = int(((table["verdict"] == "slower") & (table["noise"] != "")).sum())
+    noisy = counts.get(stats.SLOWER_NOISY, 0)
     if noisy:
-        text += f" ({noisy} of the slowdowns within the runs' interquartile ranges)"
+        text += f", {noisy} slower (noisy: the interval reaches below the threshold)"
+    if table["how"].str.startswith("quartiles").any():
+        text += "; from quartiles where a file has no samples: less certain"
     return text + "."
+
+
+def line(row) -> str:
+    """One comparison as printed: the case, the ratio with its interval, the verdict."""
+    where = " ".join(f"{k}={getattr(row, k)}" for k in KEYS[1:] if k != "dtype")
+    return (
+        f"{row.implementation} {where} {row.dtype}: {row.ratio:.2f}× "
+        f"[{row.low:.2f}, {row.high:.2f}] {row.verdict}"
+    )

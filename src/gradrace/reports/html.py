@@ -21,6 +21,7 @@ from gradrace.reports import (
     agreement,
     compare,
     crossover,
+    drift,
     limits,
     plots,
     scaling,
@@ -65,6 +66,8 @@ class Options:
     previous: pd.DataFrame | None = None
     previous_label: str = "the previous run"
     threshold: float = compare.THRESHOLD
+    gated: tuple[str, ...] = ()  # the implementations the comparison's gate is limited to
+    correct: bool = True  # divide the machine's drift out of the comparison
     sources: list[str] = field(default_factory=list)
 
 
@@ -297,7 +300,9 @@ class Builder:
         if previous is None:
             return None
         threshold = self.options.threshold
-        table = compare.compare(previous, self.results, threshold)
+        table = compare.compare(
+            previous, self.results, threshold, self.options.gated, self.options.correct
+        )
         fig = None
         if not table.empty:
             fig = self.figure(
@@ -308,10 +313,12 @@ class Builder:
                 "other run's. Above the grey band: slower by more than the "
                 "threshold.",
             )
-        rows = table.assign(order=table["verdict"].map({"slower": 0, "faster": 1, "same": 2}))
+        order = {"slower": 0, "slower (noisy)": 1, "faster": 2, "same": 3}
+        rows = table.assign(order=table["verdict"].map(order))
         rows = rows.sort_values(["order", "ratio"], ascending=[True, False])
         return {
             "summary": compare.summarize(table, threshold),
+            "drift": drift.describe(table.attrs.get("drift", 1.0), self.options.correct),
             "figure": fig,
             "threshold": threshold,
             "label": self.options.previous_label,
@@ -322,6 +329,7 @@ class Builder:
                     "old": format_seconds(r["old_s"]),
                     "new": format_seconds(r["new_s"]),
                     "ratio_text": times(r["ratio"]),
+                    "interval": f"{r['low']:.2f}–{r['high']:.2f}×",
                 }
                 for r in rows.to_dict("records")
             ],

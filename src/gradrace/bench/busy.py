@@ -1,0 +1,61 @@
+"""Was the machine busy during a run? Its load average and the spread of its probes say.
+
+Each case records the one-minute load average before and after its rounds
+(``load_before``, ``load_after``), and the probes timed in its rounds (``read_samples``,
+``compute_samples``) are the same work every round: a wide spread of theirs means the
+machine's speed changed under the run. Either makes comparisons less certain, so the
+run warns and records it in its metadata (``busy``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+#: The probes' spread (interquartile range ÷ median, median over cases) above which
+#: the machine counts as busy.
+PROBE_SPREAD = 0.10
+
+
+def _spread(samples) -> float:
+    if not isinstance(samples, list | tuple) or len(samples) < 4:
+        return math.nan
+    q1, median, q3 = np.percentile(np.asarray(samples, dtype=float), [25, 50, 75])
+    return float((q3 - q1) / median) if median > 0 else math.nan
+
+
+def _median(values: Iterable[float]) -> float:
+    finite = [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
+    return float(np.median(finite)) if finite else math.nan
+
+
+def assess(rows: list[dict], cores: int) -> dict:
+    """The run's load (the highest one-minute load average seen), the probes' median
+    spread, and whether the machine was busy, with the warning to print (or "")."""
+    loads = [r.get(c) for r in rows for c in ("load_before", "load_after")]
+    load = max((v for v in loads if isinstance(v, int | float) and math.isfinite(v)), default=None)
+    first = {}
+    for r in rows:  # the probes are the same on every row of a case
+        first.setdefault((r.get("m"), r.get("n"), r.get("k"), r.get("dtype")), r)
+    spread = _median(
+        _spread(r.get(c)) for r in first.values() for c in ("read_samples", "compute_samples")
+    )
+    reasons = []
+    if load is not None and load > cores:
+        reasons.append(f"load {load:.1f} on {cores} cores")
+    if spread == spread and spread > PROBE_SPREAD:
+        reasons.append(f"the probes' rounds spread by {spread:.0%} of their median")
+    warning = (
+        f"the machine was busy: {' and '.join(reasons)}; comparisons are less certain"
+        if reasons
+        else ""
+    )
+    return {
+        "load": load,
+        "cores": cores,
+        "probe_spread": spread if spread == spread else None,
+        "busy": bool(reasons),
+        "warning": warning,
+    }

@@ -1,0 +1,86 @@
+"""Machine drift between two runs: how much faster or slower the machine itself ran.
+
+A shared machine runs at another speed from one run to the next (another process, the
+clock, the caches), and every case of a run moves together. Each case's rounds time two
+probes beside the implementations (the read of X and Y, ``read_s``; a fixed matrix
+product, ``compute_s``), and most implementations do not change between the runs either:
+the median of their new ÷ old ratios in a case is how much the machine drifted there.
+An implementation is never its own reference, and neither is any implementation the
+comparison gates on (its code is the one that changed), so a real regression is not
+divided away. Memory-bound and compute-bound cases drift differently, so each case is
+corrected by its own references; the median over cases is the run's drift, printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+import pandas as pd
+
+#: Probe columns of a results row: the median time of each probe in that case's rounds.
+PROBES = ("read_s", "compute_s")
+#: A drift smaller than this (2 %) is reported as none.
+NEGLIGIBLE = 0.02
+
+
+def _ratios(both: pd.DataFrame, case_keys: list[str], column: str) -> pd.Series:
+    """new ÷ old of ``column`` once per case (a probe's median is the same on every row)."""
+    ratio = both[f"{column}_new"] / both[f"{column}_old"]
+    first = both.assign(_ratio=ratio).drop_duplicates(case_keys)
+    return first.set_index(case_keys)["_ratio"]
+
+
+def case_drift(
+    both: pd.DataFrame, case_keys: list[str], excluded: Collection[str] = ()
+) -> pd.Series:
+    """Per row of ``both`` (the merged old/new table): the median new ÷ old ratio of the
+    probes and of the other implementations of its case, leaving out the row's own
+    implementation and every name in ``excluded``; 1.0 where a case has no reference."""
+    index = pd.MultiIndex.from_frame(both[case_keys])
+    probes = [
+        _ratios(both, case_keys, c).reindex(index).to_numpy(float)
+        for c in PROBES
+        if f"{c}_old" in both and f"{c}_new" in both
+    ]
+    impl_ratio = (both["median_s_new"] / both["median_s_old"]).to_numpy(float)
+    names = both["implementation"].to_numpy()
+    usable = ~np.isin(names, list(excluded)) & np.isfinite(impl_ratio) & (impl_ratio > 0)
+    groups = both.groupby(case_keys, sort=False, dropna=False).indices
+    drift = np.ones(len(both))
+    for rows in groups.values():
+        for i in rows:
+            refs = [p[i] for p in probes if np.isfinite(p[i]) and p[i] > 0]
+            refs += [impl_ratio[j] for j in rows if j != i and usable[j]]
+            if refs:
+                drift[i] = float(np.median(refs))
+    return pd.Series(drift, index=both.index)
+
+
+def run_drift(both: pd.DataFrame, case_keys: list[str], excluded: Collection[str] = ()) -> float:
+    """How much slower (> 1) or faster (< 1) the machine ran in the new run: the median
+    over cases of each case's references (probes and implementations not ``excluded``)."""
+    if both.empty:
+        return 1.0
+    refs = both.assign(_ratio=both["median_s_new"] / both["median_s_old"])
+    refs = refs[~refs["implementation"].isin(list(excluded))]
+    per_case = []
+    for _, rows in refs.groupby(case_keys, sort=False, dropna=False):
+        values = list(rows["_ratio"])
+        for probe in PROBES:
+            if f"{probe}_old" in rows:
+                values.append(rows[f"{probe}_new"].iloc[0] / rows[f"{probe}_old"].iloc[0])
+        values = [v for v in values if np.isfinite(v) and v > 0]
+        if values:
+            per_case.append(float(np.median(values)))
+    return float(np.median(per_case)) if per_case else 1.0
+
+
+def describe(drift: float, corrected: bool = True) -> str:
+    """One sentence: how fast the machine ran in NEW against OLD, and what was done."""
+    if abs(drift - 1) < NEGLIGIBLE:
+        return "NEW and OLD ran at the same machine speed (within 2 %)."
+    how = "slower" if drift > 1 else "faster"
+    change = (drift - 1) if drift > 1 else (1 - drift)
+    done = "times corrected" if corrected else "times not corrected (--no-drift-correction)"
+    return f"NEW ran on a machine {change:.0%} {how}; {done}."
