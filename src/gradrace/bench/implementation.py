@@ -52,7 +52,9 @@ WithParamsFn = Callable[[tuple, Any, Any], tuple]
 UnpackFn = Callable[[Any, tuple], tuple[Any, Any]]
 Sizes = Callable[[float, float, float], float]  # (m, n, k) -> a count
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+#: A name: letters, digits and . _ + -, and at most one version suffix ``@old``, which
+#: ``--plugin file.py:ATTR@old`` adds to time two versions of one implementation side by side.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*(@[A-Za-z0-9][A-Za-z0-9_.+-]*)?$")
 
 
 def matvec_flops(m: float, n: float, k: float) -> float:
@@ -162,7 +164,8 @@ class Implementation:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ValueError(
                 f"implementation name {self.name!r} must be a non-empty string of letters, "
-                "digits and . _ + - (it is used on the command line and in file names)"
+                "digits and . _ + -, with at most one version suffix such as @old "
+                "(it is used on the command line and in file names)"
             )
         if not callable(self.gradient):
             raise TypeError(f"implementation {self.name!r}: gradient must be callable")

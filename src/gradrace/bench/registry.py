@@ -9,9 +9,11 @@ A source that fails to load is recorded in ``Registry.errors`` and the rest load
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.metadata
 import importlib.util
+import re
 import sys
 import traceback
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -157,11 +159,20 @@ def _load_module(target: str):
 
 
 def load_plugin(spec: str, convention: str = AUTO, how: str = "") -> Implementation:
-    """Load ``module:attr`` or ``path/to/file.py:attr`` as an Implementation."""
+    """Load ``module:attr`` or ``path/to/file.py:attr`` as an Implementation; a suffix
+    ``:attr@old`` renames it ``<name>@old``, so two versions of one implementation (two
+    files, two commits) are timed side by side in one run."""
     target, sep, attr = spec.rpartition(":")
+    attr, at, version = attr.partition("@")
     if not sep or not target or not attr or not attr.replace(".", "").isidentifier():
         raise ValueError(
-            f"--plugin {spec!r} must have the form module:attr or path/to/file.py:attr"
+            f"--plugin {spec!r} must have the form module:attr or path/to/file.py:attr "
+            "(with an optional version suffix: path/to/file.py:attr@old)"
+        )
+    if at and not _VERSION.match(version):
+        raise ValueError(
+            f"--plugin {spec!r}: the version suffix {version!r} after @ must be letters, "
+            "digits and . _ + -, starting with a letter or digit"
         )
     obj = _load_module(target)
     for part in attr.split("."):
@@ -169,7 +180,20 @@ def load_plugin(spec: str, convention: str = AUTO, how: str = "") -> Implementat
             public = sorted(n for n in dir(obj) if not n.startswith("_"))
             raise AttributeError(f"{target} has no {part!r}; it defines: {', '.join(public)}")
         obj = getattr(obj, part)
-    return as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}", convention, how)
+    impl = as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}", convention, how)
+    return renamed(impl, version) if at else impl
+
+
+#: A version suffix: what may follow the @ of ``--plugin file.py:ATTR@old``.
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+def renamed(impl: Implementation, version: str) -> Implementation:
+    """``impl`` named ``<name>@<version>`` (a name that has a version already: replaced),
+    its versions for other problems too."""
+    name = f"{impl.name.partition('@')[0]}@{version}"
+    also = tuple(dataclasses.replace(other, name=name) for other in impl.also)
+    return dataclasses.replace(impl, name=name, also=also)
 
 
 def _entry_points():

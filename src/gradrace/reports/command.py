@@ -107,10 +107,11 @@ def cmd_report(args) -> int:
         correct=args.drift_correction,
     )
     print(f"Report: {path}")
-    for run in [previous, results]:
-        busy = (run.attrs.get("metadata", {}) if run is not None else {}).get("busy") or {}
+    runs = {"OLD": previous, "NEW": results} if previous is not None else {"the run": results}
+    for label, run in runs.items():
+        busy = run.attrs.get("metadata", {}).get("busy") or {}
         if busy.get("warning"):
-            _warn(f"{'OLD' if run is previous else 'NEW'}: {busy['warning']}")
+            _warn(f"{label}: {busy['warning']}")
     if within is not None:
         print(f"A/B in one run, each against {args.baseline} (paired by round):")
         _print_table(within, args.threshold, everything=True)

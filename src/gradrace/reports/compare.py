@@ -171,9 +171,9 @@ def summarize(table: pd.DataFrame, threshold: float = THRESHOLD) -> str:
 
 
 def line(row) -> str:
-    """One comparison as printed: the case, the ratio with its interval, the verdict."""
+    """One comparison as printed: the case, then the ratio with its 95 % interval."""
     where = " ".join(f"{k}={getattr(row, k)}" for k in KEYS[1:] if k != "dtype")
     return (
         f"{row.implementation} {where} {row.dtype}: {row.ratio:.2f}× "
-        f"[{row.low:.2f}, {row.high:.2f}] {row.verdict}"
+        f"(95 % interval {row.low:.2f}–{row.high:.2f})"
     )
