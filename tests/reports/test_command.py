@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
 import pytest
 
-from gradrace.bench.results import ResultsWriter
+from gradrace.bench.results import ResultsWriter, load_results
 from gradrace.cli import main
 
 
@@ -83,3 +86,101 @@ def test_fail_on_slowdown_ignores_slowdowns_within_the_noise(tmp_path, results):
         )
         == 0
     )
+
+
+VERSIONS = Path(__file__).resolve().parents[1] / "plugins" / "versions.py"
+
+
+def test_a_b_in_one_run_from_plugins_renamed_at_load(tmp_path, capsys):
+    run = tmp_path / "ab"
+    plugins = ["--plugin", f"{VERSIONS}:my_numpy@old", "--plugin", f"{VERSIONS}:my_numpy@new"]
+    grid = ["--m", "50,200", "--n", "3", "--budget", "0.1"]
+    assert (
+        main(["run", "--no-entry-points", "--no-isolate", *plugins, *grid, "--out", str(run)]) == 0
+    )
+    frame = load_results(run)
+    assert {"my_numpy@old", "my_numpy@new"} <= set(frame["implementation"])
+    assert frame["samples"].map(len).min() >= 3
+    capsys.readouterr()
+    assert main(["report", str(run), "--baseline", "my_numpy@old"]) == 0
+    out = capsys.readouterr().out
+    assert "A/B in one run, each against my_numpy@old (paired by round)" in out
+    assert "2 cases in common" in out
+    code = main(
+        [
+            "report",
+            str(run),
+            "--baseline",
+            "my_numpy@old",
+            "--impl",
+            "my_numpy@new",
+            "--fail-on-slowdown",
+        ]
+    )
+    assert code in (0, 1)  # timing decides; the names and the table are what is tested
+    page = (run / "index.html").read_text(encoding="utf-8")
+    assert "my_numpy@new" in page
+
+
+def test_a_b_needs_another_version_or_impl(tmp_path, results, capsys):
+    run = _save(results, tmp_path / "run")
+    assert main(["report", str(run), "--fail-on-slowdown"]) == 2
+    assert "--fail-on-slowdown needs something to compare" in capsys.readouterr().err
+    assert main(["report", str(run), "--baseline", "numba", "--impl", "nope"]) == 2
+    assert "--impl 'nope' was not timed" in capsys.readouterr().err
+
+
+def _scaled(results, factor: float):
+    out = results.copy()
+    for column in ("median_s", "q1_s", "q3_s", "read_s", "compute_s"):
+        out[column] = out[column] * factor
+    return out
+
+
+def test_the_drift_is_printed_and_divided_out(tmp_path, results, capsys):
+    old = _save(results, tmp_path / "old")
+    new = _save(_scaled(results, 1.3), tmp_path / "new")
+    args = ["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]
+    assert main([*args, "--fail-on-slowdown"]) == 0
+    assert "NEW ran on a machine 30 % slower; times corrected." in capsys.readouterr().out
+    assert main([*args, "--fail-on-slowdown", "--no-drift-correction"]) == 1
+    page = (tmp_path / "c" / "index.html").read_text(encoding="utf-8")
+    assert "times not corrected" in page
+
+
+def test_impl_limits_the_gate(tmp_path, results, capsys):
+    old = _save(results, tmp_path / "old")
+    slower = results.copy()
+    slower.loc[slower["implementation"] == "numba", "median_s"] *= 3
+    new = _save(slower, tmp_path / "new")
+    args = [
+        "report",
+        str(new),
+        "--compare",
+        str(old),
+        "--out",
+        str(tmp_path / "c"),
+        "--fail-on-slowdown",
+    ]
+    assert main([*args, "--impl", "einsum"]) == 0
+    assert main([*args, "--impl", "numba"]) == 1
+    assert main([*args, "--impl", "no-such"]) == 2
+    assert "--impl 'no-such' was not timed in either run" in capsys.readouterr().err
+
+
+def test_runs_that_differ_are_warned_of(tmp_path, results, capsys):
+    old = _save(results, tmp_path / "old")
+    other = results.copy()
+    meta = copy.deepcopy(results.attrs["metadata"])
+    meta["numpy"], meta["cores"] = "0.0-other", 64
+    meta.setdefault("config", {}).setdefault("settings", {})["threads"] = 99
+    meta["busy"] = {
+        "warning": "the machine was busy: load 2.3 on 2 cores; comparisons are less certain"
+    }
+    other.attrs["metadata"] = meta
+    new = _save(other, tmp_path / "new")
+    assert main(["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]) == 0
+    err = capsys.readouterr().err
+    assert "the runs differ in numpy:" in err and "0.0-other in NEW" in err
+    assert "the runs differ in cores:" in err and "the runs differ in threads:" in err
+    assert "NEW: the machine was busy: load 2.3 on 2 cores" in err

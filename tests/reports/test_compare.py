@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from gradrace.reports.compare import compare, only_in, summarize
+from gradrace.reports import drift
+from gradrace.reports.compare import compare, compare_within, only_in, summarize
 
 
 def test_ratios_and_verdicts(results):
@@ -39,3 +42,79 @@ def test_cases_in_one_run_only(results):
 def test_threshold_must_exceed_one(results):
     with pytest.raises(ValueError, match="must exceed 1"):
         compare(results, results, threshold=0.9)
+
+
+def with_samples(results, factor: float = 1.0, seed: int = 3):
+    """``results`` with 15 rounds of samples per row and probe medians, every time × factor."""
+    rng = np.random.default_rng(seed)
+    out = results.copy()
+    spread = [np.exp(rng.normal(0.0, 0.02, 15)) for _ in range(len(out))]
+    out["samples"] = [list(m * s * factor) for m, s in zip(out["median_s"], spread, strict=True)]
+    for column in ("median_s", "q1_s", "q3_s", "min_s"):
+        out[column] = out[column] * factor
+    size = out["m"] * out["n"]
+    out["read_s"] = size * 1e-9 * factor
+    out["compute_s"] = 1e-3 * factor
+    return out
+
+
+def test_a_drift_of_16_percent_is_divided_out(results):
+    old, new = with_samples(results), with_samples(results, 1.16)
+    table = compare(old, new, threshold=1.2)
+    assert table["ratio"].to_numpy() == pytest.approx(1.0, rel=0.03)
+    assert (table["verdict"] == "same").all() and not table["gate"].any()
+    assert table.attrs["drift"] == pytest.approx(1.16, rel=0.02)
+    assert (
+        drift.describe(table.attrs["drift"]) == "NEW ran on a machine 16 % slower; times corrected."
+    )
+
+
+def test_a_regression_stands_out_of_the_drift(results):
+    old, new = with_samples(results), with_samples(results, 1.16)
+    numba = new["implementation"] == "numba"
+    new.loc[numba, "median_s"] *= 1.5
+    new.loc[numba, "samples"] = new.loc[numba, "samples"].map(lambda s: [x * 1.5 for x in s])
+    table = compare(old, new, threshold=1.2)
+    slower = table[table["verdict"] == "slower"]
+    assert set(slower["implementation"]) == {"numba"} and len(slower) == numba.sum()
+    assert slower["ratio"].to_numpy() == pytest.approx(1.5, rel=0.05)
+    assert (table.loc[table["implementation"] != "numba", "verdict"] == "same").all()
+
+
+def test_without_correction_the_drift_is_a_slowdown(results):
+    table = compare(with_samples(results), with_samples(results, 1.5), correct=False)
+    assert (table["verdict"] == "slower").all() and table["gate"].all()
+
+
+def test_the_gate_is_limited_to_the_implementations_named(results):
+    old, new = with_samples(results), with_samples(results)
+    numba = new["implementation"] == "numba"
+    new.loc[numba, "median_s"] *= 2
+    new.loc[numba, "samples"] = new.loc[numba, "samples"].map(lambda s: [x * 2 for x in s])
+    assert compare(old, new, gated=["numba"])["gate"].any()
+    limited = compare(old, new, gated=["einsum"])
+    assert (limited.loc[limited["implementation"] == "numba", "verdict"] == "slower").all()
+    assert not limited["gate"].any()
+
+
+def test_files_without_samples_compare_from_their_quartiles(results):
+    slower = results.copy()
+    slower.loc[slower["implementation"] == "numba", "median_s"] *= 3
+    table = compare(results, slower)
+    assert (table["how"] == "quartiles (no samples: less certain)").all()
+    assert (table.loc[table["implementation"] == "numba", "verdict"] == "slower").all()
+    assert "less certain" in summarize(table)
+
+
+def test_a_within_run_comparison_pairs_the_rounds(results):
+    rows = with_samples(results)
+    renamed = rows[rows["implementation"] == "numba"].assign(implementation="numba@new")
+    renamed["samples"] = renamed["samples"].map(lambda s: [x * 1.3 for x in s])
+    renamed["median_s"] *= 1.3
+    both = pd.concat(
+        [rows.assign(implementation=rows["implementation"].replace("numba", "numba@old")), renamed]
+    )
+    table = compare_within(both, "numba@old", ["numba@new"], threshold=1.2)
+    assert (table["how"] == "paired rounds").all()
+    assert table["ratio"].to_numpy() == pytest.approx(1.3)
+    assert (table["verdict"] == "slower").all() and table["gate"].all()

@@ -46,7 +46,7 @@ def assess(rows: list[dict], cores: int) -> dict:
     if load is not None and load > cores:
         reasons.append(f"load {load:.1f} on {cores} cores")
     if spread == spread and spread > PROBE_SPREAD:
-        reasons.append(f"the probes' rounds spread by {spread:.0%} of their median")
+        reasons.append(f"the probes' rounds spread by {spread * 100:.0f} % of their median")
     warning = (
         f"the machine was busy: {' and '.join(reasons)}; comparisons are less certain"
         if reasons

@@ -83,4 +83,4 @@ def describe(drift: float, corrected: bool = True) -> str:
     how = "slower" if drift > 1 else "faster"
     change = (drift - 1) if drift > 1 else (1 - drift)
     done = "times corrected" if corrected else "times not corrected (--no-drift-correction)"
-    return f"NEW ran on a machine {change:.0%} {how}; {done}."
+    return f"NEW ran on a machine {change * 100:.0f} % {how}; {done}."

@@ -1,0 +1,82 @@
+"""The statistics of timing rounds, on synthetic samples with fixed seeds (no timing)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradrace.bench import stats
+
+
+def rounds(median: float, spread: float, n: int = 15, seed: int = 1) -> list[float]:
+    """``n`` per-call times around ``median``, spread by a fraction ``spread`` (lognormal)."""
+    rng = np.random.default_rng(seed)
+    return list(median * np.exp(rng.normal(0.0, spread, n)))
+
+
+def test_a_known_50_percent_slowdown_is_slower():
+    interval = stats.ratio_interval(rounds(1e-4, 0.03), rounds(1.5e-4, 0.03, seed=2))
+    assert interval.low > 1.2 and interval.point == pytest.approx(1.5, rel=0.05)
+    assert stats.verdict(interval, 1.2) == "slower"
+    assert stats.fails_gate("slower", interval.point, 1.2)
+
+
+def test_identical_distributions_are_the_same():
+    interval = stats.ratio_interval(rounds(1e-4, 0.05), rounds(1e-4, 0.05, seed=2))
+    assert interval.low < 1 < interval.high
+    assert stats.verdict(interval, 1.2) == "same"
+
+
+def test_a_wide_sevenfold_slowdown_is_slower_noisy_and_fails_the_gate():
+    old = rounds(1e-4, 0.05, n=5)
+    new = [1e-4, 1.1e-4, 7.2e-4, 7.5e-4, 9e-4]  # most rounds 7× slower, two not at all
+    interval = stats.ratio_interval(old, new)
+    assert interval.point > 7 and interval.low < 1.2
+    assert stats.verdict(interval, 1.2) == "slower (noisy)"
+    assert stats.fails_gate("slower (noisy)", interval.point, 1.2)
+
+
+def test_a_small_noisy_slowdown_does_not_fail_the_gate():
+    assert not stats.fails_gate("slower (noisy)", 1.3, 1.2)
+
+
+def test_a_clear_speedup_is_faster():
+    interval = stats.ratio_interval(rounds(1e-4, 0.03), rounds(0.5e-4, 0.03, seed=2))
+    assert stats.verdict(interval, 1.2) == "faster"
+
+
+def test_the_bootstrap_is_reproducible():
+    a, b = rounds(1e-4, 0.2), rounds(1.1e-4, 0.2, seed=2)
+    assert stats.ratio_interval(a, b) == stats.ratio_interval(a, b)
+
+
+def test_paired_rounds_cancel_a_drift_shared_by_both():
+    drift = np.linspace(1.0, 3.0, 15)  # the machine slows down threefold during the rounds
+    a, b = list(1e-4 * drift), list(1.1e-4 * drift * np.exp(np.linspace(-0.01, 0.01, 15)))
+    paired = stats.paired_interval(a, b)
+    unpaired = stats.ratio_interval(a, b)
+    assert paired.low > 1.05 and paired.high < 1.15
+    assert paired.how == "paired rounds"
+    assert unpaired.high - unpaired.low > 5 * (paired.high - paired.low)
+
+
+def test_paired_rounds_need_two_pairs():
+    assert stats.paired_interval([1e-4], [1e-4, 2e-4]) is None
+
+
+def test_without_samples_there_is_no_interval():
+    assert stats.ratio_interval(float("nan"), [1.0]) is None
+    assert stats.median_interval([]) is None
+    assert np.isnan(stats.half_width(None))
+
+
+def test_quartiles_give_a_less_certain_interval():
+    narrow = stats.quartile_interval((1e-4, 1e-6, 15), (1.5e-4, 1.5e-6, 15))
+    wide = stats.quartile_interval((1e-4, 1e-4, 15), (1.5e-4, 1.5e-4, 15))
+    assert narrow.low > 1.4 and wide.low < 1.2 < 1.5 < wide.high
+    assert "less certain" in narrow.how
+
+
+def test_half_width_of_a_tight_median():
+    assert stats.half_width(rounds(1e-4, 0.01, n=30)) < 0.05
+    assert stats.half_width(rounds(1e-4, 0.5, n=5)) > 0.05
