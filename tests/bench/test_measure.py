@@ -67,3 +67,21 @@ def test_a_lock_in_prepared_arguments_is_measured_like_any_other():
     )
     rows = measure_case(registry, Case(50, 3, 2), ["locked", "out-buffers", "numpy-dot"], FAST)
     assert [r["status"] for r in rows] == ["ok", "ok", "ok"]
+
+
+def test_rows_keep_the_samples_of_every_round_and_of_the_probes():
+    rows = measure_case(load_registry(), Case(500, 5), ["numpy-dot", "einsum"], FAST)
+    for row in rows:
+        assert len(row["samples"]) == row["rounds"] and min(row["samples"]) == row["min_s"]
+        assert len(row["read_samples"]) >= 1 and len(row["compute_samples"]) >= 1
+        assert row["ci_low_s"] <= row["median_s"] <= row["ci_high_s"]
+        assert row["load_before"] >= 0 and row["load_after"] >= 0
+
+
+def test_an_imprecise_median_gets_more_rounds_up_to_the_most_allowed():
+    demanding = Settings(
+        threads=1, round_target_s=1e-4, rounds=3, time_cap_s=5.0, precision=0.0, max_rounds=7
+    )
+    (row,) = measure_case(load_registry(), Case(100, 5), ["numpy-dot"], demanding)
+    assert row["rounds"] == 7 and len(row["samples"]) == 7
+    assert len(row["read_samples"]) == 7  # the probes too: drift stays known for every round

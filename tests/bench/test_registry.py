@@ -143,3 +143,31 @@ def test_a_missing_attribute_names_the_file_and_what_it_defines(tmp_path):
     assert f"{tmp_path / 'attr_missing.py'} has no 'nosuch'; it defines: compute_gradient" in str(
         error
     )
+
+
+VERSIONS = PLUGINS / "versions.py"
+
+
+def test_a_version_suffix_renames_the_plugin_so_two_versions_load_side_by_side():
+    specs = [f"{VERSIONS}:my_numpy@old", f"{VERSIONS}:my_numpy_extra_pass@new"]
+    registry = load_registry(specs, entry_points=False)
+    assert registry.entries["my_numpy@old"].origin == f"--plugin {VERSIONS}:my_numpy@old"
+    assert registry["my_numpy_extra_pass@new"].name == "my_numpy_extra_pass@new"
+
+
+def test_a_version_suffix_replaces_one_already_there():
+    impl = Implementation(name="mine@a", gradient=lambda *a: a)
+    assert registry_module.renamed(impl, "b").name == "mine@b"
+
+
+@pytest.mark.parametrize("suffix", ["", "o/ld", "-x"])
+def test_a_bad_version_suffix_is_a_clear_error(suffix):
+    registry = load_registry([f"{VERSIONS}:my_numpy@{suffix}"], entry_points=False)
+    assert "version suffix" in str(registry.errors[0])
+
+
+def test_names_take_at_most_one_version_suffix():
+    Implementation(name="mine@old", gradient=lambda *a: a)
+    for bad in ("@old", "a@b@c", "mine@"):
+        with pytest.raises(ValueError, match="version suffix"):
+            Implementation(name=bad, gradient=lambda *a: a)

@@ -65,3 +65,24 @@ def test_the_limit_is_the_larger_of_the_read_and_the_compute_floor():
     row = derived(1000, 1000, 1, "float64", 0.02, read_s=0.01, peak_gflops=100.0)
     assert row["limit_s"] == 0.01 and row["limit_ratio"] == pytest.approx(2.0)
     assert math.isnan(derived(10, 10, 1, "float64", 0.02, None)["limit_ratio"])
+
+
+def test_samples_are_kept_in_the_json_and_left_out_of_the_csv(tmp_path):
+    from gradrace.bench.results import ResultsWriter
+
+    row = {
+        **ROW,
+        "samples": [1e-5, 1.1e-5, 0.9e-5],
+        "read_samples": [1e-6],
+        "compute_samples": [2e-3],
+    }
+    ResultsWriter(tmp_path, {"format": FORMAT}, [row]).write()
+    frame = load_results(tmp_path)
+    assert frame.loc[0, "samples"] == [1e-5, 1.1e-5, 0.9e-5]
+    assert frame.loc[0, "compute_samples"] == [2e-3]
+    assert "samples" not in (tmp_path / "results.csv").read_text().splitlines()[0].split(",")
+
+
+def test_a_file_without_samples_loads_without_them(tmp_path):
+    frame = load_results(_write(tmp_path / "results.json", {"format": FORMAT}))
+    assert "samples" not in frame and frame.loc[0, "median_s"] == 1e-5

@@ -1,0 +1,31 @@
+"""A busy machine, told from the load average and the spread of the probes' rounds."""
+
+from gradrace.bench.busy import assess
+
+
+def row(load: float, probes: list[float], m: int = 100) -> dict:
+    case = {"m": m, "n": 10, "k": 1, "dtype": "float64"}
+    loads = {"load_before": load, "load_after": load}
+    return {**case, **loads, "read_samples": probes, "compute_samples": probes}
+
+
+def test_a_load_above_the_cores_is_busy():
+    found = assess([row(2.3, [1.0] * 5), row(1.0, [1.0] * 5, m=200)], cores=2)
+    assert found["busy"] and found["load"] == 2.3
+    assert found["warning"] == (
+        "the machine was busy: load 2.3 on 2 cores; comparisons are less certain"
+    )
+
+
+def test_probes_that_spread_widely_are_busy():
+    found = assess([row(0.5, [1.0, 1.0, 2.0, 3.0, 1.0])], cores=2)
+    assert found["busy"] and "the probes' rounds spread by" in found["warning"]
+
+
+def test_a_quiet_machine_is_not_busy():
+    found = assess([row(0.5, [1.0, 1.01, 0.99, 1.0, 1.0])], cores=2)
+    assert not found["busy"] and found["warning"] == ""
+
+
+def test_rows_without_loads_or_samples_are_not_busy():
+    assert not assess([{"m": 1, "n": 1, "k": 1, "dtype": "float64"}], cores=2)["busy"]
