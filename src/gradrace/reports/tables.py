@@ -45,7 +45,22 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
     table["bandwidth_fraction"] = best.get("bandwidth_fraction")
     iqr = pd.to_numeric(best.get("iqr_s", pd.Series(0.0, index=best.index)), errors="coerce")
     table["noisy"] = (iqr > NOISY * best["median_s"]).to_numpy(bool)
+    table["pm"] = plus_minus(best).to_numpy(float)
     return table.reset_index(drop=True)
+
+
+def plus_minus(rows: pd.DataFrame) -> pd.Series:
+    """The larger half of each median's 95 % interval, as a fraction of the median (NaN
+    where a file has no interval): the ± a table shows beside the median."""
+    nan = pd.Series(float("nan"), index=rows.index)
+    low = pd.to_numeric(rows.get("ci_low_s", nan), errors="coerce")
+    high = pd.to_numeric(rows.get("ci_high_s", nan), errors="coerce")
+    median = rows["median_s"]
+    return pd.concat([high - median, median - low], axis=1).max(axis=1, skipna=False) / median
+
+
+def _with_pm(seconds: float, pm: float) -> str:
+    return format_seconds(seconds) + ("" if pm != pm else f" ±{pm * 100:.0f} %")
 
 
 def format_summary(results: pd.DataFrame) -> str:
@@ -61,8 +76,8 @@ def format_summary(results: pd.DataFrame) -> str:
             "dtype": table["dtype"],
             "fastest": table["fastest"].map(text_cell),
             "time": [
-                format_seconds(t) + (" *" if noisy else "")
-                for t, noisy in zip(table["median_s"], table["noisy"], strict=True)
+                _with_pm(t, pm) + (" *" if noisy else "")
+                for t, pm, noisy in zip(table["median_s"], table["pm"], table["noisy"], strict=True)
             ],
             "vs python-loops": table["speedup_vs_python-loops"].map(
                 lambda x: "-" if x != x else f"{x:,.0f}×"
@@ -73,7 +88,8 @@ def format_summary(results: pd.DataFrame) -> str:
         }
     )
     lines = [
-        "Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time):",
+        "Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time; "
+        "± = the median's 95 % interval):",
         shown.to_string(index=False),
     ]
     if table["noisy"].any():
@@ -114,6 +130,8 @@ SHOWN = [
     "threads",
     "status",
     "median_s",
+    "ci_low_s",
+    "ci_high_s",
     "iqr_s",
     "min_s",
     "rounds",
