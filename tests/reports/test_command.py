@@ -66,26 +66,18 @@ def test_usage_errors(tmp_path, results):
         main(["report", str(run), "--threshold", "0.5"])
 
 
-def test_fail_on_slowdown_ignores_slowdowns_within_the_noise(tmp_path, results):
+def test_a_noisy_slowdown_is_flagged_and_fails_the_gate_only_with_fail_on_noisy(
+    tmp_path, results, capsys
+):
     noisy = results.assign(q1_s=results["median_s"] * 0.5, q3_s=results["median_s"] * 2.0)
     old = _save(noisy, tmp_path / "old")
     slower = noisy.copy()
     slower.loc[slower["implementation"] == "numba", "median_s"] *= 1.3  # bands still overlap
     new = _save(slower, tmp_path / "new")
-    assert (
-        main(
-            [
-                "report",
-                str(new),
-                "--compare",
-                str(old),
-                "--out",
-                str(tmp_path / "c"),
-                "--fail-on-slowdown",
-            ]
-        )
-        == 0
-    )
+    args = ["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]
+    assert main([*args, "--fail-on-slowdown"]) == 0
+    assert "slower (noisy): numba" in capsys.readouterr().err
+    assert main([*args, "--fail-on-slowdown", "--fail-on-noisy"]) == 1
 
 
 VERSIONS = Path(__file__).resolve().parents[1] / "plugins" / "versions.py"

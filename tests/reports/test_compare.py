@@ -118,3 +118,14 @@ def test_a_within_run_comparison_pairs_the_rounds(results):
     assert (table["how"] == "paired rounds").all()
     assert table["ratio"].to_numpy() == pytest.approx(1.3)
     assert (table["verdict"] == "slower").all() and table["gate"].all()
+
+
+def test_references_that_scatter_widen_the_interval(results):
+    old, new = with_samples(results), with_samples(results)
+    rng = np.random.default_rng(5)
+    scatter = np.exp(rng.normal(0.0, 0.4, len(new)))  # every ratio strays on its own
+    new["median_s"] = new["median_s"] * scatter
+    new["samples"] = [[x * f for x in s] for s, f in zip(new["samples"], scatter, strict=True)]
+    quiet = compare(old, with_samples(results))
+    busy = compare(old, new)
+    assert (busy["high"] / busy["low"]).median() > 2 * (quiet["high"] / quiet["low"]).median()

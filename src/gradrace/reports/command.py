@@ -56,7 +56,7 @@ def _a_b(args, results: pd.DataFrame, timed: set[str], where: str):
             "name the implementation to compare with --impl"
         )
     _check_names(names, timed, where)
-    return compare.compare_within(results, args.baseline, names, args.threshold)
+    return compare.compare_within(results, args.baseline, names, args.threshold, args.fail_on_noisy)
 
 
 def _print_table(table: pd.DataFrame, threshold: float, everything: bool) -> None:
@@ -121,7 +121,12 @@ def cmd_report(args) -> int:
     for text in mismatch.differences(previous.attrs["metadata"], results.attrs["metadata"]):
         _warn(f"the runs differ in {text}: part of any change may come from that")
     table = compare.compare(
-        previous, results, args.threshold, tuple(args.impl), args.drift_correction
+        previous,
+        results,
+        args.threshold,
+        tuple(args.impl),
+        args.drift_correction,
+        args.fail_on_noisy,
     )
     if not table.empty:
         print(compare.drift.describe(table.attrs["drift"], args.drift_correction))
@@ -181,7 +186,13 @@ def add_report_parser(sub) -> None:
         "--fail-on-slowdown",
         action="store_true",
         help="exit with status 1 when a compared case is slower: its ratio's 95 %% interval "
-        "lies above the threshold, or it is slower (noisy) by more than threshold squared",
+        "lies above the threshold",
+    )
+    p.add_argument(
+        "--fail-on-noisy",
+        action="store_true",
+        help="with --fail-on-slowdown, fail on a slower (noisy) case too: its ratio is above "
+        "the threshold but its interval reaches below it",
     )
     p.add_argument(
         "--impl",

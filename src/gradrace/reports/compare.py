@@ -44,9 +44,10 @@ def _timed(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _interval(row: dict, correction: float, paired: bool = False) -> stats.Interval:
+def _interval(row: dict, correction: float, scatter: float, paired: bool = False) -> stats.Interval:
     """The ratio's interval for one merged row: from the samples where both sides have
-    them (paired by round within one run), else from the quartiles."""
+    them (paired by round within one run), else from the quartiles; divided by the
+    drift ``correction`` and widened by the references' ``scatter``."""
     old, new = row.get("samples_old"), row.get("samples_new")
     found = None
     if paired:
@@ -55,7 +56,7 @@ def _interval(row: dict, correction: float, paired: bool = False) -> stats.Inter
         found = stats.ratio_interval(old, new)
     if found is None:
         found = stats.quartile_interval(_spread(row, "_old"), _spread(row, "_new"))
-    return found.scaled(correction)
+    return found.scaled(correction).widened(scatter)
 
 
 def _spread(row: dict, side: str) -> tuple[float, float, float]:
@@ -69,14 +70,19 @@ def _spread(row: dict, side: str) -> tuple[float, float, float]:
 
 def _judge(
     both: pd.DataFrame,
-    corrections,
+    corrections: tuple,
     threshold: float,
     gated: Collection[str],
     paired: bool = False,
+    strict: bool = False,
 ) -> pd.DataFrame:
-    """The comparison table of merged rows, one interval and verdict each."""
+    """The comparison table of merged rows, one interval and verdict each; ``corrections``
+    is (drift, scatter) per row."""
     records = both.to_dict("records")
-    intervals = [_interval(r, c, paired) for r, c in zip(records, corrections, strict=True)]
+    drifts, scatters = corrections
+    intervals = [
+        _interval(r, d, s, paired) for r, d, s in zip(records, drifts, scatters, strict=True)
+    ]
     verdicts = [stats.verdict(i, threshold) for i in intervals]
     table = both[KEYS].assign(
         old_s=both["median_s_old"].to_numpy(),
@@ -84,14 +90,12 @@ def _judge(
         ratio=[i.point for i in intervals],
         low=[i.low for i in intervals],
         high=[i.high for i in intervals],
-        drift=list(corrections),
+        drift=list(drifts),
         verdict=verdicts,
         how=[i.how for i in intervals],
     )
     in_gate = table["implementation"].isin(list(gated)) if gated else True
-    fails = [
-        stats.fails_gate(v, i.point, threshold) for v, i in zip(verdicts, intervals, strict=True)
-    ]
+    fails = [stats.fails_gate(v, strict) for v in verdicts]
     table["gate"] = in_gate & pd.Series(fails, index=table.index, dtype=bool)
     return table.sort_values(["implementation", "k", "dtype", "n", "m"]).reset_index(drop=True)
 
@@ -102,11 +106,12 @@ def compare(
     threshold: float = THRESHOLD,
     gated: Collection[str] = (),
     correct: bool = True,
+    strict: bool = False,
 ) -> pd.DataFrame:
     """Cases timed (and agreeing) in both runs: old and new medians, the drift-corrected
     ratio new ÷ old with its 95 % interval, the verdict, and whether it fails the gate
-    (limited to the implementations ``gated``, when given). ``attrs["drift"]`` holds the
-    run's drift (new machine speed ÷ old)."""
+    (limited to the implementations ``gated``, when given; ``strict``: slower (noisy)
+    fails too). ``attrs["drift"]`` holds the run's drift (new machine time ÷ old)."""
     _check(threshold)
     both = _timed(old).merge(_timed(new), on=KEYS, suffixes=("_old", "_new"))
     if both.empty:
@@ -114,17 +119,20 @@ def compare(
         empty.attrs["drift"] = 1.0
         return empty
     case_keys = [c for c in KEYS if c != "implementation"]
-    corrections = (
-        drift.case_drift(both, case_keys, gated) if correct else pd.Series(1.0, index=both.index)
-    )
-    table = _judge(both, corrections, threshold, gated)
+    none = pd.Series(1.0, index=both.index), pd.Series(0.0, index=both.index)
+    corrections = drift.case_drift(both, case_keys, gated) if correct else none
+    table = _judge(both, corrections, threshold, gated, strict=strict)
     table.attrs["drift"] = drift.run_drift(both, case_keys, gated)
     table.attrs["corrected"] = correct
     return table
 
 
 def compare_within(
-    results: pd.DataFrame, baseline: str, names: Collection[str], threshold: float = THRESHOLD
+    results: pd.DataFrame,
+    baseline: str,
+    names: Collection[str],
+    threshold: float = THRESHOLD,
+    strict: bool = False,
 ) -> pd.DataFrame:
     """A/B in one run: each implementation of ``names`` against ``baseline`` on every case
     both timed, as ``compare`` shows two runs (``baseline`` is "old"), ratios taken round
@@ -139,7 +147,8 @@ def compare_within(
         empty = pd.DataFrame(columns=COLUMNS)
         empty.attrs["drift"] = 1.0
         return empty
-    table = _judge(both, [1.0] * len(both), threshold, names, paired=True)
+    none = [1.0] * len(both), [0.0] * len(both)
+    table = _judge(both, none, threshold, names, paired=True, strict=strict)
     table.attrs["drift"] = 1.0
     table.attrs["baseline"] = baseline
     return table

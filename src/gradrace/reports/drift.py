@@ -33,10 +33,13 @@ def _ratios(both: pd.DataFrame, case_keys: list[str], column: str) -> pd.Series:
 
 def case_drift(
     both: pd.DataFrame, case_keys: list[str], excluded: Collection[str] = ()
-) -> pd.Series:
+) -> tuple[pd.Series, pd.Series]:
     """Per row of ``both`` (the merged old/new table): the median new ÷ old ratio of the
     probes and of the other implementations of its case, leaving out the row's own
-    implementation and every name in ``excluded``; 1.0 where a case has no reference."""
+    implementation and every name in ``excluded`` (1.0 where a case has no reference);
+    and how widely those references scatter (a robust standard deviation of their log
+    ratios, 0 with fewer than three): how far an unchanged implementation strays from the
+    correction, which widens the comparison's interval."""
     index = pd.MultiIndex.from_frame(both[case_keys])
     probes = [
         _ratios(both, case_keys, c).reindex(index).to_numpy(float)
@@ -47,14 +50,22 @@ def case_drift(
     names = both["implementation"].to_numpy()
     usable = ~np.isin(names, list(excluded)) & np.isfinite(impl_ratio) & (impl_ratio > 0)
     groups = both.groupby(case_keys, sort=False, dropna=False).indices
-    drift = np.ones(len(both))
+    drift, scatter = np.ones(len(both)), np.zeros(len(both))
     for rows in groups.values():
         for i in rows:
             refs = [p[i] for p in probes if np.isfinite(p[i]) and p[i] > 0]
             refs += [impl_ratio[j] for j in rows if j != i and usable[j]]
             if refs:
-                drift[i] = float(np.median(refs))
-    return pd.Series(drift, index=both.index)
+                logs = np.log(refs)
+                centre = float(np.median(logs))
+                drift[i] = float(np.exp(centre))
+                if len(refs) >= 3:
+                    scatter[i] = MAD_TO_SIGMA * float(np.median(np.abs(logs - centre)))
+    return pd.Series(drift, index=both.index), pd.Series(scatter, index=both.index)
+
+
+#: The median absolute deviation of a normal distribution times this is its σ.
+MAD_TO_SIGMA = 1.4826
 
 
 def run_drift(both: pd.DataFrame, case_keys: list[str], excluded: Collection[str] = ()) -> float:
