@@ -36,3 +36,11 @@ def test_a_share_beyond_the_read_floor_is_not_quoted_as_one():
 
 def test_an_unknown_share_is_left_out():
     assert "reading X" not in headline_sentence([_headline(float("nan"))])
+
+
+def test_the_environment_says_when_the_machine_was_busy(results):
+    from gradrace.reports.views import environment_rows
+
+    warning = "the machine was busy: load 2.3 on 2 cores; comparisons are less certain"
+    meta = {**results.attrs["metadata"], "busy": {"busy": True, "warning": warning}}
+    assert ("machine load", warning) in environment_rows(results, meta, None, None)

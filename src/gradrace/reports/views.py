@@ -159,8 +159,19 @@ def environment_rows(results: pd.DataFrame, meta: dict, bandwidth, peak) -> list
         ("timing", ", ".join(f"{k}={v}" for k, v in settings.items()) or None),
         ("commit", (meta.get("commit") or {}).get("id")),
         ("plugins not loaded", "; ".join(meta.get("load_errors") or []) or None),
+        ("machine load", _load_words(meta.get("busy"))),
     ]
     return [(label, str(value)) for label, value in rows if value not in (None, "", "None")]
+
+
+def _load_words(busy) -> str | None:
+    """The run's busy-machine record in words: its warning, or the load it saw."""
+    if not isinstance(busy, dict):
+        return None
+    if busy.get("warning"):
+        return str(busy["warning"])
+    load = busy.get("load")
+    return f"not busy: load {load:.1f} on {busy.get('cores')} cores" if load is not None else None
 
 
 def describe(meta: dict, name: str) -> str:
