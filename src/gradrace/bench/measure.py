@@ -64,6 +64,7 @@ def case_row(case: Case, name: str, threads: int, outcome: Outcome | None = None
         "n": case.n,
         "k": case.k,
         "dtype": case.dtype,
+        "problem": case.model,
         "threads": threads,
         "lam": case.lam,
         "seed": case.seed,
@@ -108,15 +109,13 @@ def measure_case(
     """Check and time the implementations ``names`` on ``case``; one row each."""
     report("phase", "", "problem")
     problem = case.problem()
-    reference = reference_gradient(*problem.args)
-    rows, fns, numbers, rounds, prepared = {}, {}, {}, {}, {}
+    reference = reference_gradient(*problem.args, problem=case.model)
+    rows, fns, numbers, rounds, prepared, versions = {}, {}, {}, {}, {}, {}
     for name in names:
-        if name in registry and registry[name].applies(case.k):
+        why = registry[name].applies_to(case.model, case.k) if name in registry else ""
+        if why:
             rows[name] = case_row(
-                case,
-                name,
-                settings.threads,
-                Outcome(NOT_APPLICABLE, "n/a", registry[name].applies(case.k)),
+                case, name, settings.threads, Outcome(NOT_APPLICABLE, "n/a", why)
             )
             continue
         if name not in registry:  # a plugin that loaded in the parent but not here
@@ -129,7 +128,7 @@ def measure_case(
                 ),
             )
             continue
-        impl = registry[name]
+        impl = versions[name] = registry[name].for_problem(case.model)
         checked = prepare_and_check(impl, problem, reference, report)
         outcome, args, prepare_s = checked.outcome, checked.args, checked.prepare_s
         rows[name] = case_row(case, name, settings.threads, outcome, prepare_s=prepare_s)
@@ -158,7 +157,7 @@ def measure_case(
             **derived(case.m, case.n, case.k, case.dtype, timing.median_s, read and read.median_s),
         )
         if rows[name]["status"] == OK:
-            _judge_last(registry[name], prepared[name], problem, reference, rows[name], report)
+            _judge_last(versions[name], prepared[name], problem, reference, rows[name], report)
     return [rows[name] for name in names]
 
 
