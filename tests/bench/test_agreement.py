@@ -58,7 +58,9 @@ def test_a_forgotten_sigmoid_is_said_in_the_learners_words():
         err = X @ w + b - y  # the sigmoid forgotten
         return float(err.mean()), X.T @ err / m + lambda_ / m * w
 
-    outcome = evaluate(course(compute_gradient_logistic_reg), Case(20, 3, model="logistic").problem())
+    outcome = evaluate(
+        course(compute_gradient_logistic_reg), Case(20, 3, model="logistic").problem()
+    )
     assert outcome.diagnosis == (
         "sigmoid forgotten: the error is Xw + b − y (linear regression's) instead of "
         "sigmoid(Xw + b) − y"

@@ -114,9 +114,7 @@ def measure_case(
     for name in names:
         why = registry[name].applies_to(case.model, case.k) if name in registry else ""
         if why:
-            rows[name] = case_row(
-                case, name, settings.threads, Outcome(NOT_APPLICABLE, "n/a", why)
-            )
+            rows[name] = case_row(case, name, settings.threads, Outcome(NOT_APPLICABLE, "n/a", why))
             continue
         if name not in registry:  # a plugin that loaded in the parent but not here
             rows[name] = case_row(
