@@ -270,7 +270,7 @@ class Runner:
             else:
                 measure.append(name)
         rows = (self._measure(case, measure) if measure else []) + skipped
-        rank(rows, unranked(self.writer.metadata))
+        rank(rows, unranked(self.writer.metadata, case.model))
         return rows
 
     def close(self) -> None:
