@@ -82,9 +82,7 @@ def combos(results: pd.DataFrame) -> list[tuple[str, int, str]]:
     counts = frame.groupby(["problem", "k", "dtype"]).size().reset_index(name="rows")
     counts["f64"] = counts["dtype"] != "float64"
     counts["other"] = counts["problem"] != DEFAULT_PROBLEM
-    counts = counts.sort_values(
-        ["rows", "other", "f64", "k"], ascending=[False, True, True, True]
-    )
+    counts = counts.sort_values(["rows", "other", "f64", "k"], ascending=[False, True, True, True])
     return [
         (str(p), int(k), str(d))
         for p, k, d in zip(counts["problem"], counts["k"], counts["dtype"], strict=True)
