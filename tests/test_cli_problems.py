@@ -54,3 +54,12 @@ def test_resume_refuses_a_problem_option(tmp_path, capsys):
     argv = ["run", "--out", str(tmp_path), "--resume", "--problem", "logistic"]
     assert main(argv) == 2
     assert "drop --problem" in capsys.readouterr().err
+
+
+def test_check_without_problem_checks_what_the_selected_implementations_compute(capsys):
+    lab = PLUGINS / "learner" / "logistic_lab.py"
+    argv = ["check", *QUIET, "--plugin", f"{lab}:compute_gradient_logistic_reg"]
+    assert main([*argv, "--impl", "compute_gradient_logistic_reg"]) == 0
+    out = capsys.readouterr().out
+    assert "compute_gradient_logistic_reg: agrees (12/12 applicable cases)" in out
+    assert "logistic m=20 n=4 k=1 float64" in out and "\nm=20 n=4" not in out

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gradrace.bench.problem import ProblemTooLarge
+from gradrace.bench.problem import PROBLEMS, ProblemTooLarge
 from gradrace.options import convention_option, dtypes, finite, positive, problem_option, sizes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -134,7 +134,7 @@ def _check_cases(args):
     from gradrace.bench.grids import check_cases
 
     # parsed and checked by argparse
-    return check_cases(args.m, args.n, args.k, args.dtype, args.problem)
+    return check_cases(args.m, args.n, args.k, args.dtype, args.problem or ["linear"])
 
 
 def cmd_check(args) -> int:
@@ -142,9 +142,12 @@ def cmd_check(args) -> int:
     from gradrace.bench.loading import absolute_plugin
     from gradrace.bench.runner import RunConfig, Runner
 
-    cases = _check_cases(args)
+    cases = _check_cases(args)  # a bad size or dtype is refused before plugins load
     registry = _registry(args)
     selected = registry.select(args.impl)
+    if args.problem is None:  # every problem a selected implementation computes
+        args.problem = [p for p in PROBLEMS if any(p in i.problems for i in selected)]
+        cases = _check_cases(args)
     plugins = tuple(map(absolute_plugin, args.plugin))
     config = RunConfig(
         (),
@@ -269,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     _plugin_options(p)
     _isolation_options(p)
     _check_case_options(p)
-    problem_option(p, "the problems to check")
+    problem_option(p, "the problems to check", default=None)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("run", help="check, time over a grid of sizes, write results and report")

@@ -105,16 +105,22 @@ def problem(option: str = "--problem") -> Callable[[str], str]:
     return _as_usage_error(parse, option)
 
 
-def problem_option(parser: argparse.ArgumentParser, what: str) -> None:
+def problem_option(
+    parser: argparse.ArgumentParser, what: str, default: str | None = "linear"
+) -> None:
     """``--problem``: which gradients to ``what``; names a plain function's problem too."""
+    default_words = (
+        "linear, ridge regression" if default else "every problem the implementations compute"
+    )
     parser.add_argument(
         "--problem",
         type=problems(),
-        default="linear",
+        default=default,
         metavar="PROBLEMS",
-        help=f"{what}: linear (ridge regression, the default), logistic (regularized "
-        "logistic regression) or both, comma-separated; a plain function whose name holds "
-        "neither 'logistic' nor 'sigmoid' is read as the one problem given (else linear)",
+        help=f"{what}: linear (ridge regression), logistic (regularized logistic "
+        f"regression) or both, comma-separated (default: {default_words}); a plain "
+        "function whose name holds neither 'logistic' nor 'sigmoid' is read as the one "
+        "problem given (else linear)",
     )
 
 
