@@ -82,7 +82,7 @@ _LOGISTIC = _slips(_sigmoid)
 #: slip name in gradrace.bench.agreement.SLIPS -> wrong implementation of the linear gradient
 SLIP_IMPLEMENTATIONS = {
     **_LINEAR,
-    "the logistic-regression gradient (a sigmoid inside), not the linear one": logistic_gradient,
+    "this computes the logistic gradient": logistic_gradient,
 }
 
 #: slip name -> wrong implementation of the logistic gradient

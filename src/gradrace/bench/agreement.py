@@ -162,7 +162,7 @@ def _logistic(p: Problem) -> bool:
 
 
 SIGMOID_FORGOTTEN = "sigmoid forgotten (the linear-regression gradient)"
-LOGISTIC_GIVEN = "the logistic-regression gradient (a sigmoid inside), not the linear one"
+LOGISTIC_GIVEN = "this computes the logistic gradient"
 
 #: name -> (wrong gradient, whether it is defined for a problem)
 SLIPS: dict[str, tuple[Callable, Callable[[Problem], bool]]] = {
@@ -199,10 +199,10 @@ def slip_words(slip: str, terms: Terms | None = None) -> str:
 
 #: What to do about a slip that is a problem mix-up rather than a formula slip.
 SLIP_HINTS: dict[str, str] = {
-    SIGMOID_FORGOTTEN: "if it is meant to compute the linear-regression gradient, run it "
-    "as linear (--problem linear, or declare problem='linear')",
-    LOGISTIC_GIVEN: "this computes the logistic gradient; use --problem logistic (or "
-    "declare problem='logistic', or gradrace.course(fn, problem='logistic'))",
+    SIGMOID_FORGOTTEN: "this computes the linear-regression gradient: add the sigmoid, or "
+    "run it as linear (--problem linear, or declare problem='linear')",
+    LOGISTIC_GIVEN: "use --problem logistic (or declare problem='logistic', or "
+    "gradrace.course(fn, problem='logistic'))",
 }
 
 
