@@ -116,6 +116,7 @@ SHOWN = [
     "n",
     "k",
     "dtype",
+    "problem",
     "threads",
     "status",
     "median_s",
