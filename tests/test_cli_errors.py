@@ -56,3 +56,11 @@ def test_help_lists_the_exit_codes():
         "130  interrupted",
     ):
         assert line in text
+
+
+@pytest.mark.parametrize("command", ["check", "run", "list", "fit"])
+def test_an_unknown_problem_is_a_usage_error_naming_the_known_ones(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--problem", "probit"])
+    assert exit_.value.code == 2
+    assert "unknown problem 'probit'; use one of linear, logistic" in capsys.readouterr().err

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gradrace.bench.problem import ProblemTooLarge
-from gradrace.options import convention_option, dtypes, finite, positive, sizes
+from gradrace.bench.problem import PROBLEMS, ProblemTooLarge
+from gradrace.options import convention_option, dtypes, finite, positive, problem_option, sizes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -94,6 +94,12 @@ def _isolation_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _plain_problem(args) -> str:
+    from gradrace.bench.runner import plain_problem
+
+    return plain_problem(getattr(args, "problem", None) or ["linear"])
+
+
 def _registry(args):
     from gradrace.bench.loading import load_registry_safely
 
@@ -102,6 +108,7 @@ def _registry(args):
         entry_points=args.entry_points,
         timeout=args.timeout,
         convention=args.convention,
+        plain_problem=_plain_problem(args),
     )
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
@@ -114,7 +121,9 @@ def cmd_list(args) -> int:
     width = max((len(n) for n in [*names, *registry.unavailable]), default=4)
     for entry in registry:
         if entry.name in names:
-            print(f"{entry.name:<{width}}  [{entry.origin}]  {entry.implementation.description}")
+            impl = entry.implementation
+            problems = ", ".join(impl.problems)
+            print(f"{entry.name:<{width}}  [{entry.origin}]  {impl.description}  ({problems})")
     for name, why in registry.unavailable.items():
         if not args.impl:
             print(f"{name:<{width}}  [unavailable]  {why}")
@@ -124,7 +133,8 @@ def cmd_list(args) -> int:
 def _check_cases(args):
     from gradrace.bench.grids import check_cases
 
-    return check_cases(args.m, args.n, args.k, args.dtype)  # parsed and checked by argparse
+    # parsed and checked by argparse
+    return check_cases(args.m, args.n, args.k, args.dtype, args.problem or ["linear"])
 
 
 def cmd_check(args) -> int:
@@ -132,9 +142,12 @@ def cmd_check(args) -> int:
     from gradrace.bench.loading import absolute_plugin
     from gradrace.bench.runner import RunConfig, Runner
 
-    cases = _check_cases(args)
+    cases = _check_cases(args)  # a bad size or dtype is refused before plugins load
     registry = _registry(args)
     selected = registry.select(args.impl)
+    if args.problem is None:  # every problem a selected implementation computes
+        args.problem = [p for p in PROBLEMS if any(p in i.problems for i in selected)]
+        cases = _check_cases(args)
     plugins = tuple(map(absolute_plugin, args.plugin))
     config = RunConfig(
         (),
@@ -144,6 +157,7 @@ def cmd_check(args) -> int:
         timeout_s=args.timeout,
         isolate=args.isolate,
         convention=args.convention,
+        plain_problem=_plain_problem(args),
     )
     runner = Runner(config, registry, writer=None, progress=_Quiet())
     try:
@@ -175,6 +189,7 @@ def cmd_run(args) -> int:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
     given = [f"--{o}" for o in ("m", "n", "threads", "impl", "force") if getattr(args, o)]
     given += ["--convention"] if args.convention != "auto" else []
+    given += ["--problem"] if args.problem != ["linear"] else []
     given += ["--budget"] if args.budget != 0.5 else []
     given += ["--timeout"] if args.timeout != 60.0 else []
     given += ["--no-isolate"] if not args.isolate else []
@@ -204,6 +219,7 @@ def cmd_run(args) -> int:
             convention=args.convention,
             force=args.force,
             then=lambda frame: reports.append(write_report(frame, out)),  # out still held
+            problem=args.problem,
         )
     except KeyboardInterrupt:
         print(
@@ -236,15 +252,19 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradrace",
-        description="Check and time implementations of the ridge-regression gradient.",
+        description="Check and time implementations of the ridge-regression gradient "
+        "(and of the logistic-regression gradient, --problem logistic).",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gradrace {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("list", help="list every implementation, its origin and description")
+    p = sub.add_parser(
+        "list", help="list every implementation, its origin, description and problems"
+    )
     _plugin_options(p)
+    problem_option(p, "the problem a plain function is read as")
     _timeout_option(p)
     p.set_defaults(func=cmd_list)
 
@@ -252,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     _plugin_options(p)
     _isolation_options(p)
     _check_case_options(p)
+    problem_option(p, "the problems to check", default=None)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("run", help="check, time over a grid of sizes, write results and report")
@@ -281,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip an implementation at sizes where a call would take longer than S "
         "seconds (default 0.5)",
     )
+    problem_option(p, "the problems to time")
     p.add_argument("--quick", action="store_true", help="a small grid that runs in ~30 s")
     p.add_argument(
         "--out",

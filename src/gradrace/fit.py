@@ -44,6 +44,14 @@ The implementation is also checked once, before the descent, against the referen
 gradient at make_problem's evaluation point: one that raises or breaks the contract is
 refused; one that disagrees still descends (its "gradient" may even converge somewhere),
 but the fit reports it and fails.
+
+**Logistic regression** (``--problem logistic``: labels in {0, 1}, the implementation's
+logistic version). J is the regularized cross-entropy; its Hessian is X̃ᵀSX̃/m +
+diag(λ/m, …, 0) with S = diag(σ(1 − σ)) ≤ ¼, so L is the top eigenvalue of
+X̃ᵀX̃/(4m) + diag(λ/m, …, 0), a bound valid everywhere, and α = 1/L again lowers J at
+every step. There is no closed form for the optimum: it is found, untimed, by Newton's
+method with a backtracking line search in float64 (with λ = 0 on separable labels it
+does not exist, and the descent does not converge either).
 """
 
 from __future__ import annotations
@@ -61,7 +69,8 @@ import numpy as np
 from gradrace.bench import arguments
 from gradrace.bench.agreement import ERROR, evaluate
 from gradrace.bench.implementation import Implementation
-from gradrace.bench.problem import Problem
+from gradrace.bench.problem import Problem, _logit_scale
+from gradrace.bench.reference import sigmoid
 
 
 class Unusable(ValueError):
@@ -83,13 +92,20 @@ def _augmented(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return X_aug, np.asarray(problem.Y, dtype=np.float64), reg
 
 
+def _curvature(problem: Problem) -> float:
+    """The largest second derivative of the loss in the prediction: 1 (squares), ¼ (σ)."""
+    return 0.25 if problem.problem == "logistic" else 1.0
+
+
 def lipschitz(problem: Problem, steps: int = 100, rtol: float = 1e-6) -> float:
-    """L = largest eigenvalue of H = X̃ᵀX̃/m + diag(λ/m, …, 0), by power iteration."""
+    """L = largest eigenvalue of H = c·X̃ᵀX̃/m + diag(λ/m, …, 0), by power iteration, with
+    c = 1 (linear) or ¼ (logistic: a bound on its Hessian everywhere)."""
     X_aug, _, reg = _augmented(problem)
+    c = _curvature(problem)
     v = np.ones(problem.n + 1) / math.sqrt(problem.n + 1)  # (n+1,)  near the top eigenvector
     estimate = 0.0
     for _ in range(steps):
-        Hv = X_aug.T @ (X_aug @ v) / problem.m + reg * v  # (n+1,)
+        Hv = c * X_aug.T @ (X_aug @ v) / problem.m + reg * v  # (n+1,)
         new = float(np.linalg.norm(Hv))
         v = Hv / new
         if abs(new - estimate) <= rtol * new:
@@ -109,6 +125,41 @@ def ridge_optimum(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return theta[:-1], theta[-1]  # (n, k), (k,)
 
 
+def optimum(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """The minimizer (W*, b*) of ``problem``'s J: ``ridge_optimum`` or ``logistic_optimum``."""
+    return (logistic_optimum if problem.problem == "logistic" else ridge_optimum)(problem)
+
+
+def logistic_optimum(problem: Problem, steps: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """The minimizer (W*, b*) of the regularized cross-entropy, one output at a time, by
+    Newton's method with a backtracking line search (the last iterate when there is none)."""
+    X_aug, Y, reg = _augmented(problem)
+    theta = np.column_stack([_newton(X_aug, Y[:, c], reg, steps) for c in range(problem.k)])
+    return theta[:-1], theta[-1]  # (n, k), (k,)
+
+
+def _newton(X_aug: np.ndarray, y: np.ndarray, reg: np.ndarray, steps: int) -> np.ndarray:
+    m = X_aug.shape[0]
+
+    def cost(t):  # (n+1,) -> J
+        z = X_aug @ t  # (m,)
+        return float(np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * np.sum(reg * t**2))
+
+    t = np.zeros(X_aug.shape[1])  # (n+1,)
+    for _ in range(steps):
+        s = sigmoid(X_aug @ t)  # (m,)
+        g = X_aug.T @ (s - y) / m + reg * t  # (n+1,)
+        H = (X_aug.T * (s * (1 - s))) @ X_aug / m + np.diag(reg)  # (n+1, n+1)
+        step = np.linalg.lstsq(H, g, rcond=None)[0]  # (n+1,)
+        decrease, a, now = float(g @ step), 1.0, cost(t)
+        if decrease <= 1e-30:
+            break
+        while cost(t - a * step) > now - 1e-4 * a * decrease and a > 1e-12:
+            a /= 2
+        t = t - a * step
+    return t
+
+
 class _Cost:
     """J(W, b) in float64 with X and Y converted once (the bookkeeping outside the timing).
 
@@ -117,9 +168,11 @@ class _Cost:
     needs, and made a parallel numba gradient 17 times slower in this loop."""
 
     def __init__(self, problem: Problem):
-        from gradrace._cost_loop import squared_residuals  # compiled: numba loads here
+        from gradrace._cost_loop import cross_entropies, squared_residuals  # numba loads here
 
+        self.logistic = problem.problem == "logistic"
         self.squares = squared_residuals
+        self.entropies = cross_entropies
         self.X = np.ascontiguousarray(problem.X, dtype=np.float64)  # (m, n)
         self.Y = np.ascontiguousarray(problem.Y, dtype=np.float64)  # (m, k)
         self.m, self.lam = problem.m, problem.lam
@@ -128,8 +181,10 @@ class _Cost:
         W = np.asarray(W, dtype=np.float64)  # (n, k)
         Wt = np.ascontiguousarray(W.T)  # (k, n)
         b = np.asarray(b, dtype=np.float64)  # (k,)
-        squares = self.squares(self.X, self.Y, Wt, b)
-        return float((squares + self.lam * np.sum(W**2)) / (2 * self.m))
+        penalty = self.lam * np.sum(W**2) / (2 * self.m)
+        if self.logistic:
+            return float(self.entropies(self.X, self.Y, Wt, b) / self.m + penalty)
+        return float(self.squares(self.X, self.Y, Wt, b) / (2 * self.m) + penalty)
 
 
 @dataclass
@@ -154,7 +209,8 @@ class FitResult:
     params_s: float = 0.0  # with_params: the prepared arguments moved to the new (W, b)
     gradient_s: float = 0.0
     update_s: float = 0.0
-    W_star: np.ndarray | None = None  # (n, k) the ridge optimum
+    problem: str = "linear"  # the problem descended: linear or logistic
+    W_star: np.ndarray | None = None  # (n, k) the optimum
     b_star: np.ndarray | None = None  # (k,)
     cost_star: float = float("nan")
     W_true: np.ndarray | None = None  # (n, k) make_problem's generative weights
@@ -200,8 +256,13 @@ def fit(
     tol: float | None = None,
     report: Callable[[str], None] | None = print,
 ) -> FitResult:
-    """Gradient descent from W = 0, b = 0 on ``problem`` with ``impl``'s gradient."""
+    """Gradient descent from W = 0, b = 0 on ``problem`` with ``impl``'s gradient (its
+    version for ``problem.problem``)."""
     say = report or (lambda text: None)
+    why = impl.applies_to(problem.problem, problem.k)
+    if why:
+        raise ValueError(f"{impl.name} cannot be used on this problem: it {why}")
+    impl = impl.for_problem(problem.problem)
     dtype = problem.dtype
     L = lipschitz(problem)
     lr = 1.0 / L if lr is None else arguments.number("lr", lr, above=0)
@@ -209,7 +270,7 @@ def fit(
     iterations = arguments.integer("iterations", iterations, minimum=0)
     how = f"1/L, L = {L:.4g} by power iteration" if lr == 1.0 / L else f"L = {L:.4g}"
     say(f"learning rate α = {lr:.4g} ({how}); stop at ‖∇J‖ ≤ {tol:g} · ‖∇J₀‖")
-    W_star, b_star = ridge_optimum(problem)
+    W_star, b_star = optimum(problem)
     cost = _Cost(problem)
     result = FitResult(
         impl.name,
@@ -218,15 +279,12 @@ def fit(
         lr,
         L,
         tol,
+        problem=problem.problem,
         W_star=W_star,
         b_star=b_star,
         cost_star=cost(W_star, b_star),
-        W_true=problem.W_true,
-        b_true=problem.b_true,
+        **_generative(problem),
     )
-    why = impl.applies(problem.k)
-    if why:
-        raise ValueError(f"{impl.name} cannot be used on this problem: it {why}")
     outcome = evaluate(impl, problem)
     if outcome.status == ERROR:  # raised, wrong shape or dtype, NaN, modified its input
         raise Unusable(f"{impl.name} cannot be used for a descent: {outcome.message}")
@@ -292,6 +350,17 @@ def fit(
     return result
 
 
+def _generative(problem: Problem) -> dict:
+    """make_problem's generative weights as the model's W and b: for logistic labels, drawn
+    from σ(scale·(X − ½)W_true + b_true), that is scale·W_true and b_true − ½·scale·ΣW_true."""
+    W_true = np.asarray(problem.W_true, dtype=np.float64)  # (n, k)
+    b_true = np.asarray(problem.b_true, dtype=np.float64)  # (k,)
+    if problem.problem != "logistic":
+        return {"W_true": problem.W_true, "b_true": problem.b_true}
+    scale = _logit_scale(problem.n)
+    return {"W_true": scale * W_true, "b_true": b_true - 0.5 * scale * W_true.sum(axis=0)}
+
+
 def _non_finite_gradient(result: FitResult, step: int, say: Callable[[str], None]) -> None:
     """A NaN or infinite gradient: the learning rate's fault if J was already growing (a
     divergence), the implementation's if J was finite and not growing (a safe step)."""
@@ -332,7 +401,8 @@ def summary(result: FitResult) -> str:
     ]
     dW, db = result.distance(result.W_star, result.b_star)
     lines.append(
-        f"distance to the ridge optimum (W*, b*): ‖W−W*‖/‖W*‖ = {dW:.2e}, ‖b−b*‖/‖b*‖ = {db:.2e}"
+        f"distance to the {_optimum_words(result)} (W*, b*): ‖W−W*‖/‖W*‖ = {dW:.2e}, "
+        f"‖b−b*‖/‖b*‖ = {db:.2e}"
     )
     if result.W_true is not None:
         tW, tb = result.distance(result.W_true, result.b_true)
@@ -343,6 +413,10 @@ def summary(result: FitResult) -> str:
     if not result.agrees:
         lines.append(f"{result.implementation} DISAGREES with the reference: {result.agreement}")
     return "\n".join(lines)
+
+
+def _optimum_words(result: FitResult) -> str:
+    return "regularized logistic optimum" if result.problem == "logistic" else "ridge optimum"
 
 
 #: matplotlib's formats that are not image files one would open, or that need LaTeX.
@@ -389,8 +463,11 @@ def write_plot(result: FitResult, path: str | Path, title: str = "") -> Path:
     FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2)
     left.semilogy(steps, costs, color="tab:blue")
-    left.axhline(result.cost_star, color="gray", linestyle="--", label="J* (ridge optimum)")
-    left.set(xlabel="iteration", ylabel="cost J(W, b)", title="cost")
+    left.axhline(
+        result.cost_star, color="gray", linestyle="--", label=f"J* ({_optimum_words(result)})"
+    )
+    what = "cross-entropy " if result.problem == "logistic" else ""
+    left.set(xlabel="iteration", ylabel=f"{what}cost J(W, b)", title=f"{what}cost")
     left.legend()
     right.semilogy(steps, gap, color="tab:orange")
     right.set(xlabel="iteration", ylabel="J − J*", title="distance to the optimum's cost")
@@ -426,7 +503,10 @@ def cmd_fit(args) -> int:
     if args.plot is not None:  # before the plugins load: a bad path wastes nothing
         check_plot_path(args.plot)
     registry = load_registry_safely(
-        args.plugin, entry_points=args.entry_points, convention=args.convention
+        args.plugin,
+        entry_points=args.entry_points,
+        convention=args.convention,
+        plain_problem=args.problem,
     )
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
@@ -437,10 +517,13 @@ def cmd_fit(args) -> int:
         raise ValueError(f"{args.impl} is unavailable: {registry.unavailable[args.impl]}")
     (impl,) = registry.select([args.impl])
     m, n, k, dtype = args.m, args.n, args.k, args.dtype
-    problem = make_problem(m, n, k, dtype, lam=args.lam, seed=args.seed, noise=args.noise)
+    problem = make_problem(
+        m, n, k, dtype, lam=args.lam, seed=args.seed, noise=args.noise, problem=args.problem
+    )
+    data = "logistic, labels in {0, 1}" if args.problem == "logistic" else f"noise={args.noise:g}"
     print(
         f"gradrace fit: {impl.name} on m={m} n={n} k={k} {dtype}, λ={args.lam:g}, "
-        f"noise={args.noise:g}, seed={args.seed}"
+        f"{data}, seed={args.seed}"
     )
     try:
         result = fit(impl, problem, lr=args.lr, iterations=args.iterations, tol=args.tol)
@@ -454,7 +537,7 @@ def cmd_fit(args) -> int:
 
 def add_fit_parser(sub) -> None:
     """Add the ``fit`` subcommand to the ``gradrace`` parser."""
-    from gradrace.options import convention_option, dtype, finite, positive, size
+    from gradrace.options import convention_option, dtype, finite, positive, problem, size
 
     p = sub.add_parser(
         "fit",
@@ -478,6 +561,14 @@ def add_fit_parser(sub) -> None:
         help="ignore implementations installed through entry points",
     )
     convention_option(p)
+    p.add_argument(
+        "--problem",
+        type=problem(),
+        default="linear",
+        help="linear (ridge regression, the default) or logistic (labels in {0, 1}, the "
+        "cross-entropy); a plain function whose name holds neither 'logistic' nor "
+        "'sigmoid' is read as this problem",
+    )
     p.add_argument("--m", type=size("--m"), default="1000", help="samples (default 1000)")
     p.add_argument("--n", type=size("--n"), default="5", help="features (default 5)")
     p.add_argument("--k", type=size("--k"), default="1", help="outputs (default 1)")
@@ -489,7 +580,7 @@ def add_fit_parser(sub) -> None:
         "--noise",
         type=finite(minimum=0),
         default=0.01,
-        help="standard deviation of the noise added to Y (default 0.01)",
+        help="standard deviation of the noise added to Y (default 0.01; linear only)",
     )
     p.add_argument(
         "--lr", type=positive(float), help="learning rate α (default 1/L, see gradrace.fit)"

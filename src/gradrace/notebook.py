@@ -19,20 +19,20 @@ import numba
 import pandas as pd
 
 from gradrace._jit import set_threads
-from gradrace.bench import grids
+from gradrace.bench import grids, run_arguments
 from gradrace.bench.agreement import TOLERANCE
 from gradrace.bench.check import format_check, run_check
 from gradrace.bench.grids import Case
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.machine import cpu_count
 from gradrace.bench.measure import Settings
-from gradrace.bench.problem import check_dtype
+from gradrace.bench.problem import PROBLEMS, check_dtype
 from gradrace.bench.registry import Registry, as_implementation, load_registry
 from gradrace.bench.results import ResultsWriter
 from gradrace.bench.runner import RunConfig, Runner, build_cases, check_grid_fits
 from gradrace.bench.status import DISAGREES, NOT_APPLICABLE, OK
 from gradrace.bench.traits import record
-from gradrace.reports.data import size_label
+from gradrace.reports.data import problems_of, size_label
 from gradrace.units import format_seconds, times
 
 #: The built-ins a race times the learner's functions against by default.
@@ -117,9 +117,17 @@ def _dtype(value) -> str:
     return str(check_dtype(value))
 
 
-def check_cases(m=None, n=None, k=None, dtype=None) -> list[Case]:
+def _problems(problem, impls: Sequence[Implementation]) -> tuple[str, ...]:
+    """The problems asked for (one name or several), or every problem ``impls`` compute."""
+    if problem is None:
+        return tuple(p for p in PROBLEMS if any(p in i.problems for i in impls))
+    return run_arguments.problems("problem", problem)
+
+
+def check_cases(m=None, n=None, k=None, dtype=None, problem=("linear",)) -> list[Case]:
     """The agreement check's cases with the given m, n, k and dtype (each one value or
-    several), chosen as ``gradrace check --m --n --k --dtype`` chooses them."""
+    several), chosen as ``gradrace check --m --n --k --dtype`` chooses them, for each
+    of ``problem``."""
     wanted = {
         "m": _values(m, "m", _positive_int),
         "n": _values(n, "n", _positive_int),
@@ -127,7 +135,7 @@ def check_cases(m=None, n=None, k=None, dtype=None) -> list[Case]:
         "dtype": _values(dtype, "dtype", _dtype),
     }
     chosen = {axis: tuple(sorted(values)) if values else None for axis, values in wanted.items()}
-    return list(grids.check_cases(**chosen))
+    return list(grids.check_cases(**chosen, problem=problem))
 
 
 # -- The agreement check -----------------------------------------------------------------
@@ -252,17 +260,21 @@ def check(
     n: int | Iterable[int] | None = None,
     k: int | Iterable[int] | None = None,
     dtype: str | Iterable[str] | None = None,
+    problem: str | Iterable[str] | None = None,
 ) -> CheckResult:
     """Check gradient functions against the float64 reference, here in this process.
 
     ``implementations``: a function ``gradient(X, Y, W, b, lam) -> (dW, db)``, a
     ``gradrace.Implementation``, a registered name such as ``"numpy-dot"``, or a list of
-    them. ``m``, ``n``, ``k`` and ``dtype`` keep only the check cases with those values.
+    them. ``m``, ``n``, ``k`` and ``dtype`` keep only the check cases with those values;
+    ``problem`` ('linear', 'logistic' or both) chooses the problems (default: every one
+    the implementations compute; a function's problem comes from its name, see
+    ``gradrace.course``).
     No worker process protects the notebook: a function that hangs or crashes stops the
     kernel (``gradrace check`` on the command line runs in a worker). No file is written.
     """
     impls = _resolve([implementations])
-    cases = check_cases(m, n, k, dtype)
+    cases = check_cases(m, n, k, dtype, _problems(problem, impls))
     results = run_check(impls, cases)
     return CheckResult(results, {i.name: i.description for i in impls})
 
@@ -314,7 +326,16 @@ def _names(results: pd.DataFrame) -> list[str]:
 
 
 def _size(row: Mapping) -> tuple:
-    return (int(row["m"]), int(row["n"]), int(row["k"]), str(row["dtype"]))
+    problem = row.get("problem")
+    problem = problem if isinstance(problem, str) else "linear"
+    return (
+        problem != "linear",
+        problem,
+        int(row["m"]),
+        int(row["n"]),
+        int(row["k"]),
+        str(row["dtype"]),
+    )
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -339,7 +360,8 @@ class RaceResult:
         rows = []
         for size in sorted(by_size):
             at = by_size[size]
-            label = size_label(*size, full=True)
+            label = size_label(*size[2:], full=True)
+            label = label if size[1] == "linear" else f"{size[1]} {label}"
             rows.append((label, [_timing_cell(at[n]) if n in at else ("", "", "") for n in names]))
         return names, rows
 
@@ -394,11 +416,13 @@ def _plot(results: pd.DataFrame) -> bytes | None:
     from gradrace.reports.style import looks
 
     look = looks(_names(results))
-    ns = sorted(timed["n"].unique())
-    fig = Figure(figsize=(1.5 + 3.6 * len(ns), 3.2), layout="constrained", facecolor="white")
-    axes = fig.subplots(1, len(ns), squeeze=False, sharey=True)[0]
-    for ax, n in zip(axes, ns, strict=True):
-        at = timed[timed["n"] == n]
+    timed = timed.assign(problem=problems_of(timed))
+    pairs = zip(timed["problem"], timed["n"], strict=True)
+    panels = sorted({(p != "linear", p, n) for p, n in pairs})
+    fig = Figure(figsize=(1.5 + 3.6 * len(panels), 3.2), layout="constrained", facecolor="white")
+    axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)[0]
+    for ax, (_, problem, n) in zip(axes, panels, strict=True):
+        at = timed[(timed["n"] == n) & (timed["problem"] == problem)]
         for name in _names(at):
             line = at[at["implementation"] == name].sort_values("m")
             wrong = (line["status"] == DISAGREES).any()
@@ -411,7 +435,8 @@ def _plot(results: pd.DataFrame) -> bytes | None:
                 linestyle=":" if wrong else style.dashes,
                 label=str(name).replace("$", r"\$") + (" (≠ ref)" if wrong else ""),
             )
-        ax.set(xscale="log", yscale="log", title=f"n = {n:,}", xlabel="m (samples, log)")
+        title = f"n = {n:,}" if problem == "linear" else f"{problem}, n = {n:,}"
+        ax.set(xscale="log", yscale="log", title=title, xlabel="m (samples, log)")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_seconds(v)))
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel("median time per gradient")
@@ -438,23 +463,27 @@ def race(
     threads: int | None = None,
     budget: float = 0.5,
     quick: bool = True,
+    problem: str | Iterable[str] | None = None,
 ) -> RaceResult:
     """Time gradient functions against built-ins over every (m, n, k, dtype), in this process.
 
     ``functions`` are gradient functions, Implementations or registered names; ``against``
     names the built-ins to race (``()`` for none). The agreement check runs first, as in
     ``gradrace run``; a call slower than ``budget`` seconds is timed once and larger sizes
-    are skipped. ``quick`` uses the short rounds of ``gradrace run --quick``. No worker
+    are skipped. ``quick`` uses the short rounds of ``gradrace run --quick``. ``problem``
+    chooses the problems timed (default: every one ``functions`` compute). No worker
     process protects the notebook and no file is written: the result holds everything.
     """
     if isinstance(against, str):
         against = (against,)
     impls = _resolve(list(functions), tuple(against))
+    own = impls[: len(impls) - len(against)] or impls
     cases = build_cases(
         _sizes(m, "m"),
         _sizes(n, "n"),
         _sizes(k, "k"),
         sorted(_values(dtype, "dtype", _dtype) or {"float64"}),
+        problem=_problems(problem, own),
     )
     check_grid_fits(cases)
     threads = threads or cpu_count()

@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Callable
 
 from gradrace.bench import arguments
-from gradrace.bench.grids import parse_dtypes, parse_ints
+from gradrace.bench.grids import parse_dtypes, parse_ints, parse_problems
 
 
 def _as_usage_error(parse: Callable[[str], object], option: str) -> Callable[[str], object]:
@@ -86,6 +86,42 @@ def dtype(option: str = "--dtype") -> Callable[[str], str]:
         return values[0]
 
     return _as_usage_error(parse, option)
+
+
+def problems(option: str = "--problem") -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list of linear and logistic."""
+    return _as_usage_error(lambda text: parse_problems(text, option), option)
+
+
+def problem(option: str = "--problem") -> Callable[[str], str]:
+    """An argparse type: linear or logistic."""
+
+    def parse(text: str) -> str:
+        values = parse_problems(text, option)
+        if len(values) != 1:
+            raise ValueError(f"{option}: give one problem, got {text!r}")
+        return values[0]
+
+    return _as_usage_error(parse, option)
+
+
+def problem_option(
+    parser: argparse.ArgumentParser, what: str, default: str | None = "linear"
+) -> None:
+    """``--problem``: which gradients to ``what``; names a plain function's problem too."""
+    default_words = (
+        "linear, ridge regression" if default else "every problem the implementations compute"
+    )
+    parser.add_argument(
+        "--problem",
+        type=problems(),
+        default=default,
+        metavar="PROBLEMS",
+        help=f"{what}: linear (ridge regression), logistic (regularized logistic "
+        f"regression) or both, comma-separated (default: {default_words}); a plain "
+        "function whose name holds neither 'logistic' nor 'sigmoid' is read as the one "
+        "problem given (else linear)",
+    )
 
 
 def convention_option(parser: argparse.ArgumentParser) -> None:

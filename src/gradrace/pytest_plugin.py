@@ -13,7 +13,10 @@ Fixtures:
   through pytest-benchmark's ``benchmark`` fixture, as ``gradrace.benchmarks`` does.
 - ``gradrace_implementation`` and ``gradrace_case``: a test that asks for them runs once
   per selected implementation (``--gradrace-impl``, default all) and once per case of
-  the grid (``--gradrace-m/-n/-k/-dtype``).
+  the grid (``--gradrace-m/-n/-k/-dtype``), for each problem of ``--gradrace-problem``
+  (linear, logistic or both; default linear). An implementation without a version for a
+  case's problem is skipped there as not applicable; a case id names its problem when it
+  is not linear (``logistic-m100-n10-k1-float64``).
 """
 
 from __future__ import annotations
@@ -34,11 +37,13 @@ if TYPE_CHECKING:
 MODULE = "gradrace.pytest_plugin"
 #: The default grid: every (m, n) pair runs, X at most 10⁶ entries.
 BENCH_M, BENCH_N, BENCH_K, BENCH_DTYPE = "100,10000", "10,100", "1", "float64"
+BENCH_PROBLEM = "linear"
 _GRID = {
     "gradrace_m": ("--gradrace-m", BENCH_M),
     "gradrace_n": ("--gradrace-n", BENCH_N),
     "gradrace_k": ("--gradrace-k", BENCH_K),
     "gradrace_dtype": ("--gradrace-dtype", BENCH_DTYPE),
+    "gradrace_problem": ("--gradrace-problem", BENCH_PROBLEM),
 }
 _REGISTRY = pytest.StashKey["Registry"]()
 
@@ -54,6 +59,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gradrace-n", default=BENCH_N, help=f"feature counts (default {BENCH_N})")
     group.addoption("--gradrace-k", default=BENCH_K, help=f"output counts (default {BENCH_K})")
     group.addoption("--gradrace-dtype", default=BENCH_DTYPE, help=f"dtypes (default {BENCH_DTYPE})")
+    group.addoption(
+        "--gradrace-problem",
+        default=BENCH_PROBLEM,
+        help="linear, logistic or both (comma-separated, or 'both'; default linear)",
+    )
     group.addoption(
         "--gradrace-impl",
         action="append",
@@ -92,7 +102,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def grid_cases(config: pytest.Config) -> list[Case]:
     """The cases of the --gradrace-m/-n/-k/-dtype grid; a bad value is a usage error."""
-    from gradrace.bench.grids import Case, parse_dtypes, parse_ints
+    from gradrace.bench.grids import Case, for_problems, parse_dtypes, parse_ints
 
     try:
         ms, ns, ks = (
@@ -100,9 +110,20 @@ def grid_cases(config: pytest.Config) -> list[Case]:
             for dest in ("gradrace_m", "gradrace_n", "gradrace_k")
         )
         dtypes = parse_dtypes(config.getoption("gradrace_dtype"))
+        problems = grid_problems(config)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    return [Case(m, n, k, dt) for dt in dtypes for k in ks for n in ns for m in ms]
+    cases = [Case(m, n, k, dt) for dt in dtypes for k in ks for n in ns for m in ms]
+    return list(for_problems(cases, problems))
+
+
+def grid_problems(config: pytest.Config) -> list[str]:
+    """The problems of --gradrace-problem ('both' is linear and logistic)."""
+    from gradrace.bench.grids import parse_problems
+    from gradrace.bench.problem import PROBLEMS
+
+    text = config.getoption("gradrace_problem")
+    return list(PROBLEMS) if text.strip() == "both" else parse_problems(text, "--gradrace-problem")
 
 
 def registry(config: pytest.Config) -> Registry:
@@ -120,9 +141,11 @@ def _load_registry(config: pytest.Config) -> Registry:
     for error in reg.errors:  # a broken installed plugin: reported, and the session goes on
         config.issue_config_time_warning(pytest.PytestWarning(f"gradrace: {error}"), stacklevel=2)
     known_errors = len(reg.errors)
+    problems = grid_problems(config)
+    plain = problems[0] if len(problems) == 1 else "linear"  # as gradrace run reads them
     for spec in config.getoption("gradrace_plugin"):
         try:
-            reg.add(load_plugin(spec), f"--gradrace-plugin {spec}")
+            reg.add(load_plugin(spec, plain_problem=plain), f"--gradrace-plugin {spec}")
         except (Exception, SystemExit) as exc:
             raise pytest.UsageError(
                 f"--gradrace-plugin {spec} failed to load: {_error_message(exc)}"

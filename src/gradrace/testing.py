@@ -14,6 +14,12 @@ for an implementation without one, k > 1 checks for a single-output function) ra
 ``NotApplicable``: a SKIP in ``check_implementation``'s report, ``pytest.skip`` under
 ``parametrize_with_checks``. Outputs go through ``impl.call`` (gradient, then unpack),
 so a course-convention function is checked like any other.
+
+Each check runs on the problem of the version it is given (``impl.problem``: its cases
+are that problem's). ``check_implementation`` and ``parametrize_with_checks`` put every
+version through every check, one per problem the implementation declares (``problem=``
+and ``also=``); a problem it does not declare is not checked. Results for a problem other
+than linear are named with it: ``check_agrees_float64[logistic]``.
 """
 
 from __future__ import annotations
@@ -38,15 +44,21 @@ class NotApplicable(Exception):
 def _applicable(impl: Implementation, check: str, cases: Iterable[Case]) -> list[Case]:
     """The cases ``impl`` handles; NotApplicable when it handles none of them."""
     cases = list(cases)
-    kept = [c for c in cases if not impl.applies(c.k)]
+    kept = [c for c in cases if not impl.applies_to(c.model, c.k)]
     if not kept:
-        raise NotApplicable(f"{impl.name}: {check} does not apply: it {impl.applies(cases[0].k)}")
+        why = impl.applies_to(cases[0].model, cases[0].k)
+        raise NotApplicable(f"{impl.name}: {check} does not apply: it {why}")
     return kept
 
 
 def _single(impl: Implementation, case: Case) -> Case:
     """``case`` with k = 1 when ``impl`` does not handle its k."""
     return replace(case, k=1) if impl.applies(case.k) else case
+
+
+def _case(impl: Implementation, m, n, k, dtype="float64", lam=1.0, seed=0) -> Case:
+    """A case of ``impl``'s problem."""
+    return Case(m, n, k, dtype, lam, seed, model=impl.problem)
 
 
 def _fail(impl: Implementation, check: str, case: Case, expected: str, got: str) -> None:
@@ -69,24 +81,24 @@ def _expect_agreement(impl: Implementation, check: str, cases: Iterable[Case]) -
             )
 
 
-def _cases(dtype="float64", lam=1.0, shapes=((20, 4, 1), (30, 5, 3))) -> list[Case]:
-    return [Case(m, n, k, dtype, lam, seed=7 + m + n + k) for m, n, k in shapes]
+def _cases(impl, dtype="float64", lam=1.0, shapes=((20, 4, 1), (30, 5, 3))) -> list[Case]:
+    return [_case(impl, m, n, k, dtype, lam, seed=7 + m + n + k) for m, n, k in shapes]
 
 
 def check_agrees_float64(impl: Implementation) -> None:
     """Agrees with the reference in float64 within the documented tolerance."""
-    _expect_agreement(impl, "check_agrees_float64", _cases("float64"))
+    _expect_agreement(impl, "check_agrees_float64", _cases(impl, "float64"))
 
 
 def check_agrees_float32(impl: Implementation) -> None:
     """Agrees with the reference in float32 within the documented tolerance."""
-    _expect_agreement(impl, "check_agrees_float32", _cases("float32"))
+    _expect_agreement(impl, "check_agrees_float32", _cases(impl, "float32"))
 
 
 def check_output_shapes_and_dtypes(impl: Implementation) -> None:
     """Returns dW of shape (n, k) and db of shape (k,), both in the input dtype."""
     check = "check_output_shapes_and_dtypes"
-    for case in _applicable(impl, check, _cases("float64") + _cases("float32")):
+    for case in _applicable(impl, check, _cases(impl, "float64") + _cases(impl, "float32")):
         problem = case.problem()
         dW, db = impl.compute(*problem.args)
         for name, a, shape in (("dW", dW, (case.n, case.k)), ("db", db, (case.k,))):
@@ -103,40 +115,41 @@ def check_output_shapes_and_dtypes(impl: Implementation) -> None:
 
 def check_single_output(impl: Implementation) -> None:
     """Handles k = 1, the common case."""
-    _expect_agreement(impl, "check_single_output", _cases(shapes=((25, 6, 1),)))
+    _expect_agreement(impl, "check_single_output", _cases(impl, shapes=((25, 6, 1),)))
 
 
 def check_multi_output(impl: Implementation) -> None:
     """Handles k > 1 outputs, including k > n and k == n."""
     shapes = ((25, 6, 4), (12, 2, 5), (9, 3, 3))
-    _expect_agreement(impl, "check_multi_output", _cases(shapes=shapes))
+    _expect_agreement(impl, "check_multi_output", _cases(impl, shapes=shapes))
 
 
 def check_unregularized(impl: Implementation) -> None:
-    """λ = 0: the plain least-squares gradient."""
-    _expect_agreement(impl, "check_unregularized", _cases(lam=0.0))
+    """λ = 0: the unregularized gradient (least squares, or the plain cross-entropy)."""
+    _expect_agreement(impl, "check_unregularized", _cases(impl, lam=0.0))
 
 
 def check_regularized(impl: Implementation) -> None:
     """λ > 0, large enough (λ/m = 0.5) that a wrong regularization term shows."""
-    cases = [Case(20, 4, 2, "float64", 10.0, seed=3), Case(20, 4, 1, "float64", 10.0, seed=4)]
+    cases = [_case(impl, 20, 4, 2, lam=10.0, seed=3), _case(impl, 20, 4, 1, lam=10.0, seed=4)]
     _expect_agreement(impl, "check_regularized", cases)
 
 
 def check_single_sample(impl: Implementation) -> None:
     """m = 1: one sample."""
-    _expect_agreement(impl, "check_single_sample", _cases(shapes=((1, 4, 1), (1, 3, 2))))
+    _expect_agreement(impl, "check_single_sample", _cases(impl, shapes=((1, 4, 1), (1, 3, 2))))
 
 
 def check_single_feature(impl: Implementation) -> None:
     """n = 1: one feature."""
-    _expect_agreement(impl, "check_single_feature", _cases(shapes=((15, 1, 1), (15, 1, 3))))
+    shapes = ((15, 1, 1), (15, 1, 3))
+    _expect_agreement(impl, "check_single_feature", _cases(impl, shapes=shapes))
 
 
 def check_inputs_unchanged(impl: Implementation) -> None:
     """Neither prepare nor gradient writes into X, Y, W or b (buffers that prepare made
     beyond them are the implementation's own to write)."""
-    for case in _applicable(impl, "check_inputs_unchanged", _cases()):
+    for case in _applicable(impl, "check_inputs_unchanged", _cases(impl)):
         problem = case.problem()
         before = copy_inputs(problem)
         args = impl.prepare_args(*problem.args)
@@ -155,7 +168,7 @@ def check_inputs_unchanged(impl: Implementation) -> None:
 
 def check_deterministic(impl: Implementation) -> None:
     """Repeated calls on the same prepared data return identical results."""
-    for case in _applicable(impl, "check_deterministic", _cases()):
+    for case in _applicable(impl, "check_deterministic", _cases(impl)):
         args = impl.prepare_args(*case.problem().args)
         first = tuple(np.array(a, copy=True) for a in impl.call(args))  # out= buffers are reused
         for _ in range(3):
@@ -175,8 +188,8 @@ def check_deterministic(impl: Implementation) -> None:
 def check_prepare_again(impl: Implementation) -> None:
     """prepare may be called again on new data: no stale cached state leaks between them."""
     case_a, case_b = (
-        _single(impl, Case(30, 4, 2, "float64", 1.0, seed=11)),
-        _single(impl, Case(17, 6, 3, "float64", 2.0, seed=12)),
+        _single(impl, _case(impl, 30, 4, 2, lam=1.0, seed=11)),
+        _single(impl, _case(impl, 17, 6, 3, lam=2.0, seed=12)),
     )
     a, b = case_a.problem(), case_b.problem()
     args_a = impl.prepare_args(*a.args)
@@ -199,7 +212,7 @@ def check_with_params(impl: Implementation) -> None:
     must not change them in place). Without ``with_params`` the check does not apply."""
     if impl.prepare is None or impl.with_params is None:
         raise NotApplicable(f"{impl.name}: check_with_params does not apply: it has no with_params")
-    for case in _applicable(impl, "check_with_params", _cases() + _cases("float32")):
+    for case in _applicable(impl, "check_with_params", _cases(impl) + _cases(impl, "float32")):
         start = case.problem()
         moved = replace(
             start,
@@ -225,8 +238,8 @@ def check_with_params(impl: Implementation) -> None:
 
 def check_no_classic_slip(impl: Implementation) -> None:
     """None of the classic derivation slips (missing or halved λ/m, regularized bias, missing
-    1/m, transposed W) on cases built to expose them."""
-    cases = [Case(12, 3, 3, "float64", 6.0, seed=21), Case(40, 5, 1, "float64", 20.0, seed=22)]
+    1/m, transposed W, a flipped sign, a forgotten sigmoid) on cases built to expose them."""
+    cases = [_case(impl, 12, 3, 3, lam=6.0, seed=21), _case(impl, 40, 5, 1, lam=20.0, seed=22)]
     for case in _applicable(impl, "check_no_classic_slip", cases):
         outcome = evaluate(impl, case.problem())
         if outcome.status != OK:  # a disagreement's message names the slip it looks like
@@ -298,20 +311,36 @@ def check_implementation(
         name = getattr(impl, "__name__", "")
         impl = as_implementation(impl, name or "the function", f"check_implementation({name})")
     report = ConformanceReport()
-    for name in checks or CHECKS:
-        try:
-            CHECKS[name](impl)
-            report.append(CheckResult(impl.name, name, True))
-        except NotApplicable as skip:
-            report.append(CheckResult(impl.name, name, False, str(skip), skipped=True))
-        except Exception as exc:
-            message = (
-                str(exc)
-                if isinstance(exc, AssertionError)
-                else f"{impl.name}: {name} raised {type(exc).__name__}: {exc}"
-            )
-            report.append(CheckResult(impl.name, name, False, message))
+    for version in versions(impl):
+        for name in checks or CHECKS:
+            report.append(_run(version, name))
     return report
+
+
+def versions(impl: Implementation) -> list[Implementation]:
+    """``impl``'s version for each problem it declares, in the order of PROBLEMS."""
+    return [impl.for_problem(p) for p in impl.problems]
+
+
+def check_label(name: str, version: Implementation) -> str:
+    """A check's name, with the version's problem when it is not linear."""
+    return name if version.problem == "linear" else f"{name}[{version.problem}]"
+
+
+def _run(version: Implementation, name: str) -> CheckResult:
+    label = check_label(name, version)
+    try:
+        CHECKS[name](version)
+        return CheckResult(version.name, label, True)
+    except NotApplicable as skip:
+        return CheckResult(version.name, label, False, str(skip), skipped=True)
+    except Exception as exc:
+        message = (
+            str(exc)
+            if isinstance(exc, AssertionError)
+            else f"{version.name}: {label} raised {type(exc).__name__}: {exc}"
+        )
+        return CheckResult(version.name, label, False, message)
 
 
 def _skipping(check: Check) -> Check:
@@ -329,14 +358,23 @@ def _skipping(check: Check) -> Check:
     return run
 
 
+def _param_id(version: Implementation, name: str) -> str:
+    if version.problem == "linear":
+        return f"{version.name}-{name}"
+    return f"{version.name}-{version.problem}-{name}"
+
+
 def parametrize_with_checks(implementations: Iterable[Implementation]):
-    """A ``pytest.mark.parametrize`` over (implementation, check): one test per pair; a
-    check that does not apply to an implementation is skipped, saying why."""
+    """A ``pytest.mark.parametrize`` over (implementation, check): one test per pair, for
+    each problem an implementation declares (``implementation`` is then that problem's
+    version; the id names the problem when it is not linear); a check that does not apply
+    to an implementation is skipped, saying why."""
     import pytest
 
     params = [
-        pytest.param(impl, _skipping(check), id=f"{impl.name}-{name}")
+        pytest.param(version, _skipping(check), id=_param_id(version, name))
         for impl in implementations
+        for version in versions(impl)
         for name, check in CHECKS.items()
     ]
     return pytest.mark.parametrize(("implementation", "check"), params)

@@ -4,24 +4,75 @@ import numpy as np
 import pytest
 
 from gradrace import Implementation, make_problem
-from gradrace.bench.agreement import SLIPS, TOLERANCE, evaluate, judge, relative_error
+from gradrace.bench.agreement import (
+    SLIPS,
+    TOLERANCE,
+    evaluate,
+    judge,
+    relative_error,
+    slip_words,
+)
 from gradrace.bench.check import all_agree, format_check, run_check
 from gradrace.bench.grids import CHECK_CASES, Case
 from plugins import misbehaving, slips
 
 
 def test_every_slip_has_a_deliberately_wrong_implementation():
-    assert set(slips.SLIP_IMPLEMENTATIONS) == set(SLIPS)
+    covered = set(slips.SLIP_IMPLEMENTATIONS) | set(slips.LOGISTIC_SLIP_IMPLEMENTATIONS)
+    assert covered == set(SLIPS)
 
 
-@pytest.mark.parametrize("slip", list(SLIPS))
+@pytest.mark.parametrize("slip", list(slips.SLIP_IMPLEMENTATIONS))
 def test_each_classic_slip_is_diagnosed_as_that_slip(slip):
     impl = Implementation(name="slip", gradient=slips.SLIP_IMPLEMENTATIONS[slip])
     problem = make_problem(12, 3, 3, lam=6.0, seed=2)  # n == k so the transposes are defined
     outcome = evaluate(impl, problem)
     assert outcome.status == "disagrees"
-    assert outcome.diagnosis == slip
-    assert f"looks like: {slip}" in outcome.message
+    assert outcome.diagnosis == slip_words(slip)
+    assert f"looks like: {slip_words(slip)}" in outcome.message
+
+
+@pytest.mark.parametrize("slip", list(slips.LOGISTIC_SLIP_IMPLEMENTATIONS))
+def test_each_logistic_slip_is_diagnosed_as_that_slip(slip):
+    wrong = slips.LOGISTIC_SLIP_IMPLEMENTATIONS[slip]
+    impl = Implementation(name="slip", gradient=wrong, problem="logistic")
+    problem = make_problem(12, 3, 3, lam=6.0, seed=2, problem="logistic")
+    outcome = evaluate(impl, problem)
+    assert outcome.status == "disagrees"
+    assert outcome.diagnosis == slip_words(slip)
+    assert f"looks like: {slip_words(slip)}" in outcome.message
+
+
+def test_a_logistic_gradient_checked_as_linear_is_told_to_use_problem_logistic():
+    impl = Implementation(name="lab", gradient=slips.logistic_gradient)
+    outcome = evaluate(impl, make_problem(20, 4, lam=10.0, seed=1))
+    assert outcome.status == "disagrees"
+    assert "this computes the logistic gradient; use --problem logistic" in outcome.message
+
+
+def test_a_forgotten_sigmoid_is_said_in_the_learners_words():
+    from gradrace import course
+
+    def compute_gradient_logistic_reg(X, y, w, b, lambda_):
+        m = X.shape[0]
+        err = X @ w + b - y  # the sigmoid forgotten
+        return float(err.mean()), X.T @ err / m + lambda_ / m * w
+
+    outcome = evaluate(
+        course(compute_gradient_logistic_reg), Case(20, 3, model="logistic").problem()
+    )
+    assert outcome.diagnosis == (
+        "sigmoid forgotten: the error is Xw + b − y (linear regression's) instead of "
+        "sigmoid(Xw + b) − y"
+    )
+    assert "run it as linear (--problem linear" in outcome.message
+
+
+def test_a_linear_implementation_is_not_applicable_on_a_logistic_problem():
+    impl = Implementation(name="lin", gradient=slips.linear_gradient)
+    outcome = evaluate(impl, make_problem(20, 4, seed=1, problem="logistic"))
+    assert outcome.status == "n/a"
+    assert outcome.message.startswith("implements linear only")
 
 
 def test_disagreement_names_the_wrong_part():

@@ -8,7 +8,7 @@ import pytest
 
 from gradrace import Implementation
 from gradrace.bench.grids import Case, case_id, group_of
-from gradrace.bench.pedantic import DisagreementError, time_gradient
+from gradrace.bench.pedantic import DisagreementError, NotApplicable, time_gradient
 from gradrace.bench.timing import ROUNDS
 from gradrace.bench.traits import record
 from gradrace.implementations.numpy_dot import IMPLEMENTATION as NUMPY_DOT
@@ -52,6 +52,7 @@ def test_it_records_the_case_and_times_calibrated_rounds_with_gc_off():
         "n": 5,
         "k": 2,
         "dtype": "float32",
+        "problem": "linear",
         "threads": 1,
         "error": outcome.error,
         "traits": record(NUMPY_DOT, "pytest-benchmark", [Case(200, 5, 2, "float32")]),
@@ -110,3 +111,18 @@ def test_group_and_id_name_the_case():
     case = Case(1000, 10, 1, "float64")
     assert group_of(case) == "m=1000 n=10 k=1 float64"
     assert case_id(case) == "m1000-n10-k1-float64"
+
+
+def test_a_logistic_case_times_the_logistic_version_and_records_its_problem():
+    from plugins.two_problems import both
+
+    bench = FakeBenchmark()
+    case = Case(200, 5, 1, "float64", model="logistic")
+    assert time_gradient(bench, both, case, threads=1).agrees
+    assert bench.group == "logistic m=200 n=5 k=1 float64"
+    assert bench.extra_info["problem"] == "logistic"
+
+
+def test_a_case_of_a_problem_without_a_version_is_not_applicable():
+    with pytest.raises(NotApplicable, match="implements linear only"):
+        time_gradient(FakeBenchmark(), NUMPY_DOT, m=50, n=3, problem="logistic", threads=1)

@@ -20,6 +20,7 @@ COLUMNS = [
     "n",
     "k",
     "dtype",
+    "problem",
     "lam",
     "status",
     "kind",
@@ -36,15 +37,16 @@ def run_check(
     report: Callable[..., None] | None = None,
 ) -> pd.DataFrame:
     """One row per implementation × case with the verdict of the agreement check; a case
-    an implementation does not handle (k above its ``max_outputs``) is n/a, with the reason."""
+    an implementation does not handle (k above its ``max_outputs``, or a problem it has
+    no version for) is n/a, with the reason."""
     rows = []
     for case in cases:
         problem = case.problem()
-        reference = reference_gradient(*problem.args)
+        reference = reference_gradient(*problem.args, problem=case.model)
         for impl in implementations:
             if report is not None:
                 report("phase", impl.name, f"check {case.label}")
-            why = impl.applies(case.k)
+            why = impl.applies_to(case.model, case.k)
             outcome = not_applicable(why) if why else evaluate(impl, problem, reference)
             rows.append(
                 {
@@ -54,6 +56,7 @@ def run_check(
                     "n": case.n,
                     "k": case.k,
                     "dtype": case.dtype,
+                    "problem": case.model,
                     "lam": case.lam,
                     "status": outcome.status,
                     "kind": outcome.kind,
@@ -80,6 +83,7 @@ def lost_rows(name: str, cases: Iterable[Case], message: str) -> pd.DataFrame:
             "n": c.n,
             "k": c.k,
             "dtype": c.dtype,
+            "problem": c.model,
             "lam": c.lam,
             "status": "error",
             "kind": "lost",
@@ -142,8 +146,8 @@ def format_check(results: pd.DataFrame) -> str:
     unhandled = results[results["status"] == NOT_APPLICABLE]
     if len(unhandled):
         lines += ["", "Not applicable:"]
-        for name, rows in unhandled.groupby("implementation", sort=False):
-            why = str(rows["message"].iloc[0]).split(";")[0]
+        whys = unhandled["message"].astype(str).str.split(";").str[0]
+        for (name, why), rows in unhandled.groupby(["implementation", whys], sort=False):
             lines.append(f"  {name} on {len(rows)} case(s): {why}")
     summary = results.groupby("implementation", sort=False)["status"].apply(_verdict)
     lines += [""] + [f"{name}: {verdict}" for name, verdict in summary.items()]

@@ -15,17 +15,23 @@ parameter names read like the course's (X, y, w, b, lambda_, leniently) and whic
 not already return gradrace's (dW (n, k), db (k,)) is called once on a tiny problem in
 the course's form, and wrapped as a course function if it returns a number and an
 array of n values (n = 3, so the two tell the return order apart).
+
+A plain function declares no problem: its name says it (``problem_of``). The course's
+logistic lab writes ``compute_gradient_logistic_reg(X, y, w, b, lambda_)``, so a name
+holding "logistic" or "sigmoid" is read as logistic regression; any other name as the
+problem the caller gives (``--problem``, when it names one), else linear.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from gradrace.bench.explain import describe_exception, describe_value, parameter_names
 from gradrace.bench.implementation import Implementation, Terms
+from gradrace.bench.problem import check_problem
 
 AUTO, COURSE, DW_FIRST, GRADRACE = "auto", "course", "course-dw-first", "gradrace"
 #: The conventions a plain function can be read in (``--convention``).
@@ -45,6 +51,17 @@ _READS_AS: tuple[Callable[[str], bool], ...] = (
     lambda s: s.startswith("b") or s in ("bias", "intercept"),
     lambda s: s.startswith(("lam", "lmb", "lmda", "reg", "l2")),
 )
+
+
+#: Words in a plain function's name that say it computes the logistic gradient.
+LOGISTIC_WORDS = ("logistic", "sigmoid")
+
+
+def problem_of(fn: Callable, name: str = "", default: str = "linear") -> str:
+    """The problem a plain function computes as far as its names say: logistic when its
+    ``__name__`` or registered ``name`` holds "logistic" or "sigmoid", else ``default``."""
+    names = f"{getattr(fn, '__name__', '')} {name}".lower()
+    return "logistic" if any(word in names for word in LOGISTIC_WORDS) else check_problem(default)
 
 
 def check_convention(convention: str) -> str:
@@ -186,13 +203,20 @@ def convention_of(impl: Implementation) -> str:
 
 
 def course(
-    fn: Callable, order: str = "auto", name: str | None = None, how: str = ""
+    fn: Callable,
+    order: str = "auto",
+    name: str | None = None,
+    how: str = "",
+    problem: str | None = None,
 ) -> Implementation:
     """Wrap a course-style ``fn(X, y, w, b, lambda_)`` as an Implementation for k = 1.
 
     ``order`` is 'db-first' (the course's ``(dj_db, dj_dw)``), 'dw-first', or 'auto'
-    to tell them apart from one trial call; ``how`` ends the description.
+    to tell them apart from one trial call; ``how`` ends the description. ``problem``
+    is the gradient it computes ('linear' or 'logistic'; None: from its name, see
+    ``problem_of``).
     """
+    problem = problem_of(fn, name or "") if problem is None else check_problem(problem)
     if order == AUTO:
         order, why = trial_order(fn)
         if order is None:
@@ -217,31 +241,38 @@ def course(
         + (how or f"given to gradrace.course (order={order!r})"),
         max_outputs=1,
         terms=Terms(dW="dj_dw", db="dj_db", X=X, Y=y, W=w, b=b, lam=lam, bias=b, mul="*"),
+        problem=problem,
     )
 
 
-def adapt(fn: Callable, name: str, convention: str = AUTO, how: str = "") -> Implementation:
+def adapt(
+    fn: Callable, name: str, convention: str = AUTO, how: str = "", plain_problem: str = "linear"
+) -> Implementation:
     """A plain function as an Implementation, read in ``convention``: gradrace's
     ``gradient(X, Y, W, b, lam) -> (dW, db)``, the course's, or (auto) whichever it is.
-    ``how`` says why a convention was given (default: forced by --convention)."""
+    ``how`` says why a convention was given (default: forced by --convention); the
+    problem comes from its name, else is ``plain_problem`` (``problem_of``)."""
     check_convention(convention)
+    problem = problem_of(fn, name, plain_problem)
     if convention in _ORDER_OF:
         how = how or f"forced by --convention {convention}"
-        return course(fn, _ORDER_OF[convention], name, how)
+        return course(fn, _ORDER_OF[convention], name, how, problem)
     if convention == AUTO and looks_like_course(fn):
         order, raised = _detect(fn)
         if order == DW_FIRST_ORDER:
-            return course(fn, order, name, f"{DETECTED} (the course's lab returns (dj_db, dj_dw))")
+            how = f"{DETECTED} (the course's lab returns (dj_db, dj_dw))"
+            return course(fn, order, name, how, problem)
         if order is not None:
-            return course(fn, order, name, DETECTED)
+            return course(fn, order, name, DETECTED, problem)
         if raised:  # its names are the course's: read it so, and show its own error first
             return course(
                 fn,
                 DB_FIRST_ORDER,
                 name,
                 f"from the parameter names; {raised}: fix that first (--convention forces one)",
+                problem,
             )
-    return Implementation.from_function(fn, name=name)
+    return replace(Implementation.from_function(fn, name=name), problem=problem)
 
 
 def _detect(fn: Callable) -> tuple[str | None, str]:

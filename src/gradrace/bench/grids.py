@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gradrace.bench import arguments
-from gradrace.bench.problem import Problem, check_dtype, make_problem
+from gradrace.bench.problem import Problem, check_dtype, check_problem, make_problem
 
 
 @dataclass(frozen=True, order=True)
 class Case:
-    """One problem size and dtype; ``lam`` is the regularization strength used."""
+    """One problem size and dtype; ``lam`` is the regularization strength used and
+    ``model`` the gradient asked for, one of ``PROBLEMS`` (``problem()`` makes its data)."""
 
     m: int
     n: int
@@ -19,10 +20,15 @@ class Case:
     dtype: str = "float64"
     lam: float = 1.0
     seed: int = 0
+    model: str = "linear"
+
+    def __post_init__(self) -> None:
+        check_problem(self.model)
 
     @property
     def label(self) -> str:
-        return f"m={self.m} n={self.n} k={self.k} {self.dtype} λ={self.lam:g}"
+        size = f"m={self.m} n={self.n} k={self.k} {self.dtype} λ={self.lam:g}"
+        return size if self.model == "linear" else f"{self.model} {size}"
 
     @property
     def size(self) -> int:
@@ -30,14 +36,31 @@ class Case:
         return self.m * self.n
 
     def problem(self) -> Problem:
-        return make_problem(self.m, self.n, self.k, self.dtype, lam=self.lam, seed=self.seed)
+        return make_problem(
+            self.m, self.n, self.k, self.dtype, lam=self.lam, seed=self.seed, problem=self.model
+        )
 
 
-def check_case(m: int, n: int, k: int, dtype: str, regularized: bool) -> Case:
+def check_case(
+    m: int, n: int, k: int, dtype: str, regularized: bool, model: str = "linear"
+) -> Case:
     """One agreement-check case: λ = m/2 when regularized (λ/m = 0.5 makes regularization
     slips visible), else 0; the seed fixed by the shape."""
     lam = m / 2 if regularized else 0.0
-    return Case(m, n, k, dtype, lam, seed=m * 1000 + n * 10 + k)
+    return Case(m, n, k, dtype, lam, seed=m * 1000 + n * 10 + k, model=model)
+
+
+def parse_problems(text: str, option: str = "--problem") -> list[str]:
+    """Parse 'linear,logistic' into problem names, naming ``option`` in any error."""
+    try:
+        return list(dict.fromkeys(check_problem(part.strip()) for part in text.split(",")))
+    except ValueError as exc:
+        raise ValueError(f"{option}: {exc}") from None
+
+
+def for_problems(cases, problems=("linear",)) -> tuple[Case, ...]:
+    """Each of ``cases`` once per problem in ``problems``, problem by problem."""
+    return tuple(replace(c, model=p) for p in dict.fromkeys(problems) for c in cases)
 
 
 def _check_cases() -> tuple[Case, ...]:
@@ -61,20 +84,23 @@ def _check_cases() -> tuple[Case, ...]:
 CHECK_CASES: tuple[Case, ...] = _check_cases()
 
 
-def check_cases(m=None, n=None, k=None, dtype=None) -> tuple[Case, ...]:
-    """The agreement check's cases restricted by the given values (None: not restricted).
+def check_cases(m=None, n=None, k=None, dtype=None, problem=None) -> tuple[Case, ...]:
+    """The agreement check's cases restricted by the given values (None: not restricted),
+    for each of ``problem`` (default: linear only).
 
     With both ``m`` and ``n``, the cases are built: every m × n × k (k default 1) × dtype
     (default both), each with λ = 0 and λ = m/2. Otherwise ``CHECK_CASES`` is filtered to
     the values given, and nothing left is an error that names what is available.
     """
+    problems = tuple(problem or ("linear",))
     if m and n:
-        return tuple(
+        built = tuple(
             check_case(mm, nn, kk, dt, regularized)
             for mm, nn, kk, dt, regularized in itertools.product(
                 m, n, k or (1,), dtype or ("float64", "float32"), (False, True)
             )
         )
+        return for_problems(built, problems)
     given = {"m": m, "n": n, "k": k, "dtype": dtype}
     cases = tuple(
         c
@@ -89,7 +115,7 @@ def check_cases(m=None, n=None, k=None, dtype=None) -> tuple[Case, ...]:
             + f"; the check cases are {shapes} (float64 and float32); give both --m and --n "
             "to check other shapes"
         )
-    return cases
+    return for_problems(cases, problems)
 
 
 def parse_ints(text: str, option: str) -> list[int]:
@@ -154,10 +180,13 @@ def quick_grid(ks=(1,), dtypes=("float64",)) -> list[Case]:
 
 
 def group_of(case: Case) -> str:
-    """pytest-benchmark's group of a case: one table per problem size."""
-    return f"m={case.m} n={case.n} k={case.k} {case.dtype}"
+    """pytest-benchmark's group of a case: one table per problem size (and problem)."""
+    size = f"m={case.m} n={case.n} k={case.k} {case.dtype}"
+    return size if case.model == "linear" else f"{case.model} {size}"
 
 
 def case_id(case: Case) -> str:
-    """A pytest test id for a case, such as ``m1000-n10-k1-float64``."""
-    return f"m{case.m}-n{case.n}-k{case.k}-{case.dtype}"
+    """A pytest test id for a case, such as ``m1000-n10-k1-float64`` (``logistic-m1000-…``
+    for a problem other than linear)."""
+    size = f"m{case.m}-n{case.n}-k{case.k}-{case.dtype}"
+    return size if case.model == "linear" else f"{case.model}-{size}"

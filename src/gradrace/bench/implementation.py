@@ -219,6 +219,14 @@ class Implementation:
                 return version
         return None
 
+    def applies_to(self, problem: str, k: int) -> str:
+        """Why this implementation does not handle a case of ``problem`` with ``k`` outputs
+        ('' when it does): it has no version for the problem, or that version's ``applies``."""
+        version = self.for_problem(problem)
+        if version is None:
+            return f"implements {' and '.join(self.problems)} only; it has no {problem} version"
+        return version.applies(k)
+
     def applies(self, k: int) -> str:
         """Why this implementation does not handle ``k`` outputs ('' when it does)."""
         if self.max_outputs is not None and k > self.max_outputs:

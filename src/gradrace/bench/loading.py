@@ -166,11 +166,13 @@ def load_registry_safely(
     entry_points: bool = True,
     timeout: float = 60.0,
     convention: str = "auto",
+    plain_problem: str = "linear",
 ) -> Registry:
     """``load_registry`` with every plugin source probed first in a spawned process.
 
     ``plugins`` file paths are made absolute; a source that hangs longer than ``timeout``
-    or ends the probe process is a load error and is not imported here.
+    or ends the probe process is a load error and is not imported here. A plain function
+    whose name says no problem is read as ``plain_problem``.
     """
     plugins = tuple(map(absolute_plugin, plugins))
     sources = plugin_sources(plugins, entry_points)
@@ -190,6 +192,7 @@ def load_registry_safely(
         convention=convention,
         known=known,
         limit_s=timeout,  # what passed the probe may still hang here
+        plain_problem=plain_problem,
     )
     registry.errors[:0] = [LoadError(origin, why) for origin, why in failed.items()]
     registry.conventions = known

@@ -80,6 +80,7 @@ def case_row(case: Case, name: str, threads: int, outcome: Outcome | None = None
         "n": case.n,
         "k": case.k,
         "dtype": case.dtype,
+        "problem": case.model,
         "threads": threads,
         "lam": case.lam,
         "seed": case.seed,
@@ -125,16 +126,12 @@ def measure_case(
     load_before = _load()
     report("phase", "", "problem")
     problem = case.problem()
-    reference = reference_gradient(*problem.args)
-    rows, fns, numbers, rounds, prepared = {}, {}, {}, {}, {}
+    reference = reference_gradient(*problem.args, problem=case.model)
+    rows, fns, numbers, rounds, prepared, versions = {}, {}, {}, {}, {}, {}
     for name in names:
-        if name in registry and registry[name].applies(case.k):
-            rows[name] = case_row(
-                case,
-                name,
-                settings.threads,
-                Outcome(NOT_APPLICABLE, "n/a", registry[name].applies(case.k)),
-            )
+        why = registry[name].applies_to(case.model, case.k) if name in registry else ""
+        if why:
+            rows[name] = case_row(case, name, settings.threads, Outcome(NOT_APPLICABLE, "n/a", why))
             continue
         if name not in registry:  # a plugin that loaded in the parent but not here
             rows[name] = case_row(
@@ -146,7 +143,7 @@ def measure_case(
                 ),
             )
             continue
-        impl = registry[name]
+        impl = versions[name] = registry[name].for_problem(case.model)
         checked = prepare_and_check(impl, problem, reference, report)
         outcome, args, prepare_s = checked.outcome, checked.args, checked.prepare_s
         rows[name] = case_row(case, name, settings.threads, outcome, prepare_s=prepare_s)
@@ -180,7 +177,7 @@ def measure_case(
             ),
         )
         if rows[name]["status"] == OK:
-            _judge_last(registry[name], prepared[name], problem, reference, rows[name], report)
+            _judge_last(versions[name], prepared[name], problem, reference, rows[name], report)
     load_after = _load()
     for row in rows.values():
         row.update(load_before=load_before, load_after=load_after)

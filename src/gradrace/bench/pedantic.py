@@ -19,7 +19,7 @@ from gradrace.bench.agreement import Outcome, judge
 from gradrace.bench.grids import Case, group_of
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.machine import cpu_count, set_all_threads
-from gradrace.bench.problem import check_dtype
+from gradrace.bench.problem import check_dtype, check_problem
 from gradrace.bench.registry import as_implementation
 from gradrace.bench.timing import ROUNDS, calibrate
 from gradrace.bench.traits import record
@@ -46,8 +46,11 @@ def _threads_and_no_gc(threads: int) -> Iterator[None]:
         limiter.restore_original_limits()
 
 
-def resolve_case(case: Case | None, m: int | None, n: int | None, k: int, dtype: str) -> Case:
-    """``case`` itself, or the case of size (m, n, k) and ``dtype``; exactly one of the two."""
+def resolve_case(
+    case: Case | None, m: int | None, n: int | None, k: int, dtype: str, problem: str = "linear"
+) -> Case:
+    """``case`` itself, or the case of size (m, n, k), ``dtype`` and ``problem``; exactly
+    one of the two."""
     if case is not None:
         if m is not None or n is not None:
             raise TypeError("give either a Case or m and n, not both")
@@ -59,7 +62,7 @@ def resolve_case(case: Case | None, m: int | None, n: int | None, k: int, dtype:
     for name, value in (("m", m), ("n", n), ("k", k)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return Case(m, n, k, str(check_dtype(dtype)))
+    return Case(m, n, k, str(check_dtype(dtype)), model=check_problem(problem))
 
 
 def time_gradient(
@@ -72,11 +75,13 @@ def time_gradient(
     k: int = 1,
     dtype: str = "float64",
     threads: int | None = None,
+    problem: str = "linear",
 ) -> Outcome:
     """Check ``implementation`` on one case and time its ``gradient`` with ``benchmark``.
 
     ``implementation`` is an ``Implementation`` or a plain ``gradient(X, Y, W, b, lam)``
-    function; the case is ``case`` or (m, n, k, dtype). Raises ``DisagreementError`` (an
+    function; the case is ``case`` or (m, n, k, dtype, problem), and the version of
+    ``implementation`` for its problem is the one timed. Raises ``DisagreementError`` (an
     AssertionError, so pytest reports a failed test) when the output does not agree with
     the reference, and ``NotApplicable`` for a case it does not handle. When pytest-benchmark is disabled (``--benchmark-disable``) the
     gradient runs once, as a plain test. Returns the agreement outcome.
@@ -85,9 +90,12 @@ def time_gradient(
     implementation = as_implementation(
         implementation, getattr(implementation, "__name__", ""), "the implementation"
     )
-    case = resolve_case(case, m, n, k, dtype)
-    if implementation.applies(case.k):
-        raise NotApplicable(f"{implementation.name}: {implementation.applies(case.k)}")
+    case = resolve_case(case, m, n, k, dtype, problem)
+    why = implementation.applies_to(case.model, case.k)
+    if why:
+        raise NotApplicable(f"{implementation.name}: {why}")
+    traits = record(implementation, "pytest-benchmark", [case])
+    implementation = implementation.for_problem(case.model)
     problem = case.problem()
     threads = cpu_count() if threads is None else threads
     with _threads_and_no_gc(threads):
@@ -102,9 +110,10 @@ def time_gradient(
             n=case.n,
             k=case.k,
             dtype=case.dtype,
+            problem=case.model,
             threads=threads,
             error=outcome.error,
-            traits=record(implementation, "pytest-benchmark", [case]),
+            traits=traits,
         )
         disabled = getattr(benchmark, "disabled", False)
         number = 1 if disabled else calibrate(lambda: implementation.gradient(*args))[0]

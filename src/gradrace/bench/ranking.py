@@ -9,15 +9,20 @@ run's metadata, so ranking a results file needs no implementation module.
 from __future__ import annotations
 
 from gradrace.bench.status import NOT_APPLICABLE, OK
+from gradrace.bench.traits import version_record
 
 
-def unranked(metadata: dict) -> dict[str, str]:
-    """Implementations timed but never the reference of a ranking, and why."""
+def unranked(metadata: dict, problem: str | None = None) -> dict[str, str]:
+    """Implementations timed but never the reference of a ranking, and why: on cases of
+    ``problem`` (each version has its own traits and check), or of any problem (None)."""
     out = {}
-    for name, record in (metadata.get("implementations") or {}).items():
+    for name, stored in (metadata.get("implementations") or {}).items():
+        record = version_record(stored, problem)
         if isinstance(record, dict) and record.get("precomputes"):
             out[name] = f"its untimed prepare precomputes from X ({record['precomputes']})"
     for row in metadata.get("check") or []:
+        if problem is not None and row.get("problem", "linear") != problem:
+            continue
         if row.get("status") not in (OK, NOT_APPLICABLE):
             out[row["implementation"]] = "failed the agreement check"
     return out

@@ -111,15 +111,21 @@ class Registry:
 
 
 def as_implementation(
-    obj: object, name: str, source: str, convention: str = AUTO, how: str = ""
+    obj: object,
+    name: str,
+    source: str,
+    convention: str = AUTO,
+    how: str = "",
+    plain_problem: str = "linear",
 ) -> Implementation:
     """An Implementation as is, or a plain gradient function wrapped under ``name``, read
     in ``convention`` (auto: gradrace's, or the course's when its parameter names and a
-    trial call say so; see ``gradrace.bench.course``)."""
+    trial call say so) for the problem its name says, else ``plain_problem`` (see
+    ``gradrace.bench.course``)."""
     if isinstance(obj, Implementation):
         return obj
     if callable(obj) and not isinstance(obj, type):
-        return adapt(obj, name, convention, how)
+        return adapt(obj, name, convention, how, plain_problem)
     raise TypeError(
         f"{source} is {type(obj).__name__} {obj!r:.60}, which is neither a "
         "gradrace.Implementation nor a function gradient(X, Y, W, b, lam) -> (dW, db)"
@@ -158,10 +164,13 @@ def _load_module(target: str):
     return importlib.import_module(target)
 
 
-def load_plugin(spec: str, convention: str = AUTO, how: str = "") -> Implementation:
-    """Load ``module:attr`` or ``path/to/file.py:attr`` as an Implementation; a suffix
-    ``:attr@old`` renames it ``<name>@old``, so two versions of one implementation (two
-    files, two commits) are timed side by side in one run."""
+def load_plugin(
+    spec: str, convention: str = AUTO, how: str = "", plain_problem: str = "linear"
+) -> Implementation:
+    """Load ``module:attr`` or ``path/to/file.py:attr`` as an Implementation (a plain
+    function read as in ``as_implementation``); a suffix ``:attr@old`` renames it
+    ``<name>@old``, so two versions of one implementation (two files, two commits) are
+    timed side by side in one run."""
     target, sep, attr = spec.rpartition(":")
     attr, at, version = attr.partition("@")
     if not sep or not target or not attr or not attr.replace(".", "").isidentifier():
@@ -180,7 +189,8 @@ def load_plugin(spec: str, convention: str = AUTO, how: str = "") -> Implementat
             public = sorted(n for n in dir(obj) if not n.startswith("_"))
             raise AttributeError(f"{target} has no {part!r}; it defines: {', '.join(public)}")
         obj = getattr(obj, part)
-    impl = as_implementation(obj, attr.split(".")[-1], f"--plugin {spec}", convention, how)
+    name = attr.split(".")[-1]
+    impl = as_implementation(obj, name, f"--plugin {spec}", convention, how, plain_problem)
     return renamed(impl, version) if at else impl
 
 
@@ -258,9 +268,11 @@ def load_registry(
     convention: str = AUTO,
     known: Mapping[str, str] | None = None,
     limit_s: float | None = None,
+    plain_problem: str = "linear",
 ) -> Registry:
     """Build the registry from the built-ins, the installed entry points and ``plugins``;
-    plain functions among the last two are read in ``convention``.
+    plain functions among the last two are read in ``convention``, for the problem their
+    name says or else ``plain_problem``.
 
     Sources whose origin is in ``skip`` (those that hung or crashed a probe) are not
     imported; ``known`` gives the convention a probe already found for a source's plain
@@ -269,10 +281,10 @@ def load_registry(
     """
     known = known or {}
 
-    def read_as(origin: str) -> tuple[str, str]:
+    def read_as(origin: str) -> tuple[str, str, str]:
         if convention == AUTO and origin in known:  # what the probe found: no trial call here
-            return known[origin], DETECTED
-        return convention, ""
+            return known[origin], DETECTED, plain_problem
+        return convention, "", plain_problem
 
     from gradrace.implementations import BUILTINS
 

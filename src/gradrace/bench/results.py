@@ -22,7 +22,8 @@ import pandas as pd
 from gradrace.bench.cells import neutralised
 
 #: The version of the results file's layout. 1: no ``format`` key, no traits, no ``kind``
-#: column (read, with fewer report sections); 2: traits and ``kind``.
+#: column (read, with fewer report sections); 2: traits and ``kind``. The ``problem``
+#: column came within format 2: a file without it holds linear results only.
 FORMAT = 2
 
 #: The columns of a results table, in order.
@@ -32,6 +33,7 @@ COLUMNS = [
     "n",
     "k",
     "dtype",
+    "problem",
     "threads",
     "status",
     "kind",
@@ -79,7 +81,10 @@ MEASURED = tuple(
 SAMPLES = ["samples", "read_samples", "compute_samples"]
 
 #: The columns that identify one measurement: a rerun with --resume skips these keys.
-KEY = ["implementation", "m", "n", "k", "dtype", "threads"]
+KEY = ["implementation", "m", "n", "k", "dtype", "problem", "threads"]
+
+#: The problem of a row that names none: results written before the column existed.
+DEFAULT_PROBLEM = "linear"
 
 
 def least_flops(m: int, n: int, k: int) -> float:
@@ -220,11 +225,14 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
                 f"{path} has results format {version!r}, newer than this gradrace reads "
                 f"(format {FORMAT}): upgrade gradrace to read it"
             )
-    missing = [c for c in KEY + ["status", "median_s"] if c not in frame]
+    missing = [c for c in KEY + ["status", "median_s"] if c not in frame and c != "problem"]
     if missing and len(frame):
         raise ValueError(
             f"{path} is not a gradrace results file: no column(s) {', '.join(missing)}"
         )
     frame = frame.reindex(columns=COLUMNS + [c for c in SAMPLES if c in frame])
+    frame["problem"] = [  # older files: linear only
+        p if isinstance(p, str) else DEFAULT_PROBLEM for p in frame["problem"]
+    ]
     frame.attrs["metadata"] = metadata
     return frame

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from gradrace.bench import arguments
-from gradrace.bench.problem import check_dtype
+from gradrace.bench.problem import check_dtype, check_problem
 
 
 class RunArguments(NamedTuple):
@@ -35,6 +35,19 @@ def dtypes(name: str, values: object) -> tuple[str, ...]:
         except ValueError as exc:
             raise ValueError(f"{name}: {exc}") from None
     return tuple(out)
+
+
+def problems(name: str, values: object) -> tuple[str, ...]:
+    """A non-empty list of known problems (one name alone is allowed), without repeats."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        values = (values,)
+    values = tuple(values)
+    if not values:
+        raise ValueError(f"{name} must list at least one problem (linear, logistic), got none")
+    try:
+        return tuple(dict.fromkeys(check_problem(value) for value in values))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def check_run_arguments(m, n, k, dtype, threads, budget, timeout) -> RunArguments:

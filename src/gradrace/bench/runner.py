@@ -22,6 +22,7 @@ from gradrace.bench.grids import (
     QUICK_MAX_ENTRIES,
     Case,
     default_grid,
+    for_problems,
     grid,
     quick_grid,
 )
@@ -36,7 +37,7 @@ from gradrace.bench.ranking import rank, unranked
 from gradrace.bench.registry import Registry
 from gradrace.bench.results import FORMAT, KEY, ResultsWriter, atomic_write, load_results
 from gradrace.bench.resume import check_plugins, stored_config
-from gradrace.bench.run_arguments import check_run_arguments
+from gradrace.bench.run_arguments import check_run_arguments, problems
 from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
 from gradrace.bench.traits import record
@@ -61,6 +62,7 @@ class RunConfig:
     timeout_s: float = 60.0
     isolate: bool = True
     convention: str = "auto"  # how plain functions are called (gradrace.bench.course)
+    plain_problem: str = "linear"  # the problem of a plain function whose name says none
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -78,11 +80,19 @@ class RunConfig:
             timeout_s=data["timeout_s"],
             isolate=data["isolate"],
             convention=data.get("convention", "auto"),
+            plain_problem=data.get("plain_problem", "linear"),
         )
 
 
-def build_cases(m=None, n=None, k=(1,), dtype=("float64",), quick=False) -> list[Case]:
-    """The grid for the options: explicit ``m``/``n`` lists, or the default or quick grid."""
+def build_cases(
+    m=None, n=None, k=(1,), dtype=("float64",), quick=False, problem=("linear",)
+) -> list[Case]:
+    """The grid for the options: explicit ``m``/``n`` lists, or the default or quick grid,
+    once for each of ``problem``."""
+    return list(for_problems(_sizes(m, n, k, dtype, quick), problem or ("linear",)))
+
+
+def _sizes(m, n, k, dtype, quick) -> list[Case]:
     k, dtype = tuple(k or (1,)), tuple(dtype or ("float64",))
     if m and n:
         return grid(m, n, k, dtype)
@@ -93,6 +103,18 @@ def build_cases(m=None, n=None, k=(1,), dtype=("float64",), quick=False) -> list
             m or sorted({c.m for c in base}), n or sorted({c.n for c in base}), k, dtype, cap
         )
     return (quick_grid if quick else default_grid)(k, dtype)
+
+
+def run_problems(cases: Sequence[Case]) -> tuple[str, ...]:
+    """The problems ``cases`` hold, in their order (linear when there are none)."""
+    return tuple(dict.fromkeys(c.model for c in cases)) or ("linear",)
+
+
+def plain_problem(problems: Sequence[str]) -> str:
+    """The problem a plain function whose name says none is read as: the one problem
+    asked for, else linear (with several, such a function is linear, n/a on the rest)."""
+    problems = tuple(dict.fromkeys(problems))
+    return problems[0] if len(problems) == 1 else "linear"
 
 
 def check_grid_fits(cases: Sequence[Case]) -> None:
@@ -111,6 +133,7 @@ def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> t
         for r in done
         if r["implementation"] == name
         and r["dtype"] == case.dtype
+        and r.get("problem", "linear") == case.model
         and r["m"] <= case.m
         and r["n"] <= case.n
         and r["k"] <= case.k
@@ -154,6 +177,7 @@ class Runner:
                 config.convention,
                 tuple(e.source for e in registry.errors),
                 dict(registry.conventions),
+                config.plain_problem,
             )
         else:
             self.backend = InProcess(registry, config.settings.threads)
@@ -161,7 +185,11 @@ class Runner:
     def machine(self) -> dict:
         return self.backend.machine()
 
-    def check(self, cases: Sequence[Case] = CHECK_CASES) -> pd.DataFrame:
+    def check(self, cases: Sequence[Case] | None = None) -> pd.DataFrame:
+        """The agreement check on ``cases`` (default: the check cases of each problem the
+        run times)."""
+        if cases is None:
+            cases = for_problems(CHECK_CASES, run_problems(self.config.cases))
         names, frames = list(self.config.implementations), []
         while names:
             try:
@@ -221,11 +249,12 @@ class Runner:
         todo = [
             n
             for n in self.config.implementations
-            if (n, case.m, case.n, case.k, case.dtype, threads) not in done
+            if (n, case.m, case.n, case.k, case.dtype, case.model, threads) not in done
         ]
         skipped, measure = [], []
         for name in todo:
-            na = self.registry[name].applies(case.k) if name in self.registry else ""
+            known = name in self.registry
+            na = self.registry[name].applies_to(case.model, case.k) if known else ""
             if na:
                 skipped.append(
                     case_row(case, name, threads, status=NOT_APPLICABLE, kind="n/a", message=na)
@@ -242,7 +271,7 @@ class Runner:
             else:
                 measure.append(name)
         rows = (self._measure(case, measure) if measure else []) + skipped
-        rank(rows, unranked(self.writer.metadata))
+        rank(rows, unranked(self.writer.metadata, case.model))
         return rows
 
     def close(self) -> None:
@@ -274,6 +303,7 @@ def run(
     convention: str = "auto",
     force: bool = False,
     then: Callable[[pd.DataFrame], object] | None = None,
+    problem: Sequence[str] | str = ("linear",),
 ) -> pd.DataFrame:
     """Check, then time implementations over a grid; return the results as a DataFrame.
 
@@ -282,12 +312,15 @@ def run(
     run continues the one stored in ``out`` with its config; its plugins must be given
     again in ``plugins`` (no code named in a results file is imported). One run at a
     time may use ``out`` (``lock.FolderInUse``). ``convention`` says how plain functions
-    are called (see ``gradrace.bench.course``). ``then(results)`` runs while ``out`` is still
+    are called (see ``gradrace.bench.course``); ``problem`` names the problems timed
+    ('linear', 'logistic' or both; a plain function whose name says none is read as the
+    one problem given, else linear). ``then(results)`` runs while ``out`` is still
     held, so what it writes there (the command line's report) no other run can overwrite.
     """
     m, n, k, dtype, threads, budget, timeout = check_run_arguments(
         m, n, k, dtype, threads, budget, timeout
     )
+    problem = problems("problem", problem)
     if threads is not None and threads > cpu_count():
         raise ValueError(
             f"--threads {threads} is more than the {cpu_count()} cores this process may use"
@@ -295,12 +328,16 @@ def run(
     out = check_out(out if out is not None else default_out(), resume=resume, force=force)
     plugins, registry, config = tuple(map(absolute_plugin, plugins)), None, None
     if not resume:  # plugins are loaded (probed first) before anything is written
-        check_grid_fits(build_cases(m, n, k, dtype, quick))
+        cases = tuple(build_cases(m, n, k, dtype, quick, problem))
+        check_grid_fits(cases)
         registry = load_registry_safely(
-            plugins, entry_points=entry_points, timeout=timeout, convention=convention
+            plugins,
+            entry_points=entry_points,
+            timeout=timeout,
+            convention=convention,
+            plain_problem=plain_problem(problem),
         )
         names = tuple(i.name for i in registry.select(impl))
-        cases = tuple(build_cases(m, n, k, dtype, quick))
         settings = Settings(
             threads=threads or cpu_count(),
             budget_s=budget,
@@ -310,7 +347,15 @@ def run(
             max_rounds=15 if quick else 3 * ROUNDS,
         )
         config = RunConfig(
-            cases, names, plugins, entry_points, settings, timeout, isolate, convention
+            cases,
+            names,
+            plugins,
+            entry_points,
+            settings,
+            timeout,
+            isolate,
+            convention,
+            plain_problem(problem),
         )
     with locked(out):  # checked and read again while no other run can write there
         check_out(out, resume=resume, force=force)
@@ -352,6 +397,7 @@ def execute(
             entry_points=config.entry_points,
             timeout=config.timeout_s,
             convention=config.convention,
+            plain_problem=config.plain_problem,
         )
     progress = progress or Progress(len(config.cases))
     for error in registry.errors:

@@ -116,21 +116,31 @@ def _serve(
     skip: tuple[str, ...] = (),
     convention: str = "auto",
     known: dict[str, str] | None = None,
+    plain_problem: str = "linear",
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     become_subreaper()
     try:
-        _serve_requests(conn, plugins, entry_points, threads, skip, convention, known)
+        _serve_requests(
+            conn, plugins, entry_points, threads, skip, convention, known, plain_problem
+        )
     finally:
         end_descendants(os.getpid())  # processes a plugin started end with the worker
 
 
-def _serve_requests(conn, plugins, entry_points, threads, skip, convention, known) -> None:
+def _serve_requests(
+    conn, plugins, entry_points, threads, skip, convention, known, plain_problem
+) -> None:
     from gradrace.bench.machine import machine_figures, set_all_threads
     from gradrace.bench.registry import load_registry
 
     registry = load_registry(  # the conventions the probe found: no trial call here
-        plugins, entry_points=entry_points, skip=skip, convention=convention, known=known
+        plugins,
+        entry_points=entry_points,
+        skip=skip,
+        convention=convention,
+        known=known,
+        plain_problem=plain_problem,
     )
     limiter = set_all_threads(threads)  # noqa: F841 - held for the worker's life
     watch = Watch()
@@ -171,6 +181,7 @@ class Worker:
     convention: str = "auto"  # how plain functions are called, as in the parent
     skip: tuple[str, ...] = ()  # plugin sources (origins) that failed to load in the parent
     known: dict[str, str] | None = None  # origin -> convention its plain function is read in
+    plain_problem: str = "linear"  # the problem of a plain function whose name says none
 
     def __post_init__(self) -> None:
         self._process = None
@@ -191,6 +202,7 @@ class Worker:
                 self.skip,
                 self.convention,
                 self.known,
+                self.plain_problem,
             ),
         )
         with _environment(WORKER_ENV):

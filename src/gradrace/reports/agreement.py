@@ -86,6 +86,8 @@ def failures(results: pd.DataFrame, meta: dict) -> list[Failure]:
     timed = results[results["status"].isin(["disagrees", "error"])]
     for row in timed.to_dict("records"):
         case = size_label(row["m"], row["n"], row["k"], row["dtype"], full=True)
+        problem = row.get("problem")
+        case = case if problem in ("linear", None) or problem != problem else f"{problem} {case}"
         out.append(
             Failure(
                 str(row["implementation"]),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from gradrace.bench.results import MEASURED
+from gradrace.bench.results import DEFAULT_PROBLEM, MEASURED
 from gradrace.bench.status import OK
 from gradrace.units import count
 
@@ -53,6 +53,7 @@ def numeric(results: pd.DataFrame) -> pd.DataFrame:
     metadata in ``attrs``: pandas deep-copies attrs on every operation, which is slow."""
     frame = results.copy()
     frame.attrs = {}
+    frame["problem"] = problems_of(frame)
     for column in MEASURED:
         if column in frame:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
@@ -65,18 +66,42 @@ def agreeing(results: pd.DataFrame) -> pd.DataFrame:
     return with_sizes(frame[(frame["status"] == OK) & (frame["median_s"] > 0)])
 
 
-def combos(results: pd.DataFrame) -> list[tuple[int, str]]:
-    """The (k, dtype) pairs measured, the most measured first (float64 before float32)."""
+def problems_of(results: pd.DataFrame) -> list[str]:
+    """Each row's problem: its ``problem`` column, linear where there is none (results
+    written before gradrace knew problems, a pytest-benchmark file without one)."""
+    column = results["problem"] if "problem" in results else [None] * len(results)
+    return [p if isinstance(p, str) else DEFAULT_PROBLEM for p in column]
+
+
+def combos(results: pd.DataFrame) -> list[tuple[str, int, str]]:
+    """The (problem, k, dtype) triples measured, the most measured first (linear before
+    logistic, float64 before float32)."""
     if results.empty:
         return []
-    counts = results.groupby(["k", "dtype"]).size().reset_index(name="rows")
+    frame = results.assign(problem=problems_of(results))
+    counts = frame.groupby(["problem", "k", "dtype"]).size().reset_index(name="rows")
     counts["f64"] = counts["dtype"] != "float64"
-    counts = counts.sort_values(["rows", "f64", "k"], ascending=[False, True, True])
-    return [(int(k), str(d)) for k, d in zip(counts["k"], counts["dtype"], strict=True)]
+    counts["other"] = counts["problem"] != DEFAULT_PROBLEM
+    counts = counts.sort_values(["rows", "other", "f64", "k"], ascending=[False, True, True, True])
+    return [
+        (str(p), int(k), str(d))
+        for p, k, d in zip(counts["problem"], counts["k"], counts["dtype"], strict=True)
+    ]
 
 
-def of_combo(results: pd.DataFrame, k: int, dtype: str) -> pd.DataFrame:
-    return results[(results["k"] == k) & (results["dtype"] == dtype)]
+def of_combo(
+    results: pd.DataFrame, k: int, dtype: str, problem: str = DEFAULT_PROBLEM
+) -> pd.DataFrame:
+    """The rows of one (k, dtype) and problem."""
+    same = np.array([p == problem for p in problems_of(results)], dtype=bool)
+    return results[(results["k"] == k) & (results["dtype"] == dtype) & same]
+
+
+def combo_words(problem: str, k: int, dtype: str, several: bool) -> str:
+    """'k = 1, float64', with the problem first when it is not linear or ``several`` are
+    shown ('logistic, k = 1, float64')."""
+    words = f"k = {k}, {dtype}"
+    return f"{problem}, {words}" if several or problem != DEFAULT_PROBLEM else words
 
 
 def series(rows: pd.DataFrame, along: str, fixed: str) -> Iterator[tuple[int, str, pd.DataFrame]]:

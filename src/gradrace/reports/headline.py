@@ -70,7 +70,7 @@ def _slowdowns(rows: pd.DataFrame, excluded) -> dict[str, tuple[float, int]]:
     """Per implementation: geometric mean of its time ÷ the fastest ranked time, over the
     cases it was timed on (and agreed), and how many those are. ``excluded`` ones get a
     ratio (below 1× when faster per call) but are not the reference."""
-    keys = ["m", "n", "k", "dtype"]
+    keys = ["m", "n", "k", "dtype", "problem"]
     ranked = rows[~rows["implementation"].isin(excluded)]
     best = ranked.groupby(keys)["median_s"].min().rename("best")
     best = rows.join(best, on=keys)["best"].fillna(rows["median_s"])
@@ -87,7 +87,7 @@ def _winner(slowdowns: dict[str, tuple[float, int]]) -> str:
 
 def _speedup(rows: pd.DataFrame, fastest: str, baseline: str) -> tuple[float, float, float]:
     times = rows.pivot_table(
-        index=["m", "n", "k", "dtype"], columns="implementation", values="median_s"
+        index=["m", "n", "k", "dtype", "problem"], columns="implementation", values="median_s"
     )
     if baseline not in times or fastest not in times:
         return (float("nan"),) * 3
@@ -115,7 +115,7 @@ def headlines(results: pd.DataFrame, metadata: dict | None = None) -> list[Headl
         fastest = _winner({n: s for n, s in slowdowns.items() if n not in excluded} or slowdowns)
         own = inside[inside["implementation"] == fastest]
         top = own.loc[own["x_bytes"].idxmax()]
-        best = inside.loc[inside.groupby(["m", "n", "k", "dtype"])["median_s"].idxmin()]
+        best = inside.loc[inside.groupby(["m", "n", "k", "dtype", "problem"])["median_s"].idxmin()]
         out.append(
             Headline(
                 regime=regime,

@@ -31,6 +31,7 @@ from gradrace.reports import (
 )
 from gradrace.reports.data import (
     agreeing,
+    combo_words,
     combos,
     implementations,
     machine,
@@ -139,12 +140,15 @@ class Builder:
 
     # -- 2–5. plots per (k, dtype) -----------------------------------------------------------
 
-    def combo_figures(self, k: int, dtype: str, suffix: str) -> list[Figure]:
-        all_rows = of_combo(self.results, k, dtype)
+    def several_problems(self) -> bool:
+        return len(set(self.results["problem"])) > 1
+
+    def combo_figures(self, problem: str, k: int, dtype: str, suffix: str) -> list[Figure]:
+        all_rows = of_combo(self.results, k, dtype, problem)
         rows = agreeing(all_rows)
         if rows.empty:
             return []
-        what = f"k = {k}, {dtype}"
+        what = combo_words(problem, k, dtype, self.several_problems())
         baseline = self.baseline()
         return [
             self.figure(
@@ -191,8 +195,8 @@ class Builder:
 
     # -- 6, 10. scaling and the model ----------------------------------------------------------
 
-    def model_section(self, k: int, dtype: str) -> dict:
-        rows = agreeing(of_combo(self.results, k, dtype))
+    def model_section(self, problem: str, k: int, dtype: str) -> dict:
+        rows = agreeing(of_combo(self.results, k, dtype, problem))
         table, fits = predict(rows, self.meta, self.bandwidth, self.peak, self.cores)
         scale = scaling.scaling_table(rows, fits, self.meta)
         shown, note = limits.head(table, "predictions")
@@ -203,14 +207,15 @@ class Builder:
             fig = self.figure(
                 plots.model_fit(table, self.looks, MISS),
                 "model",
-                f"The cost model against the measurements (k = {k}, {dtype})",
+                "The cost model against the measurements "
+                f"({combo_words(problem, k, dtype, self.several_problems())})",
                 "Each point is one implementation at one size. On the diagonal the "
                 f"model is exact; in the grey band it is within {MISS:g}×.",
             )
         return {
             "scaling": [views.scaling_view(r) for r in scale.to_dict("records")],
             "construction": [
-                self._construction_view(n, fits.get(n)) for n in implementations(rows)
+                self._construction_view(n, fits.get(n), problem) for n in implementations(rows)
             ],
             "predictions": [views.prediction_view(r) for r in shown.to_dict("records")],
             "predictions_note": limits.with_note("", note).strip(),
@@ -223,13 +228,13 @@ class Builder:
             "machine_known": bool(self.bandwidth and self.peak),
         }
 
-    def _construction_view(self, name: str, fit) -> dict:
-        view = self._construction(name, fit)
+    def _construction_view(self, name: str, fit, problem: str) -> dict:
+        view = self._construction(name, fit, problem)
         view["description"] = views.describe(self.meta, name)
         return view
 
-    def _construction(self, name: str, fit) -> dict:
-        entry = declared(self.meta, name)
+    def _construction(self, name: str, fit, problem: str = "linear") -> dict:
+        entry = declared(self.meta, name, problem)
         overhead = format_seconds(fit.overhead_s) if fit else "–"
         fitted = [
             f"{format_seconds(s)} {unit}"
@@ -343,21 +348,24 @@ class Builder:
         meta = self.meta
         found = combos(agreeing(self.results))
         sets = []
-        for i, (k, dtype) in enumerate(found):
+        for i, (problem, k, dtype) in enumerate(found):
             suffix = "" if i == 0 else f"-k{k}-{dtype}"
-            sets.append({"k": k, "dtype": dtype, "figures": self.combo_figures(k, dtype, suffix)})
-        k, dtype = found[0] if found else (1, "float64")
+            suffix = suffix if i == 0 or problem == "linear" else f"-{problem}{suffix}"
+            figures = self.combo_figures(problem, k, dtype, suffix)
+            sets.append({"problem": problem, "k": k, "dtype": dtype, "figures": figures})
+        problem, k, dtype = found[0] if found else ("linear", 1, "float64")
+        what = combo_words(problem, k, dtype, self.several_problems())
         check_names, check_rows = agreement.check_table(meta)
         return {
-            "title": "gradrace report",
+            "title": title(self.results),
             "meta": meta,
             "sources": self.options.sources,
             "from_pytest": meta.get("source") == "pytest-benchmark",
             "headline": self.headline(),
             "comparison": self.comparison(),
             "sets": sets,
-            "main": {"k": k, "dtype": dtype},
-            "model": self.model_section(k, dtype),
+            "main": {"problem": problem, "k": k, "dtype": dtype, "what": what},
+            "model": self.model_section(problem, k, dtype),
             "check_names": check_names,
             "check_rows": check_rows,
             "failures": agreement.failures(self.results, meta),
@@ -371,6 +379,14 @@ class Builder:
             "baseline": self.baseline(),
             "miss": MISS,
         }
+
+
+def title(results: pd.DataFrame) -> str:
+    """'gradrace report', naming the problems when any is not linear."""
+    problems = list(dict.fromkeys(results["problem"]))
+    if problems in ([], ["linear"]):
+        return "gradrace report"
+    return f"gradrace report ({' and '.join(problems)} regression)"
 
 
 def _varies(rows: pd.DataFrame, along: str, fixed: str) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from gradrace.bench.traits import case_key
+from gradrace.bench.traits import case_key, version_record
 from gradrace.reports.data import agreeing
 
 #: A prediction further off than this factor (either way) is called a miss.
@@ -30,16 +30,22 @@ MISS = 2.0
 NOT_DECLARED = "not declared"
 
 
-def declared(meta: dict, name: str) -> dict | None:
-    """The record of ``name``'s declared cost in a run's metadata, or None."""
-    entry = (meta.get("implementations") or {}).get(name)
+def declared(meta: dict, name: str, problem: str | None = None) -> dict | None:
+    """The record of ``name``'s declared cost in a run's metadata (its version for
+    ``problem``: each version declares its own), or None."""
+    entry = version_record((meta.get("implementations") or {}).get(name), problem)
     return entry if isinstance(entry, dict) and entry.get("cost") else None
 
 
-def counts(meta: dict, name: str, m, n, k, dtype) -> dict | None:
+def counts(meta: dict, name: str, m, n, k, dtype, problem: str = "linear") -> dict | None:
     """The declared counts (bytes, flops, parallel, terms) of one call on a case, or None."""
-    entry = declared(meta, name)
-    return (entry.get("counts") or {}).get(case_key(m, n, k, dtype)) if entry else None
+    entry = declared(meta, name, problem)
+    return (entry.get("counts") or {}).get(case_key(m, n, k, dtype, problem)) if entry else None
+
+
+def _problem(row) -> str:
+    problem = getattr(row, "problem", None)
+    return problem if isinstance(problem, str) else "linear"
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ def fit(rows: pd.DataFrame, work: np.ndarray, terms: dict[str, np.ndarray]) -> F
 
 def _own(meta: dict, name: str, own: pd.DataFrame, bandwidth, peak, cores):
     """(work per row, declared term counts per row, whether each row ran on every core)."""
-    found = [counts(meta, name, r.m, r.n, r.k, r.dtype) for r in own.itertuples()]
+    found = [counts(meta, name, r.m, r.n, r.k, r.dtype, _problem(r)) for r in own.itertuples()]
     work = np.array([work_s(c, bandwidth, peak, cores) for c in found], dtype=float)
     units = sorted({u for c in found if c for u in c.get("terms", {})})
     terms = {u: np.array([(c or {}).get("terms", {}).get(u, 0.0) for c in found]) for u in units}
@@ -103,13 +109,14 @@ def predict(
     """Every agreeing row of an implementation that declares its cost, with its
     ``predicted_s``, ``miss`` (measured ÷ predicted) and verdict, for a machine of
     ``bandwidth`` GB/s and ``peak`` GFLOP/s (None: unknown, left out). ``fits`` covers
-    every agreeing implementation, declared or not (its overhead bounds the scaling fit)."""
+    every agreeing implementation, declared or not (its overhead bounds the scaling fit).
+    ``results`` hold one problem: each version of an implementation declares its own cost."""
     rows = agreeing(results)
     frames, fits = [], {}
     for name, own in rows.groupby("implementation", sort=False):
         work, terms, parallel = _own(meta, name, own, bandwidth, peak, cores)
         fits[name] = fitted = fit(own, work, terms)
-        if declared(meta, name) is None:
+        if declared(meta, name, _problem(next(own.itertuples()))) is None:
             continue
         extra = sum((fitted.per_unit_s[u] * c for u, c in terms.items()), np.zeros(len(own)))
         predicted = fitted.overhead_s + work + extra

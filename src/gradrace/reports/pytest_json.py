@@ -15,7 +15,7 @@ import pandas as pd
 
 from gradrace.bench import arguments
 from gradrace.bench.grids import Case
-from gradrace.bench.problem import check_dtype
+from gradrace.bench.problem import check_dtype, check_problem
 from gradrace.bench.ranking import rank, unranked
 from gradrace.bench.results import COLUMNS, FORMAT, derived
 
@@ -65,9 +65,10 @@ def _case(info: dict, where: str) -> Case:
     try:
         m, n, k = (arguments.integer(f"extra_info.{f}", info.get(f, 1)) for f in ("m", "n", "k"))
         dtype = str(check_dtype(info["dtype"]))
+        problem = check_problem(info.get("problem", "linear"))  # older files: linear
     except ValueError as exc:
         raise BadBenchmark(f"{where}: {exc}") from None
-    return Case(m, n, k, dtype)
+    return Case(m, n, k, dtype, model=problem)
 
 
 def _row(bench: dict, where: str) -> dict:
@@ -82,6 +83,7 @@ def _row(bench: dict, where: str) -> dict:
         "n": case.n,
         "k": case.k,
         "dtype": case.dtype,
+        "problem": case.model,
         "threads": info.get("threads"),
         "status": "ok",
         "median_s": median,
@@ -158,9 +160,10 @@ def from_pytest_benchmark(payload: dict, path: str | Path = "benchmark.json") ->
     metadata = _metadata(payload, Path(path), len(benches) - len(ours))
     by_case: dict[tuple, list[dict]] = {}
     for row in rows:
-        by_case.setdefault((row["m"], row["n"], row["k"], row["dtype"]), []).append(row)
-    for case_rows in by_case.values():
-        rank(case_rows, unranked(metadata))  # ratio_to_fastest, as gradrace run sets it
+        key = (row["m"], row["n"], row["k"], row["dtype"], row["problem"])
+        by_case.setdefault(key, []).append(row)
+    for key, case_rows in by_case.items():
+        rank(case_rows, unranked(metadata, key[-1]))  # ratio_to_fastest, as gradrace run sets it
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame.attrs["metadata"] = metadata
     return frame

@@ -58,7 +58,8 @@ def scaling_table(
         above = own[own["median_s"] >= ABOVE_OVERHEAD * overhead]
         alpha, beta = _slopes(above) if len(above) >= 2 else (float("nan"), float("nan"))
         note = "" if len(above) >= 3 else "too few sizes well above the per-call overhead"
-        entry = declared(meta or {}, name)
+        problem = own["problem"].iloc[0] if "problem" in own else "linear"
+        entry = declared(meta or {}, name, problem)
         expected = entry["cost"]["expected"] if entry else fitted_growth(own, alpha, beta)
         out.append(
             {

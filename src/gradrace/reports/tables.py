@@ -6,6 +6,7 @@ import pandas as pd
 
 from gradrace.bench.cells import text_cell
 from gradrace.reports import limits
+from gradrace.reports.data import problems_of
 from gradrace.units import format_seconds
 
 BASELINES = ("python-loops", "numpy-dot")
@@ -20,16 +21,17 @@ def _first_ok(rows: pd.DataFrame, name: str, keys: list[str]) -> pd.Series:
 
 
 def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
-    """For each (m, n, k, dtype, threads): the fastest agreeing implementation and its
+    """For each (m, n, k, dtype, problem, threads): the fastest agreeing implementation and its
     speedups over python-loops and numpy-dot (NaN where the baseline was not timed).
 
     Vectorised (one groupby, no loop over cases): a run may hold thousands of sizes."""
-    keys = ["m", "n", "k", "dtype", "threads"]
+    keys = ["m", "n", "k", "dtype", "problem", "threads"]
     from gradrace.bench.ranking import unranked
 
     excluded = unranked(results.attrs.get("metadata", {}))
     results = results.copy()
     results.attrs = {}  # pandas deep-copies attrs (the run's metadata) on every operation
+    results["problem"] = problems_of(results)
     ranked = results[~results["implementation"].isin(excluded)]
     agreeing = ranked[(ranked["status"] == "ok") & ranked["median_s"].notna()]
     if agreeing.empty:
@@ -74,6 +76,7 @@ def format_summary(results: pd.DataFrame) -> str:
             "n": table["n"].map("{:,}".format),
             "k": table["k"],
             "dtype": table["dtype"],
+            "problem": table["problem"],
             "fastest": table["fastest"].map(text_cell),
             "time": [
                 _with_pm(t, pm) + (" *" if noisy else "")
@@ -87,6 +90,8 @@ def format_summary(results: pd.DataFrame) -> str:
             ),
         }
     )
+    if set(table["problem"]) == {"linear"}:
+        shown = shown.drop(columns="problem")
     lines = [
         "Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time; "
         "± = the median's 95 % interval):",
@@ -127,6 +132,7 @@ SHOWN = [
     "n",
     "k",
     "dtype",
+    "problem",
     "threads",
     "status",
     "median_s",

@@ -13,7 +13,7 @@ import pandas as pd
 from gradrace.reports.data import agreeing, geomean, size_label
 from gradrace.units import format_seconds
 
-KEYS = ["m", "n", "k", "dtype"]
+KEYS = ["m", "n", "k", "dtype", "problem"]
 
 
 def gram_break_even(results: pd.DataFrame, name: str = "gram") -> list[dict]:
@@ -34,7 +34,7 @@ def gram_break_even(results: pd.DataFrame, name: str = "gram") -> list[dict]:
         iterations = prepare / saved if saved > 0 else float("inf")
         out.append(
             {
-                "size": size_label(*key, True),
+                "size": _label(*key),
                 "prepare": format_seconds(prepare),
                 "call": format_seconds(gram["median_s"]),
                 "other": best["implementation"],
@@ -47,11 +47,16 @@ def gram_break_even(results: pd.DataFrame, name: str = "gram") -> list[dict]:
     return out
 
 
+def _label(m, n, k, dtype, problem) -> str:
+    size = size_label(m, n, k, dtype, True)
+    return size if problem == "linear" else f"{problem} {size}"
+
+
 def precision(results: pd.DataFrame) -> list[dict]:
     """Per implementation timed in both dtypes: float32's speedup and both dtypes' errors."""
     rows = agreeing(results)
     both = rows.pivot_table(
-        index=["implementation", "m", "n", "k"],
+        index=["implementation", "m", "n", "k", "problem"],
         columns="dtype",
         values=["median_s", "error"],
         aggfunc="first",
