@@ -71,16 +71,55 @@ def test_every_kernel_agrees_with_the_reference_across_block_boundaries(kernel, 
     assert_agrees(nfl.gradient(X, Y, W, b, lam, KERNELS[kernel]), p)
 
 
+LOGITS = np.concatenate(
+    [
+        np.linspace(-50, 50, 1001),
+        [-1e3, -745.2, -708.5, -708.0, -707.9, -88.8, 0.0, 88.8, 707.9, 708.5, 745.2, 1e3],
+        [np.inf, -np.inf],
+    ]
+)
+
+
+def exact_sigmoid(z):
+    """σ(z) in extended precision, for the sigmoids to be judged against."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-np.asarray(z, dtype=np.longdouble)))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_the_sigmoid_is_exact_to_a_few_ulps_and_finite_for_any_logit(dtype):
-    z = np.concatenate([np.linspace(-50, 50, 1001), [-1e3, -745.2, -88.8, 0.0, 88.8, 745.2, 1e3]])
-    z = z.astype(dtype)
-    one = dtype(1)
-    got = np.array([nfl._sigmoid(v, one) for v in z], dtype=np.float64)
-    want = 1 / (1 + np.exp(-z.astype(np.longdouble)))  # (values,) in extended precision
-    eps = np.finfo(dtype).eps
-    np.testing.assert_allclose(got, want, rtol=8 * eps, atol=np.finfo(dtype).tiny)
-    assert (got[z == 0] == 0.5).all() and got[-1] == 1.0 and got[-7] == 0.0
+def test_the_scalar_sigmoid_is_exact_to_a_few_ulps_and_finite_for_any_logit(dtype):
+    z = LOGITS.astype(dtype)
+    got = np.array([nfl._sigmoid(v, dtype(1)) for v in z], dtype=np.float64)
+    eps, tiny = np.finfo(dtype).eps, np.finfo(dtype).tiny
+    np.testing.assert_allclose(got, exact_sigmoid(z), rtol=8 * eps, atol=tiny)
+    assert (got[z == 0] == 0.5).all() and got[z == 1e3] == 1.0 and got[z == -1e3] == 0.0
+
+
+@pytest.mark.parametrize("count", [len(LOGITS), nfl.TILE, 5, 1])
+def test_the_tile_sigmoid_is_exact_to_a_few_ulps_and_finite_for_any_logit(count):
+    for start in range(0, len(LOGITS), count):
+        z = LOGITS[start : start + count]  # (count,)
+        f, scale = np.empty(len(z)), np.empty(len(z))
+        nfl._sigmoids(z, f, scale)
+        # below 2^−1021 an e^(−|z|) is taken as 0: an absolute error under 1e-307
+        np.testing.assert_allclose(f, exact_sigmoid(z), rtol=4 * np.finfo(float).eps, atol=1e-307)
+        assert np.isfinite(f).all()
+    f, scale = np.empty(3), np.empty(3)
+    nfl._sigmoids(np.array([0.0, 1e3, -1e3]), f, scale)
+    assert f.tolist() == [0.5, 1.0, 0.0]
+
+
+def test_the_tile_sigmoid_keeps_nan():
+    f, scale = np.empty(3), np.empty(3)
+    nfl._sigmoids(np.array([np.nan, 1.0, -np.nan]), f, scale)
+    assert np.isnan(f[0]) and np.isnan(f[2]) and f[1] == pytest.approx(1 / (1 + np.exp(-1.0)))
+
+
+@pytest.mark.parametrize(("n", "k"), [(300, 1), (300, 3), (2, 5)])
+def test_tiles_of_every_size_agree(n, k):
+    """Tiles of 16 rows (n = 300) and of TILE rows (n = 2), with tails, against the reference."""
+    p = make_problem(4 * nfl.TILE + 7, n, k, seed=n + k, problem="logistic")
+    assert_agrees(nfl.serial_gradient(*p.args), p)
 
 
 @pytest.mark.parametrize("k", [1, 5])

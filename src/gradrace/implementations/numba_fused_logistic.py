@@ -3,20 +3,25 @@ carried over to logistic regression.
 
 Row i of X is still all that row i's contribution needs: its logits z_i = x_i·W + b
 (k,), then r_i = σ(z_i) − y_i, then x_i ⊗ r_i added into Xᵀ R and r_i into 1ᵀ R, all
-while x_i is in the L1 cache, so X is read from memory once. What the sigmoid changes:
+while x_i is in cache, so X is read from memory once. What the sigmoid changes:
 
 - An exp per sample and output sits between the dot product and the accumulation.
   For many features it hides behind the read of X; for a few (n ≈ 10) it costs as
-  much as reading the row, so small-n cases are bound by the exp, not by memory.
+  much as the row's arithmetic, so small-n cases are bound by the exp, not by memory.
+- numba's ``math.exp`` is a call into libm per element (numba has no vector math
+  library here), several ns each. So the rows go in tiles (``TILE_ENTRIES`` entries
+  of X, in L1): for each output column, the tile's logits (four rows at a time, four
+  vector accumulators sharing each load of W), then all the tile's sigmoids in one
+  loop that LLVM vectorizes, the exp written out as arithmetic (``_sigmoids``:
+  2^n·e^r, e^r by its Taylor series, 2^n from its bits), then the tile's outer
+  products, four rows per load and store of the partial sum.
 - The sigmoid is σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) below, with e = e^(−|z|) ≤ 1:
-  no exp can overflow, for any z, and both branches are exact where they are taken.
-  It is computed branch-free (the select of two values) in the input dtype: float32
-  calls the float32 exp, so float32 stays float32 throughout the row.
-- Rows go in groups of four: the four logits are independent dot products (four
-  vector accumulators sharing each load of W), their four exps are independent calls
-  the processor overlaps, and their outer products are added together, so the
-  partial sum is loaded and stored once per group. For k > 1 the group's rows stay
-  in L1 while it goes through the k columns (W held transposed, (k, n)).
+  no exp can overflow, for any z; e^(−|z|) below 2^−1021 is taken as 0 (an error under
+  1e-307). It is computed branch-free (the select of two values) in float64, for
+  float32 input too (as accurate, and the vector loop is as fast), then the residual
+  is stored in the input dtype, so the sums run in it as for ridge regression.
+- Up to ``SUM_ROWS`` rows, the kernel without work arrays calls libm's exp per row
+  (``_sigmoid``, the same formula), where tiles do not pay.
 
 The rest is numba-fused's design: the blocked summation (sums in the input dtype over
 blocks of ``SUM_ROWS`` rows or ``SUM_ENTRIES`` entries, joined in float64), the split of
@@ -33,7 +38,7 @@ import math
 
 import numpy as np
 
-from gradrace._jit import njit_fast, njit_fast_gil, njit_fast_parallel, prange
+from gradrace._jit import njit_contract, njit_fast, njit_fast_gil, njit_fast_parallel, prange
 from gradrace.bench.implementation import PER_SIGMOID, Cost, Implementation, params_at
 from gradrace.bench.problem import validate_inputs
 
@@ -50,87 +55,126 @@ MAX_CHUNKS = 32
 CHUNK_WORK = 32_768
 
 
-@njit_fast
-def _sigmoid(z, one):
-    """σ(z) in the dtype of z and ``one`` (1 in that dtype), through e^(−|z|) ≤ 1."""
-    e = math.exp(-abs(z))
-    s = one / (one + e)
-    return s if z >= 0 else e * s
+#: e^x = 2^n·e^r with n = round(x / ln 2) and r = x − n·ln 2 in [−ln 2/2, ln 2/2]; ln 2 in
+#: two parts (fdlibm's), so that n·LN2_HI is exact for every n the kernels meet.
+LOG2E = 1.4426950408889634
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
+#: 1.5·2^52: x + ROUND − ROUND rounds x to an integer, which x + ROUND holds in its low bits.
+ROUND = 6755399441055744.0
+ROUND_BITS = 0x4338000000000000  # the bits of ROUND as a float64
+#: Below this x, e^x is under 2^−1021 (subnormal or 0): taken as 0, an error under 1e-307.
+EXP_MIN = -708.0
+#: Rows whose logits go through the sigmoid together: TILE_ENTRIES entries of X (in L1
+#: while the tile is worked on), at least 16 rows and at most TILE, the size of the buffers.
+TILE = 128
+TILE_ENTRIES = 2048
+
+
+@njit_contract
+def _sigmoids(z, f, scale):
+    """f[t] = σ(z[t]) for the float64 logits z (one tile), through e^(−|z|) ≤ 1 written out.
+
+    The exp is in-line arithmetic, so LLVM vectorizes the loops (numba's math.exp is a
+    libm call per element): 2^n is built from its bits in ``scale`` (a float64 buffer
+    viewed as int64), e^r is its Taylor series to r¹³/13! (relative error under 1e-17
+    for |r| ≤ ln 2/2). ``np.divide`` is numpy's division, which LLVM vectorizes (``/``
+    checks for a zero divisor, as Python does). NaN stays NaN.
+    """
+    count = z.shape[0]
+    bits = scale.view(np.int64)  # (TILE,)
+    for t in range(count):  # x + ROUND: n = round(x / ln 2) in its low bits
+        x = -abs(z[t])
+        x = EXP_MIN if x < EXP_MIN else x
+        scale[t] = x * LOG2E + ROUND
+    for t in range(count):
+        x = -abs(z[t])
+        x = EXP_MIN if x < EXP_MIN else x
+        n = scale[t] - ROUND  # round(x / ln 2), as a float
+        r = (x - n * LN2_HI) - n * LN2_LO  # in [−ln 2/2, ln 2/2]
+        p = 1 / 6227020800  # e^r by Horner's rule: Σ r^i / i! for i = 13 … 0
+        p = p * r + 1 / 479001600
+        p = p * r + 1 / 39916800
+        p = p * r + 1 / 3628800
+        p = p * r + 1 / 362880
+        p = p * r + 1 / 40320
+        p = p * r + 1 / 5040
+        p = p * r + 1 / 720
+        p = p * r + 1 / 120
+        p = p * r + 1 / 24
+        p = p * r + 1 / 6
+        p = p * r + 1 / 2
+        p = p * r + 1.0
+        f[t] = p * r + 1.0  # e^r
+        bits[t] = (bits[t] - ROUND_BITS + 1023) << 52  # the bits of 2^n
+    for t in range(count):
+        zt = z[t]
+        e = 0.0 if -abs(zt) < EXP_MIN else f[t] * scale[t]  # e^(−|z|) = 2^n·e^r
+        s = np.divide(1.0, 1.0 + e)
+        f[t] = s if zt >= 0 else e * s  # 1/(1 + e^−z) for z ≥ 0, e^z/(1 + e^z) below
 
 
 @njit_fast
-def _one_output(X, Y, w, b0, one, acc):
-    """k = 1: acc (n,) += Σ_i r_i·x_i over the rows of X, r_i = σ(x_i·w + b0) − y_i;
-    return Σ_i r_i. Four rows at a time: four dot products, four sigmoids, one update."""
+def _logits(X, w, b_c, z):
+    """z[i] = x_i·w + b_c (float64) for the rows of X, four at a time sharing each load of w."""
     m, n = X.shape
-    rsum = b0 - b0  # 0 in the input dtype
     groups = m // 4
     for g in range(groups):
         i = 4 * g
-        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each, from memory once
-        z0 = z1 = z2 = z3 = b0
-        for j in range(n):  # the four logits
+        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each
+        z0 = z1 = z2 = z3 = b_c
+        for j in range(n):
             z0 += x0[j] * w[j]
             z1 += x1[j] * w[j]
             z2 += x2[j] * w[j]
             z3 += x3[j] * w[j]
-        r0 = _sigmoid(z0, one) - Y[i, 0]
-        r1 = _sigmoid(z1, one) - Y[i + 1, 0]
-        r2 = _sigmoid(z2, one) - Y[i + 2, 0]
-        r3 = _sigmoid(z3, one) - Y[i + 3, 0]
-        for j in range(n):  # their outer products, the rows still in L1
-            acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
-        rsum += (r0 + r1) + (r2 + r3)
-    for i in range(4 * groups, m):  # the last m mod 4 rows, one at a time
+        z[i], z[i + 1], z[i + 2], z[i + 3] = z0, z1, z2, z3
+    for i in range(4 * groups, m):
         x0 = X[i]  # (n,)
-        z0 = b0
+        z0 = b_c
         for j in range(n):
             z0 += x0[j] * w[j]
-        r0 = _sigmoid(z0, one) - Y[i, 0]
-        for j in range(n):
-            acc[j] += r0 * x0[j]
-        rsum += r0
-    return rsum
+        z[i] = z0
 
 
 @njit_fast
-def _many_outputs(X, Y, Wt, b, one, acc, rsum):
-    """k > 1: acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X.
-    Four rows at a time, column by column of W: the group's rows stay in L1 for all k."""
+def _add_outer(X, r, a):
+    """a (n,) += Σ_i r_i·x_i over the rows of X, four rows per load and store of a."""
     m, n = X.shape
-    k = Wt.shape[0]
     groups = m // 4
     for g in range(groups):
         i = 4 * g
-        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each, from memory once
-        for c in range(k):
-            w = Wt[c]  # (n,)  column c of W
-            z0 = z1 = z2 = z3 = b[c]
-            for j in range(n):
-                z0 += x0[j] * w[j]
-                z1 += x1[j] * w[j]
-                z2 += x2[j] * w[j]
-                z3 += x3[j] * w[j]
-            r0 = _sigmoid(z0, one) - Y[i, c]
-            r1 = _sigmoid(z1, one) - Y[i + 1, c]
-            r2 = _sigmoid(z2, one) - Y[i + 2, c]
-            r3 = _sigmoid(z3, one) - Y[i + 3, c]
-            a = acc[c]  # (n,)  row c of the transposed partial Xᵀ R
-            for j in range(n):
-                a[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
-            rsum[c] += (r0 + r1) + (r2 + r3)
-    for i in range(4 * groups, m):  # the last m mod 4 rows, one at a time
+        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each, still in L1
+        r0, r1, r2, r3 = r[i], r[i + 1], r[i + 2], r[i + 3]
+        for j in range(n):
+            a[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
+    for i in range(4 * groups, m):
         x0 = X[i]  # (n,)
+        r0 = r[i]
+        for j in range(n):
+            a[j] += r0 * x0[j]
+
+
+@njit_fast
+def _add_rows(X, Y, Wt, b, acc, rsum, z, f, scale, r):
+    """acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X, with
+    r_i = σ(x_i·W + b) − y_i: a tile of rows at a time, for each output column the logits,
+    their sigmoids, then their outer products, the rows in L1 throughout."""
+    m, n = X.shape
+    k = Wt.shape[0]
+    tile = min(TILE, max(16, TILE_ENTRIES // n))
+    for start in range(0, m, tile):
+        rows = X[start : start + tile]  # (T, n)
+        count = rows.shape[0]
         for c in range(k):
-            w = Wt[c]  # (n,)
-            z0 = b[c]
-            for j in range(n):
-                z0 += x0[j] * w[j]
-            r0 = _sigmoid(z0, one) - Y[i, c]
-            a = acc[c]  # (n,)
-            for j in range(n):
-                a[j] += r0 * x0[j]
-            rsum[c] += r0
+            _logits(rows, Wt[c], b[c], z)  # (T,)  float64
+            _sigmoids(z[:count], f, scale)  # (T,)  σ(z)
+            total = rsum[c]
+            for t in range(count):
+                r[t] = f[t] - Y[start + t, c]  # (T,)  in the input dtype
+                total += r[t]
+            rsum[c] = total
+            _add_outer(rows, r[:count], acc[c])
 
 
 @njit_fast
@@ -140,16 +184,14 @@ def _chunk(X, Y, Wt, b, total, total_b):
     k = Wt.shape[0]
     acc = np.empty((k, n), dtype=X.dtype)  # (k, n)  one block's sums, in the input dtype
     rsum = np.empty(k, dtype=X.dtype)  # (k,)
-    one = np.ones(1, dtype=X.dtype)[0]  # 1 in the input dtype: float32 stays float32
+    work = np.empty((3, TILE))  # (3, TILE)  a tile's logits, sigmoids and 2^n, float64
+    r = np.empty(TILE, dtype=X.dtype)  # (TILE,)  a tile's residuals, in the input dtype
     rows = max(SUM_ROWS, SUM_ENTRIES // n)
     for start in range(0, m, rows):
-        Xs, Ys = X[start : start + rows], Y[start : start + rows]  # (rows, n), (rows, k)
         acc[:] = 0
-        if k == 1:
-            rsum[0] = _one_output(Xs, Ys, Wt[0], b[0], one, acc[0])
-        else:
-            rsum[:] = 0
-            _many_outputs(Xs, Ys, Wt, b, one, acc, rsum)
+        rsum[:] = 0
+        Xs, Ys = X[start : start + rows], Y[start : start + rows]  # (rows, n), (rows, k)
+        _add_rows(Xs, Ys, Wt, b, acc, rsum, work[0], work[1], work[2], r)
         for c in range(k):
             for j in range(n):
                 total[c, j] += acc[c, j]  # (k, n)  float64
@@ -185,6 +227,15 @@ def chunk_count(m, work):
     while 2 * chunks <= MAX_CHUNKS and 2 * chunks * CHUNK_WORK <= work and 16 * chunks <= m:
         chunks *= 2
     return chunks
+
+
+@njit_fast
+def _sigmoid(z, one):
+    """σ(z) of one logit in the dtype of z and ``one`` (1 in that dtype), through libm's
+    exp of −|z| ≤ 0, which never overflows: for the few rows where tiles do not pay."""
+    e = math.exp(-abs(z))
+    s = one / (one + e)
+    return s if z >= 0 else e * s
 
 
 @njit_fast_gil
@@ -308,13 +359,14 @@ LOGISTIC = Implementation(
     description="numba kernel reading X once: each row's logits, their sigmoid, then the "
     "outer product into dW while the row is in cache; threads over row chunks.",
     cost=Cost(
-        passes="1: groups of 4 rows, each used for its logits and its share of Xᵀr while in L1",
-        temporaries="(n, k) partial sums per chunk of rows",
-        flops=f"4·m·n·k, vectorized (fastmath), plus an exp per sample and output: for small n "
-        f"the exp, not the read of X, bounds the time; on every core from m·n·k ≥ "
-        f"{PARALLEL_MIN_WORK:,}",
+        passes="1: tiles of rows, each used for its logits, its sigmoids and its share of "
+        "Xᵀr while in L1",
+        temporaries="(n, k) partial sums per chunk of rows; a tile's logits and residuals",
+        flops=f"4·m·n·k, vectorized (fastmath), plus an exp per sample and output (vectorized, "
+        f"about 40 flops): for small n the exp, not the read of X, bounds the time; on every "
+        f"core from m·n·k ≥ {PARALLEL_MIN_WORK:,}",
         overhead="one compiled call; a parallel launch adds tens of µs",
-        flop_count=lambda m, n, k: 4 * m * n * k + 8 * m * k,
+        flop_count=lambda m, n, k: 4 * m * n * k + 40 * m * k,
         parallel=True,
         serial_below=PARALLEL_MIN_WORK,
         fitted=(PER_SIGMOID,),
