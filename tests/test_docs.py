@@ -19,6 +19,7 @@ Each block and command is its own test case, named ``FILE:LINE``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import pkgutil
 import re
@@ -83,12 +84,17 @@ def _where(block: Block) -> str:
     return block.where
 
 
-def _implementation_modules() -> dict[str, Path]:
-    """Implementation name -> the source file of the module that defines it."""
+def _implementation_modules() -> dict[str, list[Path]]:
+    """Implementation name -> the source files of the modules that define its versions
+    (a version for another problem may live in a module of its own)."""
     modules = {}
     for info in pkgutil.iter_modules(gradrace.implementations.__path__):
         module = importlib.import_module(f"gradrace.implementations.{info.name}")
-        modules[module.IMPLEMENTATION.name] = Path(module.__file__)
+        impl = getattr(module, "IMPLEMENTATION", None)
+        if impl is not None:
+            versions = (impl, *impl.also)
+            files = [Path(inspect.getsourcefile(v.gradient)) for v in versions]
+            modules[impl.name] = [Path(module.__file__), *files]
     return modules
 
 
@@ -125,7 +131,11 @@ def test_every_python_block_is_tested(block):
 @pytest.mark.parametrize("block", EXCERPTS, ids=_where)
 def test_implementation_excerpts_quote_their_modules(block):
     name = _excerpt_name(block)
-    source = {_code(line) for line in MODULES[name].read_text(encoding="utf-8").splitlines()}
+    source = {
+        _code(line)
+        for path in MODULES[name]
+        for line in path.read_text(encoding="utf-8").splitlines()
+    }
     for offset, line in enumerate(block.code.splitlines(), start=1):
         code = _code(line)
         if code and not code.startswith("#") and code != "...":

@@ -23,6 +23,7 @@ _WHERE = {
     "Terms": "gradrace.bench.implementation",
     "PER_ELEMENT": "gradrace.bench.implementation",
     "PER_ROW": "gradrace.bench.implementation",
+    "PER_SIGMOID": "gradrace.bench.implementation",
     "Cost": "gradrace.bench.implementation",
     "Implementation": "gradrace.bench.implementation",
     "Term": "gradrace.bench.implementation",

@@ -34,11 +34,17 @@ FAST_GIL_JIT_OPTIONS: dict = {**FAST_JIT_OPTIONS, "nogil": False}
 #: Options of parallel kernels that reassociate their sums (``FASTMATH``).
 FAST_PARALLEL_JIT_OPTIONS: dict = {**PARALLEL_JIT_OPTIONS, "fastmath": set(FASTMATH)}
 
+#: Options of kernels whose exactness rests on their order of operations (an exp's range
+#: reduction, a rounding by adding and subtracting a constant), so no ``reassoc``: only
+#: ``contract``, which fuses ``a * b + c`` into one FMA, rounding once instead of twice.
+CONTRACT_JIT_OPTIONS: dict = {**JIT_OPTIONS, "fastmath": {"contract"}}
+
 njit = functools.partial(numba.njit, **JIT_OPTIONS)
 njit_parallel = functools.partial(numba.njit, **PARALLEL_JIT_OPTIONS)
 njit_fast = functools.partial(numba.njit, **FAST_JIT_OPTIONS)
 njit_fast_gil = functools.partial(numba.njit, **FAST_GIL_JIT_OPTIONS)
 njit_fast_parallel = functools.partial(numba.njit, **FAST_PARALLEL_JIT_OPTIONS)
+njit_contract = functools.partial(numba.njit, **CONTRACT_JIT_OPTIONS)
 prange = numba.prange
 
 

@@ -85,6 +85,9 @@ class Term:
 #: Terms most implementations that need one use.
 PER_ELEMENT = Term("per multiply-add (m·n·k)", lambda m, n, k, s: m * n * k)
 PER_ROW = Term("per sample and output (m·k)", lambda m, n, k, s: m * k)
+#: The exp of a logistic gradient's sigmoid, once per sample and output: for small n it,
+#: not the read of X, bounds the time.
+PER_SIGMOID = Term("per sigmoid (m·k)", lambda m, n, k, s: m * k)
 
 
 @dataclass(frozen=True)

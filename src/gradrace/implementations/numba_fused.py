@@ -47,6 +47,7 @@ import numpy as np
 from gradrace._jit import njit_fast, njit_fast_gil, njit_fast_parallel, prange
 from gradrace.bench.implementation import Cost, Implementation, params_at
 from gradrace.bench.problem import validate_inputs
+from gradrace.implementations import numba_fused_logistic
 
 #: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
 #: join float64 totals; the same bound picks the kernel without work arrays.
@@ -396,4 +397,5 @@ IMPLEMENTATION = Implementation(
         parallel=True,
         serial_below=PARALLEL_MIN_WORK,
     ),
+    also=(numba_fused_logistic.LOGISTIC,),
 )

@@ -12,11 +12,22 @@ threads set to numba's, an optional GPU via ``GRADRACE_TORCH_DEVICE=cuda`` — p
 making W and b autograd leaves (``requires_grad``), which are views of the same memory.
 ``torch.autograd.grad`` returns fresh gradients, so no ``.grad`` accumulates between
 calls and nothing has to be zeroed.
+
+Logistic regression records the cost a torch user would write,
+``binary_cross_entropy_with_logits`` of the logits z = XW + b (stable for any z: it
+never takes log(0)), plus the same penalty; its backward pass gives σ(z) − Y and
+then the same Xᵀ product.
 """
 
 from __future__ import annotations
 
-from gradrace.bench.implementation import Cost, Implementation, two_passes
+from gradrace.bench.implementation import (
+    PER_SIGMOID,
+    Cost,
+    Implementation,
+    matvec_flops,
+    two_passes,
+)
 from gradrace.implementations import torch_manual
 from gradrace.implementations.torch_manual import load_torch, to_numpy
 
@@ -36,11 +47,41 @@ def gradient(X, Y, W, b, lam):
     return to_numpy(dW), to_numpy(db)
 
 
+def logistic_gradient(X, Y, W, b, lam):
+    torch = load_torch()
+    m = X.shape[0]
+    z = X @ W + b  # (m, k)   the logits, recorded on the tape
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(z, Y, reduction="sum")  # ()
+    cost = loss / m + lam * W.square().sum() / (2 * m)  # ()  J(W, b)
+    dW, db = torch.autograd.grad(cost, (W, b))  # (n, k), (k,)  the backward pass
+    return to_numpy(dW), to_numpy(db)
+
+
 def with_params(args, W, b):
     """The prepared tensors at a new point (W, b), W and b again leaves of the tape."""
     X, Y, W, b, lam = torch_manual.with_params(args, W, b)
     return X, Y, W.detach().requires_grad_(True), b.detach().requires_grad_(True), lam
 
+
+LOGISTIC = Implementation(
+    name="torch-autograd",
+    problem="logistic",
+    gradient=logistic_gradient,
+    prepare=prepare,
+    with_params=with_params,
+    description="PyTorch autograd of binary_cross_entropy_with_logits plus the penalty.",
+    cost=Cost(
+        passes="2: forward X @ W, backward Xᵀ @ grad; more passes over the (m, k) logits",
+        temporaries="(m, k) logits and the loss's own on the tape; the backward's σ(z) − Y",
+        flops="4·m·n·k, plus exps per sample and output (the loss forward, σ backward): "
+        "for small n the exps, not the read of X, bound the time",
+        overhead="recording the tape and walking it backwards",
+        elements=lambda m, n, k: two_passes(m, n, k) + 4 * m * k,  # the loss's (m, k) more
+        flop_count=lambda m, n, k: matvec_flops(m, n, k) + 16 * m * k,
+        parallel=True,
+        fitted=(PER_SIGMOID,),
+    ),
+)
 
 IMPLEMENTATION = Implementation(
     name="torch-autograd",
@@ -56,4 +97,5 @@ IMPLEMENTATION = Implementation(
         elements=two_passes,
         parallel=True,
     ),
+    also=(LOGISTIC,),
 )
