@@ -1,8 +1,8 @@
 """Side by side: numba-fused's logistic version against numpy-dot's, best of a few calls.
 
-    PYTHONPATH=src python tools/logistic_microbench.py [--m 100000 1000000] [--n 10 100]
+    PYTHONPATH=src python benchmarks/logistic_microbench.py [--m 100000 1000000] [--n 10 100]
     OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 PYTHONPATH=src \
-        python tools/logistic_microbench.py --clock cpu
+        python benchmarks/logistic_microbench.py --clock cpu
 
 A quick look while tuning the kernel, not a measurement to quote: ``gradrace run
 --problem logistic`` is the benchmark. Prints each case's best times and the ratio.
