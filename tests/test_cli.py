@@ -33,7 +33,7 @@ def test_check_passes_for_the_builtins(capsys):
     assert main(["check", "--no-entry-points", "--no-isolate"]) == 0
     out = capsys.readouterr().out
     for name in ("python-loops", "numpy-dot", "einsum", "reshaped-mn1", "numba"):
-        assert f"{name}: agrees (24/24 cases)" in out
+        assert f"{name}: agrees (48/48 cases)" in out
 
 
 def test_check_diagnoses_a_wrong_plugin_and_exits_1(capsys):
@@ -74,7 +74,7 @@ def test_check_goes_on_after_a_plugin_that_raises(capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert "gradient raised ZeroDivisionError: gradient exploded" in out
-    assert "einsum: agrees (24/24 cases)" in out
+    assert "einsum: agrees (48/48 cases)" in out  # linear and logistic
 
 
 def test_check_reports_a_plugin_that_fails_to_import_and_exits_1(capsys):
@@ -212,6 +212,8 @@ def test_check_options_restrict_the_cases(capsys):
             "4",
             "--dtype",
             "float32",
+            "--problem",
+            "linear",
         ]
     )
     out = capsys.readouterr().out

@@ -15,19 +15,19 @@ QUIET = ["--no-entry-points", "--no-isolate"]
 def test_list_shows_each_implementations_problems(capsys):
     assert main(["list", "--no-entry-points", "--plugin", BOTH, "--plugin", ONLY]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^numpy-dot +\[built-in\] .*\(linear\)$", out, re.M)
+    assert re.search(r"^gram +\[built-in\] .*\(linear\)$", out, re.M)
     assert re.search(r"^two-problems +\[--plugin .*\(linear, logistic\)$", out, re.M)
     assert re.search(r"^logistic-only +\[--plugin .*\(logistic\)$", out, re.M)
 
 
 def test_check_problem_logistic_checks_logistic_cases_and_says_what_is_not_applicable(capsys):
-    argv = ["check", *QUIET, "--plugin", BOTH, "--impl", "two-problems", "--impl", "numpy-dot"]
+    argv = ["check", *QUIET, "--plugin", BOTH, "--impl", "two-problems", "--impl", "gram"]
     assert main([*argv, "--problem", "logistic"]) == 0
     out = capsys.readouterr().out
     assert "logistic m=20 n=4 k=1 float64 λ=10" in out
     assert "two-problems: agrees (24/24 cases)" in out
-    assert "numpy-dot on 24 case(s): implements linear only" in out
-    assert "numpy-dot: no applicable case" in out
+    assert "gram on 24 case(s): implements linear only" in out
+    assert "gram: no applicable case" in out
 
 
 def test_check_both_problems(capsys):

@@ -38,6 +38,8 @@ def test_a_plugin_patching_einsum_at_import_is_not_loaded_and_einsum_stays_right
 def test_a_plugin_patching_numpy_or_the_judge_is_the_culprit_and_innocents_agree(isolate, capsys):
     argv = [
         "check",
+        "--problem",
+        "linear",
         "--no-entry-points",
         "--timeout",
         "20",
@@ -77,6 +79,8 @@ def test_a_plain_function_that_patches_the_judge_is_charged_and_nobody_else(caps
         code = main(
             [
                 "check",
+                "--problem",
+                "linear",
                 "--no-entry-points",
                 "--timeout",
                 "20",

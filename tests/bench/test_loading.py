@@ -34,6 +34,8 @@ def test_check_reports_a_plugin_that_exits_at_import(capsys):
     code = main(
         [
             "check",
+            "--problem",
+            "linear",
             "--no-entry-points",
             "--no-isolate",
             "--timeout",
