@@ -44,9 +44,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradrace._jit import njit_fast, njit_fast_gil, njit_fast_parallel, prange
+from gradrace import _load
+from gradrace._jit import (
+    njit_fast,
+    njit_fast_gil,
+    njit_fast_parallel,
+    prange,
+    threads,
+    with_threads,
+)
 from gradrace.bench.implementation import Cost, Implementation, params_at
 from gradrace.bench.problem import validate_inputs
+from gradrace.implementations import numba_narrow
 
 #: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
 #: join float64 totals; the same bound picks the kernel without work arrays.
@@ -333,14 +342,22 @@ def _kernel(X, Y, W, b, lam, dW, db):
         _parallel_kernel(X, Y, W, b, lam, dW, db)
 
 
-def pick_kernel(m: int, n: int, k: int):
+def narrow_kernels(n: int) -> tuple:
+    """(serial, parallel) kernels compiled for exactly ``n`` features (k = 1, 2 ≤ n ≤
+    NARROW_MAX): see gradrace/implementations/numba_narrow.py."""
+    return numba_narrow.kernels(n, SUM_ROWS, SUM_ENTRIES, _finish, chunk_count)
+
+
+def pick_kernel(m: int, n: int, k: int, threads: int | None = None):
     """The kernel for the size: one thread below PARALLEL_MIN_WORK (m·n·k), where a
-    parallel launch costs more than it saves; no work arrays for at most SUM_ROWS rows."""
+    parallel launch costs more than it saves, or when ``threads`` is 1; no work arrays
+    for at most SUM_ROWS rows; n compiled in for narrow X with one output."""
     if m <= SUM_ROWS:
         return _few_rows
-    if m * n * k < PARALLEL_MIN_WORK:
-        return _serial_kernel
-    return _parallel_kernel
+    parallel = m * n * k >= PARALLEL_MIN_WORK and threads != 1
+    if k == 1 and 2 <= n <= numba_narrow.NARROW_MAX:
+        return narrow_kernels(n)[parallel]
+    return _parallel_kernel if parallel else _serial_kernel
 
 
 def gradient(X, Y, W, b, lam, kernel=_kernel):
@@ -360,19 +377,34 @@ def parallel_gradient(X, Y, W, b, lam):
     return gradient(X, Y, W, b, lam, _parallel_kernel)
 
 
+def threads_for(m: int, n: int, k: int) -> int:
+    """The threads a call may use now: numba's, fewer when other work holds cores (see
+    gradrace/_load.py); asked only when the size would run in parallel."""
+    if m <= SUM_ROWS or m * n * k < PARALLEL_MIN_WORK or threads() == 1:
+        return 1
+    return _load.threads_to_use(threads())
+
+
 def prepare(X, Y, W, b, lam):
     """Validate, make the arrays C-contiguous, compile for their dtype, start the threads,
-    and pick the kernel for the size (so the timed call tests nothing)."""
+    and pick the kernel for the size and for the cores free now (so the timed call tests
+    nothing)."""
     validate_inputs(X, Y, W, b, lam)
+    m, n = X.shape
+    k = W.shape[1]
+    use = threads_for(m, n, k)  # before the warm-up below spins numba's threads
     X, Y, W, b = (np.ascontiguousarray(a) for a in (X, Y, W, b))
     lam = float(lam)
     # Compile every kernel for this dtype (or load it from the cache) on a few rows, enough
     # for every path through them; the parallel one also starts numba's thread pool.
     few = SUM_ROWS + 9
-    for kernel in (_few_rows, _serial_kernel, _parallel_kernel, _kernel):
+    narrow = narrow_kernels(n) if k == 1 and 2 <= n <= numba_narrow.NARROW_MAX else ()
+    for kernel in (_few_rows, _serial_kernel, _parallel_kernel, _kernel, *narrow):
         gradient(X[:few], Y[:few], W, b, lam, kernel)
-    m, n = X.shape
-    return X, Y, W, b, lam, pick_kernel(m, n, W.shape[1])
+    kernel = pick_kernel(m, n, k, use)
+    if 1 < use < threads():
+        kernel = with_threads(kernel, use)
+    return X, Y, W, b, lam, kernel
 
 
 def ridge_gradient(X, Y, W, b, lam):
