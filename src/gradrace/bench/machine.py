@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from gradrace._jit import njit_fast, njit_parallel, prange, set_threads
+from gradrace._load import threads_to_use
 
 BANDWIDTH_BYTES = 256 * 2**20  # 256 MiB: far beyond any L3 cache
 
@@ -64,9 +65,13 @@ PARALLEL_READ_BYTES = 1 << 20
 def read_once(X: np.ndarray, threads: int, Y: np.ndarray | None = None):
     """A call that reads every entry of X (and of Y, when given) once, a sum like the
     bandwidth measurement: the memory floor of any gradient, timed beside the
-    implementations in each case's rounds."""
+    implementations in each case's rounds. Like a kernel, it takes no more threads than
+    the cores other work leaves free (gradrace/_load.py): on a loaded machine a parallel
+    read would wait for a parked thread, and the floor would be a scheduler slice."""
     arrays = [np.ascontiguousarray(a).reshape(-1) for a in (X, Y) if a is not None]
-    if threads > 1 and sum(a.nbytes for a in arrays) >= PARALLEL_READ_BYTES:
+    large = sum(a.nbytes for a in arrays) >= PARALLEL_READ_BYTES
+    threads = threads_to_use(threads) if threads > 1 and large else 1
+    if threads > 1:
         _parallel_sum(arrays[0][:1000], threads)  # compile (or load from cache) first
         return lambda: sum(_parallel_sum(a, threads) for a in arrays)
     _chunk_sum(arrays[0][:1000])
@@ -93,7 +98,7 @@ def measure_read_bandwidth(nbytes: int = BANDWIDTH_BYTES, repeats: int = 5) -> f
     split in one chunk per thread."""
     import numba
 
-    chunks = numba.get_num_threads()
+    chunks = threads_to_use(numba.get_num_threads())
     a = np.ones(nbytes // 8)
     _parallel_sum(a[:1000], chunks)  # compile (or load from cache) outside the measurement
     best = float("inf")
