@@ -50,8 +50,20 @@ def test_threads_to_use_leaves_the_cores_others_hold(threads, cores, others, exp
 
 
 def test_threads_to_use_measures_when_not_told(monkeypatch):
-    monkeypatch.setattr(_load, "others_running", lambda: 1.0)
+    monkeypatch.setattr(_load, "recent_others", lambda: 1.0)
     assert _load.threads_to_use(4, cores=4) == 3
+
+
+def test_one_reading_serves_for_a_while(monkeypatch):
+    readings = iter([2.0, 0.0])
+    monkeypatch.setattr(_load, "others_running", lambda: next(readings))
+    _load.forget()
+    try:
+        assert _load.recent_others() == 2.0
+        assert _load.recent_others() == 2.0  # remembered: the kernels and floors of a case agree
+        assert _load.recent_others(max_age_s=0.0) == 0.0  # too old: read again
+    finally:
+        _load.forget()
 
 
 def test_the_real_probe_answers_a_count():

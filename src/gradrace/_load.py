@@ -14,6 +14,10 @@ runnable at this instant, and ``/proc/self/task/*/stat`` which of them are this
 process's (its reader, and pool threads of numba or BLAS still spinning after their last
 region); the rest are other work. A few reads a millisecond apart take the least, so a
 burst does not count. Elsewhere the 1-minute load average, less one, stands in.
+
+One reading serves every question asked within ``MEMO_S`` seconds, so that the kernels
+prepared for one case and the read of X and Y timed beside them decide alike: a kernel
+on one thread judged against a floor read on two would look slower than it is.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ TASKS = "/proc/self/task"
 #: Reads of the runnable count, this far apart; the least of them counts.
 SAMPLES = 5
 GAP_S = 0.001
+#: A reading of the load is reused for this long (seconds).
+MEMO_S = 5.0
+
+_memo: list[float] = []  # [when (monotonic seconds), threads others ran]
 
 
 def running_now(path: str = LOADAVG) -> int | None:
@@ -75,12 +83,26 @@ def others_running(read=others_now, samples: int = SAMPLES, gap_s: float = GAP_S
         return 0.0
 
 
+def recent_others(max_age_s: float = MEMO_S) -> float:
+    """``others_running()``, read again only when the last reading is older than
+    ``max_age_s``."""
+    now = time.monotonic()
+    if not _memo or now - _memo[0] > max_age_s:
+        _memo[:] = [now, others_running()]
+    return _memo[1]
+
+
+def forget() -> None:
+    """Drop the remembered reading: the next question reads the load again."""
+    _memo.clear()
+
+
 def threads_to_use(threads: int, cores: int | None = None, others: float | None = None) -> int:
     """At most ``threads``, and no more than the ``cores`` that ``others`` (threads other
-    work runs now; measured when None) leave free: at least one."""
+    work runs now; the recent reading when None) leave free: at least one."""
     cores = cores or usable_cores()
     if others is None:
-        others = others_running()
+        others = recent_others()
     free = int(cores - others + 0.5)  # a half-busy core still counts as free
     return max(1, min(threads, free))
 

@@ -49,10 +49,10 @@ def test_the_read_floor_takes_one_thread_on_a_loaded_machine(monkeypatch):
     calls = []
     monkeypatch.setattr(machine, "_parallel_sum", lambda a, chunks: calls.append(chunks) or 0.0)
     large = np.ones((PARALLEL_READ_BYTES // 8, 2))
-    monkeypatch.setattr(_load, "others_running", lambda: 8.0)
+    monkeypatch.setattr(_load, "recent_others", lambda: 8.0)
     assert read_once(large, threads=2)() == large.size  # the serial sum, not the parallel one
     assert calls == []
-    monkeypatch.setattr(_load, "others_running", lambda: 0.0)
+    monkeypatch.setattr(_load, "recent_others", lambda: 0.0)
     monkeypatch.setattr(_load, "usable_cores", lambda: 2)
     read_once(large, threads=2)()
     assert calls[-1] == 2

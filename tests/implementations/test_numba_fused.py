@@ -37,7 +37,7 @@ def assert_agrees(out, problem):
 def quiet(monkeypatch):
     """No other work on the machine, whatever runs beside the tests (a test that needs a
     load injects its own)."""
-    monkeypatch.setattr(_load, "others_running", lambda: 0.0)
+    monkeypatch.setattr(_load, "recent_others", lambda: 0.0)
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def test_narrow_parallel_result_does_not_depend_on_the_thread_count(threads):
 
 def test_a_loaded_machine_gets_the_serial_kernel(monkeypatch, threads):
     set_threads(numba.config.NUMBA_NUM_THREADS)
-    monkeypatch.setattr(_load, "others_running", lambda: float(_load.usable_cores()))
+    monkeypatch.setattr(_load, "recent_others", lambda: float(_load.usable_cores()))
     p = make_problem(50_000, 20, 1, seed=10)
     args = nf.prepare(*p.args)
     assert args[-1] is nf._serial_kernel

@@ -101,7 +101,7 @@ def test_prepare_takes_no_more_threads_than_the_cores_left_free(monkeypatch, oth
     monkeypatch.setattr(numpy_blocked, "BLOCK_BYTES", 240)  # 10 rows of 3 float64 per block
     monkeypatch.setattr(numpy_blocked, "blas_threads", lambda: 2)
     monkeypatch.setattr(_load, "usable_cores", lambda: 2)
-    monkeypatch.setattr(_load, "others_running", lambda: others)
+    monkeypatch.setattr(_load, "recent_others", lambda: others)
     p = make_problem(200, 3, 1, seed=5)
     args = numpy_blocked.prepare(*p.args)
     assert args[-1] == expected

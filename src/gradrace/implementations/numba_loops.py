@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradrace._jit import njit
-from gradrace.bench.implementation import Cost, Implementation, params_at
+from gradrace.bench.implementation import PER_ELEMENT, PER_ROW, Cost, Implementation, params_at
 from gradrace.bench.problem import validate_inputs
 
 
@@ -64,7 +64,10 @@ IMPLEMENTATION = Implementation(
     cost=Cost(
         passes="1: per row a dot product, then an axpy on the same row (still in L1)",
         temporaries="none: only the (n, k) and (k,) outputs",
-        flops="4·m·n·k of compiled scalar loops on one core",
+        flops="4·m·n·k of compiled scalar loops on one core: without fastmath each dot "
+        "product is one chain of dependent additions, bound by the adder's latency, so the "
+        "model fits its time per multiply-add and per row rather than dividing by the peak",
         overhead="one compiled call: type dispatch, two small allocations",
+        fitted=(PER_ELEMENT, PER_ROW),
     ),
 )

@@ -40,6 +40,7 @@ import numpy as np
 
 from gradrace import _load
 from gradrace.bench.implementation import Cost, Implementation, Term, params_at
+from gradrace.implementations.numpy_dot import GEMV
 
 #: Bytes of X per block: within one core's L2 cache (1 MiB on the machines we measured).
 BLOCK_BYTES = 1 << 20
@@ -139,6 +140,9 @@ IMPLEMENTATION = Implementation(
         overhead="a few numpy calls per block (fitted per block)",
         elements=lambda m, n, k: m * n + 8 * m * k,
         parallel=True,
-        fitted=(Term("per block of X (1 MiB)", lambda m, n, k, s: -(-m // block_rows(int(n), s))),),
+        fitted=(
+            Term("per block of X (1 MiB)", lambda m, n, k, s: -(-m // block_rows(int(n), s))),
+            GEMV,
+        ),
     ),
 )

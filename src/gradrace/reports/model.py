@@ -172,13 +172,36 @@ def _verdict(miss: float) -> str:
 NOISY = 0.3
 
 
-def explain_miss(faster: bool, parallel: bool, x_bytes: float, spread: float = 0.0) -> str:
-    """A likely reason for a miss, from what the model leaves out; ``spread`` is the
-    measurement's IQR ÷ median."""
+#: A parallel implementation this many times slower than modelled lost scheduler slices.
+HELD_UP = 10.0
+
+
+def explain_miss(
+    faster: bool,
+    parallel: bool,
+    x_bytes: float,
+    spread: float = 0.0,
+    limit_ratio: float = float("nan"),
+    miss: float = float("nan"),
+) -> str:
+    """A likely reason for a miss, from what the model leaves out: ``spread`` is the
+    measurement's IQR ÷ median, ``limit_ratio`` its time ÷ the limit timed beside it, and
+    ``miss`` measured ÷ predicted."""
     if spread > NOISY:
         return (
             f"noisy timing: the rounds' interquartile range is {spread:.0%} of the median, "
             "so the machine was busy while this was measured"
+        )
+    if limit_ratio < 0.95:
+        return (
+            f"disturbed floors: it ran at {limit_ratio:.2g} × the limit timed beside it, "
+            "faster than reading X and Y, so the rounds of the floors were held up"
+        )
+    if not faster and parallel and miss >= HELD_UP:
+        return (
+            "threads held up: a parallel library whose worker threads wait for cores that "
+            "other work holds loses a scheduler slice (milliseconds) on each call, whatever "
+            "the size; the machine was loaded"
         )
     if faster and x_bytes < 64e6:
         return "X was (partly) cache-resident: the memory-bandwidth floor is pessimistic there"

@@ -119,12 +119,21 @@ def miss_summary(misses: pd.DataFrame) -> list[str]:
         worst = own.loc[(own["miss"].apply(lambda x: max(x, 1 / x))).idxmax()]
         faster = worst["miss"] < 1
         factor = 1 / worst["miss"] if faster else worst["miss"]
+        limit = float(worst.get("limit_ratio", float("nan")))
+        at_limit = f", {limit:.2g} × the limit" if limit == limit else ""
+        reason = explain_miss(
+            faster,
+            worst["parallel"],
+            worst["x_bytes"],
+            worst["iqr_s"] / worst["median_s"],
+            limit,
+            worst["miss"],
+        )
         out.append(
             f"{name}: {len(own)} size(s) off by more than {MISS:g}×, worst at "
             f"{size_label(worst['m'], worst['n'])} ({'faster' if faster else 'slower'} than "
-            f"predicted by {factor:.1f}×: measured {format_seconds(worst['median_s'])}, predicted "
-            f"{format_seconds(worst['predicted_s'])}). Likely: "
-            f"{explain_miss(faster, worst['parallel'], worst['x_bytes'], worst['iqr_s'] / worst['median_s'])}."
+            f"predicted by {factor:.1f}×: measured {format_seconds(worst['median_s'])}"
+            f"{at_limit}, predicted {format_seconds(worst['predicted_s'])}). Likely: {reason}."
         )
     return out
 
