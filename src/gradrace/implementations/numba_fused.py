@@ -23,6 +23,8 @@ of a row, with unit stride, which LLVM vectorizes):
   output columns of one group (W held transposed, (k, n), so each column is
   contiguous), and the group's rows stay in L1 for all k columns.
 - One feature (n = 1): the rows themselves are the vector, one loop with two sums.
+- Narrow X (k = 1, 2 ≤ n ≤ 12): a kernel whose source is written for that n (see
+  gradrace/implementations/numba_narrow.py), the weights and partial sums in registers.
 - Blocked summation: the sums run in the input dtype over blocks of at least
   ``SUM_ROWS`` rows and ``SUM_ENTRIES`` entries, then join float64 totals, so float32
   stays accurate over millions of rows.
@@ -34,7 +36,9 @@ of a row, with unit stride, which LLVM vectorizes):
   hundreds of nanoseconds, so prepare picks the kernel once, by size: at most
   ``SUM_ROWS`` rows, a kernel that sums straight into the outputs (no work arrays,
   and it keeps the GIL, which saves ~50 ns a call); below ``PARALLEL_MIN_WORK`` (m·n·k),
-  one thread; above, every thread numba has. The timed call allocates the outputs
+  one thread; above, every thread numba has, but no more than the cores other work
+  leaves free (gradrace/_load.py): on a loaded machine a parallel region waits a
+  scheduler slice for a parked thread, so there one thread is faster. The timed call allocates the outputs
   as copies of W and b (the cheapest fresh arrays from Python) for the kernel to
   overwrite: a jitted function that returned new arrays would spend ~0.4 µs boxing
   each.
@@ -423,7 +427,8 @@ IMPLEMENTATION = Implementation(
         passes="1: groups of 4 rows (8 when k > 1), each used for its residuals and its "
         "share of Xᵀr while in L1",
         temporaries="(n, k) partial sums per chunk of rows",
-        flops=f"4·m·n·k, vectorized (fastmath), on every core from m·n·k ≥ {PARALLEL_MIN_WORK:,}",
+        flops=f"4·m·n·k, vectorized (fastmath), on every free core from m·n·k ≥ "
+        f"{PARALLEL_MIN_WORK:,}",
         overhead="one compiled call; a parallel launch adds tens of µs",
         parallel=True,
         serial_below=PARALLEL_MIN_WORK,
