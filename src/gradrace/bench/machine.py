@@ -86,11 +86,32 @@ COMPUTE_PROBE_SIZE = 384
 def compute_probe(dtype) -> tuple:
     """(a call, its flops): a fixed matrix product in ``dtype``, timed beside the
     implementations in each case's rounds, so that the peak flop rate (and how fast the
-    machine ran at that moment) is known for every case."""
+    machine ran at that moment) is known for every case. Like the read of X and Y, it
+    runs on no more BLAS threads than the cores other work leaves free (gradrace/_load.py):
+    on a loaded machine a product on every thread waits for parked ones, and the peak
+    would fall below what one core of the kernels reaches."""
     size = COMPUTE_PROBE_SIZE
     a = np.random.default_rng(0).random((size, size)).astype(dtype)  # (s, s)
     out = np.empty_like(a)  # (s, s)
-    return (lambda: np.matmul(a, a, out=out)), 2.0 * size**3
+    flops = 2.0 * size**3
+    blas = _blas_libraries()
+    threads = min((lib.num_threads for lib in blas.lib_controllers), default=1)
+    use = threads_to_use(threads) if threads > 1 else threads
+    if use >= threads:
+        return (lambda: np.matmul(a, a, out=out)), flops
+
+    def fewer_threads():
+        with blas.limit(limits=use):  # about 10 µs, against a product of about a millisecond
+            return np.matmul(a, a, out=out)
+
+    return fewer_threads, flops
+
+
+def _blas_libraries():
+    """threadpoolctl's controller of the loaded BLAS libraries."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
 
 
 def measure_read_bandwidth(nbytes: int = BANDWIDTH_BYTES, repeats: int = 5) -> float:
