@@ -84,11 +84,13 @@ def _where(block: Block) -> str:
 
 
 def _implementation_modules() -> dict[str, Path]:
-    """Implementation name -> the source file of the module that defines it."""
+    """Implementation name -> the source file of the module that defines it (a module of
+    kernels that an implementation uses, defining none, is left out)."""
     modules = {}
     for info in pkgutil.iter_modules(gradrace.implementations.__path__):
         module = importlib.import_module(f"gradrace.implementations.{info.name}")
-        modules[module.IMPLEMENTATION.name] = Path(module.__file__)
+        if hasattr(module, "IMPLEMENTATION"):
+            modules[module.IMPLEMENTATION.name] = Path(module.__file__)
     return modules
 
 
