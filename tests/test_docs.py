@@ -86,7 +86,8 @@ def _where(block: Block) -> str:
 
 def _implementation_modules() -> dict[str, list[Path]]:
     """Implementation name -> the source files of the modules that define its versions
-    (a version for another problem may live in a module of its own)."""
+    (a version for another problem may live in a module of its own; a module of kernels
+    that an implementation uses, defining none, is left out)."""
     modules = {}
     for info in pkgutil.iter_modules(gradrace.implementations.__path__):
         module = importlib.import_module(f"gradrace.implementations.{info.name}")

@@ -53,3 +53,24 @@ def set_threads(threads: int) -> int:
     threads = max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
     numba.set_num_threads(threads)
     return threads
+
+
+def threads() -> int:
+    """The threads numba's parallel kernels use now (as the harness set them)."""
+    return numba.get_num_threads()
+
+
+def with_threads(kernel, count: int):
+    """``kernel`` run with numba's thread count set to ``count`` for the call, then put back:
+    a parallel kernel on fewer threads than the harness set (about a microsecond a call)."""
+
+    def call(*args):
+        before = numba.get_num_threads()
+        numba.set_num_threads(count)
+        try:
+            return kernel(*args)
+        finally:
+            numba.set_num_threads(before)
+
+    call.__name__ = call.__qualname__ = f"{getattr(kernel, '__name__', 'kernel')}_on_{count}"
+    return call

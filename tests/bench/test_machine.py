@@ -40,3 +40,43 @@ def test_compute_probe_multiplies_a_fixed_matrix_in_the_dtype_asked():
     out = call()
     assert out.dtype == np.float32 and out.shape == (COMPUTE_PROBE_SIZE,) * 2
     assert flops == 2 * COMPUTE_PROBE_SIZE**3
+
+
+def test_the_read_floor_takes_one_thread_on_a_loaded_machine(monkeypatch):
+    from gradrace import _load
+    from gradrace.bench import machine
+
+    calls = []
+    monkeypatch.setattr(machine, "_parallel_sum", lambda a, chunks: calls.append(chunks) or 0.0)
+    large = np.ones((PARALLEL_READ_BYTES // 8, 2))
+    monkeypatch.setattr(_load, "recent_others", lambda: 8.0)
+    assert read_once(large, threads=2)() == large.size  # the serial sum, not the parallel one
+    assert calls == []
+    monkeypatch.setattr(_load, "recent_others", lambda: 0.0)
+    monkeypatch.setattr(_load, "usable_cores", lambda: 2)
+    read_once(large, threads=2)()
+    assert calls[-1] == 2
+
+
+def test_the_compute_probe_takes_fewer_blas_threads_on_a_loaded_machine(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from gradrace import _load
+    from gradrace.bench.machine import compute_probe
+
+    seen = []
+    monkeypatch.setattr(_load, "usable_cores", lambda: 2)
+    with threadpool_limits(limits=2, user_api="blas"):
+        monkeypatch.setattr(_load, "recent_others", lambda: 1.0)
+        call, flops = compute_probe("float64")
+        monkeypatch.setattr(
+            np, "matmul", lambda *a, **k: seen.append(_blas_threads(threadpool_info()))
+        )
+        call()
+        assert flops == 2.0 * 384**3
+        if _blas_threads(threadpool_info()) == 2:  # a BLAS that honours the limit
+            assert seen == [1]
+
+
+def _blas_threads(info) -> int:
+    return min((i["num_threads"] for i in info if i.get("user_api") == "blas"), default=1)

@@ -4,9 +4,10 @@ import numba
 import numpy as np
 import pytest
 
-from gradrace import TOLERANCE, make_problem, reference_gradient
+from gradrace import TOLERANCE, _load, make_problem, reference_gradient
 from gradrace._jit import set_threads
 from gradrace.implementations import numba_fused as nf
+from gradrace.implementations import numba_narrow
 
 KERNELS = {
     "few-rows": nf._few_rows,
@@ -30,6 +31,13 @@ def assert_agrees(out, problem):
     assert dW.shape == problem.W.shape and db.shape == problem.b.shape
     assert dW.dtype == problem.dtype and db.dtype == problem.dtype
     assert max(relative_errors(out, problem)) < TOLERANCE[problem.dtype]
+
+
+@pytest.fixture(autouse=True)
+def quiet(monkeypatch):
+    """No other work on the machine, whatever runs beside the tests (a test that needs a
+    load injects its own)."""
+    monkeypatch.setattr(_load, "recent_others", lambda: 0.0)
 
 
 @pytest.fixture
@@ -67,17 +75,91 @@ def test_float32_sums_stay_accurate_over_many_rows(k):
     assert max(relative_errors(out, p)) < TOLERANCE[np.dtype(np.float32)] / 100
 
 
-def test_prepare_picks_the_kernel_by_size():
-    small, medium, large = (nf.SUM_ROWS, 10, 1), (nf.SUM_ROWS + 1, 10, 1), (50_000, 4, 1)
+def test_prepare_picks_the_kernel_by_size(threads):
+    set_threads(numba.config.NUMBA_NUM_THREADS)
+    small, medium, large = (nf.SUM_ROWS, 20, 1), (nf.SUM_ROWS + 1, 20, 1), (50_000, 20, 1)
     assert nf.pick_kernel(*small) is nf._few_rows
     assert nf.pick_kernel(*medium) is nf._serial_kernel
     assert nf.pick_kernel(*large) is nf._parallel_kernel
     assert large[0] * large[1] * large[2] >= nf.PARALLEL_MIN_WORK
     assert nf.pick_kernel(nf.SUM_ROWS + 1, 1_000, 1_000) is nf._parallel_kernel  # m·n·k counts
+    assert nf.pick_kernel(*large, threads=1) is nf._serial_kernel
     p = make_problem(*small, seed=0)
     assert nf.prepare(*p.args)[-1] is nf._few_rows
     p = make_problem(*large, seed=0)
-    assert nf.prepare(*p.args)[-1] is nf._parallel_kernel
+    expected = nf._parallel_kernel if numba.get_num_threads() > 1 else nf._serial_kernel
+    assert nf.prepare(*p.args)[-1] is expected
+
+
+def test_narrow_x_with_one_output_gets_a_kernel_compiled_for_its_width():
+    serial, parallel = nf.narrow_kernels(4)
+    assert nf.pick_kernel(nf.SUM_ROWS + 1, 4, 1) is serial
+    assert nf.pick_kernel(50_000, 4, 1) is parallel
+    assert nf.pick_kernel(50_000, 4, 1, threads=1) is serial
+    assert nf.pick_kernel(50_000, 4, 2) is nf._parallel_kernel  # k > 1: the generic kernel
+    assert nf.pick_kernel(200_000, 1, 1) is nf._parallel_kernel  # one feature: rows are the vector
+    wide = numba_narrow.NARROW_MAX + 1
+    assert nf.pick_kernel(50_000, wide, 1) is nf._parallel_kernel
+    assert nf.pick_kernel(nf.SUM_ROWS, 4, 1) is nf._few_rows
+    with pytest.raises(ValueError, match="narrow kernels are for 2 to"):
+        nf.narrow_kernels(wide)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n", range(2, numba_narrow.NARROW_MAX + 1))
+def test_every_narrow_kernel_agrees_with_the_reference(dtype, n):
+    m = max(nf.SUM_ROWS, nf.SUM_ENTRIES // n) + 3  # a second summation block, odd rows
+    p = make_problem(m, n, 1, dtype, lam=m / 3, seed=n)
+    X, Y, W, b, lam, _ = nf.prepare(*p.args)
+    for kernel in nf.narrow_kernels(n):
+        assert_agrees(nf.gradient(X, Y, W, b, lam, kernel), p)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n", range(1, 17))
+@pytest.mark.parametrize("m", [nf.SUM_ROWS + 1, 12_345])
+def test_the_picked_kernel_agrees_at_every_small_width(dtype, n, m):
+    p = make_problem(m, n, 1, dtype, lam=1.5, seed=m + n)
+    assert_agrees(nf.gradient(*nf.prepare(*p.args)), p)
+
+
+def test_float32_sums_stay_accurate_in_the_narrow_kernels():
+    p = make_problem(300_001, 3, 1, "float32", seed=8)
+    out = nf.gradient(*nf.prepare(*p.args))
+    assert max(relative_errors(out, p)) < TOLERANCE[np.dtype(np.float32)] / 100
+
+
+def test_narrow_parallel_result_does_not_depend_on_the_thread_count(threads):
+    p = make_problem(60_001, 5, 1, seed=9)
+    args = nf.prepare(*p.args)[:5]
+    parallel = nf.narrow_kernels(5)[1]
+    set_threads(1)
+    one = nf.gradient(*args, parallel)
+    set_threads(numba.config.NUMBA_NUM_THREADS)
+    for a, b in zip(one, nf.gradient(*args, parallel), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_loaded_machine_gets_the_serial_kernel(monkeypatch, threads):
+    set_threads(numba.config.NUMBA_NUM_THREADS)
+    monkeypatch.setattr(_load, "recent_others", lambda: float(_load.usable_cores()))
+    p = make_problem(50_000, 20, 1, seed=10)
+    args = nf.prepare(*p.args)
+    assert args[-1] is nf._serial_kernel
+    assert_agrees(nf.gradient(*args), p)
+    p = make_problem(50_000, 4, 1, seed=10)
+    assert nf.prepare(*p.args)[-1] is nf.narrow_kernels(4)[0]
+
+
+def test_a_partly_loaded_machine_gets_fewer_threads(monkeypatch, threads):
+    monkeypatch.setattr(_load, "threads_to_use", lambda count: 2)
+    monkeypatch.setattr(nf, "threads", lambda: 3)  # as if numba had three threads
+    p = make_problem(50_000, 20, 1, seed=11)
+    kernel = nf.prepare(*p.args)[-1]
+    assert kernel.__name__.endswith("_on_2")
+    before = numba.get_num_threads()
+    assert_agrees(nf.gradient(*nf.prepare(*p.args)), p)
+    assert numba.get_num_threads() == before  # put back after the call
 
 
 def test_public_functions_agree_without_a_picked_kernel():

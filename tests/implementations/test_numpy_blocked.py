@@ -94,6 +94,20 @@ def test_prepare_takes_the_blas_thread_count_up_to_max_threads(monkeypatch):
         assert args[:5] == p.args and args[-1] == expected
 
 
+@pytest.mark.parametrize(("others", "expected"), [(0.0, 2), (1.0, 1), (6.0, 1)])
+def test_prepare_takes_no_more_threads_than_the_cores_left_free(monkeypatch, others, expected):
+    from gradrace import _load
+
+    monkeypatch.setattr(numpy_blocked, "BLOCK_BYTES", 240)  # 10 rows of 3 float64 per block
+    monkeypatch.setattr(numpy_blocked, "blas_threads", lambda: 2)
+    monkeypatch.setattr(_load, "usable_cores", lambda: 2)
+    monkeypatch.setattr(_load, "recent_others", lambda: others)
+    p = make_problem(200, 3, 1, seed=5)
+    args = numpy_blocked.prepare(*p.args)
+    assert args[-1] == expected
+    assert_agrees(numpy_blocked.gradient(*args), p)
+
+
 def test_blas_threads_follows_the_limit_the_harness_sets():
     from threadpoolctl import threadpool_limits
 

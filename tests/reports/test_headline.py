@@ -109,3 +109,36 @@ def test_an_implementation_that_failed_the_agreement_check_is_not_ranked():
     stripped = results.copy()
     stripped.attrs = {}  # as the report's builder holds them: the metadata passed beside
     assert headlines(stripped, metadata)[0].fastest == "numba-fused"
+
+
+def _with_limits(results, read_s: float, peak_gflops: float):
+    """The synthetic results with the floors a gradrace run times beside them."""
+    import pandas as pd
+
+    from gradrace.bench.results import derived
+
+    rows = [
+        derived(r.m, r.n, r.k, r.dtype, r.median_s, read_s * r.m * r.n, peak_gflops)
+        for r in results.itertuples()
+    ]
+    frame = results.assign(**pd.DataFrame(rows, index=results.index)[["limit_s", "limit_ratio"]])
+    frame = frame.assign(read_s=[read_s * r.m * r.n for r in results.itertuples()])
+    frame.attrs = results.attrs
+    return frame
+
+
+def test_the_winner_is_given_in_times_the_limit_at_the_largest_size(results):
+    from gradrace.reports.headline import COMPUTE, READ
+
+    fast_read = headlines(_with_limits(results, 1e-12, 1e-6))[-1]  # compute floor above read
+    assert fast_read.limit_is == COMPUTE
+    slow_read = headlines(_with_limits(results, 1e-10, 1e6))[-1]
+    assert slow_read.limit_is == READ
+    row = results[(results["implementation"] == "numpy-dot") & (results["m"] == 100_000)]
+    row = row[row["n"] == 100].iloc[0]
+    assert math.isclose(slow_read.limit_ratio, row["median_s"] / (1e-10 * 100_000 * 100))
+
+
+def test_no_limit_in_the_file_gives_nan(results):
+    large = headlines(results.assign(limit_ratio=float("nan")))[-1]
+    assert math.isnan(large.limit_ratio) and large.limit_is == ""

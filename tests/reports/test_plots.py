@@ -124,3 +124,17 @@ except OSError as exc:
     )
     assert "OSError" in result.stdout, result.stderr
     assert list(tmp_path.iterdir()) == []  # neither a truncated plot.png nor a temporary file
+
+
+def test_the_roofline_draws_both_floors_timed_in_the_rounds(rows, styles):
+    read_s = 8 * rows["m"] * (rows["n"] + rows["k"]) / 20e9  # X and Y read at 20 GB/s
+    fig = plots.throughput(rows.assign(read_s=read_s, peak_gflops=50.0), styles, BANDWIDTH_GBS)
+    black = [line for ax in fig.axes for line in ax.get_lines() if line.get_color() == "black"]
+    solid = [line for line in black if line.get_linestyle() == "-"]
+    dashed = [line for line in black if line.get_linestyle() == "--"]
+    assert solid and len(solid) == len(dashed) == len(fig.axes)
+    assert all(abs(y - 20.0) < 1e-9 for line in solid for y in line.get_ydata())
+    flat = [list(line.get_ydata()) == [BANDWIDTH_GBS, BANDWIDTH_GBS] for line in black]
+    assert not any(flat)  # the in-round floors replace the run's one bandwidth
+    assert fig.get_suptitle().startswith("Roofline")
+    plots.png(fig)

@@ -56,3 +56,11 @@ def test_prepare_summary_reports_first_and_rest(results):
     assert table.loc["numba", "first_s"] == 0.8 and table.loc["numba", "compiles"]
     assert table.loc["numba", "median_rest_s"] == 1e-5
     assert not table.loc["numpy-dot", "compiles"]
+
+
+def test_the_fastest_time_is_also_given_in_times_the_limit(results):
+    frame = results.assign(limit_ratio=1.25)
+    frame.attrs = results.attrs
+    assert (fastest_per_case(frame)["limit_ratio"] == 1.25).all()
+    assert "× the limit" in format_summary(frame) and "1.25×" in format_summary(frame)
+    assert fastest_per_case(results.assign(limit_ratio=None))["limit_ratio"].isna().all()

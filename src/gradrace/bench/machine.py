@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from gradrace._jit import njit_fast, njit_parallel, prange, set_threads
+from gradrace._load import threads_to_use
 
 BANDWIDTH_BYTES = 256 * 2**20  # 256 MiB: far beyond any L3 cache
 
@@ -64,9 +65,13 @@ PARALLEL_READ_BYTES = 1 << 20
 def read_once(X: np.ndarray, threads: int, Y: np.ndarray | None = None):
     """A call that reads every entry of X (and of Y, when given) once, a sum like the
     bandwidth measurement: the memory floor of any gradient, timed beside the
-    implementations in each case's rounds."""
+    implementations in each case's rounds. Like a kernel, it takes no more threads than
+    the cores other work leaves free (gradrace/_load.py): on a loaded machine a parallel
+    read would wait for a parked thread, and the floor would be a scheduler slice."""
     arrays = [np.ascontiguousarray(a).reshape(-1) for a in (X, Y) if a is not None]
-    if threads > 1 and sum(a.nbytes for a in arrays) >= PARALLEL_READ_BYTES:
+    large = sum(a.nbytes for a in arrays) >= PARALLEL_READ_BYTES
+    threads = threads_to_use(threads) if threads > 1 and large else 1
+    if threads > 1:
         _parallel_sum(arrays[0][:1000], threads)  # compile (or load from cache) first
         return lambda: sum(_parallel_sum(a, threads) for a in arrays)
     _chunk_sum(arrays[0][:1000])
@@ -81,11 +86,32 @@ COMPUTE_PROBE_SIZE = 384
 def compute_probe(dtype) -> tuple:
     """(a call, its flops): a fixed matrix product in ``dtype``, timed beside the
     implementations in each case's rounds, so that the peak flop rate (and how fast the
-    machine ran at that moment) is known for every case."""
+    machine ran at that moment) is known for every case. Like the read of X and Y, it
+    runs on no more BLAS threads than the cores other work leaves free (gradrace/_load.py):
+    on a loaded machine a product on every thread waits for parked ones, and the peak
+    would fall below what one core of the kernels reaches."""
     size = COMPUTE_PROBE_SIZE
     a = np.random.default_rng(0).random((size, size)).astype(dtype)  # (s, s)
     out = np.empty_like(a)  # (s, s)
-    return (lambda: np.matmul(a, a, out=out)), 2.0 * size**3
+    flops = 2.0 * size**3
+    blas = _blas_libraries()
+    threads = min((lib.num_threads for lib in blas.lib_controllers), default=1)
+    use = threads_to_use(threads) if threads > 1 else threads
+    if use >= threads:
+        return (lambda: np.matmul(a, a, out=out)), flops
+
+    def fewer_threads():
+        with blas.limit(limits=use):  # about 10 µs, against a product of about a millisecond
+            return np.matmul(a, a, out=out)
+
+    return fewer_threads, flops
+
+
+def _blas_libraries():
+    """threadpoolctl's controller of the loaded BLAS libraries."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
 
 
 def measure_read_bandwidth(nbytes: int = BANDWIDTH_BYTES, repeats: int = 5) -> float:
@@ -93,7 +119,7 @@ def measure_read_bandwidth(nbytes: int = BANDWIDTH_BYTES, repeats: int = 5) -> f
     split in one chunk per thread."""
     import numba
 
-    chunks = numba.get_num_threads()
+    chunks = threads_to_use(numba.get_num_threads())
     a = np.ones(nbytes // 8)
     _parallel_sum(a[:1000], chunks)  # compile (or load from cache) outside the measurement
     best = float("inf")

@@ -23,6 +23,8 @@ of a row, with unit stride, which LLVM vectorizes):
   output columns of one group (W held transposed, (k, n), so each column is
   contiguous), and the group's rows stay in L1 for all k columns.
 - One feature (n = 1): the rows themselves are the vector, one loop with two sums.
+- Narrow X (k = 1, 2 ≤ n ≤ 12): a kernel whose source is written for that n (see
+  gradrace/implementations/numba_narrow.py), the weights and partial sums in registers.
 - Blocked summation: the sums run in the input dtype over blocks of at least
   ``SUM_ROWS`` rows and ``SUM_ENTRIES`` entries, then join float64 totals, so float32
   stays accurate over millions of rows.
@@ -34,7 +36,9 @@ of a row, with unit stride, which LLVM vectorizes):
   hundreds of nanoseconds, so prepare picks the kernel once, by size: at most
   ``SUM_ROWS`` rows, a kernel that sums straight into the outputs (no work arrays,
   and it keeps the GIL, which saves ~50 ns a call); below ``PARALLEL_MIN_WORK`` (m·n·k),
-  one thread; above, every thread numba has. The timed call allocates the outputs
+  one thread; above, every thread numba has, but no more than the cores other work
+  leaves free (gradrace/_load.py): on a loaded machine a parallel region waits a
+  scheduler slice for a parked thread, so there one thread is faster. The timed call allocates the outputs
   as copies of W and b (the cheapest fresh arrays from Python) for the kernel to
   overwrite: a jitted function that returned new arrays would spend ~0.4 µs boxing
   each.
@@ -44,10 +48,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradrace._jit import njit_fast, njit_fast_gil, njit_fast_parallel, prange
+from gradrace import _load
+from gradrace._jit import (
+    njit_fast,
+    njit_fast_gil,
+    njit_fast_parallel,
+    prange,
+    threads,
+    with_threads,
+)
 from gradrace.bench.implementation import Cost, Implementation, params_at
 from gradrace.bench.problem import validate_inputs
-from gradrace.implementations import numba_fused_logistic
+from gradrace.implementations import numba_fused_logistic, numba_narrow
 
 #: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
 #: join float64 totals; the same bound picks the kernel without work arrays.
@@ -334,14 +346,22 @@ def _kernel(X, Y, W, b, lam, dW, db):
         _parallel_kernel(X, Y, W, b, lam, dW, db)
 
 
-def pick_kernel(m: int, n: int, k: int):
+def narrow_kernels(n: int) -> tuple:
+    """(serial, parallel) kernels compiled for exactly ``n`` features (k = 1, 2 ≤ n ≤
+    NARROW_MAX): see gradrace/implementations/numba_narrow.py."""
+    return numba_narrow.kernels(n, SUM_ROWS, SUM_ENTRIES, _finish, chunk_count)
+
+
+def pick_kernel(m: int, n: int, k: int, threads: int | None = None):
     """The kernel for the size: one thread below PARALLEL_MIN_WORK (m·n·k), where a
-    parallel launch costs more than it saves; no work arrays for at most SUM_ROWS rows."""
+    parallel launch costs more than it saves, or when ``threads`` is 1; no work arrays
+    for at most SUM_ROWS rows; n compiled in for narrow X with one output."""
     if m <= SUM_ROWS:
         return _few_rows
-    if m * n * k < PARALLEL_MIN_WORK:
-        return _serial_kernel
-    return _parallel_kernel
+    parallel = m * n * k >= PARALLEL_MIN_WORK and threads != 1
+    if k == 1 and 2 <= n <= numba_narrow.NARROW_MAX:
+        return narrow_kernels(n)[parallel]
+    return _parallel_kernel if parallel else _serial_kernel
 
 
 def gradient(X, Y, W, b, lam, kernel=_kernel):
@@ -361,19 +381,34 @@ def parallel_gradient(X, Y, W, b, lam):
     return gradient(X, Y, W, b, lam, _parallel_kernel)
 
 
+def threads_for(m: int, n: int, k: int) -> int:
+    """The threads a call may use now: numba's, fewer when other work holds cores (see
+    gradrace/_load.py); asked only when the size would run in parallel."""
+    if m <= SUM_ROWS or m * n * k < PARALLEL_MIN_WORK or threads() == 1:
+        return 1
+    return _load.threads_to_use(threads())
+
+
 def prepare(X, Y, W, b, lam):
     """Validate, make the arrays C-contiguous, compile for their dtype, start the threads,
-    and pick the kernel for the size (so the timed call tests nothing)."""
+    and pick the kernel for the size and for the cores free now (so the timed call tests
+    nothing)."""
     validate_inputs(X, Y, W, b, lam)
+    m, n = X.shape
+    k = W.shape[1]
+    use = threads_for(m, n, k)  # before the warm-up below spins numba's threads
     X, Y, W, b = (np.ascontiguousarray(a) for a in (X, Y, W, b))
     lam = float(lam)
     # Compile every kernel for this dtype (or load it from the cache) on a few rows, enough
     # for every path through them; the parallel one also starts numba's thread pool.
     few = SUM_ROWS + 9
-    for kernel in (_few_rows, _serial_kernel, _parallel_kernel, _kernel):
+    narrow = narrow_kernels(n) if k == 1 and 2 <= n <= numba_narrow.NARROW_MAX else ()
+    for kernel in (_few_rows, _serial_kernel, _parallel_kernel, _kernel, *narrow):
         gradient(X[:few], Y[:few], W, b, lam, kernel)
-    m, n = X.shape
-    return X, Y, W, b, lam, pick_kernel(m, n, W.shape[1])
+    kernel = pick_kernel(m, n, k, use)
+    if 1 < use < threads():
+        kernel = with_threads(kernel, use)
+    return X, Y, W, b, lam, kernel
 
 
 def ridge_gradient(X, Y, W, b, lam):
@@ -392,7 +427,8 @@ IMPLEMENTATION = Implementation(
         passes="1: groups of 4 rows (8 when k > 1), each used for its residuals and its "
         "share of Xᵀr while in L1",
         temporaries="(n, k) partial sums per chunk of rows",
-        flops=f"4·m·n·k, vectorized (fastmath), on every core from m·n·k ≥ {PARALLEL_MIN_WORK:,}",
+        flops=f"4·m·n·k, vectorized (fastmath), on every free core from m·n·k ≥ "
+        f"{PARALLEL_MIN_WORK:,}",
         overhead="one compiled call; a parallel launch adds tens of µs",
         parallel=True,
         serial_below=PARALLEL_MIN_WORK,

@@ -18,7 +18,14 @@ import math
 import numpy as np
 
 from gradrace._jit import njit
-from gradrace.bench.implementation import PER_SIGMOID, Cost, Implementation, params_at
+from gradrace.bench.implementation import (
+    PER_ELEMENT,
+    PER_ROW,
+    PER_SIGMOID,
+    Cost,
+    Implementation,
+    params_at,
+)
 from gradrace.bench.problem import validate_inputs
 
 
@@ -137,8 +144,11 @@ IMPLEMENTATION = Implementation(
     cost=Cost(
         passes="1: per row a dot product, then an axpy on the same row (still in L1)",
         temporaries="none: only the (n, k) and (k,) outputs",
-        flops="4·m·n·k of compiled scalar loops on one core",
+        flops="4·m·n·k of compiled scalar loops on one core: without fastmath each dot "
+        "product is one chain of dependent additions, bound by the adder's latency, so the "
+        "model fits its time per multiply-add and per row rather than dividing by the peak",
         overhead="one compiled call: type dispatch, two small allocations",
+        fitted=(PER_ELEMENT, PER_ROW),
     ),
     also=(LOGISTIC,),
 )

@@ -19,7 +19,9 @@ larger products (k > 1) over its own threads too. More Python threads do not hel
 numpy holds the GIL between and around its calls, and a block takes seven of them,
 so beyond two threads they queue for the GIL rather than for memory
 (``MAX_THREADS``). ``prepare`` takes the BLAS thread count the harness pinned, at
-most ``MAX_THREADS``, and starts the thread pool once, untimed.
+most ``MAX_THREADS`` and no more than the cores other work leaves free (see
+gradrace/_load.py: on a loaded machine a second thread would wait for a core, and the
+call for it), and starts the thread pool once, untimed.
 
 With X of 1 GB (m = 2·10⁶, n = 64), ``gradrace run --impl numpy-blocked --impl
 numpy-dot --m 2000000 --n 64`` measured 0.57–0.63 × numpy-dot on a 2-core AMD EPYC
@@ -36,7 +38,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from gradrace import _load
 from gradrace.bench.implementation import Cost, Implementation, Term, params_at
+from gradrace.implementations.numpy_dot import GEMV
 
 #: Bytes of X per block: within one core's L2 cache (1 MiB on the machines we measured).
 BLOCK_BYTES = 1 << 20
@@ -110,9 +114,11 @@ def blas_threads() -> int:
 
 
 def prepare(X, Y, W, b, lam):
-    """Take as many threads as BLAS may use (at most ``MAX_THREADS``), and start the pool
-    outside the timing."""
+    """Take as many threads as BLAS may use (at most ``MAX_THREADS``, and no more than the
+    cores free now), and start the pool outside the timing."""
     threads = min(blas_threads(), MAX_THREADS)
+    if threads > 1 and X.shape[0] >= 2 * threads * block_rows(X.shape[1], X.itemsize):
+        threads = _load.threads_to_use(threads)
     if threads > 1:
         _pool(threads - 1).submit(int).result()
         _blas()
@@ -134,6 +140,9 @@ IMPLEMENTATION = Implementation(
         overhead="a few numpy calls per block (fitted per block)",
         elements=lambda m, n, k: m * n + 8 * m * k,
         parallel=True,
-        fitted=(Term("per block of X (1 MiB)", lambda m, n, k, s: -(-m // block_rows(int(n), s))),),
+        fitted=(
+            Term("per block of X (1 MiB)", lambda m, n, k, s: -(-m // block_rows(int(n), s))),
+            GEMV,
+        ),
     ),
 )

@@ -64,6 +64,30 @@ class Headline:
     bandwidth_fraction: float  # at the largest case; NaN when the bandwidth is unknown
     wins: int  # cases where it is the fastest
     slowdowns: dict[str, tuple[float, int]]  # name -> (geomean time ÷ fastest, cases timed)
+    limit_ratio: float = float("nan")  # at the largest case: time ÷ the limit; NaN if unknown
+    limit_is: str = ""  # what that limit is: READ or COMPUTE ('' when unknown)
+
+
+#: What the limit of a case is: the read of X and Y, or the least flops at the peak rate.
+READ = "reading X and Y once"
+COMPUTE = "the least arithmetic (4·m·n·k flops) at the measured peak"
+
+
+def limit_of(row) -> tuple[float, str]:
+    """(time ÷ the limit, what the limit is) of one results row; (NaN, '') when the run
+    did not measure it (older results, pytest-benchmark)."""
+    ratio = float(_number(row, "limit_ratio"))
+    if ratio != ratio:
+        return float("nan"), ""
+    read, limit = _number(row, "read_s"), _number(row, "limit_s")
+    return ratio, READ if read == read and read >= limit else COMPUTE
+
+
+def _number(row, column: str) -> float:
+    try:
+        return float(row.get(column))
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _slowdowns(rows: pd.DataFrame, excluded) -> dict[str, tuple[float, int]]:
@@ -116,6 +140,7 @@ def headlines(results: pd.DataFrame, metadata: dict | None = None) -> list[Headl
         own = inside[inside["implementation"] == fastest]
         top = own.loc[own["x_bytes"].idxmax()]
         best = inside.loc[inside.groupby(["m", "n", "k", "dtype", "problem"])["median_s"].idxmin()]
+        ratio, limit_is = limit_of(top)
         out.append(
             Headline(
                 regime=regime,
@@ -127,6 +152,8 @@ def headlines(results: pd.DataFrame, metadata: dict | None = None) -> list[Headl
                 bandwidth_fraction=float(top["bandwidth_fraction"]),
                 wins=int((best["implementation"] == fastest).sum()),
                 slowdowns=slowdowns,
+                limit_ratio=ratio,
+                limit_is=limit_is,
             )
         )
     return out

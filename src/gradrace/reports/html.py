@@ -173,10 +173,12 @@ class Builder:
                 plots.throughput(rows, self.looks, self.bandwidth),
                 f"throughput{suffix}",
                 f"Throughput against data size: a roofline view ({what})",
-                "Effective bandwidth = bytes of X ÷ time, i.e. as if X were read exactly "
-                "once. The black line is the machine's measured memory-read bandwidth: "
-                "the physical ceiling once X no longer fits in cache (in cache, points "
-                "may rise above it).",
+                "Effective bandwidth = bytes of X and Y ÷ time, i.e. as if each were read "
+                "exactly once. The solid black line is the read of X and Y timed in the "
+                "same rounds, the dashed one the least arithmetic (4·m·n·k flops) at the "
+                "matrix-product rate timed there: the lower of the two is the limit, and a "
+                "point's distance below it is its time in × the limit. Older results "
+                "files show the run's measured read bandwidth instead.",
             ),
             self.figure(
                 plots.speedup_heatmap(all_rows, baseline),

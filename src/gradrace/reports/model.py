@@ -6,8 +6,9 @@ costs, evaluated at every case, in its results file. The model turns them into a
 
     predicted = overhead + max(bytes ÷ bandwidth, flops ÷ peak) [+ fitted terms],
 
-with the machine's measured read bandwidth and BLAS peak (a serial implementation
-gets one core's share of the peak), a fixed per-call overhead fitted from the smallest
+with the bandwidth and peak the run timed beside each case (the read of X and Y, and a
+matrix product, in the same rounds; the run's one measurement of each for older files; a
+serial implementation gets one core's share of the peak), a fixed per-call overhead fitted from the smallest
 sizes, and, only where the cost declares terms that are not memory or arithmetic at
 all (the interpreter, a per-sample loop), a cost per unit fitted from the data.
 Predictions that miss by more than ``MISS``× are reported, not hidden. An implementation
@@ -94,10 +95,45 @@ def fit(rows: pd.DataFrame, work: np.ndarray, terms: dict[str, np.ndarray]) -> F
     return Fit(float(np.median(np.maximum(t[smallest] - work[smallest], 0.0))))
 
 
+def _column(rows: pd.DataFrame, name: str) -> np.ndarray:
+    """A measured column as floats, NaN where absent or not a number."""
+    if name not in rows:
+        return np.full(len(rows), np.nan)
+    return pd.to_numeric(rows[name], errors="coerce").to_numpy(float)
+
+
+def rates(rows: pd.DataFrame, bandwidth: float | None, peak: float | None):
+    """Per row: (GB/s, GFLOP/s) the model divides by. Where the run timed its floors in the
+    case's rounds, the read of X and Y there (bytes of X and Y ÷ ``read_s``: the rate at
+    which this machine, this busy, reads data of that size, from cache or memory) and the
+    matrix-product rate there (``peak_gflops``); elsewhere the run's one ``bandwidth`` and
+    ``peak``."""
+    itemsize = np.array([np.dtype(d).itemsize if isinstance(d, str) else 8 for d in rows["dtype"]])
+    m, n, k = (rows[c].to_numpy(float) for c in ("m", "n", "k"))
+    read = _column(rows, "read_s")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        in_round = itemsize * m * (n + k) / read / 1e9
+    gbs = np.where(read > 0, in_round, bandwidth if bandwidth else np.nan)
+    row_peak = _column(rows, "peak_gflops")
+    gflops = np.where(row_peak > 0, row_peak, peak if peak else np.nan)
+    return gbs, gflops
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if value == value and value > 0 else None
+
+
 def _own(meta: dict, name: str, own: pd.DataFrame, bandwidth, peak, cores):
     """(work per row, declared term counts per row, whether each row ran on every core)."""
     found = [counts(meta, name, r.m, r.n, r.k, r.dtype, _problem(r)) for r in own.itertuples()]
-    work = np.array([work_s(c, bandwidth, peak, cores) for c in found], dtype=float)
+    gbs, gflops = rates(own, bandwidth, peak)
+    work = np.array(
+        [
+            work_s(c, _finite(b), _finite(p), cores)
+            for c, b, p in zip(found, gbs, gflops, strict=True)
+        ],
+        dtype=float,
+    )
     units = sorted({u for c in found if c for u in c.get("terms", {})})
     terms = {u: np.array([(c or {}).get("terms", {}).get(u, 0.0) for c in found]) for u in units}
     return work, terms, [bool(c and c["parallel"]) for c in found]
@@ -143,13 +179,36 @@ def _verdict(miss: float) -> str:
 NOISY = 0.3
 
 
-def explain_miss(faster: bool, parallel: bool, x_bytes: float, spread: float = 0.0) -> str:
-    """A likely reason for a miss, from what the model leaves out; ``spread`` is the
-    measurement's IQR ÷ median."""
+#: A parallel implementation this many times slower than modelled lost scheduler slices.
+HELD_UP = 10.0
+
+
+def explain_miss(
+    faster: bool,
+    parallel: bool,
+    x_bytes: float,
+    spread: float = 0.0,
+    limit_ratio: float = float("nan"),
+    miss: float = float("nan"),
+) -> str:
+    """A likely reason for a miss, from what the model leaves out: ``spread`` is the
+    measurement's IQR ÷ median, ``limit_ratio`` its time ÷ the limit timed beside it, and
+    ``miss`` measured ÷ predicted."""
     if spread > NOISY:
         return (
             f"noisy timing: the rounds' interquartile range is {spread:.0%} of the median, "
             "so the machine was busy while this was measured"
+        )
+    if limit_ratio < 0.95:
+        return (
+            f"disturbed floors: it ran at {limit_ratio:.2g} × the limit timed beside it, "
+            "faster than reading X and Y, so the rounds of the floors were held up"
+        )
+    if not faster and parallel and miss >= HELD_UP:
+        return (
+            "threads held up: a parallel library whose worker threads wait for cores that "
+            "other work holds loses a scheduler slice (milliseconds) on each call, whatever "
+            "the size; the machine was loaded"
         )
     if faster and x_bytes < 64e6:
         return "X was (partly) cache-resident: the memory-bandwidth floor is pessimistic there"

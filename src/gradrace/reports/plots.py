@@ -225,31 +225,65 @@ def time_vs_n(rows: pd.DataFrame, looks: dict[str, Look]) -> Figure:
     return _time_panels(rows, looks, "n", "m", f"Time per gradient against n ({BAND})")
 
 
+def _read_bytes(rows: pd.DataFrame) -> pd.Series:
+    """The bytes a gradient must read on each row's case: X and Y."""
+    return rows["x_bytes"] + rows["m"].astype(float) * rows["k"].astype(float) * rows["itemsize"]
+
+
+def _floors(at: pd.DataFrame) -> pd.DataFrame:
+    """Per size of one panel: the bytes of X and Y, and the rates (GB/s of those bytes) of
+    the two floors timed beside the implementations, the read of X and Y and the least
+    flops at the in-round peak (NaN where the run did not measure them)."""
+    frame = at.assign(
+        data_bytes=_read_bytes(at),
+        read=pd.to_numeric(at.get("read_s"), errors="coerce"),
+        peak=pd.to_numeric(at.get("peak_gflops"), errors="coerce"),
+    )
+    frame["read_gbs"] = frame["data_bytes"] / frame["read"] / 1e9
+    flops = 4.0 * frame["m"].astype(float) * frame["n"].astype(float) * frame["k"].astype(float)
+    frame["compute_gbs"] = frame["data_bytes"] * frame["peak"] / flops
+    return frame.groupby("data_bytes")[["read_gbs", "compute_gbs"]].median().reset_index()
+
+
 @styled
 def throughput(rows: pd.DataFrame, looks: dict[str, Look], bandwidth_gbs: float | None) -> Figure:
-    """Effective bandwidth (bytes of X ÷ time) against the size of X, one panel per n, the
-    measured read bandwidth as the ceiling: how close each implementation gets to the floor."""
+    """A roofline: effective bandwidth (bytes of X and Y ÷ time) against those bytes, one
+    panel per n, under the two floors timed in the same rounds (the read of X and Y, and
+    the least flops at the in-round peak); the run's bandwidth where they were not timed."""
     values, note = limits.panel_values(rows["n"], "n")
     fig, axes = _grid(len(values))
+    in_round = False
     for ax, n in zip(axes, values, strict=True):
         at = rows[rows["n"] == n]
         for name in implementations(at):
-            line = at[at["implementation"] == name].sort_values("x_bytes")
+            line = at[at["implementation"] == name].assign(data_bytes=lambda f: _read_bytes(f))
+            line = line.sort_values("data_bytes")
             look = looks[name]
+            rate = line["data_bytes"] / line["median_s"].astype(float) / 1e9
             ax.plot(
-                line["x_bytes"],
-                line["bandwidth_gbs"],
+                line["data_bytes"],
+                rate,
                 color=look.colour,
                 marker=look.marker,
                 linestyle=look.dashes,
             )
-        if bandwidth_gbs:
+        floors = _floors(at)
+        if floors["read_gbs"].notna().any():
+            in_round = True
+            ax.plot(floors["data_bytes"], floors["read_gbs"], color="black", linewidth=2.2)
+            ax.plot(floors["data_bytes"], floors["compute_gbs"], color="black", linestyle="--")
+        elif bandwidth_gbs:
             ax.axhline(bandwidth_gbs, color="black", linewidth=2.2)
-        ax.set(xscale="log", yscale="log", title=f"n = {n:,}", xlabel="size of X (bytes, log)")
+        ax.set(xscale="log", yscale="log", title=f"n = {n:,}", xlabel="bytes of X and Y (log)")
         _log_axis(ax.xaxis, _bytes)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axes[0].set_ylabel("effective bandwidth (GB/s, log)")
-    if bandwidth_gbs:
+    if in_round:
+        fig.suptitle(
+            "Roofline: bytes of X and Y ÷ time, under the read of X and Y (solid) and the "
+            "least flops at the peak (dashed), both timed beside the implementations"
+        )
+    elif bandwidth_gbs:
         axes[0].annotate(
             f"measured read bandwidth {bandwidth_gbs:.3g} GB/s",
             (0.02, bandwidth_gbs),
@@ -259,9 +293,11 @@ def throughput(rows: pd.DataFrame, looks: dict[str, Look], bandwidth_gbs: float 
             fontsize=8.5,
             va="top",
         )
-        fig.suptitle("Throughput: bytes of X ÷ time, against the measured memory bandwidth")
+        fig.suptitle("Throughput: bytes of X and Y ÷ time, against the measured memory bandwidth")
     else:
-        fig.suptitle("Throughput: bytes of X ÷ time (machine bandwidth not measured: no ceiling)")
+        fig.suptitle(
+            "Throughput: bytes of X and Y ÷ time (machine bandwidth not measured: no ceiling)"
+        )
     if note:
         fig.suptitle(f"{fig.get_suptitle()}\n{note}")
     _legend(fig, looks, implementations(rows))

@@ -45,6 +45,8 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
         base = _first_ok(ranked, baseline, keys).reindex(at).to_numpy(float)
         table[f"speedup_vs_{baseline}"] = base / table["median_s"].to_numpy()
     table["bandwidth_fraction"] = best.get("bandwidth_fraction")
+    limit = best["limit_ratio"] if "limit_ratio" in best else pd.Series(float("nan"), best.index)
+    table["limit_ratio"] = pd.to_numeric(limit, errors="coerce").to_numpy(float)
     iqr = pd.to_numeric(best.get("iqr_s", pd.Series(0.0, index=best.index)), errors="coerce")
     table["noisy"] = (iqr > NOISY * best["median_s"]).to_numpy(bool)
     table["pm"] = plus_minus(best).to_numpy(float)
@@ -88,13 +90,15 @@ def format_summary(results: pd.DataFrame) -> str:
             "vs numpy-dot": table["speedup_vs_numpy-dot"].map(
                 lambda x: "-" if x != x else f"{x:.2f}×"
             ),
+            "× the limit": table["limit_ratio"].map(lambda x: "-" if x != x else f"{x:.2f}×"),
         }
     )
     if set(table["problem"]) == {"linear"}:
         shown = shown.drop(columns="problem")
     lines = [
         "Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time; "
-        "± = the median's 95 % interval):",
+        "± = the median's 95 % interval; × the limit = its time ÷ the larger of reading X and "
+        "Y once and the least flops at the peak, both timed beside it):",
         shown.to_string(index=False),
     ]
     if table["noisy"].any():
@@ -145,6 +149,8 @@ SHOWN = [
     "gflops",
     "bandwidth_gbs",
     "bandwidth_fraction",
+    "limit_s",
+    "limit_ratio",
     "ratio_to_fastest",
     "prepare_s",
     "error",

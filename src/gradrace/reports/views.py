@@ -24,10 +24,30 @@ def speedup_text(values: tuple[float, float, float]) -> str:
     return f"{times(mean)} ({times(low)[:-1]}–{times(high)})"
 
 
+#: A time this far under the limit measured beside it says the timing was disturbed.
+UNDER_LIMIT = 0.95
+
+
+def limit_text(h: Headline) -> str:
+    """ "1.1 × the limit (reading X and Y once)", or why there is no such figure."""
+    ratio = h.limit_ratio
+    if ratio != ratio:
+        return "not measured"
+    if ratio < UNDER_LIMIT:
+        return "not meaningful: faster than the limit timed beside it (noisy timing)"
+    return f"{ratio:.2g} × the limit ({h.limit_is})"
+
+
+def _noisy(h: Headline) -> bool:
+    """Faster than the floor timed in the same rounds: the timing was disturbed."""
+    return h.limit_ratio < UNDER_LIMIT or (
+        h.limit_ratio != h.limit_ratio and h.bandwidth_fraction > 1.05
+    )
+
+
 def headline_view(h: Headline) -> dict:
-    """One regime's card: winner, wins, speedups, bandwidth share, time, what limits it."""
-    fraction = h.bandwidth_fraction
-    noisy = fraction > 1.05  # faster than reading X in the same rounds: the timing was disturbed
+    """One regime's card: winner, wins, speedups, × the limit, time, what limits it."""
+    noisy = _noisy(h)
     return {
         "regime": h.regime.name,
         "range": h.regime.describe(),
@@ -41,13 +61,7 @@ def headline_view(h: Headline) -> dict:
             b: "it is the winner" if b == h.fastest else speedup_text(h.speedups[b])
             for b in BASELINES
         },
-        "bandwidth": (
-            "not meaningful: faster than the read of X timed beside it (noisy timing)"
-            if noisy
-            else f"{fraction:.0%}"
-            if fraction == fraction
-            else "bandwidth not measured"
-        ),
+        "at_limit": limit_text(h),
     }
 
 
@@ -67,9 +81,12 @@ def headline_sentence(items: list[Headline]) -> str:
     ]
     if speed:
         text += f": {' and '.join(speed)} (geometric mean over {h.cases} size(s))"
+    if h.limit_ratio == h.limit_ratio and not _noisy(h):
+        ratio = f"{h.limit_ratio:.2g} × the limit ({h.limit_is})"
+        return f"{text}; at {h.largest} it ran at {ratio}: {format_seconds(h.median_s)}."
     text += f"; at {h.largest} it takes {format_seconds(h.median_s)}"
-    if h.bandwidth_fraction <= 1.05:  # beyond (noise, or X not read in full) it means nothing
-        text += f", {h.bandwidth_fraction:.0%} of the speed of reading X once"
+    if h.limit_ratio != h.limit_ratio and h.bandwidth_fraction <= 1.05:  # an older results file
+        text += f", {h.bandwidth_fraction:.0%} of the speed of the read floor timed beside it"
     return text + "."
 
 
@@ -102,12 +119,21 @@ def miss_summary(misses: pd.DataFrame) -> list[str]:
         worst = own.loc[(own["miss"].apply(lambda x: max(x, 1 / x))).idxmax()]
         faster = worst["miss"] < 1
         factor = 1 / worst["miss"] if faster else worst["miss"]
+        limit = float(worst.get("limit_ratio", float("nan")))
+        at_limit = f", {limit:.2g} × the limit" if limit == limit else ""
+        reason = explain_miss(
+            faster,
+            worst["parallel"],
+            worst["x_bytes"],
+            worst["iqr_s"] / worst["median_s"],
+            limit,
+            worst["miss"],
+        )
         out.append(
             f"{name}: {len(own)} size(s) off by more than {MISS:g}×, worst at "
             f"{size_label(worst['m'], worst['n'])} ({'faster' if faster else 'slower'} than "
-            f"predicted by {factor:.1f}×: measured {format_seconds(worst['median_s'])}, predicted "
-            f"{format_seconds(worst['predicted_s'])}). Likely: "
-            f"{explain_miss(faster, worst['parallel'], worst['x_bytes'], worst['iqr_s'] / worst['median_s'])}."
+            f"predicted by {factor:.1f}×: measured {format_seconds(worst['median_s'])}"
+            f"{at_limit}, predicted {format_seconds(worst['predicted_s'])}). Likely: {reason}."
         )
     return out
 

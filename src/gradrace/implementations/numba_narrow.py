@@ -1,0 +1,130 @@
+"""numba-fused's kernels for narrow X (k = 1, a few features): n known when compiling.
+
+With a handful of features per row the memory traffic per row is small, and what a
+generic kernel spends per row dominates: a loop over n that LLVM cannot unroll or
+vectorize well for n = 2..12, a horizontal sum per residual, and the update of the
+partial sums, which live in memory because n is not known. Here the source of the
+kernel is written for one n: every feature of a row is a named local (x0_0, x0_1, …),
+the weights and the partial sums Σ r_i x_ij are named locals too (``w3``, ``a3``), so
+LLVM keeps them in registers for a whole block of rows, and two rows go per step,
+their residuals independent. The code is compiled from that source with the file name
+of this module, so numba's cache (``cache=True``) keeps it between processes, and a
+change here invalidates it.
+
+The kernels sum as numba-fused does: in the input dtype over blocks of at least
+``SUM_ROWS`` rows (and ``SUM_ENTRIES`` entries), then into float64 totals; the parallel
+one over the same shape-decided chunks, added in chunk order, so the result does not
+depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numba
+
+from gradrace._jit import FAST_JIT_OPTIONS, FAST_PARALLEL_JIT_OPTIONS
+
+#: The widest X (features) that gets a kernel of its own; wider rows vectorize over n.
+NARROW_MAX = 12
+#: Rows per step of the narrow loop: independent residuals sharing every weight.
+ROWS_PER_STEP = 2
+
+
+def _tree(terms: list[str]) -> str:
+    """``terms`` summed as a balanced tree of additions, so no sum is one long chain."""
+    while len(terms) > 1:
+        pairs = zip(terms[::2], terms[1::2], strict=False)
+        terms = [f"({a} + {b})" for a, b in pairs] + (terms[-1:] if len(terms) % 2 else [])
+    return terms[0]
+
+
+def _step(n: int, rows: int, indent: str) -> list[str]:
+    """The body of one step of ``rows`` rows from row ``i``: load, residuals, updates."""
+    lines = []
+    for u in range(rows):
+        lines.append(f"{indent}p = (i + {u}) * {n}")
+        lines += [f"{indent}x{u}_{j} = x[p + {j}]" for j in range(n)]
+        dot = _tree([f"x{u}_{j} * w{j}" for j in range(n)])
+        lines.append(f"{indent}r{u} = (b0 - y[i + {u}]) + {dot}")
+    lines += [
+        f"{indent}a{j} += " + _tree([f"r{u} * x{u}_{j}" for u in range(rows)]) for j in range(n)
+    ]
+    lines.append(f"{indent}rs += " + _tree([f"r{u}" for u in range(rows)]))
+    return lines
+
+
+def source(n: int, sum_rows: int, sum_entries: int) -> str:
+    """The Python source of the narrow kernels for ``n`` features: ``chunk`` (one block
+    of rows into float64 totals), ``serial_kernel`` and ``parallel_kernel``."""
+    step = ROWS_PER_STEP
+    names = ", ".join(f"a{j}" for j in range(n))
+    lines = [
+        "def chunk(X, Y, Wt, b, total, total_b):",
+        "    m = X.shape[0]",
+        "    x, y, w = X.ravel(), Y.ravel(), Wt[0]  # (m·n,), (m,), (n,)  views",
+        "    b0 = b[0]",
+        "    zero = b0 - b0  # 0 in the input dtype",
+        *[f"    w{j} = w[{j}]" for j in range(n)],
+        f"    rows = max({sum_rows}, {sum_entries} // {n})",
+        "    for s in range(0, m, rows):",
+        "        e = min(s + rows, m)",
+        f"        {names} = {', '.join(['zero'] * n)}",
+        "        rs = zero",
+        f"        whole = s + (e - s) // {step} * {step}",
+        f"        for i in range(s, whole, {step}):",
+        *_step(n, step, " " * 12),
+        "        for i in range(whole, e):",
+        *_step(n, 1, " " * 12),
+        *[f"        total[0, {j}] += a{j}" for j in range(n)],
+        "        total_b[0] += rs",
+        "",
+        "def chunks_parallel(X, Y, Wt, b, totals, totals_b):",
+        "    m = X.shape[0]",
+        "    chunks = totals.shape[0]",
+        "    for t in prange(chunks):",
+        "        start = m * t // chunks",
+        "        stop = m * (t + 1) // chunks",
+        "        chunk(X[start:stop], Y[start:stop], Wt, b, totals[t], totals_b[t])",
+        "",
+        "def serial_kernel(X, Y, W, b, lam, dW, db):",
+        "    total = np.zeros((1, X.shape[1]))",
+        "    total_b = np.zeros(1)",
+        "    chunk(X, Y, np.ascontiguousarray(W.T), b, total, total_b)",
+        "    finish(total, total_b, W, lam, X.shape[0], dW, db)",
+        "",
+        "def parallel_kernel(X, Y, W, b, lam, dW, db):",
+        "    m, n = X.shape",
+        "    chunks = chunk_count(m, m * n)",
+        "    totals = np.zeros((chunks, 1, n))",
+        "    totals_b = np.zeros((chunks, 1))",
+        "    chunks_parallel(X, Y, np.ascontiguousarray(W.T), b, totals, totals_b)",
+        "    for t in range(1, chunks):  # in chunk order, whatever thread ran what",
+        "        for j in range(n):",
+        "            totals[0, 0, j] += totals[t, 0, j]",
+        "        totals_b[0, 0] += totals_b[t, 0]",
+        "    finish(totals[0], totals_b[0], W, lam, m, dW, db)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@functools.cache
+def kernels(n: int, sum_rows: int, sum_entries: int, finish, chunk_count) -> tuple:
+    """(serial_kernel, parallel_kernel) for X of ``n`` features (2 ≤ n ≤ ``NARROW_MAX``),
+    compiled on first use; ``finish`` and ``chunk_count`` are numba-fused's."""
+    if not 2 <= n <= NARROW_MAX:
+        raise ValueError(f"narrow kernels are for 2 to {NARROW_MAX} features, not {n}")
+    import numpy as np
+
+    space = {"__name__": __name__, "np": np, "prange": numba.prange}
+    space.update(finish=finish, chunk_count=chunk_count)
+    text = source(n, sum_rows, sum_entries)
+    exec(compile(text, __file__, "exec"), space)
+    fast = numba.njit(**FAST_JIT_OPTIONS)
+    for name in ("chunk", "chunks_parallel", "serial_kernel", "parallel_kernel"):
+        # numba's cache keys on the name and this file: the name carries what the source
+        # was written from, so a change to the block sizes misses the cache too
+        space[name].__qualname__ = f"narrow_{n}_{sum_rows}_{sum_entries}_{name}"
+    space["chunk"] = fast(space["chunk"])
+    space["chunks_parallel"] = numba.njit(**FAST_PARALLEL_JIT_OPTIONS)(space["chunks_parallel"])
+    return fast(space["serial_kernel"]), fast(space["parallel_kernel"])
