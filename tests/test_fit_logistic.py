@@ -66,7 +66,7 @@ def test_the_learning_rate_bounds_the_logistic_hessian_by_a_quarter():
 
 
 def test_an_implementation_without_a_logistic_version_cannot_descend():
-    impl = load_registry(entry_points=False)["numpy-dot"]
+    impl = load_registry(entry_points=False)["gram"]
     with pytest.raises(ValueError, match="implements linear only; it has no logistic version"):
         fit(impl, PROBLEM, report=None)
 

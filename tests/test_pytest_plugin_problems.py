@@ -29,7 +29,7 @@ def _suite(folder, *args: str) -> subprocess.CompletedProcess:
         "--gradrace-impl",
         "two-problems",
         "--gradrace-impl",
-        "numpy-dot",
+        "gram",  # linear only
         "--gradrace-m",
         "200",
         "--gradrace-n",
@@ -42,11 +42,11 @@ def test_both_problems_are_benchmarked_with_ids_naming_logistic(with_two):
     done = _suite(with_two, "--gradrace-problem", "both", "--benchmark-json", "out.json", "-rs")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed, 1 skipped" in done.stdout
-    assert "numpy-dot: implements linear only; it has no logistic version" in done.stdout
+    assert "gram: implements linear only; it has no logistic version" in done.stdout
     found = benchmarks(with_two / "out.json")
     assert set(found) == {
         "test_gradient[two-problems-m200-n5-k1-float64]",
-        "test_gradient[numpy-dot-m200-n5-k1-float64]",
+        "test_gradient[gram-m200-n5-k1-float64]",
         "test_gradient[two-problems-logistic-m200-n5-k1-float64]",
     }
     assert found["test_gradient[two-problems-logistic-m200-n5-k1-float64]"]["problem"] == "logistic"

@@ -16,11 +16,11 @@ def failures(impl: Implementation) -> dict[str, str]:
 
 
 def test_a_correct_implementation_passes_every_check_that_applies():
-    report = check_implementation(numpy_dot.IMPLEMENTATION)
-    assert report.passed and len(report) == len(CHECKS)
-    applicable = len(CHECKS) - 1  # check_with_params: numpy-dot has no with_params
+    report = check_implementation(numpy_dot.IMPLEMENTATION)  # both problems
+    assert report.passed and len(report) == 2 * len(CHECKS)
+    applicable = 2 * (len(CHECKS) - 1)  # check_with_params: numpy-dot has no with_params
     assert str(report).startswith(
-        f"numpy-dot: {applicable}/{applicable} applicable checks passed, 1 skipped"
+        f"numpy-dot: {applicable}/{applicable} applicable checks passed, 2 skipped"
     )
 
 
@@ -57,7 +57,8 @@ def test_an_exception_from_a_check_names_the_implementation_and_the_check():
 
 def test_only_the_named_checks_run():
     report = check_implementation(numpy_dot.IMPLEMENTATION, ["check_single_sample"])
-    assert [r.check for r in report] == ["check_single_sample"] and report.passed
+    assert [r.check for r in report] == ["check_single_sample", "check_single_sample[logistic]"]
+    assert report.passed
 
 
 def test_nondeterminism_is_caught():
@@ -126,7 +127,9 @@ def test_parametrize_makes_one_test_per_implementation_and_check():
     argnames, params = mark.args
     assert argnames == ("implementation", "check")
     assert [p.id for p in params] == [
-        f"{impl}-{check}" for impl in ("numpy-dot", "gram") for check in CHECKS
+        f"{impl}-{check}"
+        for impl in ("numpy-dot", "numpy-dot-logistic", "gram")
+        for check in CHECKS
     ]
 
 

@@ -124,5 +124,7 @@ def test_a_logistic_case_times_the_logistic_version_and_records_its_problem():
 
 
 def test_a_case_of_a_problem_without_a_version_is_not_applicable():
+    from gradrace.implementations.gram import IMPLEMENTATION as GRAM
+
     with pytest.raises(NotApplicable, match="implements linear only"):
-        time_gradient(FakeBenchmark(), NUMPY_DOT, m=50, n=3, problem="logistic", threads=1)
+        time_gradient(FakeBenchmark(), GRAM, m=50, n=3, problem="logistic", threads=1)

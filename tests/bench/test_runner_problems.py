@@ -15,7 +15,7 @@ from gradrace.bench.runner import RunConfig, build_cases, plain_problem
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 TWO = [f"{PLUGINS / 'two_problems.py'}:both", f"{PLUGINS / 'two_problems.py'}:logistic_only"]
-NAMES = ["numpy-dot", "two-problems", "logistic-only"]
+NAMES = ["gram", "two-problems", "logistic-only"]  # gram: linear only
 
 
 def _run(tmp_path, **more):
@@ -28,9 +28,9 @@ def test_both_problems_are_timed_with_a_problem_column(tmp_path):
     assert "problem" in COLUMNS and "problem" in KEY
     by = results.set_index(["implementation", "problem", "m"])["status"]
     assert by[("two-problems", "linear", 10)] == "ok" == by[("two-problems", "logistic", 100)]
-    assert by[("numpy-dot", "logistic", 10)] == "n/a" == by[("logistic-only", "linear", 100)]
+    assert by[("gram", "logistic", 10)] == "n/a" == by[("logistic-only", "linear", 100)]
     message = results.set_index(["implementation", "problem", "m"])["message"]
-    assert message[("numpy-dot", "logistic", 10)].startswith("implements linear only")
+    assert message[("gram", "logistic", 10)].startswith("implements linear only")
     stored = load_results(tmp_path)
     assert set(stored["problem"]) == {"linear", "logistic"}
     check = stored.attrs["metadata"]["check"]

@@ -75,7 +75,18 @@ def test_gradrace_check_measures_on_the_cluster_from_its_worker_process(on_clust
     """The default, isolated check runs in a spawned process, which inherits the variable."""
     client = dask_chunks.client(on_cluster.scheduler_address)
     with get_task_stream(client) as stream:  # records every task the scheduler runs
-        code = main(["check", "--no-entry-points", "--impl", "dask", "--impl", "numpy-dot"])
+        code = main(
+            [
+                "check",
+                "--no-entry-points",
+                "--problem",
+                "linear",
+                "--impl",
+                "dask",
+                "--impl",
+                "numpy-dot",
+            ]
+        )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "dask: agrees (24/24 cases)" in out

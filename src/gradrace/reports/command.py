@@ -59,14 +59,15 @@ def _a_b(args, results: pd.DataFrame, timed: set[str], where: str):
     return compare.compare_within(results, args.baseline, names, args.threshold, args.fail_on_noisy)
 
 
-def _print_table(table: pd.DataFrame, threshold: float, everything: bool) -> None:
-    """The summary, then each case (only those not "same" unless ``everything``)."""
+def _print_table(table: pd.DataFrame, threshold: float, everything: bool, gating: bool) -> None:
+    """The summary, then each case (only those not "same" unless ``everything``); with
+    ``gating`` (``--fail-on-slowdown``), the cases that fail the gate are marked."""
     from gradrace.reports import compare
 
     print(compare.summarize(table, threshold))
     for row in table.itertuples():
         flagged = row.verdict != "same"
-        mark = "  (fails the gate)" if row.gate else ""
+        mark = "  (fails the gate)" if gating and row.gate else ""
         text = f"  {row.verdict}: {compare.line(row)}{mark}"
         if flagged:
             print(text, file=sys.stderr)
@@ -114,7 +115,7 @@ def cmd_report(args) -> int:
             _warn(f"{label}: {busy['warning']}")
     if within is not None:
         print(f"A/B in one run, each against {args.baseline} (paired by round):")
-        _print_table(within, args.threshold, everything=True)
+        _print_table(within, args.threshold, True, args.fail_on_slowdown)
         return 1 if args.fail_on_slowdown and within["gate"].any() else 0
     if previous is None:
         return 0
@@ -130,7 +131,7 @@ def cmd_report(args) -> int:
     )
     if not table.empty:
         print(compare.drift.describe(table.attrs["drift"], args.drift_correction))
-    _print_table(table, args.threshold, everything=False)
+    _print_table(table, args.threshold, False, args.fail_on_slowdown)
     return 1 if args.fail_on_slowdown and table["gate"].any() else 0
 
 
