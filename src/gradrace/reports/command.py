@@ -74,6 +74,25 @@ def _print_table(table: pd.DataFrame, threshold: float, everything: bool) -> Non
             print(text)
 
 
+def _print_lost(lost: pd.DataFrame, gated: list[str]) -> bool:
+    """Each case lost on the new side, on stderr; whether one of them fails the gate
+    (every one, or those of the ``gated`` implementations)."""
+    from gradrace.reports import compare
+
+    fails = False
+    for row in lost.itertuples():
+        in_gate = not gated or row.implementation in gated
+        fails = fails or in_gate
+        mark = "  (fails the gate)" if in_gate else ""
+        where = " ".join(f"{k}={getattr(row, k)}" for k in compare.KEYS[1:] if k != "dtype")
+        print(
+            f"  not timed: {row.implementation} {where} {row.dtype}: {row.status}: "
+            f"{row.message}{mark}",
+            file=sys.stderr,
+        )
+    return fails
+
+
 def cmd_report(args) -> int:
     from gradrace.reports import compare, mismatch, write_report
     from gradrace.reports.inputs import default_out, load_any
@@ -115,7 +134,9 @@ def cmd_report(args) -> int:
     if within is not None:
         print(f"A/B in one run, each against {args.baseline} (paired by round):")
         _print_table(within, args.threshold, everything=True)
-        return 1 if args.fail_on_slowdown and within["gate"].any() else 0
+        names = list(args.impl) or _versions_of(args.baseline, timed)
+        lost = _print_lost(compare.lost_within(results, args.baseline, names), names)
+        return 1 if args.fail_on_slowdown and (within["gate"].any() or lost) else 0
     if previous is None:
         return 0
     for text in mismatch.differences(previous.attrs["metadata"], results.attrs["metadata"]):
@@ -131,7 +152,8 @@ def cmd_report(args) -> int:
     if not table.empty:
         print(compare.drift.describe(table.attrs["drift"], args.drift_correction))
     _print_table(table, args.threshold, everything=False)
-    return 1 if args.fail_on_slowdown and table["gate"].any() else 0
+    lost = _print_lost(compare.lost(previous, results), list(args.impl))
+    return 1 if args.fail_on_slowdown and (table["gate"].any() or lost) else 0
 
 
 def _threshold(text: str) -> float:
