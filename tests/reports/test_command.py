@@ -218,3 +218,18 @@ def test_an_a_b_gate_with_nothing_timed_on_one_side_fails(tmp_path, results, cap
     assert main(args) == 1
     captured = capsys.readouterr()
     assert "no agreeing case in common" in captured.out and "The two runs" not in captured.out
+
+
+def test_a_gate_that_compares_nothing_fails(tmp_path, results, capsys):
+    broken_baseline = _lost(results, "numba", "disagrees", lambda r: r["m"] > 0)
+    run = _save(broken_baseline, tmp_path / "run")
+    args = ["report", str(run), "--baseline", "numba", "--impl", "einsum"]
+    assert main(args) == 0
+    assert main([*args, "--fail-on-slowdown"]) == 1
+    assert "--fail-on-slowdown: nothing was compared" in capsys.readouterr().err
+    logistic = results.assign(problem="logistic")
+    logistic.attrs = results.attrs
+    old, new = _save(results, tmp_path / "old"), _save(logistic, tmp_path / "new")
+    two_runs = ["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]
+    assert main(two_runs) == 0
+    assert main([*two_runs, "--fail-on-slowdown"]) == 1

@@ -93,6 +93,21 @@ def _print_lost(lost: pd.DataFrame, gated: list[str]) -> bool:
     return fails
 
 
+def _gate(args, table: pd.DataFrame, lost: bool) -> int:
+    """The exit status: 1 under ``--fail-on-slowdown`` when a case fails the gate, a case
+    was lost, or nothing was compared at all (a gate that compares nothing proves nothing)."""
+    if not args.fail_on_slowdown:
+        return 0
+    if table.empty:
+        print(
+            "gradrace: --fail-on-slowdown: nothing was compared (no case timed in agreement "
+            "on both sides); the gate fails",
+            file=sys.stderr,
+        )
+        return 1
+    return 1 if table["gate"].any() or lost else 0
+
+
 def cmd_report(args) -> int:
     from gradrace.reports import compare, mismatch, write_report
     from gradrace.reports.inputs import default_out, load_any
@@ -136,7 +151,7 @@ def cmd_report(args) -> int:
         _print_table(within, args.threshold, everything=True)
         names = list(args.impl) or _versions_of(args.baseline, timed)
         lost = _print_lost(compare.lost_within(results, args.baseline, names), names)
-        return 1 if args.fail_on_slowdown and (within["gate"].any() or lost) else 0
+        return _gate(args, within, lost)
     if previous is None:
         return 0
     for text in mismatch.differences(previous.attrs["metadata"], results.attrs["metadata"]):
@@ -153,7 +168,7 @@ def cmd_report(args) -> int:
         print(compare.drift.describe(table.attrs["drift"], args.drift_correction))
     _print_table(table, args.threshold, everything=False)
     lost = _print_lost(compare.lost(previous, results), list(args.impl))
-    return 1 if args.fail_on_slowdown and (table["gate"].any() or lost) else 0
+    return _gate(args, table, lost)
 
 
 def _threshold(text: str) -> float:
