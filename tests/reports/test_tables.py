@@ -125,3 +125,15 @@ def test_the_summary_says_on_which_problem_an_implementation_is_not_ranked():
     assert "Not ranked: half-right on logistic (failed the agreement check)" in format_summary(
         results
     )
+
+
+def test_the_summary_leaves_out_a_problem_an_implementation_has_no_version_for():
+    results = _two_problem_rows({"gram": 1e-4, "numpy-dot": 1e-3})
+    results.loc[
+        (results["implementation"] == "gram") & (results["problem"] == "logistic"), "status"
+    ] = "n/a"
+    results.attrs["metadata"] = {
+        "implementations": {"gram": {"precomputes": "XᵀX", "by_problem": {"linear": {}}}}
+    }
+    text = format_summary(results)
+    assert "gram on linear (" in text and "gram on logistic" not in text

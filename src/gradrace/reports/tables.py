@@ -124,14 +124,16 @@ def format_summary(results: pd.DataFrame) -> str:
 
 def _not_ranked(results: pd.DataFrame) -> list[str]:
     """Each implementation left out of the ranking, and why, naming the problem when the
-    results hold several (a version may be ranked on one problem and not on another)."""
+    results hold several (a version may be ranked on one problem and not on another; a
+    problem it has no version for is not named)."""
     from gradrace.bench.ranking import unranked
 
     problems = pd.Series(problems_of(results), index=results.index)
     several = problems.nunique() > 1
     out = []
     for problem in dict.fromkeys(problems):
-        present = set(results.loc[problems == problem, "implementation"])
+        has_version = (problems == problem) & (results["status"] != "n/a")
+        present = set(results.loc[has_version, "implementation"])
         why = unranked(results.attrs.get("metadata", {}), problem)
         for name in sorted(n for n in why if n in present):
             where = f" on {problem}" if several else ""
