@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from gradrace.bench.status import SKIPPED
+
 
 def _warn(text: str) -> None:
     print(f"gradrace: warning: {text}", file=sys.stderr)
@@ -74,14 +76,16 @@ def _print_table(table: pd.DataFrame, threshold: float, everything: bool) -> Non
             print(text)
 
 
-def _print_lost(lost: pd.DataFrame, gated: list[str]) -> bool:
+def _print_lost(lost: pd.DataFrame, gated: list[str], strict: bool = False) -> bool:
     """Each case lost on the new side, on stderr; whether one of them fails the gate
-    (every one, or those of the ``gated`` implementations)."""
+    (every one, or those of the ``gated`` implementations). A case skipped over the time
+    budget is a slowdown whose size is unknown, as a noisy one is: it fails the gate only
+    when ``strict`` (``--fail-on-noisy``); one that failed or disagreed always does."""
     from gradrace.reports import compare
 
     fails = False
     for row in lost.itertuples():
-        in_gate = not gated or row.implementation in gated
+        in_gate = (not gated or row.implementation in gated) and (strict or row.status != SKIPPED)
         fails = fails or in_gate
         mark = "  (fails the gate)" if in_gate else ""
         where = " ".join(f"{k}={getattr(row, k)}" for k in compare.KEYS[1:] if k != "dtype")
@@ -150,7 +154,9 @@ def cmd_report(args) -> int:
         print(f"A/B in one run, each against {args.baseline} (paired by round):")
         _print_table(within, args.threshold, everything=True)
         names = list(args.impl) or _versions_of(args.baseline, timed)
-        lost = _print_lost(compare.lost_within(results, args.baseline, names), names)
+        lost = _print_lost(
+            compare.lost_within(results, args.baseline, names), names, args.fail_on_noisy
+        )
         return _gate(args, within, lost)
     if previous is None:
         return 0
@@ -167,7 +173,7 @@ def cmd_report(args) -> int:
     if not table.empty:
         print(compare.drift.describe(table.attrs["drift"], args.drift_correction))
     _print_table(table, args.threshold, everything=False)
-    lost = _print_lost(compare.lost(previous, results), list(args.impl))
+    lost = _print_lost(compare.lost(previous, results), list(args.impl), args.fail_on_noisy)
     return _gate(args, table, lost)
 
 
