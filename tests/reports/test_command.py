@@ -222,8 +222,14 @@ def test_a_version_not_timed_where_its_baseline_was_fails_the_a_b_gate(tmp_path,
     assert "not timed: einsum m=100000 n=1 k=1 problem=linear float64: skipped" in (
         capsys.readouterr().err
     )
-    assert main([*args, "--fail-on-slowdown"]) == 0  # over the budget: unknown how much slower
+    assert main([*args, "--fail-on-slowdown"]) == 1
+    skipped = (
+        "not timed: einsum m=100000 n=1 k=1 problem=linear float64: skipped: skipped on purpose"
+    )
+    err = capsys.readouterr().err  # over the budget: slower by an unknown amount, as noisy
+    assert f"{skipped}\n" in err and f"{skipped}  (fails the gate)" not in err
     assert main([*args, "--fail-on-slowdown", "--fail-on-noisy"]) == 1
+    assert f"{skipped}  (fails the gate)" in capsys.readouterr().err
 
 
 def test_an_a_b_gate_with_nothing_timed_on_one_side_fails(tmp_path, results, capsys):
