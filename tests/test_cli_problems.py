@@ -63,3 +63,9 @@ def test_check_without_problem_checks_what_the_selected_implementations_compute(
     out = capsys.readouterr().out
     assert "compute_gradient_logistic_reg: agrees (12/12 applicable cases)" in out
     assert "logistic m=20 n=4 k=1 float64" in out and "\nm=20 n=4" not in out
+
+
+def test_check_with_no_applicable_case_at_all_fails(capsys):
+    argv = ["check", *QUIET, "--plugin", ONLY, "--impl", "logistic-only", "--problem", "linear"]
+    assert main(argv) == 1
+    assert "logistic-only: no applicable case" in capsys.readouterr().out

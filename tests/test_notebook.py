@@ -187,6 +187,10 @@ def test_not_applicable_cases_count_for_nothing_in_the_verdict():
     assert not Verdict(0, 0, 3).agrees  # a verdict needs at least one case that applies
 
 
+def test_a_verdict_with_no_applicable_case_says_so_rather_than_disagrees():
+    assert str(Verdict(0, 0, 24)) == "no applicable case (24 n/a)"
+
+
 # -- race --------------------------------------------------------------------------------
 
 

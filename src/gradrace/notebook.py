@@ -154,6 +154,8 @@ class Verdict:
         return self.applicable > 0 and self.agreeing == self.applicable
 
     def __str__(self) -> str:
+        if self.applicable == 0:
+            return f"no applicable case ({self.not_applicable} n/a)"
         word = "agrees" if self.agrees else "DISAGREES"
         na = f"; {self.not_applicable} n/a" if self.not_applicable else ""
         return f"{word} ({self.agreeing}/{self.applicable} cases{na})"

@@ -86,3 +86,30 @@ def test_samples_are_kept_in_the_json_and_left_out_of_the_csv(tmp_path):
 def test_a_file_without_samples_loads_without_them(tmp_path):
     frame = load_results(_write(tmp_path / "results.json", {"format": FORMAT}))
     assert "samples" not in frame and frame.loc[0, "median_s"] == 1e-5
+
+
+@pytest.mark.parametrize(
+    "samples, what",
+    [
+        ("fast", "a list of numbers"),
+        (3, "a list of numbers"),
+        ([1e-5, "x"], "a list of numbers"),
+        ([[1e-5], [2e-5]], "a list of numbers"),
+        ({"a": 1}, "a list of numbers"),
+        ([True, False], "a list of numbers"),
+        ([1e-5] * 1001, "at most 1,000"),
+    ],
+)
+def test_malformed_samples_are_refused_naming_the_row_and_column(tmp_path, samples, what):
+    path = tmp_path / "results.json"
+    row = {**ROW, "samples": [1e-5, 1.1e-5], "read_samples": samples}
+    path.write_text(json.dumps({"metadata": {"format": FORMAT}, "results": [row]}))
+    with pytest.raises(ValueError, match=f"row 1 .*numpy-dot.*'read_samples'.*{what}"):
+        load_results(path)
+
+
+def test_samples_may_be_null_or_hold_nulls_and_non_positive_values(tmp_path):
+    path = tmp_path / "results.json"
+    row = {**ROW, "samples": None, "read_samples": [-1.0, 0.0, None, 2e-6]}
+    path.write_text(json.dumps({"metadata": {"format": FORMAT}, "results": [row]}))
+    assert load_results(path).loc[0, "read_samples"] == [-1.0, 0.0, None, 2e-6]

@@ -176,3 +176,81 @@ def test_runs_that_differ_are_warned_of(tmp_path, results, capsys):
     assert "the runs differ in numpy:" in err and "0.0-other in NEW" in err
     assert "the runs differ in cores:" in err and "the runs differ in threads:" in err
     assert "NEW: the machine was busy: load 2.3 on 2 cores" in err
+
+
+def _lost(results, name: str, status: str, where):
+    out = results.copy()
+    at = (out["implementation"] == name) & where(out)
+    out.loc[at, "status"] = status
+    out.loc[at, "median_s"] = float("nan")
+    out.loc[at, "message"] = f"{status} on purpose"
+    return out
+
+
+@pytest.mark.parametrize("status", ["error", "disagrees"])
+def test_a_case_the_new_run_lost_fails_the_gate(tmp_path, results, capsys, status):
+    old = _save(results, tmp_path / "old")
+    lost = _lost(results, "numba", status, lambda r: r["m"] == 100_000)
+    new = _save(lost, tmp_path / "new")
+    args = ["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert f"not timed: numba m=100000 n=1 k=1 problem=linear float64: {status}" in err
+    assert main([*args, "--fail-on-slowdown"]) == 1
+    assert main([*args, "--fail-on-slowdown", "--impl", "einsum"]) == 0
+
+
+def test_a_case_skipped_over_the_budget_is_listed_and_fails_only_the_strict_gate(
+    tmp_path, results, capsys
+):
+    old = _save(results, tmp_path / "old")
+    lost = _lost(results, "numba", "skipped", lambda r: r["m"] == 100_000)
+    new = _save(lost, tmp_path / "new")
+    args = ["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]
+    assert main([*args, "--fail-on-slowdown"]) == 0
+    assert "not timed: numba m=100000 n=1 k=1 problem=linear float64: skipped" in (
+        capsys.readouterr().err
+    )
+    assert main([*args, "--fail-on-slowdown", "--fail-on-noisy"]) == 1
+
+
+def test_a_version_not_timed_where_its_baseline_was_fails_the_a_b_gate(tmp_path, results, capsys):
+    lost = _lost(results, "einsum", "skipped", lambda r: r["m"] == 100_000)
+    run = _save(lost, tmp_path / "run")
+    args = ["report", str(run), "--baseline", "numba", "--impl", "einsum"]
+    assert main(args) == 0
+    assert "not timed: einsum m=100000 n=1 k=1 problem=linear float64: skipped" in (
+        capsys.readouterr().err
+    )
+    assert main([*args, "--fail-on-slowdown"]) == 1
+    skipped = (
+        "not timed: einsum m=100000 n=1 k=1 problem=linear float64: skipped: skipped on purpose"
+    )
+    err = capsys.readouterr().err  # over the budget: slower by an unknown amount, as noisy
+    assert f"{skipped}\n" in err and f"{skipped}  (fails the gate)" not in err
+    assert main([*args, "--fail-on-slowdown", "--fail-on-noisy"]) == 1
+    assert f"{skipped}  (fails the gate)" in capsys.readouterr().err
+
+
+def test_an_a_b_gate_with_nothing_timed_on_one_side_fails(tmp_path, results, capsys):
+    lost = _lost(results, "einsum", "disagrees", lambda r: r["m"] > 0)
+    run = _save(lost, tmp_path / "run")
+    args = ["report", str(run), "--baseline", "numba", "--impl", "einsum", "--fail-on-slowdown"]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "no agreeing case in common" in captured.out and "The two runs" not in captured.out
+
+
+def test_a_gate_that_compares_nothing_fails(tmp_path, results, capsys):
+    broken_baseline = _lost(results, "numba", "disagrees", lambda r: r["m"] > 0)
+    run = _save(broken_baseline, tmp_path / "run")
+    args = ["report", str(run), "--baseline", "numba", "--impl", "einsum"]
+    assert main(args) == 0
+    assert main([*args, "--fail-on-slowdown"]) == 1
+    assert "--fail-on-slowdown: nothing was compared" in capsys.readouterr().err
+    logistic = results.assign(problem="logistic")
+    logistic.attrs = results.attrs
+    old, new = _save(results, tmp_path / "old"), _save(logistic, tmp_path / "new")
+    two_runs = ["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]
+    assert main(two_runs) == 0
+    assert main([*two_runs, "--fail-on-slowdown"]) == 1

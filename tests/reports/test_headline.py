@@ -142,3 +142,33 @@ def test_the_winner_is_given_in_times_the_limit_at_the_largest_size(results):
 def test_no_limit_in_the_file_gives_nan(results):
     large = headlines(results.assign(limit_ratio=float("nan")))[-1]
     assert math.isnan(large.limit_ratio) and large.limit_is == ""
+
+
+def test_a_check_failed_on_one_problem_unranks_only_that_problem_in_the_headline():
+    import pandas as pd
+
+    def row(name, problem, median):
+        return {
+            "implementation": name,
+            "m": 10**6,
+            "n": 10,
+            "k": 1,
+            "dtype": "float64",
+            "problem": problem,
+            "threads": 1,
+            "status": "ok",
+            "median_s": median,
+            "bandwidth_fraction": 0.5,
+        }
+
+    results = pd.DataFrame([row("half-right", "linear", 1e-4), row("numpy-dot", "linear", 1e-3)])
+    results = pd.concat([results, pd.DataFrame([row("numpy-dot", "logistic", 2e-3)])])
+    results.attrs["metadata"] = {
+        "check": [
+            {"implementation": "half-right", "problem": "linear", "status": "ok"},
+            {"implementation": "half-right", "problem": "logistic", "status": "error"},
+        ]
+    }
+    (large,) = headlines(results)
+    assert large.slowdowns["numpy-dot"][0] > 1  # 10× half-right's linear time, 1× logistic
+    assert large.slowdowns["half-right"] == (1.0, 1)

@@ -64,3 +64,76 @@ def test_the_fastest_time_is_also_given_in_times_the_limit(results):
     assert (fastest_per_case(frame)["limit_ratio"] == 1.25).all()
     assert "× the limit" in format_summary(frame) and "1.25×" in format_summary(frame)
     assert fastest_per_case(results.assign(limit_ratio=None))["limit_ratio"].isna().all()
+
+
+def _two_problem_rows(name_medians: dict[str, float]):
+    import pandas as pd
+
+    rows = [
+        {
+            "implementation": name,
+            "m": 10**6,
+            "n": 10,
+            "k": 1,
+            "dtype": "float64",
+            "problem": problem,
+            "threads": 1,
+            "status": "ok",
+            "median_s": median,
+            "bandwidth_fraction": 0.5,
+        }
+        for problem in ("linear", "logistic")
+        for name, median in name_medians.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_a_check_failed_on_one_problem_unranks_only_that_problem():
+    results = _two_problem_rows({"half-right": 1e-4, "numpy-dot": 1e-3})
+    results.attrs["metadata"] = {
+        "check": [
+            {"implementation": "half-right", "problem": "linear", "status": "ok"},
+            {"implementation": "half-right", "problem": "logistic", "status": "disagrees"},
+        ]
+    }
+    table = fastest_per_case(results).set_index("problem")
+    assert table.loc["linear", "fastest"] == "half-right"
+    assert table.loc["logistic", "fastest"] == "numpy-dot"
+
+
+def test_a_precomputing_version_unranks_only_its_problem():
+    results = _two_problem_rows({"gram-like": 1e-4, "numpy-dot": 1e-3})
+    results.attrs["metadata"] = {
+        "implementations": {
+            "gram-like": {
+                "precomputes": "",
+                "problem": "logistic",
+                "by_problem": {"logistic": {"precomputes": ""}, "linear": {"precomputes": "XᵀX"}},
+            }
+        }
+    }
+    table = fastest_per_case(results).set_index("problem")
+    assert table.loc["linear", "fastest"] == "numpy-dot"
+    assert table.loc["logistic", "fastest"] == "gram-like"
+
+
+def test_the_summary_says_on_which_problem_an_implementation_is_not_ranked():
+    results = _two_problem_rows({"half-right": 1e-4, "numpy-dot": 1e-3})
+    results.attrs["metadata"] = {
+        "check": [{"implementation": "half-right", "problem": "logistic", "status": "disagrees"}]
+    }
+    assert "Not ranked: half-right on logistic (failed the agreement check)" in format_summary(
+        results
+    )
+
+
+def test_the_summary_leaves_out_a_problem_an_implementation_has_no_version_for():
+    results = _two_problem_rows({"gram": 1e-4, "numpy-dot": 1e-3})
+    results.loc[
+        (results["implementation"] == "gram") & (results["problem"] == "logistic"), "status"
+    ] = "n/a"
+    results.attrs["metadata"] = {
+        "implementations": {"gram": {"precomputes": "XᵀX", "by_problem": {"linear": {}}}}
+    }
+    text = format_summary(results)
+    assert "gram on linear (" in text and "gram on logistic" not in text

@@ -28,6 +28,15 @@ def unranked(metadata: dict, problem: str | None = None) -> dict[str, str]:
     return out
 
 
+def unranked_rows(metadata: dict, names, problems) -> list[bool]:
+    """For each row (its implementation's name and its problem): whether it is out of the
+    ranking on cases of that problem, as ``unranked`` says per problem (an implementation
+    that failed, or precomputes in, one problem's version still ranks on the other's)."""
+    names, problems = list(names), list(problems)
+    excluded = {p: unranked(metadata, p) for p in set(problems)}
+    return [name in excluded[p] for name, p in zip(names, problems, strict=True)]
+
+
 def rank(rows: list[dict], excluded=()) -> None:
     """Set ``ratio_to_fastest`` (median ÷ the fastest agreeing median) on one case's rows.
 

@@ -80,6 +80,10 @@ MEASURED = tuple(
 #: in results.json only (a CSV cell holds no list). Rows of older files have none.
 SAMPLES = ["samples", "read_samples", "compute_samples"]
 
+#: The most samples a row's list may hold: a run keeps one per timing round (45 at most),
+#: and a comparison resamples each list thousands of times.
+MAX_SAMPLES = 1000
+
 #: The columns that identify one measurement: a rerun with --resume skips these keys.
 KEY = ["implementation", "m", "n", "k", "dtype", "problem", "threads"]
 
@@ -231,8 +235,33 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
             f"{path} is not a gradrace results file: no column(s) {', '.join(missing)}"
         )
     frame = frame.reindex(columns=COLUMNS + [c for c in SAMPLES if c in frame])
+    _check_samples(frame, path)
     frame["problem"] = [  # older files: linear only
         p if isinstance(p, str) else DEFAULT_PROBLEM for p in frame["problem"]
     ]
     frame.attrs["metadata"] = metadata
     return frame
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_samples(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a samples cell that is neither missing nor a list of at most MAX_SAMPLES
+    numbers (or nulls: a non-finite round), naming the row and the column (a comparison
+    would fail on it, or resample a huge list)."""
+    for column in (c for c in SAMPLES if c in frame):
+        for i, (name, cell) in enumerate(zip(frame["implementation"], frame[column], strict=True)):
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+                continue
+            if not isinstance(cell, list) or not all(v is None or _is_number(v) for v in cell):
+                problem = f"must be a list of numbers (seconds per call), not {cell!r:.60}"
+            elif len(cell) > MAX_SAMPLES:
+                problem = (
+                    f"holds {len(cell):,} samples; at most {MAX_SAMPLES:,} "
+                    "(a run keeps one per timing round)"
+                )
+            else:
+                continue
+            raise ValueError(f"{path}: row {i + 1} ({name}): {column!r} {problem}")

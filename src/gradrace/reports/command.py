@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from gradrace.bench.status import SKIPPED
+
 
 def _warn(text: str) -> None:
     print(f"gradrace: warning: {text}", file=sys.stderr)
@@ -75,6 +77,42 @@ def _print_table(table: pd.DataFrame, threshold: float, everything: bool, gating
             print(text)
 
 
+def _print_lost(lost: pd.DataFrame, gated: list[str], strict: bool = False) -> bool:
+    """Each case lost on the new side, on stderr; whether one of them fails the gate
+    (every one, or those of the ``gated`` implementations). A case skipped over the time
+    budget is a slowdown whose size is unknown, as a noisy one is: it fails the gate only
+    when ``strict`` (``--fail-on-noisy``); one that failed or disagreed always does."""
+    from gradrace.reports import compare
+
+    fails = False
+    for row in lost.itertuples():
+        in_gate = (not gated or row.implementation in gated) and (strict or row.status != SKIPPED)
+        fails = fails or in_gate
+        mark = "  (fails the gate)" if in_gate else ""
+        where = " ".join(f"{k}={getattr(row, k)}" for k in compare.KEYS[1:] if k != "dtype")
+        print(
+            f"  not timed: {row.implementation} {where} {row.dtype}: {row.status}: "
+            f"{row.message}{mark}",
+            file=sys.stderr,
+        )
+    return fails
+
+
+def _gate(args, table: pd.DataFrame, lost: bool) -> int:
+    """The exit status: 1 under ``--fail-on-slowdown`` when a case fails the gate, a case
+    was lost, or nothing was compared at all (a gate that compares nothing proves nothing)."""
+    if not args.fail_on_slowdown:
+        return 0
+    if table.empty:
+        print(
+            "gradrace: --fail-on-slowdown: nothing was compared (no case timed in agreement "
+            "on both sides); the gate fails",
+            file=sys.stderr,
+        )
+        return 1
+    return 1 if table["gate"].any() or lost else 0
+
+
 def cmd_report(args) -> int:
     from gradrace.reports import compare, mismatch, write_report
     from gradrace.reports.inputs import default_out, load_any
@@ -116,7 +154,11 @@ def cmd_report(args) -> int:
     if within is not None:
         print(f"A/B in one run, each against {args.baseline} (paired by round):")
         _print_table(within, args.threshold, True, args.fail_on_slowdown)
-        return 1 if args.fail_on_slowdown and within["gate"].any() else 0
+        names = list(args.impl) or _versions_of(args.baseline, timed)
+        lost = _print_lost(
+            compare.lost_within(results, args.baseline, names), names, args.fail_on_noisy
+        )
+        return _gate(args, within, lost)
     if previous is None:
         return 0
     for text in mismatch.differences(previous.attrs["metadata"], results.attrs["metadata"]):
@@ -132,7 +174,8 @@ def cmd_report(args) -> int:
     if not table.empty:
         print(compare.drift.describe(table.attrs["drift"], args.drift_correction))
     _print_table(table, args.threshold, False, args.fail_on_slowdown)
-    return 1 if args.fail_on_slowdown and table["gate"].any() else 0
+    lost = _print_lost(compare.lost(previous, results), list(args.impl), args.fail_on_noisy)
+    return _gate(args, table, lost)
 
 
 def _threshold(text: str) -> float:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from gradrace.bench import stats
 from gradrace.bench.results import KEY
+from gradrace.bench.status import NOT_APPLICABLE, OK
 from gradrace.reports import drift
 from gradrace.reports.data import agreeing
 
@@ -146,12 +147,37 @@ def compare_within(
     if both.empty:
         empty = pd.DataFrame(columns=COLUMNS)
         empty.attrs["drift"] = 1.0
+        empty.attrs["baseline"] = baseline
         return empty
     none = [1.0] * len(both), [0.0] * len(both)
     table = _judge(both, none, threshold, names, paired=True, strict=strict)
     table.attrs["drift"] = 1.0
     table.attrs["baseline"] = baseline
     return table
+
+
+def _failed(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows neither timed in agreement nor n/a: skipped, failed or disagreeing."""
+    rows = rows.reindex(columns=KEYS + ["status", "message"])
+    rows.attrs = {}
+    return rows[~rows["status"].isin([OK, NOT_APPLICABLE])]
+
+
+def lost(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """The cases ``old`` timed in agreement where ``new`` has the same implementation
+    skipped, failed or disagreeing (a slowdown past the budget, a crash, a wrong
+    gradient): no ratio can be taken, and the gate must not pass them by."""
+    return _failed(new).merge(_timed(old)[KEYS], on=KEYS)
+
+
+def lost_within(results: pd.DataFrame, baseline: str, names: Collection[str]) -> pd.DataFrame:
+    """A/B in one run: the cases ``baseline`` was timed on in agreement where an
+    implementation of ``names`` was skipped, failed or disagreed."""
+    timed = _timed(results)
+    case_keys = [c for c in KEYS if c != "implementation"]
+    base = timed.loc[timed["implementation"] == baseline, case_keys]
+    failed = _failed(results)
+    return failed[failed["implementation"].isin(list(names))].merge(base, on=case_keys)
 
 
 def only_in(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +190,8 @@ def only_in(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 def summarize(table: pd.DataFrame, threshold: float = THRESHOLD) -> str:
     """One sentence: how many cases got slower or faster beyond the threshold."""
     if table.empty:
-        return "The two runs have no agreeing case in common: nothing to compare."
+        which = "two versions" if table.attrs.get("baseline") else "two runs"
+        return f"The {which} have no agreeing case in common: nothing to compare."
     counts = table["verdict"].value_counts()
     pct = (threshold - 1) * 100
     text = (

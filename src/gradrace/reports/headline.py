@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from gradrace.bench.ranking import unranked
+from gradrace.bench.ranking import unranked_rows
 from gradrace.reports.data import agreeing, geomean, size_label
 from gradrace.reports.tables import BASELINES
 
@@ -90,12 +90,12 @@ def _number(row, column: str) -> float:
         return float("nan")
 
 
-def _slowdowns(rows: pd.DataFrame, excluded) -> dict[str, tuple[float, int]]:
+def _slowdowns(rows: pd.DataFrame, excluded: pd.Series) -> dict[str, tuple[float, int]]:
     """Per implementation: geometric mean of its time ÷ the fastest ranked time, over the
-    cases it was timed on (and agreed), and how many those are. ``excluded`` ones get a
-    ratio (below 1× when faster per call) but are not the reference."""
+    cases it was timed on (and agreed), and how many those are. ``excluded`` rows (a mask)
+    get a ratio (below 1× when faster per call) but are not the reference."""
     keys = ["m", "n", "k", "dtype", "problem"]
-    ranked = rows[~rows["implementation"].isin(excluded)]
+    ranked = rows[~excluded]
     best = ranked.groupby(keys)["median_s"].min().rename("best")
     best = rows.join(best, on=keys)["best"].fillna(rows["median_s"])
     ratio = (rows["median_s"] / best).groupby(rows["implementation"], sort=False)
@@ -127,16 +127,20 @@ def headlines(results: pd.DataFrame, metadata: dict | None = None) -> list[Headl
     and its machine's caches."""
     meta = results.attrs.get("metadata", {}) if metadata is None else metadata
     rows = agreeing(results)
-    excluded = unranked(meta)
+    out_of_ranking = pd.Series(
+        unranked_rows(meta, rows["implementation"], rows["problem"]), index=rows.index, dtype=bool
+    )
     out = []
     for regime in regimes(meta):
-        inside = rows[(rows["x_bytes"] >= regime.low) & (rows["x_bytes"] < regime.high)]
+        within = (rows["x_bytes"] >= regime.low) & (rows["x_bytes"] < regime.high)
+        inside, excluded = rows[within], out_of_ranking[within]
         if inside.empty:
             continue
         slowdowns = _slowdowns(inside, excluded)
-        ranked = inside[~inside["implementation"].isin(excluded)]
+        ranked = inside[~excluded]
         inside = ranked if len(ranked) else inside
-        fastest = _winner({n: s for n, s in slowdowns.items() if n not in excluded} or slowdowns)
+        none = pd.Series(False, index=inside.index)
+        fastest = _winner(_slowdowns(inside, none))
         own = inside[inside["implementation"] == fastest]
         top = own.loc[own["x_bytes"].idxmax()]
         best = inside.loc[inside.groupby(["m", "n", "k", "dtype", "problem"])["median_s"].idxmin()]

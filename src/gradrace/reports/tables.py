@@ -26,13 +26,14 @@ def fastest_per_case(results: pd.DataFrame) -> pd.DataFrame:
 
     Vectorised (one groupby, no loop over cases): a run may hold thousands of sizes."""
     keys = ["m", "n", "k", "dtype", "problem", "threads"]
-    from gradrace.bench.ranking import unranked
+    from gradrace.bench.ranking import unranked_rows
 
-    excluded = unranked(results.attrs.get("metadata", {}))
+    metadata = results.attrs.get("metadata", {})
     results = results.copy()
     results.attrs = {}  # pandas deep-copies attrs (the run's metadata) on every operation
     results["problem"] = problems_of(results)
-    ranked = results[~results["implementation"].isin(excluded)]
+    out = unranked_rows(metadata, results["implementation"], results["problem"])
+    ranked = results[~pd.Series(out, index=results.index, dtype=bool)]
     agreeing = ranked[(ranked["status"] == "ok") & ranked["median_s"].notna()]
     if agreeing.empty:
         return pd.DataFrame()
@@ -107,17 +108,9 @@ def format_summary(results: pd.DataFrame) -> str:
             "of the median (a busy machine); rerun before trusting that size"
         )
     status = results["status"].value_counts()
-    from gradrace.bench.ranking import unranked
-
-    present = set(results["implementation"])
-    skipped = {
-        n: why for n, why in unranked(results.attrs.get("metadata", {})).items() if n in present
-    }
+    skipped = _not_ranked(results)
     if skipped:
-        lines.append(
-            "Not ranked: "
-            + "; ".join(f"{text_cell(n)} ({why})" for n, why in sorted(skipped.items()))
-        )
+        lines.append("Not ranked: " + "; ".join(skipped))
     lines.append("Measurements: " + ", ".join(f"{v} {k}" for k, v in status.items()))
     flagged = results[results["status"].isin(["disagrees", "error"])]
     for row in flagged.itertuples():
@@ -127,6 +120,25 @@ def format_summary(results: pd.DataFrame) -> str:
             f"k={row.k} {row.dtype}: {message}"
         )
     return "\n".join(lines)
+
+
+def _not_ranked(results: pd.DataFrame) -> list[str]:
+    """Each implementation left out of the ranking, and why, naming the problem when the
+    results hold several (a version may be ranked on one problem and not on another; a
+    problem it has no version for is not named)."""
+    from gradrace.bench.ranking import unranked
+
+    problems = pd.Series(problems_of(results), index=results.index)
+    several = problems.nunique() > 1
+    out = []
+    for problem in dict.fromkeys(problems):
+        has_version = (problems == problem) & (results["status"] != "n/a")
+        present = set(results.loc[has_version, "implementation"])
+        why = unranked(results.attrs.get("metadata", {}), problem)
+        for name in sorted(n for n in why if n in present):
+            where = f" on {problem}" if several else ""
+            out.append(f"{text_cell(name)}{where} ({why[name]})")
+    return out
 
 
 #: The results columns shown in the report's table, in order (all are in results.csv).
