@@ -2,9 +2,13 @@
 
 import math
 
+import numpy as np
+import pytest
+
 from gradrace import load_registry
 from gradrace.bench.grids import Case
 from gradrace.bench.measure import READ, Settings, measure_case
+from gradrace.bench.problem import make_problem
 
 FAST = Settings(threads=1, round_target_s=0.001, rounds=3, time_cap_s=0.05, memory=False)
 
@@ -50,6 +54,43 @@ def test_the_call_after_the_timed_calls_is_judged():
         "the result changed between calls: the first call agreed, the call after the timed "
         "calls did not: disagrees: dW wrong"
     )
+
+
+@pytest.mark.parametrize("model", ["linear", "logistic"])
+def test_a_result_stored_by_the_inputs_identity_is_caught_and_never_ranked(model):
+    case = Case(200, 4, model=model)
+    rows = measure_case(
+        load_registry(["tests/plugins/stateful.py:memoised"]),
+        case,
+        ["numpy-dot", "memoised"] if model == "linear" else ["memoised"],
+        FAST,
+    )
+    cheat = rows[-1]
+    assert cheat["status"] == "disagrees" and cheat["kind"] == "stale"
+    assert (
+        "after X was doubled in place (the same array), the result did not follow"
+        in (cheat["message"])
+    )
+    assert all(r["status"] == "ok" for r in rows[:-1])
+
+
+def test_every_builtin_follows_x_changed_in_place_and_x_is_put_back():
+    registry = load_registry(entry_points=False)
+    case = Case(60, 3, 2)
+    names = [e.name for e in registry if e.name not in ("python-loops",)]
+    rows = measure_case(registry, case, names, FAST)
+    assert {r["implementation"]: r["status"] for r in rows} == dict.fromkeys(names, "ok")
+
+
+def test_x_is_put_back_exactly_after_the_changed_x_check():
+    from gradrace.bench.measure import _judge_changed_x
+
+    problem = make_problem(30, 3, dtype="float32")
+    before = problem.X.copy()
+    row = {"status": "ok"}
+    impl = load_registry(entry_points=False)["numpy-dot"]
+    _judge_changed_x(impl, problem, "linear", row, lambda *event: None)
+    assert row == {"status": "ok"} and np.array_equal(problem.X, before)
 
 
 def test_a_case_beyond_max_outputs_is_not_applicable_and_not_measured():

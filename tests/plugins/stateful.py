@@ -3,6 +3,7 @@
 import numpy as np
 
 from gradrace import Implementation
+from gradrace.implementations.numpy_dot import LOGISTIC
 from gradrace.implementations.numpy_dot import gradient as good_gradient
 
 #: One dW buffer per shape and dtype, for the life of the process, never zeroed.
@@ -36,4 +37,28 @@ wrong_after_30_calls = Implementation(
     gradient=_wrong_after_30,
     prepare=_with_counter,
     description="right for the first 30 calls on the same prepared arguments, then 2·dW",
+)
+
+
+#: Results by the identity of the inputs: the timing cheat of returning what an earlier call
+#: computed.
+_BY_ID: dict = {}
+
+
+def _memo(gradient):
+    def memoised(X, Y, W, b, lam):
+        key = (gradient, id(X), id(Y), id(W), id(b), lam)
+        if key not in _BY_ID:
+            _BY_ID[key] = gradient(X, Y, W, b, lam)
+        dW, db = _BY_ID[key]
+        return dW.copy(), db.copy()
+
+    return memoised
+
+
+memoised = Implementation(
+    name="memoised",
+    gradient=_memo(good_gradient),
+    description="computes once per identity of its inputs, then returns the stored result",
+    also=(Implementation("memoised", _memo(LOGISTIC.gradient), problem="logistic"),),
 )

@@ -178,6 +178,9 @@ def measure_case(
         )
         if rows[name]["status"] == OK:
             _judge_last(versions[name], prepared[name], problem, reference, rows[name], report)
+        fns.pop(name), prepared.pop(name)  # free what prepare made before preparing again
+        if rows[name]["status"] == OK:
+            _judge_changed_x(versions[name], problem, case.model, rows[name], report)
     load_after = _load()
     for row in rows.values():
         row.update(load_before=load_before, load_after=load_after)
@@ -250,6 +253,47 @@ def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> No
     row.update(outcome.row_fields())
     if note:
         row["message"] = f"{outcome.message}; {note}"
+
+
+#: How X is changed in place for the last check: exact in binary floating point, and undone.
+_SCALE = 2.0
+
+
+def _judge_changed_x(impl, problem, model: str, row: dict, report: Report) -> None:
+    """One call after X was doubled in place (the same array): an implementation that
+    returns a result stored by its inputs' identity returns the old gradient, and its
+    timings measured a lookup, not the computation; the case then disagrees."""
+    report("phase", impl.name, "check after X changed")
+    X = problem.X  # (m, n)  the very array the implementation was given
+    X *= _SCALE
+    try:
+        reference = reference_gradient(*problem.args, problem=model)
+        when = " after X was doubled in place"
+        try:
+            args = impl.prepare_args(*problem.args)
+        except Exception as exc:
+            last = failure("raised", f"prepare raised {describe_exception(exc)}{when}")
+        else:
+            last = judge_call(impl, args, problem, reference, copy_inputs(problem), when)
+    finally:
+        X /= _SCALE
+    if last.status == OK:
+        return
+    if last.status == DISAGREES:
+        last = Outcome(
+            DISAGREES,
+            "stale",
+            "after X was doubled in place (the same array), the result did not follow: it "
+            "reuses a result stored for its inputs (by their identity?), so its timings "
+            f"measured that, not the gradient: {last.message}",
+            last.err_dW,
+            last.err_db,
+            last.diagnosis,
+        )
+    note = row.get("message")
+    row.update(last.row_fields())
+    if note:
+        row["message"] = f"{last.message}; {note}"
 
 
 def _raised(exc: Exception) -> dict:
