@@ -77,18 +77,20 @@ def _print_table(table: pd.DataFrame, threshold: float, everything: bool, gating
             print(text)
 
 
-def _print_lost(lost: pd.DataFrame, gated: list[str], strict: bool = False) -> bool:
+def _print_lost(lost: pd.DataFrame, gated: list[str], args) -> bool:
     """Each case lost on the new side, on stderr; whether one of them fails the gate
     (every one, or those of the ``gated`` implementations). A case skipped over the time
     budget is a slowdown whose size is unknown, as a noisy one is: it fails the gate only
-    when ``strict`` (``--fail-on-noisy``); one that failed or disagreed always does."""
+    with ``--fail-on-noisy``; one that failed or disagreed always does."""
     from gradrace.reports import compare
 
     fails = False
     for row in lost.itertuples():
-        in_gate = (not gated or row.implementation in gated) and (strict or row.status != SKIPPED)
+        in_gate = (not gated or row.implementation in gated) and (
+            args.fail_on_noisy or row.status != SKIPPED
+        )
         fails = fails or in_gate
-        mark = "  (fails the gate)" if in_gate else ""
+        mark = "  (fails the gate)" if in_gate and args.fail_on_slowdown else ""
         where = " ".join(f"{k}={getattr(row, k)}" for k in compare.KEYS[1:] if k != "dtype")
         print(
             f"  not timed: {row.implementation} {where} {row.dtype}: {row.status}: "
@@ -155,9 +157,7 @@ def cmd_report(args) -> int:
         print(f"A/B in one run, each against {args.baseline} (paired by round):")
         _print_table(within, args.threshold, True, args.fail_on_slowdown)
         names = list(args.impl) or _versions_of(args.baseline, timed)
-        lost = _print_lost(
-            compare.lost_within(results, args.baseline, names), names, args.fail_on_noisy
-        )
+        lost = _print_lost(compare.lost_within(results, args.baseline, names), names, args)
         return _gate(args, within, lost)
     if previous is None:
         return 0
@@ -174,7 +174,7 @@ def cmd_report(args) -> int:
     if not table.empty:
         print(compare.drift.describe(table.attrs["drift"], args.drift_correction))
     _print_table(table, args.threshold, False, args.fail_on_slowdown)
-    lost = _print_lost(compare.lost(previous, results), list(args.impl), args.fail_on_noisy)
+    lost = _print_lost(compare.lost(previous, results), list(args.impl), args)
     return _gate(args, table, lost)
 
 
