@@ -29,3 +29,20 @@ def test_a_quiet_machine_is_not_busy():
 
 def test_rows_without_loads_or_samples_are_not_busy():
     assert not assess([{"m": 1, "n": 1, "k": 1, "dtype": "float64"}], cores=2)["busy"]
+
+
+def test_other_work_holding_a_core_on_most_cases_is_busy():
+    quiet = [1.0, 1.01, 0.99, 1.0, 1.0]
+    rows = [{**row(1.8, quiet, m=m), "other_threads": t} for m, t in ((1, 1), (2, 1), (3, 0))]
+    found = assess(rows, cores=2)
+    assert found["busy"] and found["other_threads"] == 1
+    assert "other work kept 1 thread(s) running on 2 cores" in found["warning"]
+    rows[1]["other_threads"] = 0  # one case only: a blip
+    assert not assess(rows, cores=2)["busy"]
+
+
+def test_each_problem_of_a_case_counts():
+    quiet, wide = [1.0, 1.01, 0.99, 1.0, 1.0], [1.0, 1.0, 2.0, 3.0, 1.0]
+    rows = [{**row(0.5, quiet), "problem": "linear"}, {**row(0.5, wide), "problem": "logistic"}]
+    rows.append({**row(0.5, wide, m=7), "problem": "logistic"})
+    assert assess(rows, cores=2)["busy"]

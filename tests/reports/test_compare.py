@@ -129,3 +129,45 @@ def test_references_that_scatter_widen_the_interval(results):
     quiet = compare(old, with_samples(results))
     busy = compare(old, new)
     assert (busy["high"] / busy["low"]).median() > 2 * (quiet["high"] / quiet["low"]).median()
+
+
+def _busy(run: pd.DataFrame) -> pd.DataFrame:
+    run.attrs["metadata"] = {**run.attrs["metadata"], "busy": {"busy": True, "warning": "busy"}}
+    return run
+
+
+def test_a_parallel_implementation_slower_on_a_busy_machine_fails_only_the_strict_gate(results):
+    from gradrace.reports import model
+
+    old = with_samples(results)
+    new = with_samples(results)
+    slow = new["implementation"].isin(["numpy-dot", "numba"])
+    new["samples"] = [
+        [t * 2 for t in s] if x else s for s, x in zip(new["samples"], slow, strict=True)
+    ]
+    new.loc[slow, "median_s"] *= 2
+    meta = results.attrs["metadata"]
+    parallel = {
+        (r.implementation, r.m, r.n, r.k, r.dtype): bool(
+            (model.counts(meta, r.implementation, r.m, r.n, r.k, r.dtype) or {}).get("parallel")
+        )
+        for r in results.itertuples()
+    }
+    assert any(parallel.values()) and not all(parallel.values())
+
+    quiet = compare(old, new, threshold=1.2, correct=False)
+    assert set(quiet.loc[quiet["implementation"].isin(["numpy-dot", "numba"]), "verdict"]) == {
+        "slower"
+    }
+    table = compare(old, _busy(new), threshold=1.2, correct=False)
+    for r in table[table["implementation"].isin(["numpy-dot", "numba"])].itertuples():
+        expected = (
+            "slower (busy machine)"
+            if parallel[(r.implementation, r.m, r.n, r.k, r.dtype)]
+            else "slower"
+        )
+        assert r.verdict == expected
+        assert r.gate == (expected == "slower")
+    assert "slower on a busy machine (parallel implementations" in summarize(table, 1.2)
+    strict = compare(old, new, threshold=1.2, correct=False, strict=True)
+    assert strict.loc[strict["implementation"].isin(["numpy-dot", "numba"]), "gate"].all()

@@ -1,7 +1,10 @@
-"""Was the machine busy during a run? Its load average and the spread of its probes say.
+"""Was the machine busy during a run? Other work's threads, the load average and the
+spread of its probes say.
 
 Each case records the one-minute load average before and after its rounds
-(``load_before``, ``load_after``), and the probes timed in its rounds (``read_samples``,
+(``load_before``, ``load_after``), the threads other processes kept running then
+(``other_threads``: the least of a few instant counts, before and after, the larger
+kept), and the probes timed in its rounds (``read_samples``,
 ``compute_samples``) are the same work every round: a wide spread of theirs means the
 machine's speed changed under the run. Either makes comparisons less certain, so the
 run warns and records it in its metadata (``busy``).
@@ -17,6 +20,9 @@ import numpy as np
 #: The probes' spread (interquartile range ÷ median, median over cases) above which
 #: the machine counts as busy.
 PROBE_SPREAD = 0.10
+#: Threads other work kept running (median over cases) from which the machine counts as
+#: busy: half a core taken on most cases.
+OTHER_THREADS = 0.5
 
 
 def _spread(samples) -> float:
@@ -38,11 +44,14 @@ def assess(rows: list[dict], cores: int) -> dict:
     load = max((v for v in loads if isinstance(v, int | float) and math.isfinite(v)), default=None)
     first = {}
     for r in rows:  # the probes are the same on every row of a case
-        first.setdefault((r.get("m"), r.get("n"), r.get("k"), r.get("dtype")), r)
+        first.setdefault(tuple(r.get(c) for c in ("m", "n", "k", "dtype", "problem", "threads")), r)
     spread = _median(
         _spread(r.get(c)) for r in first.values() for c in ("read_samples", "compute_samples")
     )
+    others = _median(r.get("other_threads") for r in first.values())
     reasons = []
+    if others == others and others >= OTHER_THREADS:
+        reasons.append(f"other work kept {others:.0f} thread(s) running on {cores} cores")
     if load is not None and load > cores:
         reasons.append(f"load {load:.1f} on {cores} cores")
     if spread == spread and spread > PROBE_SPREAD:
@@ -56,6 +65,7 @@ def assess(rows: list[dict], cores: int) -> dict:
         "load": load,
         "cores": cores,
         "probe_spread": spread if spread == spread else None,
+        "other_threads": others if others == others else None,
         "busy": bool(reasons),
         "warning": warning,
     }

@@ -12,6 +12,7 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+from gradrace import _load as _load_mod
 from gradrace.bench.agreement import (
     DISAGREES,
     ERROR,
@@ -123,7 +124,7 @@ def measure_case(
     report: Report = _nothing,
 ) -> list[dict]:
     """Check and time the implementations ``names`` on ``case``; one row each."""
-    load_before = _load()
+    load_before, others_before = _load(), _load_mod.others_running()
     report("phase", "", "problem")
     problem = case.problem()
     reference = reference_gradient(*problem.args, problem=case.model)
@@ -181,9 +182,9 @@ def measure_case(
         fns.pop(name), prepared.pop(name)  # free what prepare made before preparing again
         if rows[name]["status"] == OK:
             _judge_changed_x(versions[name], problem, case.model, rows[name], report)
-    load_after = _load()
+    load_after, others = _load(), max(others_before, _load_mod.others_running())
     for row in rows.values():
-        row.update(load_before=load_before, load_after=load_after)
+        row.update(load_before=load_before, load_after=load_after, other_threads=others)
     return [rows[name] for name in names]
 
 

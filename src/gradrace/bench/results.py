@@ -65,6 +65,7 @@ COLUMNS = [
     "seed",
     "load_before",
     "load_after",
+    "other_threads",
     "diagnosis",
     "message",
 ]

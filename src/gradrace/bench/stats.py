@@ -149,6 +149,9 @@ def quartile_interval(old: tuple[float, float, float], new: tuple[float, float, 
 
 #: Verdicts of one comparison.
 SLOWER, SLOWER_NOISY, FASTER, SAME = "slower", "slower (noisy)", "faster", "same"
+#: A parallel implementation slower while a run's machine was busy: its threads may have
+#: waited for cores that other work held, so the slowdown may be the machine's.
+SLOWER_BUSY = "slower (busy machine)"
 
 
 def verdict(interval: Interval, threshold: float) -> str:
@@ -166,6 +169,6 @@ def verdict(interval: Interval, threshold: float) -> str:
 
 def fails_gate(verdict_: str, strict: bool = False) -> bool:
     """Whether a verdict fails ``--fail-on-slowdown``: ``slower``, and with ``strict``
-    (``--fail-on-noisy``) ``slower (noisy)`` too. A noisy slowdown is flagged and printed
+    (``--fail-on-noisy``) ``slower (noisy)`` and ``slower (busy machine)`` too. A noisy slowdown is flagged and printed
     but not proven: its interval reaches below the threshold."""
-    return verdict_ == SLOWER or (strict and verdict_ == SLOWER_NOISY)
+    return verdict_ == SLOWER or (strict and verdict_ in (SLOWER_NOISY, SLOWER_BUSY))

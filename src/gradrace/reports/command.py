@@ -235,8 +235,9 @@ def add_report_parser(sub) -> None:
     p.add_argument(
         "--fail-on-noisy",
         action="store_true",
-        help="with --fail-on-slowdown, fail on a slower (noisy) case too: its ratio is above "
-        "the threshold but its interval reaches below it",
+        help="with --fail-on-slowdown, fail on a slower (noisy) case too (its ratio is above "
+        "the threshold but its interval reaches below it), and on a parallel implementation "
+        "slower while a run's machine was busy",
     )
     p.add_argument(
         "--impl",

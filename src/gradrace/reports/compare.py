@@ -6,6 +6,9 @@ above the threshold, ``faster`` when it is below 1/threshold, ``slower (noisy)``
 ratio is above the threshold but the interval reaches below it, else ``same``. Between
 two runs the machine's drift is divided out first (``drift.py``); within one run the two
 implementations were timed in the same rounds, so the ratio is taken round by round.
+When either run recorded a busy machine, a parallel implementation's ``slower`` becomes
+``slower (busy machine)``: its threads wait for cores other work holds, a slowdown no
+drift correction can tell from its own (A/B in one run can).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pandas as pd
 from gradrace.bench import stats
 from gradrace.bench.results import KEY
 from gradrace.bench.status import NOT_APPLICABLE, OK
-from gradrace.reports import drift
+from gradrace.reports import drift, model
 from gradrace.reports.data import agreeing
 
 #: Default: a case more than 20 % slower than before is flagged.
@@ -95,10 +98,42 @@ def _judge(
         verdict=verdicts,
         how=[i.how for i in intervals],
     )
-    in_gate = table["implementation"].isin(list(gated)) if gated else True
-    fails = [stats.fails_gate(v, strict) for v in verdicts]
-    table["gate"] = in_gate & pd.Series(fails, index=table.index, dtype=bool)
+    _gate(table, gated, strict)
     return table.sort_values(["implementation", "k", "dtype", "n", "m"]).reset_index(drop=True)
+
+
+def _gate(table: pd.DataFrame, gated: Collection[str], strict: bool) -> None:
+    """Set ``gate``: whether each row fails ``--fail-on-slowdown``."""
+    in_gate = table["implementation"].isin(list(gated)) if gated else True
+    fails = [stats.fails_gate(v, strict) for v in table["verdict"]]
+    table["gate"] = in_gate & pd.Series(fails, index=table.index, dtype=bool)
+
+
+def _busy(run: pd.DataFrame) -> bool:
+    """Whether a run recorded a busy machine (its metadata's ``busy``)."""
+    return bool(((run.attrs.get("metadata") or {}).get("busy") or {}).get("busy"))
+
+
+def _on_busy_machine(table, new: pd.DataFrame, gated, strict: bool) -> None:
+    """``slower`` → ``slower (busy machine)`` for implementations declared parallel on the
+    case (the new run's traits)."""
+    meta = new.attrs.get("metadata") or {}
+    parallel = [
+        bool(
+            (model.counts(meta, r.implementation, r.m, r.n, r.k, r.dtype, _problem(r)) or {}).get(
+                "parallel"
+            )
+        )
+        for r in table.itertuples()
+    ]
+    demoted = (table["verdict"] == stats.SLOWER) & pd.Series(parallel, index=table.index)
+    table.loc[demoted, "verdict"] = stats.SLOWER_BUSY
+    _gate(table, gated, strict)
+
+
+def _problem(row) -> str:
+    problem = getattr(row, "problem", None)
+    return problem if isinstance(problem, str) else "linear"
 
 
 def compare(
@@ -123,6 +158,8 @@ def compare(
     none = pd.Series(1.0, index=both.index), pd.Series(0.0, index=both.index)
     corrections = drift.case_drift(both, case_keys, gated) if correct else none
     table = _judge(both, corrections, threshold, gated, strict=strict)
+    if _busy(old) or _busy(new):
+        _on_busy_machine(table, new, gated, strict)
     table.attrs["drift"] = drift.run_drift(both, case_keys, gated)
     table.attrs["corrected"] = correct
     return table
@@ -201,6 +238,12 @@ def summarize(table: pd.DataFrame, threshold: float = THRESHOLD) -> str:
     noisy = counts.get(stats.SLOWER_NOISY, 0)
     if noisy:
         text += f", {noisy} slower (noisy: the interval reaches below the threshold)"
+    busy = counts.get(stats.SLOWER_BUSY, 0)
+    if busy:
+        text += (
+            f", {busy} slower on a busy machine (parallel implementations, whose threads "
+            "wait for cores other work holds: compare A/B in one run to tell)"
+        )
     if table["how"].str.startswith("quartiles").any():
         text += "; from quartiles where a file has no samples: less certain"
     return text + "."

@@ -320,7 +320,13 @@ class Builder:
                 "other run's. Above the grey band: slower by more than the "
                 "threshold.",
             )
-        order = {"slower": 0, "slower (noisy)": 1, "faster": 2, "same": 3}
+        order = {
+            "slower": 0,
+            "slower (noisy)": 1,
+            "slower (busy machine)": 1,
+            "faster": 2,
+            "same": 3,
+        }
         rows = table.assign(order=table["verdict"].map(order))
         rows = rows.sort_values(["order", "ratio"], ascending=[True, False])
         return {
