@@ -69,3 +69,13 @@ def test_check_with_no_applicable_case_at_all_fails(capsys):
     argv = ["check", *QUIET, "--plugin", ONLY, "--impl", "logistic-only", "--problem", "linear"]
     assert main(argv) == 1
     assert "logistic-only: no applicable case" in capsys.readouterr().out
+
+
+def test_both_is_linear_and_logistic_on_the_command_line_and_in_python(capsys):
+    from gradrace.bench.grids import parse_problems
+    from gradrace.bench.run_arguments import problems
+
+    assert parse_problems("both") == ["linear", "logistic"] == list(problems("problem", "both"))
+    argv = ["check", *QUIET, "--plugin", BOTH, "--impl", "two-problems", "--k", "1"]
+    assert main([*argv, "--dtype", "float64", "--problem", "both"]) == 0
+    assert "two-problems: agrees (12/12 cases)" in capsys.readouterr().out

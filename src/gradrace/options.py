@@ -118,7 +118,7 @@ def problem_option(
         default=default,
         metavar="PROBLEMS",
         help=f"{what}: linear (ridge regression), logistic (regularized logistic "
-        f"regression) or both, comma-separated (default: {default_words}); a plain "
+        f"regression), both comma-separated or 'both' (default: {default_words}); a plain "
         "function whose name holds neither 'logistic' nor 'sigmoid' is read as the one "
         "problem given (else linear)",
     )

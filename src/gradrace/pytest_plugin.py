@@ -120,10 +120,8 @@ def grid_cases(config: pytest.Config) -> list[Case]:
 def grid_problems(config: pytest.Config) -> list[str]:
     """The problems of --gradrace-problem ('both' is linear and logistic)."""
     from gradrace.bench.grids import parse_problems
-    from gradrace.bench.problem import PROBLEMS
 
-    text = config.getoption("gradrace_problem")
-    return list(PROBLEMS) if text.strip() == "both" else parse_problems(text, "--gradrace-problem")
+    return parse_problems(config.getoption("gradrace_problem"), "--gradrace-problem")
 
 
 def registry(config: pytest.Config) -> Registry:

@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, replace
 
 from gradrace.bench import arguments
-from gradrace.bench.problem import Problem, check_dtype, check_problem, make_problem
+from gradrace.bench.problem import PROBLEMS, Problem, check_dtype, check_problem, make_problem
 
 
 @dataclass(frozen=True, order=True)
@@ -51,7 +51,10 @@ def check_case(
 
 
 def parse_problems(text: str, option: str = "--problem") -> list[str]:
-    """Parse 'linear,logistic' into problem names, naming ``option`` in any error."""
+    """Parse 'linear,logistic' (or 'both') into problem names, naming ``option`` in any
+    error."""
+    if text.strip() == "both":
+        return list(PROBLEMS)
     try:
         return list(dict.fromkeys(check_problem(part.strip()) for part in text.split(",")))
     except ValueError as exc:

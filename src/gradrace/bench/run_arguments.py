@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from gradrace.bench import arguments
-from gradrace.bench.problem import check_dtype, check_problem
+from gradrace.bench.problem import PROBLEMS, check_dtype, check_problem
 
 
 class RunArguments(NamedTuple):
@@ -38,7 +38,10 @@ def dtypes(name: str, values: object) -> tuple[str, ...]:
 
 
 def problems(name: str, values: object) -> tuple[str, ...]:
-    """A non-empty list of known problems (one name alone is allowed), without repeats."""
+    """A non-empty list of known problems (one name alone, or 'both', is allowed), without
+    repeats."""
+    if values == "both":
+        return PROBLEMS
     if isinstance(values, str) or not isinstance(values, Iterable):
         values = (values,)
     values = tuple(values)
