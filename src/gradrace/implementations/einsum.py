@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradrace.bench.implementation import (
+    PER_ELEMENT,
     PER_SIGMOID,
     Cost,
     Implementation,
@@ -49,12 +50,13 @@ LOGISTIC = Implementation(
     cost=Cost(
         passes="2, in einsum's own loops (no BLAS with optimize=False)",
         temporaries="7 × (m, k): the product, + b, z/2, its tanh, × 0.5, + 0.5, − Y",
-        flops="4·m·n·k on one core, plus a tanh per sample and output: for small n the "
-        "tanh, not the read of X, bounds the time",
+        flops="4·m·n·k on one core in einsum's own loops, slower than a read of X (the model "
+        "fits their time per multiply-add), plus a tanh per sample and output: for small "
+        "n the tanh, not the read of X, bounds the time",
         overhead="parsing three subscript strings per call",
         elements=lambda m, n, k: two_passes(m, n, k) + 8 * m * k,  # the sigmoid's 4 (m, k) more
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
-        fitted=(PER_SIGMOID,),
+        fitted=(PER_ELEMENT, PER_SIGMOID),
     ),
 )
 

@@ -48,7 +48,13 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from gradrace._jit import njit_contract, njit_fast, njit_fast_gil, njit_fast_parallel, prange
-from gradrace.bench.implementation import PER_SIGMOID, Cost, Implementation, params_at
+from gradrace.bench.implementation import (
+    PER_ELEMENT,
+    PER_SIGMOID,
+    Cost,
+    Implementation,
+    params_at,
+)
 from gradrace.bench.problem import validate_inputs
 
 #: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
@@ -425,11 +431,12 @@ LOGISTIC = Implementation(
         temporaries="(n, k) partial sums per chunk of rows; a tile's logits and residuals",
         flops=f"4·m·n·k, vectorized (fastmath), plus an exp per sample and output (vectorized, "
         f"about 40 flops): for small n the exp, not the read of X, bounds the time; on every "
-        f"core from m·n·k ≥ {PARALLEL_MIN_WORK:,}",
+        f"core from m·n·k ≥ {PARALLEL_MIN_WORK:,}; the loops run below the BLAS peak the "
+        f"model divides by, so their time per multiply-add is fitted",
         overhead="one compiled call; a parallel launch adds tens of µs",
         flop_count=lambda m, n, k: 4 * m * n * k + 40 * m * k,
         parallel=True,
         serial_below=PARALLEL_MIN_WORK,
-        fitted=(PER_SIGMOID,),
+        fitted=(PER_ELEMENT, PER_SIGMOID),
     ),
 )

@@ -128,10 +128,11 @@ LOGISTIC = Implementation(
         passes="1: per row a dot product, a sigmoid, then an axpy on the same row (in L1)",
         temporaries="none: only the (n, k) and (k,) outputs",
         flops="4·m·n·k of compiled scalar loops on one core, plus an exp per sample and "
-        "output: for small n the exp, not the read of X, bounds the time",
+        "output: for small n the exp, not the read of X, bounds the time; each dot product "
+        "is one chain of dependent additions, so the model fits its time per multiply-add",
         overhead="one compiled call: type dispatch, two small allocations",
         flop_count=lambda m, n, k: 4 * m * n * k + 8 * m * k,
-        fitted=(PER_SIGMOID,),
+        fitted=(PER_ELEMENT, PER_SIGMOID),
     ),
 )
 
