@@ -60,19 +60,17 @@ from gradrace._jit import (
 from gradrace.bench.implementation import Cost, Implementation, params_at
 from gradrace.bench.problem import validate_inputs
 from gradrace.implementations import numba_fused_logistic, numba_narrow
+from gradrace.implementations._fused_sums import CHUNK_WORK as CHUNK_WORK
+from gradrace.implementations._fused_sums import MAX_CHUNKS as MAX_CHUNKS
+from gradrace.implementations._fused_sums import (
+    SUM_ENTRIES,
+    SUM_ROWS,
+    _finish,
+    chunk_count,
+)
 
-#: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
-#: join float64 totals; the same bound picks the kernel without work arrays.
-SUM_ROWS = 256
-SUM_ENTRIES = 8192
 #: m·n·k from which the rows are split over threads (below it, one thread is faster).
 PARALLEL_MIN_WORK = 100_000
-#: The parallel variant splits the rows into a power of two of chunks, at most
-#: MAX_CHUNKS, each of at least CHUNK_WORK (m·n·k / chunks) and eight rows. The split
-#: depends on the shape only, so the sums do not depend on the thread count or on which
-#: thread ran which chunk; a power of two shares out evenly over 2, 4, 8… threads.
-MAX_CHUNKS = 32
-CHUNK_WORK = 32_768
 
 
 @njit_fast
@@ -261,17 +259,6 @@ def _chunks_parallel(X, Y, Wt, b, totals, totals_b):
         _chunk(X[start:stop], Y[start:stop], Wt, b, totals[t], totals_b[t])
 
 
-@njit_fast
-def _finish(total, total_b, W, lam, m, dW, db):
-    """dW = total/m + (λ/m)·W (n, k) and db = total_b/m (k,), written in place."""
-    n, k = W.shape
-    for j in range(n):
-        for c in range(k):
-            dW[j, c] = total[c, j] / m + (lam / m) * W[j, c]  # (n, k)
-    for c in range(k):
-        db[c] = total_b[c] / m  # (k,)   the bias is not regularized
-
-
 @njit_fast_gil
 def _few_rows(X, Y, W, b, lam, dW, db):
     """At most SUM_ROWS rows: sum straight into dW and db, with no work arrays to allocate."""
@@ -307,15 +294,6 @@ def _serial_kernel(X, Y, W, b, lam, dW, db):
     total_b = np.zeros(k)  # (k,)
     _chunk(X, Y, Wt, b, total, total_b)
     _finish(total, total_b, W, lam, m, dW, db)
-
-
-@njit_fast
-def chunk_count(m, work):
-    """Chunks the parallel variant splits m rows into, for m·n·k = work (see MAX_CHUNKS)."""
-    chunks = 1
-    while 2 * chunks <= MAX_CHUNKS and 2 * chunks * CHUNK_WORK <= work and 16 * chunks <= m:
-        chunks *= 2
-    return chunks
 
 
 @njit_fast

@@ -56,18 +56,17 @@ from gradrace.bench.implementation import (
     params_at,
 )
 from gradrace.bench.problem import validate_inputs
+from gradrace.implementations._fused_sums import CHUNK_WORK as CHUNK_WORK
+from gradrace.implementations._fused_sums import MAX_CHUNKS as MAX_CHUNKS
+from gradrace.implementations._fused_sums import (
+    SUM_ENTRIES,
+    SUM_ROWS,
+    _finish,
+    chunk_count,
+)
 
-#: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
-#: join float64 totals; the same bound picks the kernel without work arrays.
-SUM_ROWS = 256
-SUM_ENTRIES = 8192
 #: m·n·k from which the rows are split over threads (below it, one thread is faster).
 PARALLEL_MIN_WORK = 30_000
-#: The parallel variant splits the rows into a power of two of chunks, at most
-#: MAX_CHUNKS, each of at least CHUNK_WORK (m·n·k / chunks) and eight rows: a split
-#: set by the shape alone, so the sums do not depend on the thread count.
-MAX_CHUNKS = 32
-CHUNK_WORK = 32_768
 
 
 #: e^x = 2^n·e^r with n = round(x / ln 2) and r = x − n·ln 2 in [−ln 2/2, ln 2/2]; ln 2 in
@@ -274,26 +273,6 @@ def _chunks_parallel(X, Y, Wt, b, totals, totals_b):
         start = m * t // chunks
         stop = m * (t + 1) // chunks
         _chunk(X[start:stop], Y[start:stop], Wt, b, totals[t], totals_b[t])
-
-
-@njit_fast
-def _finish(total, total_b, W, lam, m, dW, db):
-    """dW = total/m + (λ/m)·W (n, k) and db = total_b/m (k,), written in place."""
-    n, k = W.shape
-    for j in range(n):
-        for c in range(k):
-            dW[j, c] = total[c, j] / m + (lam / m) * W[j, c]  # (n, k)
-    for c in range(k):
-        db[c] = total_b[c] / m  # (k,)   the bias is not regularized
-
-
-@njit_fast
-def chunk_count(m, work):
-    """Chunks the parallel variant splits m rows into, for m·n·k = work (see MAX_CHUNKS)."""
-    chunks = 1
-    while 2 * chunks <= MAX_CHUNKS and 2 * chunks * CHUNK_WORK <= work and 16 * chunks <= m:
-        chunks *= 2
-    return chunks
 
 
 @njit_fast

@@ -1,0 +1,41 @@
+"""What numba-fused's kernels share, whatever the problem: how sums are blocked and
+how rows are split into chunks, and the last step that scales the sums into (dW, db).
+
+Both the ridge kernel (``numba_fused``) and the logistic one (``numba_fused_logistic``)
+sum ``Xᵀr`` the same way and finish the same way; only how r is computed differs.
+"""
+
+from __future__ import annotations
+
+from gradrace._jit import njit_fast
+
+#: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
+#: join float64 totals; the same bound picks the kernel without work arrays.
+SUM_ROWS = 256
+SUM_ENTRIES = 8192
+#: The parallel variant splits the rows into a power of two of chunks, at most
+#: MAX_CHUNKS, each of at least CHUNK_WORK (m·n·k / chunks) and eight rows. The split
+#: depends on the shape only, so the sums do not depend on the thread count or on which
+#: thread ran which chunk; a power of two shares out evenly over 2, 4, 8… threads.
+MAX_CHUNKS = 32
+CHUNK_WORK = 32_768
+
+
+@njit_fast
+def _finish(total, total_b, W, lam, m, dW, db):
+    """dW = total/m + (λ/m)·W (n, k) and db = total_b/m (k,), written in place."""
+    n, k = W.shape
+    for j in range(n):
+        for c in range(k):
+            dW[j, c] = total[c, j] / m + (lam / m) * W[j, c]  # (n, k)
+    for c in range(k):
+        db[c] = total_b[c] / m  # (k,)   the bias is not regularized
+
+
+@njit_fast
+def chunk_count(m, work):
+    """Chunks the parallel variant splits m rows into, for m·n·k = work (see MAX_CHUNKS)."""
+    chunks = 1
+    while 2 * chunks <= MAX_CHUNKS and 2 * chunks * CHUNK_WORK <= work and 16 * chunks <= m:
+        chunks *= 2
+    return chunks
