@@ -9,8 +9,10 @@ coverage see jitted code.
 from __future__ import annotations
 
 import functools
+import os
 
 import numba
+import numba.core.config
 
 #: Options shared by every serial kernel.
 JIT_OPTIONS: dict = {"cache": True, "nogil": True}
@@ -38,6 +40,58 @@ FAST_PARALLEL_JIT_OPTIONS: dict = {**PARALLEL_JIT_OPTIONS, "fastmath": set(FASTM
 #: reduction, a rounding by adding and subtracting a constant), so no ``reassoc``: only
 #: ``contract``, which fuses ``a * b + c`` into one FMA, rounding once instead of twice.
 CONTRACT_JIT_OPTIONS: dict = {**JIT_OPTIONS, "fastmath": {"contract"}}
+
+#: ``GRADRACE_NUMBA_VECTORS``: ``wide`` (the default) lets numba's loops use the full
+#: width of AVX-512 registers where the processor has them; ``native`` leaves numba's
+#: own choice. Setting ``NUMBA_CPU_FEATURES`` yourself also leaves numba's choice alone.
+VECTORS_VARIABLE = "GRADRACE_NUMBA_VECTORS"
+
+
+def _host_features() -> str:
+    """The features string LLVM gives for this processor (what numba compiles for)."""
+    import llvmlite.binding as llvm
+
+    llvm.initialize_native_target()
+    return llvm.get_host_cpu_features().flatten()
+
+
+def _codegen_started() -> bool:
+    """Whether numba has set up its code generator in this process (its CPU features
+    are fixed from then on)."""
+    from numba.core.registry import cpu_target
+
+    return "_toplevel_target_context" in vars(cpu_target)
+
+
+def use_wide_vectors() -> bool:
+    """Ask numba for full-width AVX-512 vectors, before it compiles anything; return whether
+    numba now compiles with them.
+
+    LLVM tunes today's AVX-512 processors to vectorize with 256-bit registers (against the
+    clock slowdown wide ones caused on early AVX-512 parts), so numba's loops get half the
+    width that BLAS uses on the same machine. ``-prefer-256-bit`` is clang's
+    ``-mprefer-vector-width=512``. It applies to every numba function this process compiles,
+    a plugin's too, so all of them are compiled alike; the run records it (``numba_vectors``).
+    """
+    if os.environ.get(VECTORS_VARIABLE, "wide") == "native":
+        return wide_vectors()
+    if os.environ.get("NUMBA_CPU_FEATURES") or numba.core.config.CPU_FEATURES is not None:
+        return wide_vectors()
+    if numba.config.DISABLE_JIT or _codegen_started():
+        return wide_vectors()
+    features = _host_features()
+    if "+avx512f" in features.split(","):
+        numba.core.config.CPU_FEATURES = f"{features},-prefer-256-bit"
+    return wide_vectors()
+
+
+def wide_vectors() -> bool:
+    """Whether numba compiles this process's loops with full-width AVX-512 vectors."""
+    features = numba.core.config.CPU_FEATURES or ""
+    return "+avx512f" in features.split(",") and "-prefer-256-bit" in features.split(",")
+
+
+use_wide_vectors()
 
 njit = functools.partial(numba.njit, **JIT_OPTIONS)
 njit_parallel = functools.partial(numba.njit, **PARALLEL_JIT_OPTIONS)

@@ -47,7 +47,9 @@ def test_the_read_floor_takes_one_thread_on_a_loaded_machine(monkeypatch):
     from gradrace.bench import machine
 
     calls = []
-    monkeypatch.setattr(machine, "_parallel_sum", lambda a, chunks: calls.append(chunks) or 0.0)
+    monkeypatch.setattr(
+        machine, "_parallel_pair_sum", lambda a, b, chunks: calls.append(chunks) or 0.0
+    )
     large = np.ones((PARALLEL_READ_BYTES // 8, 2))
     monkeypatch.setattr(_load, "recent_others", lambda: 8.0)
     assert read_once(large, threads=2)() == large.size  # the serial sum, not the parallel one

@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from gradrace._jit import njit_fast, njit_parallel, prange, set_threads
+from gradrace._jit import njit_fast, njit_parallel, prange, set_threads, wide_vectors
 from gradrace._load import threads_to_use
 
 BANDWIDTH_BYTES = 256 * 2**20  # 256 MiB: far beyond any L3 cache
@@ -58,6 +58,26 @@ def _parallel_sum(a, chunks):
     return partial.sum()
 
 
+@njit_fast
+def _pair_sum(a, b):
+    """The sum of a and of b, in one compiled call."""
+    return _chunk_sum(a) + _chunk_sum(b)
+
+
+@njit_parallel
+def _parallel_pair_sum(a, b, chunks):
+    """The sum of a and of b in one parallel region, each chunk a share of both: two
+    launches would add a launch's cost to the floor."""
+    size_a = (a.shape[0] + chunks - 1) // chunks
+    size_b = (b.shape[0] + chunks - 1) // chunks
+    partial = np.zeros(chunks)
+    for c in prange(chunks):
+        part_a = a[c * size_a : min((c + 1) * size_a, a.shape[0])]
+        part_b = b[c * size_b : min((c + 1) * size_b, b.shape[0])]
+        partial[c] = _chunk_sum(part_a) + _chunk_sum(part_b)
+    return partial.sum()
+
+
 #: X smaller than this is read on one thread: a parallel launch would cost more than the read.
 PARALLEL_READ_BYTES = 1 << 20
 
@@ -65,17 +85,19 @@ PARALLEL_READ_BYTES = 1 << 20
 def read_once(X: np.ndarray, threads: int, Y: np.ndarray | None = None):
     """A call that reads every entry of X (and of Y, when given) once, a sum like the
     bandwidth measurement: the memory floor of any gradient, timed beside the
-    implementations in each case's rounds. Like a kernel, it takes no more threads than
-    the cores other work leaves free (gradrace/_load.py): on a loaded machine a parallel
-    read would wait for a parked thread, and the floor would be a scheduler slice."""
-    arrays = [np.ascontiguousarray(a).reshape(-1) for a in (X, Y) if a is not None]
-    large = sum(a.nbytes for a in arrays) >= PARALLEL_READ_BYTES
+    implementations in each case's rounds. Both are read in one compiled call (one
+    parallel region), as a kernel reads them. Like a kernel, it takes no more threads
+    than the cores other work leaves free (gradrace/_load.py): on a loaded machine a
+    parallel read would wait for a parked thread, and the floor would be a scheduler slice."""
+    a = np.ascontiguousarray(X).reshape(-1)
+    b = np.ascontiguousarray(Y if Y is not None else X[:0]).reshape(-1).astype(a.dtype, copy=False)
+    large = a.nbytes + b.nbytes >= PARALLEL_READ_BYTES
     threads = threads_to_use(threads) if threads > 1 and large else 1
     if threads > 1:
-        _parallel_sum(arrays[0][:1000], threads)  # compile (or load from cache) first
-        return lambda: sum(_parallel_sum(a, threads) for a in arrays)
-    _chunk_sum(arrays[0][:1000])
-    return lambda: sum(_chunk_sum(a) for a in arrays)
+        _parallel_pair_sum(a[:1000], b[:1000], threads)  # compile (or load from cache) first
+        return lambda: _parallel_pair_sum(a, b, threads)
+    _pair_sum(a[:1000], b[:1000])
+    return lambda: _pair_sum(a, b)
 
 
 #: The side of the square matrix product the in-round compute probe times: large enough
@@ -209,6 +231,7 @@ def environment() -> dict:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "numba": _version("numba"),
+        "numba_vectors": "wide" if wide_vectors() else "native",
         "pandas": _version("pandas"),
         "platform": platform.platform(),
         "cpu": cpu_model(),

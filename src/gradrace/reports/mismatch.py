@@ -27,6 +27,7 @@ FIELDS = [
     ("cores", lambda meta: meta.get("cores")),
     ("numpy", lambda meta: meta.get("numpy")),
     ("numba", lambda meta: meta.get("numba")),
+    ("numba's vectors", lambda meta: meta.get("numba_vectors")),
     ("BLAS", _blas),
 ]
 
