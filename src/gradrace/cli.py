@@ -35,7 +35,8 @@ def _plugin_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="select an implementation by name (repeatable; default: all)",
+        help="select an implementation by name (repeatable; default: all); those of --plugin "
+        "are always selected",
     )
     parser.add_argument(
         "--no-entry-points",

@@ -515,7 +515,7 @@ def cmd_fit(args) -> int:
     plot = check_plot_path(args.plot or f"gradrace-fit-{args.impl}.png")
     if args.impl in registry.unavailable:
         raise ValueError(f"{args.impl} is unavailable: {registry.unavailable[args.impl]}")
-    (impl,) = registry.select([args.impl])
+    impl = registry.one(args.impl)
     m, n, k, dtype = args.m, args.n, args.k, args.dtype
     problem = make_problem(
         m, n, k, dtype, lam=args.lam, seed=args.seed, noise=args.noise, problem=args.problem

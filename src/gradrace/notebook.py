@@ -77,8 +77,8 @@ def _resolve(candidates: Iterable, builtins: Sequence[str] = ()) -> list[Impleme
     objs = _flatten(candidates)
     names = [o for o in objs if isinstance(o, str)] + list(builtins)
     registry = load_registry() if names else None
-    impls = [registry.select([o])[0] if isinstance(o, str) else _from_object(o) for o in objs]
-    impls += [registry.select([name])[0] for name in builtins]
+    impls = [registry.one(o) if isinstance(o, str) else _from_object(o) for o in objs]
+    impls += [registry.one(name) for name in builtins]
     seen: set[str] = set()
     for impl in impls:
         if impl.name in seen:

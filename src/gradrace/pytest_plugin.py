@@ -69,7 +69,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="implementation to benchmark (repeatable; default all registered)",
+        help="implementation to benchmark (repeatable; default all registered); those of "
+        "--gradrace-plugin are always benchmarked",
     )
     group.addoption(
         "--gradrace-plugin",
@@ -195,7 +196,7 @@ def _named(config: pytest.Config, name: str) -> Implementation:
     from gradrace.bench.registry import RegistryError
 
     try:
-        return registry(config).select([name])[0]
+        return registry(config).one(name)
     except RegistryError as exc:
         raise LookupError(f"gradrace_benchmark: {exc}") from None
 

@@ -171,3 +171,12 @@ def test_names_take_at_most_one_version_suffix():
     for bad in ("@old", "a@b@c", "mine@"):
         with pytest.raises(ValueError, match="version suffix"):
             Implementation(name=bad, gradient=lambda *a: a)
+
+
+def test_selecting_by_name_keeps_the_plugins_given_by_hand():
+    reg = load_registry([f"{PLUGINS / 'stateful.py'}:memoised"], entry_points=False)
+    assert [i.name for i in reg.select(["numpy-dot"])] == ["numpy-dot", "memoised"]
+    assert reg.one("numpy-dot").name == "numpy-dot"
+    assert reg.one("memoised").name == "memoised"
+    with pytest.raises(RegistryError, match="unknown implementation"):
+        reg.one("nope")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+import pytest
+
 from gradrace.reports.headline import REGIMES, headlines
 
 
@@ -169,6 +172,24 @@ def test_a_check_failed_on_one_problem_unranks_only_that_problem_in_the_headline
             {"implementation": "half-right", "problem": "logistic", "status": "error"},
         ]
     }
-    (large,) = headlines(results)
-    assert large.slowdowns["numpy-dot"][0] > 1  # 10× half-right's linear time, 1× logistic
-    assert large.slowdowns["half-right"] == (1.0, 1)
+    linear, logistic = headlines(results)
+    assert (linear.problem, logistic.problem) == ("linear", "logistic")
+    assert linear.fastest == "half-right" and linear.slowdowns["numpy-dot"][0] == pytest.approx(10)
+    assert logistic.fastest == "numpy-dot" and "half-right" not in logistic.slowdowns
+
+
+def test_each_problem_gets_its_own_headlines_and_sentence(results):
+    from gradrace.reports.views import headline_sentence, headline_view
+
+    logistic = results.assign(problem="logistic", median_s=results["median_s"] * 3)
+    both = pd.concat([results, logistic], ignore_index=True)
+    items = headlines(both)
+    assert [h.problem for h in items] == ["linear"] * 3 + ["logistic"] * 3
+    assert [h.fastest for h in items[3:]] == [h.fastest for h in headlines(results)]
+    assert headline_view(items[-1])["regime"] == "logistic · large"
+    sentence = headline_sentence(items)
+    assert (
+        sentence.startswith("Linear: numpy-dot is the fastest")
+        and "Logistic: numpy-dot" in sentence
+    )
+    assert headlines(results)[0].problem == ""  # one problem: no label

@@ -29,6 +29,15 @@ def test_format_summary_lists_flagged_rows(results):
     assert f"DISAGREES: {EVIL} at m=100 n=10" in text
 
 
+def test_flagged_rows_name_their_problem_when_the_run_has_several(results):
+    import pandas as pd
+
+    linear, logistic = results.assign(problem="linear"), results.assign(problem="logistic")
+    text = format_summary(pd.concat([linear, logistic], ignore_index=True))
+    assert "ERROR: einsum at linear m=1000 n=10" in text
+    assert "ERROR: einsum at logistic m=1000 n=10" in text
+
+
 def test_format_seconds_units():
     assert [format_seconds(x) for x in (2.5, 3e-3, 4e-6, 5e-9)] == ["2.5 s", "3 ms", "4 µs", "5 ns"]
     assert format_seconds(float("nan")) == "-"

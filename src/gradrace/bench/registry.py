@@ -93,7 +93,8 @@ class Registry:
         self.entries[impl.name] = Entry(impl, origin)
 
     def select(self, names: Iterable[str] | None) -> list[Implementation]:
-        """The implementations named (all when ``names`` is empty), in registry order."""
+        """The implementations named (all when ``names`` is empty), in registry order, and
+        with them those of every ``--plugin``: a plugin given by hand is asked for by name."""
         names = list(names or [])
         missing = [n for n in names if n in self.unavailable]
         if missing:
@@ -107,7 +108,12 @@ class Registry:
                 f"known: {', '.join(self.entries)}"
             )
         wanted = set(names) if names else set(self.entries)
-        return [e.implementation for e in self if e.name in wanted]
+        return [e.implementation for e in self if e.name in wanted or e.origin.startswith(BY_HAND)]
+
+    def one(self, name: str) -> Implementation:
+        """The implementation called ``name`` (a RegistryError names what is known if none is)."""
+        self.select([name])  # the same errors: unavailable, or unknown with the known names
+        return self.entries[name].implementation
 
 
 def as_implementation(
@@ -260,6 +266,12 @@ def _add_source(registry: Registry, origin: str, load, limit_s: float | None = N
         registry.add(impl, origin)
 
 
+#: How the origin of an implementation given with ``--plugin`` begins.
+PLUGIN = "--plugin "
+#: How the origins of implementations given by hand begin (``gradrace`` and pytest options).
+BY_HAND = (PLUGIN, "--gradrace-plugin ")
+
+
 def load_registry(
     plugins: Sequence[str] = (),
     *,
@@ -304,7 +316,7 @@ def load_registry(
                     limit_s,
                 )
     for spec in plugins:
-        origin = f"--plugin {spec}"
+        origin = f"{PLUGIN}{spec}"
         if origin not in skip:
             load = lambda s=spec, o=origin: load_plugin(s, *read_as(o))  # noqa: E731
             _add_source(registry, origin, load, limit_s)

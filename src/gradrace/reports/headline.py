@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from gradrace.bench.problem import PROBLEMS
 from gradrace.bench.ranking import unranked_rows
 from gradrace.reports.data import agreeing, geomean, size_label
 from gradrace.reports.tables import BASELINES
@@ -66,6 +67,7 @@ class Headline:
     slowdowns: dict[str, tuple[float, int]]  # name -> (geomean time ÷ fastest, cases timed)
     limit_ratio: float = float("nan")  # at the largest case: time ÷ the limit; NaN if unknown
     limit_is: str = ""  # what that limit is: READ or COMPUTE ('' when unknown)
+    problem: str = ""  # the problem, when the results hold several ('' otherwise)
 
 
 #: What the limit of a case is: the read of X and Y, or the least flops at the peak rate.
@@ -122,14 +124,28 @@ def _speedup(rows: pd.DataFrame, fastest: str, baseline: str) -> tuple[float, fl
 
 
 def headlines(results: pd.DataFrame, metadata: dict | None = None) -> list[Headline]:
-    """One headline per regime that has an agreeing measurement, smallest regime first.
-    ``metadata`` is the run's (default: ``results.attrs["metadata"]``): its agreement check
-    and its machine's caches."""
+    """One headline per regime that has an agreeing measurement, smallest regime first,
+    and per problem (linear first) when the results hold several: a logistic case is not
+    ranked against a linear one. ``metadata`` is the run's (default:
+    ``results.attrs["metadata"]``): its agreement check and its machine's caches."""
     meta = results.attrs.get("metadata", {}) if metadata is None else metadata
     rows = agreeing(results)
     out_of_ranking = pd.Series(
         unranked_rows(meta, rows["implementation"], rows["problem"]), index=rows.index, dtype=bool
     )
+    problems = [p for p in PROBLEMS if p in set(rows["problem"])]
+    out = []
+    for problem in problems:
+        mine = rows["problem"] == problem
+        label = problem if len(problems) > 1 else ""
+        out += _problem_headlines(rows[mine], out_of_ranking[mine], meta, label)
+    return out
+
+
+def _problem_headlines(
+    rows: pd.DataFrame, out_of_ranking: pd.Series, meta: dict, problem: str
+) -> list[Headline]:
+    """The headlines of one problem's rows, one per regime they reach."""
     out = []
     for regime in regimes(meta):
         within = (rows["x_bytes"] >= regime.low) & (rows["x_bytes"] < regime.high)
@@ -158,6 +174,7 @@ def headlines(results: pd.DataFrame, metadata: dict | None = None) -> list[Headl
                 slowdowns=slowdowns,
                 limit_ratio=ratio,
                 limit_is=limit_is,
+                problem=problem,
             )
         )
     return out

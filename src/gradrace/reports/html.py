@@ -93,7 +93,11 @@ class Builder:
     def headline(self) -> dict:
         items = headlines(self.results, self.meta)
         panels = [
-            (f"{h.regime.name}: {h.regime.describe()}, {h.cases} size(s)", h.slowdowns)
+            (
+                f"{h.problem + ', ' if h.problem else ''}{h.regime.name}: "
+                f"{h.regime.describe()}, {h.cases} size(s)",
+                h.slowdowns,
+            )
             for h in items
         ]
         fig = None

@@ -113,10 +113,13 @@ def format_summary(results: pd.DataFrame) -> str:
         lines.append("Not ranked: " + "; ".join(skipped))
     lines.append("Measurements: " + ", ".join(f"{v} {k}" for k, v in status.items()))
     flagged = results[results["status"].isin(["disagrees", "error"])]
+    problems = pd.Series(problems_of(results), index=results.index)
+    several = problems.nunique() > 1
     for row in flagged.itertuples():
         name, message = text_cell(row.implementation), text_cell(row.message)
+        problem = f"{problems[row.Index]} " if several else ""
         lines.append(
-            f"  {row.status.upper()}: {name} at m={row.m} n={row.n} "
+            f"  {row.status.upper()}: {name} at {problem}m={row.m} n={row.n} "
             f"k={row.k} {row.dtype}: {message}"
         )
     return "\n".join(lines)

@@ -49,7 +49,7 @@ def headline_view(h: Headline) -> dict:
     """One regime's card: winner, wins, speedups, × the limit, time, what limits it."""
     noisy = _noisy(h)
     return {
-        "regime": h.regime.name,
+        "regime": f"{h.problem} · {h.regime.name}" if h.problem else h.regime.name,
         "range": h.regime.describe(),
         "limit": "timing too noisy to say" if noisy else h.regime.limit,
         "fastest": h.fastest,
@@ -66,14 +66,22 @@ def headline_view(h: Headline) -> dict:
 
 
 def headline_sentence(items: list[Headline]) -> str:
-    """The answer at a glance, for the largest regime measured; it starts with the winner."""
+    """The answer at a glance, for the largest regime measured (of each problem, when the
+    results hold several); it starts with the winner."""
     if not items:
         return "No implementation agreed with the reference on any timed case."
-    h = items[-1]
+    last = {h.problem: h for h in items}  # each problem's largest regime
+    return " ".join(_sentence(h) for h in last.values())
+
+
+def _sentence(h: Headline) -> str:
+    """The headline sentence of one problem's largest regime."""
     text = (
         f"{h.fastest} is the fastest agreeing implementation at the largest sizes measured "
         f"({h.regime.describe()})"
     )
+    if h.problem:
+        text = f"{h.problem.capitalize()}: {text}"
     speed = [
         f"{times(h.speedups[b][0])} faster than {b}"
         for b in BASELINES
