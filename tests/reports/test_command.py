@@ -23,6 +23,17 @@ def test_report_of_a_run_folder(tmp_path, results, capsys):
     assert f"Report: {run / 'index.html'}" in capsys.readouterr().out
 
 
+def test_a_report_into_a_folder_a_run_holds_is_refused_naming_it(tmp_path, results, capsys):
+    from gradrace.bench.lock import locked
+
+    run = _save(results, tmp_path / "run")
+    with locked(run):  # as a run in progress holds its folder
+        assert main(["report", str(run)]) == 3
+    assert "is in use by gradrace process" in capsys.readouterr().err
+    assert not (run / "index.html").exists()
+    assert main(["report", str(run)]) == 0  # once the run is over
+
+
 def test_compare_two_runs_flags_slowdowns(tmp_path, results, capsys):
     old = _save(results, tmp_path / "old")
     slower = results.copy()

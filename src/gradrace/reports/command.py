@@ -116,6 +116,7 @@ def _gate(args, table: pd.DataFrame, lost: bool) -> int:
 
 
 def cmd_report(args) -> int:
+    from gradrace.bench.lock import locked
     from gradrace.reports import compare, mismatch, write_report
     from gradrace.reports.inputs import default_out, load_any
 
@@ -136,17 +137,18 @@ def cmd_report(args) -> int:
     if previous is not None and args.impl:
         _check_names(args.impl, timed | set(previous["implementation"].dropna()), "either run")
     out = Path(args.out) if args.out else default_out(new_path)
-    path = write_report(
-        results,
-        out,
-        previous=previous,
-        previous_label=str(old_path or ""),
-        baseline=args.baseline,
-        threshold=args.threshold,
-        sources=[str(p) for p in ([old_path] if old_path else []) + [new_path]],
-        gated=tuple(args.impl),
-        correct=args.drift_correction,
-    )
+    with locked(out):  # a run (or another report) writing there is refused, named
+        path = write_report(
+            results,
+            out,
+            previous=previous,
+            previous_label=str(old_path or ""),
+            baseline=args.baseline,
+            threshold=args.threshold,
+            sources=[str(p) for p in ([old_path] if old_path else []) + [new_path]],
+            gated=tuple(args.impl),
+            correct=args.drift_correction,
+        )
     print(f"Report: {path}")
     runs = {"OLD": previous, "NEW": results} if previous is not None else {"the run": results}
     for label, run in runs.items():
