@@ -119,6 +119,15 @@ def test_rows_keep_the_samples_of_every_round_and_of_the_probes():
         assert row["load_before"] >= 0 and row["load_after"] >= 0
 
 
+def test_a_logistic_case_times_the_exp_probe_beside_it_and_a_linear_one_does_not():
+    linear, logistic = Case(500, 5), Case(500, 5, model="logistic")
+    (row,) = measure_case(load_registry(), linear, ["numpy-dot"], FAST)
+    assert row["exp_samples"] is None and row["exp_s"] != row["exp_s"]  # NaN
+    (row,) = measure_case(load_registry(), logistic, ["numpy-dot"], FAST)
+    assert len(row["exp_samples"]) >= 1 and row["exp_s"] > 0
+    assert row["limit_s"] >= row["exp_s"]
+
+
 def test_an_imprecise_median_gets_more_rounds_up_to_the_most_allowed():
     demanding = Settings(
         threads=1, round_target_s=1e-4, rounds=3, time_cap_s=5.0, precision=0.0, max_rounds=7

@@ -67,6 +67,17 @@ def test_the_limit_is_the_larger_of_the_read_and_the_compute_floor():
     assert math.isnan(derived(10, 10, 1, "float64", 0.02, None)["limit_ratio"])
 
 
+def test_a_logistic_cases_exps_add_to_its_compute_floor():
+    from gradrace.bench.results import derived
+
+    # 4e6 flops at 100 GFLOP/s (4e-5 s) and the exps (1e-3 s): above the 5e-4 s read
+    row = derived(10**6, 1, 1, "float64", 2e-3, read_s=5e-4, peak_gflops=100.0, exp_s=1e-3)
+    assert row["limit_s"] == pytest.approx(1.04e-3) and row["exp_s"] == 1e-3
+    assert row["limit_ratio"] == pytest.approx(2e-3 / 1.04e-3)
+    linear = derived(10**6, 1, 1, "float64", 2e-3, read_s=5e-4, peak_gflops=100.0)
+    assert linear["limit_s"] == 5e-4 and math.isnan(linear["exp_s"])
+
+
 def test_samples_are_kept_in_the_json_and_left_out_of_the_csv(tmp_path):
     from gradrace.bench.results import ResultsWriter
 

@@ -5,7 +5,7 @@ import numba
 import numpy as np
 import pytest
 
-from gradrace import make_problem, reference_gradient
+from gradrace import _load, make_problem, reference_gradient
 from gradrace._jit import set_threads
 from gradrace.bench.reference import sigmoid
 from gradrace.implementations import numba_fused
@@ -35,6 +35,13 @@ def assert_agrees(out, problem):
     assert dW.shape == problem.W.shape and db.shape == problem.b.shape
     assert dW.dtype == problem.dtype and db.dtype == problem.dtype
     assert max(relative_errors(out, problem)) < TOLERANCE[problem.dtype]
+
+
+@pytest.fixture(autouse=True)
+def quiet(monkeypatch):
+    """No other work on the machine, whatever runs beside the tests (a test that needs a
+    load injects its own)."""
+    monkeypatch.setattr(_load, "recent_others", lambda: 0.0)
 
 
 @pytest.fixture
@@ -137,6 +144,26 @@ def test_prepare_picks_the_kernel_by_size():
     assert medium[0] * medium[1] * medium[2] < nfl.PARALLEL_MIN_WORK
     p = make_problem(*large, seed=0, problem="logistic")
     assert nfl.prepare(*p.args)[-1] is nfl._parallel_kernel
+
+
+def test_a_loaded_machine_gets_the_serial_kernel(monkeypatch, threads):
+    set_threads(numba.config.NUMBA_NUM_THREADS)
+    monkeypatch.setattr(_load, "recent_others", lambda: float(_load.usable_cores()))
+    p = make_problem(50_000, 20, 1, seed=10, problem="logistic")
+    args = nfl.prepare(*p.args)
+    assert args[-1] is nfl._serial_kernel
+    assert_agrees(nfl.gradient(*args), p)
+
+
+def test_a_partly_loaded_machine_gets_fewer_threads(monkeypatch, threads):
+    monkeypatch.setattr(_load, "threads_to_use", lambda count: 2)
+    monkeypatch.setattr(nfl, "threads", lambda: 3)  # as if numba had three threads
+    p = make_problem(50_000, 20, 1, seed=11, problem="logistic")
+    kernel = nfl.prepare(*p.args)[-1]
+    assert kernel.__name__.endswith("_on_2")
+    before = numba.get_num_threads()
+    assert_agrees(nfl.gradient(*nfl.prepare(*p.args)), p)
+    assert numba.get_num_threads() == before  # put back after the call
 
 
 def test_public_functions_agree_without_a_picked_kernel():

@@ -26,7 +26,7 @@ from gradrace.bench.agreement import (
 )
 from gradrace.bench.explain import describe_exception
 from gradrace.bench.grids import Case
-from gradrace.bench.machine import compute_probe, read_once
+from gradrace.bench.machine import compute_probe, exp_probe, read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
 from gradrace.bench.results import derived
@@ -48,6 +48,9 @@ Report = Callable[..., None]
 #: the read of X and Y (the memory floor) and a fixed matrix product (the peak flop rate).
 READ = "(read X and Y once)"
 COMPUTE = "(matrix-product probe)"
+#: For logistic regression: numpy's exp of the case's m·k logits, one thread.
+EXP = "(exp probe)"
+PROBES = (READ, COMPUTE, EXP)
 
 
 @dataclass(frozen=True)
@@ -159,12 +162,14 @@ def measure_case(
             continue
         fns[name] = lambda g=impl.gradient, a=args: g(*a)
         prepared[name] = args
-    probe_flops = _add_probes(fns, numbers, rounds, problem, settings) if fns else 0.0
+    probe_flops = _add_probes(fns, numbers, rounds, problem, settings, case.model) if fns else 0.0
     on_round = lambda name, r: report("phase", name, "time")  # noqa: E731
     timings, errors = measure(fns, numbers, rounds, on_round)
     timings = _more_rounds(fns, numbers, timings, errors, settings, on_round)
     read, compute = timings.pop(READ, None), timings.pop(COMPUTE, None)
+    exp = timings.pop(EXP, None)
     peak = compute and probe_flops / compute.median_s / 1e9
+    exp_s = exp and exp.median_s / _load_mod.threads_to_use(settings.threads)
     for name, exc in errors.items():
         rows[name].update(_raised(exc))
     for name, timing in timings.items():
@@ -173,8 +178,16 @@ def measure_case(
             compute_s=compute.median_s if compute else float("nan"),
             read_samples=list(read.samples) if read else None,
             compute_samples=list(compute.samples) if compute else None,
+            exp_samples=list(exp.samples) if exp else None,
             **derived(
-                case.m, case.n, case.k, case.dtype, timing.median_s, read and read.median_s, peak
+                case.m,
+                case.n,
+                case.k,
+                case.dtype,
+                timing.median_s,
+                read and read.median_s,
+                peak,
+                exp_s,
             ),
         )
         if rows[name]["status"] == OK:
@@ -205,12 +218,12 @@ def _more_rounds(
     wide = [
         name
         for name, t in timings.items()
-        if name not in (READ, COMPUTE)
+        if name not in PROBES
         and t.rounds >= MIN_ROUNDS
         and half_width(t.samples) > settings.precision
     ]
     extra = {}
-    for name in [*wide, READ, COMPUTE] if wide else []:
+    for name in [*wide, *PROBES] if wide else []:
         timing = timings.get(name)
         want = settings.max_rounds - timing.rounds if timing else 0
         if want > 0:
@@ -227,12 +240,15 @@ def _more_rounds(
     return timings
 
 
-def _add_probes(fns, numbers, rounds, problem, settings: Settings) -> float:
-    """Add the floors to the rounds: the read of X and Y and the matrix-product probe,
-    timed interleaved with the implementations; return the probe's flops."""
+def _add_probes(fns, numbers, rounds, problem, settings: Settings, model: str) -> float:
+    """Add the floors to the rounds: the read of X and Y, the matrix-product probe and,
+    for logistic regression, the exp probe, timed interleaved with the implementations;
+    return the matrix product's flops."""
     fns[READ] = read_once(problem.X, settings.threads, problem.Y)
     fns[COMPUTE], flops = compute_probe(problem.dtype)
-    for probe in (READ, COMPUTE):
+    if model == "logistic":
+        fns[EXP] = exp_probe(problem.X, problem.W, problem.b)
+    for probe in (p for p in PROBES if p in fns):
         numbers[probe], per_call = calibrate(fns[probe], settings.round_target_s)
         rounds[probe] = plan_rounds(per_call, numbers[probe], settings.rounds, settings.time_cap_s)
     return flops

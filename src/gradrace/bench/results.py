@@ -54,6 +54,7 @@ COLUMNS = [
     "bandwidth_fraction",
     "compute_s",
     "peak_gflops",
+    "exp_s",
     "limit_s",
     "limit_ratio",
     "ratio_to_fastest",
@@ -79,7 +80,7 @@ MEASURED = tuple(
 
 #: The per-round per-call times (lists) of each row and of the probes timed in its rounds:
 #: in results.json only (a CSV cell holds no list). Rows of older files have none.
-SAMPLES = ["samples", "read_samples", "compute_samples"]
+SAMPLES = ["samples", "read_samples", "compute_samples", "exp_samples"]
 
 #: The most samples a row's list may hold: a run keeps one per timing round (45 at most),
 #: and a comparison resamples each list thousands of times.
@@ -105,15 +106,19 @@ def derived(
     median_s: float,
     read_s: float | None,
     peak_gflops: float | None = None,
+    exp_s: float | None = None,
 ) -> dict:
     """GFLOP/s, effective bandwidth (X read once), and the distance to the limit.
 
     The limit is the larger of two floors measured in the same rounds: reading X and Y
-    once (``read_s``), and the least flops (4·m·n·k) at the peak rate of the in-round
-    matrix-product probe. ``limit_ratio`` is the time ÷ the limit (1 = at the limit)."""
+    once (``read_s``), and the least arithmetic: 4·m·n·k flops at the peak rate of the
+    in-round matrix-product probe, plus, for logistic regression, its m·k exps at the
+    rate of the in-round exp probe (``exp_s``), which the same units compute.
+    ``limit_ratio`` is the time ÷ the limit (1 = at the limit)."""
     itemsize = np.dtype(dtype).itemsize
     nan = float("nan")
-    compute_s = least_flops(m, n, k) / (peak_gflops * 1e9) if peak_gflops else nan
+    exps = exp_s if exp_s and math.isfinite(exp_s) else 0.0
+    compute_s = least_flops(m, n, k) / (peak_gflops * 1e9) + exps if peak_gflops else nan
     floors = [f for f in (read_s, compute_s) if f and math.isfinite(f)]
     limit_s = max(floors) if floors else nan
     return {
@@ -122,6 +127,7 @@ def derived(
         "read_s": read_s if read_s else nan,
         "bandwidth_fraction": read_s / median_s if read_s else nan,
         "peak_gflops": peak_gflops if peak_gflops else nan,
+        "exp_s": exp_s if exp_s else nan,
         "limit_s": limit_s,
         "limit_ratio": median_s / limit_s if floors else nan,
     }

@@ -2,12 +2,14 @@
 how rows are split into chunks, and the last step that scales the sums into (dW, db).
 
 Both the ridge kernel (``numba_fused``) and the logistic one (``numba_fused_logistic``)
-sum ``Xᵀr`` the same way and finish the same way; only how r is computed differs.
+sum ``Xᵀr`` the same way, finish the same way and take the same threads; only how r is
+computed differs.
 """
 
 from __future__ import annotations
 
-from gradrace._jit import njit_fast
+from gradrace import _load
+from gradrace._jit import njit_fast, threads
 
 #: Sums run in the input dtype over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
 #: join float64 totals; the same bound picks the kernel without work arrays.
@@ -39,3 +41,12 @@ def chunk_count(m, work):
     while 2 * chunks <= MAX_CHUNKS and 2 * chunks * CHUNK_WORK <= work and 16 * chunks <= m:
         chunks *= 2
     return chunks
+
+
+def threads_for(m: int, n: int, k: int, parallel_min_work: int) -> int:
+    """The threads a call may use now: numba's, fewer when other work holds cores (see
+    gradrace/_load.py: on a loaded machine a parallel region waits a scheduler slice for
+    a parked thread); 1 when the size runs on one thread anyway."""
+    if m <= SUM_ROWS or m * n * k < parallel_min_work or threads() == 1:
+        return 1
+    return _load.threads_to_use(threads())

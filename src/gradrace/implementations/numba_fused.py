@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradrace import _load
 from gradrace._jit import (
     njit_fast,
     njit_fast_gil,
@@ -67,6 +66,7 @@ from gradrace.implementations._fused_sums import (
     SUM_ROWS,
     _finish,
     chunk_count,
+    threads_for,
 )
 
 #: m·n·k from which the rows are split over threads (below it, one thread is faster).
@@ -359,14 +359,6 @@ def parallel_gradient(X, Y, W, b, lam):
     return gradient(X, Y, W, b, lam, _parallel_kernel)
 
 
-def threads_for(m: int, n: int, k: int) -> int:
-    """The threads a call may use now: numba's, fewer when other work holds cores (see
-    gradrace/_load.py); asked only when the size would run in parallel."""
-    if m <= SUM_ROWS or m * n * k < PARALLEL_MIN_WORK or threads() == 1:
-        return 1
-    return _load.threads_to_use(threads())
-
-
 def prepare(X, Y, W, b, lam):
     """Validate, make the arrays C-contiguous, compile for their dtype, start the threads,
     and pick the kernel for the size and for the cores free now (so the timed call tests
@@ -374,7 +366,7 @@ def prepare(X, Y, W, b, lam):
     validate_inputs(X, Y, W, b, lam)
     m, n = X.shape
     k = W.shape[1]
-    use = threads_for(m, n, k)  # before the warm-up below spins numba's threads
+    use = threads_for(m, n, k, PARALLEL_MIN_WORK)  # before the warm-up spins numba's threads
     X, Y, W, b = (np.ascontiguousarray(a) for a in (X, Y, W, b))
     lam = float(lam)
     # Compile every kernel for this dtype (or load it from the cache) on a few rows, enough

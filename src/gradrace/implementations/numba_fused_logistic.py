@@ -47,7 +47,15 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from gradrace._jit import njit_contract, njit_fast, njit_fast_gil, njit_fast_parallel, prange
+from gradrace._jit import (
+    njit_contract,
+    njit_fast,
+    njit_fast_gil,
+    njit_fast_parallel,
+    prange,
+    threads,
+    with_threads,
+)
 from gradrace.bench.implementation import (
     PER_ELEMENT,
     PER_SIGMOID,
@@ -63,6 +71,7 @@ from gradrace.implementations._fused_sums import (
     SUM_ROWS,
     _finish,
     chunk_count,
+    threads_for,
 )
 
 #: m·n·k from which the rows are split over threads (below it, one thread is faster).
@@ -351,12 +360,12 @@ def _kernel(X, Y, W, b, lam, dW, db):
         _parallel_kernel(X, Y, W, b, lam, dW, db)
 
 
-def pick_kernel(m: int, n: int, k: int):
+def pick_kernel(m: int, n: int, k: int, threads: int | None = None):
     """The kernel for the size: no work arrays for at most SUM_ROWS rows, one thread
-    below PARALLEL_MIN_WORK (m·n·k), every thread above."""
+    below PARALLEL_MIN_WORK (m·n·k) or when ``threads`` is 1, every thread above."""
     if m <= SUM_ROWS:
         return _few_rows
-    if m * n * k < PARALLEL_MIN_WORK:
+    if m * n * k < PARALLEL_MIN_WORK or threads == 1:
         return _serial_kernel
     return _parallel_kernel
 
@@ -380,15 +389,20 @@ def parallel_gradient(X, Y, W, b, lam):
 
 def prepare(X, Y, W, b, lam):
     """Validate, make the arrays C-contiguous, compile for their dtype, start the threads,
-    and pick the kernel for the size (so the timed call tests nothing)."""
+    and pick the kernel for the size and for the cores free now (so the timed call tests
+    nothing)."""
     validate_inputs(X, Y, W, b, lam)
+    m, n = X.shape
+    use = threads_for(m, n, W.shape[1], PARALLEL_MIN_WORK)  # before the warm-up spins threads
     X, Y, W, b = (np.ascontiguousarray(a) for a in (X, Y, W, b))
     lam = float(lam)
     few = SUM_ROWS + 9  # enough rows for every path through every kernel
     for kernel in (_few_rows, _serial_kernel, _parallel_kernel, _kernel):
         gradient(X[:few], Y[:few], W, b, lam, kernel)
-    m, n = X.shape
-    return X, Y, W, b, lam, pick_kernel(m, n, W.shape[1])
+    kernel = pick_kernel(m, n, W.shape[1], use)
+    if 1 < use < threads():
+        kernel = with_threads(kernel, use)
+    return X, Y, W, b, lam, kernel
 
 
 def logistic_gradient(X, Y, W, b, lam):

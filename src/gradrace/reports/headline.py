@@ -73,6 +73,7 @@ class Headline:
 #: What the limit of a case is: the read of X and Y, or the least flops at the peak rate.
 READ = "reading X and Y once"
 COMPUTE = "the least arithmetic (4·m·n·k flops) at the measured peak"
+COMPUTE_WITH_EXPS = "the least arithmetic (4·m·n·k flops and m·k exps) at the measured rates"
 
 
 def limit_of(row) -> tuple[float, str]:
@@ -82,7 +83,9 @@ def limit_of(row) -> tuple[float, str]:
     if ratio != ratio:
         return float("nan"), ""
     read, limit = _number(row, "read_s"), _number(row, "limit_s")
-    return ratio, READ if read == read and read >= limit else COMPUTE
+    if read == read and read >= limit:
+        return ratio, READ
+    return ratio, COMPUTE_WITH_EXPS if _number(row, "exp_s") > 0 else COMPUTE
 
 
 def _number(row, column: str) -> float:
