@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gradrace.bench.results import COLUMNS
+from gradrace.bench.results import COLUMNS, MAX_SAMPLES
 from gradrace.reports.inputs import default_out, load_any
 from gradrace.reports.pytest_json import from_pytest_benchmark, is_pytest_benchmark
 
@@ -15,7 +15,7 @@ def test_real_benchmark_file_becomes_results(benchmark_json):
     payload = json.loads(benchmark_json.read_text())
     assert is_pytest_benchmark(payload)
     frame = load_any(benchmark_json)
-    assert list(frame.columns) == COLUMNS
+    assert list(frame.columns) == [*COLUMNS, "samples"]  # --benchmark-json keeps the rounds
     assert set(frame["implementation"]) == {"numpy-dot", "einsum", "python-loops"}
     assert len(frame) == 3 * 4 and (frame["status"] == "ok").all()
     bench = payload["benchmarks"][0]
@@ -26,6 +26,7 @@ def test_real_benchmark_file_becomes_results(benchmark_json):
     ].iloc[0]
     assert row["median_s"] == bench["stats"]["median"]
     assert row["iqr_s"] == bench["stats"]["iqr"] and row["number"] == bench["stats"]["iterations"]
+    assert row["samples"] == bench["stats"]["data"]
     assert row["bandwidth_gbs"] == pytest.approx(8 * row["m"] * row["n"] / row["median_s"] / 1e9)
     assert frame.groupby(["m", "n"])["ratio_to_fastest"].min().eq(1.0).all()
     meta = frame.attrs["metadata"]
@@ -100,6 +101,8 @@ FULL = "'tests/benchmarks/test_gradient.py::test_grad[numpy-dot-10-2]'"
         ),
         ({"median": "fast"}, "stats.median must be a finite number greater than 0, got 'fast'"),
         ({"iqr": -1.0}, "stats.iqr must be a finite number of at least 0, got -1.0"),
+        ({"data": [1e-6, 0.0]}, "stats.data must be a list of times greater than 0"),
+        ({"data": "fast"}, "stats.data must be a list of times greater than 0"),
     ],
 )
 def test_a_bad_statistic_names_the_field_and_the_benchmark(stats, message):
@@ -177,3 +180,36 @@ def test_rendering_a_pytest_benchmark_file_imports_no_numba_and_no_implementatio
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "r" / "index.html").exists()
+
+
+def test_rounds_saved_with_the_data_become_samples_with_their_interval():
+    rounds = [1e-6, 1.2e-6, 0.9e-6, 1.1e-6, 1e-6]
+    frame = from_pytest_benchmark({"machine_info": {}, "benchmarks": [_bench(data=rounds)]})
+    row = frame.iloc[0]
+    assert row["samples"] == rounds
+    assert row["ci_low_s"] <= 1e-6 <= row["ci_high_s"]
+    many = from_pytest_benchmark(
+        {"machine_info": {}, "benchmarks": [_bench(data=[1e-6] * (3 * MAX_SAMPLES))]}
+    )
+    assert len(many.iloc[0]["samples"]) == MAX_SAMPLES
+    bare = from_pytest_benchmark({"machine_info": {}, "benchmarks": [_bench()]})
+    assert "samples" not in bare
+
+
+def test_two_files_saved_with_the_data_are_compared_from_their_rounds(tmp_path, capsys):
+    import json
+
+    from gradrace.cli import main
+
+    def save(name, scale):
+        rounds = [scale * t for t in (1e-5, 1.05e-5, 0.98e-5, 1.02e-5, 1.01e-5, 0.99e-5, 1e-5)]
+        stats = {"median": scale * 1e-5, "iqr": scale * 3e-8, "data": rounds}
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"machine_info": {}, "benchmarks": [_bench(**stats)]}))
+        return str(path)
+
+    old, new = save("old", 1.0), save("new", 2.0)
+    assert main(["report", new, "--compare", old, "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "1 slower by more than 20 %" in out and "from quartiles" not in out
+    assert "NEW and OLD ran at the same machine speed" in out  # one implementation: no drift

@@ -82,7 +82,7 @@ def run_drift(both: pd.DataFrame, case_keys: list[str], excluded: Collection[str
             if f"{probe}_old" in rows:
                 values.append(rows[f"{probe}_new"].iloc[0] / rows[f"{probe}_old"].iloc[0])
         values = [v for v in values if np.isfinite(v) and v > 0]
-        if values:
+        if len(values) >= 2:  # one implementation alone is its own change, not the machine's
             per_case.append(float(np.median(values)))
     return float(np.median(per_case)) if per_case else 1.0
 

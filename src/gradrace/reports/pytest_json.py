@@ -1,9 +1,12 @@
 """Reading a ``pytest --benchmark-json`` file as a gradrace results table.
 
 gradrace's benchmark suite stores the implementation and the case in each
-benchmark's ``extra_info``; its ``stats`` are per-call seconds. The memory
-bandwidth and BLAS peak are not measured by pytest-benchmark, so the metadata says
-they are unknown and the report omits what depends on them, saying so.
+benchmark's ``extra_info``; its ``stats`` are per-call seconds. A file saved with
+``--benchmark-save-data`` also holds each round's per-call time (``stats.data``): they
+become the row's ``samples``, so comparisons of such files decide from the rounds as
+they do for ``gradrace run``'s, not from quartiles. The memory bandwidth and BLAS peak
+are not measured by pytest-benchmark, so the metadata says they are unknown and the
+report omits what depends on them, saying so.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from gradrace.bench import arguments
 from gradrace.bench.grids import Case
 from gradrace.bench.problem import check_dtype, check_problem
 from gradrace.bench.ranking import rank, unranked
-from gradrace.bench.results import COLUMNS, FORMAT, derived
+from gradrace.bench.results import COLUMNS, FORMAT, MAX_SAMPLES, derived
+from gradrace.bench.stats import median_interval
 
 SOURCE = "pytest-benchmark"
 NEEDED = ("implementation", "m", "n", "k", "dtype")
@@ -100,7 +104,28 @@ def _row(bench: dict, where: str) -> dict:
         "message": f"pytest-benchmark: {bench.get('fullname', bench.get('name', ''))}",
     }
     row.update(derived(case.m, case.n, case.k, case.dtype, median, None))
+    samples = _samples(stats.get("data"), where)
+    if samples:
+        interval = median_interval(samples)
+        row.update(samples=samples, ci_low_s=interval.low, ci_high_s=interval.high)
     return row
+
+
+def _samples(data: object, where: str) -> list[float] | None:
+    """The per-call time of each round (``stats.data``, saved with --benchmark-save-data),
+    at most MAX_SAMPLES of them, evenly spread; None when the file has none."""
+    if data is None:
+        return None
+    ok = isinstance(data, list) and all(
+        isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+        for x in data
+    )
+    if not ok:
+        raise BadBenchmark(f"{where}: stats.data must be a list of times greater than 0")
+    if len(data) > MAX_SAMPLES:
+        step = len(data) / MAX_SAMPLES
+        data = [data[int(i * step)] for i in range(MAX_SAMPLES)]
+    return [float(x) for x in data] or None
 
 
 def _metadata(payload: dict, path: Path, ignored: int) -> dict:
@@ -164,6 +189,7 @@ def from_pytest_benchmark(payload: dict, path: str | Path = "benchmark.json") ->
         by_case.setdefault(key, []).append(row)
     for key, case_rows in by_case.items():
         rank(case_rows, unranked(metadata, key[-1]))  # ratio_to_fastest, as gradrace run sets it
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+    sampled = ["samples"] if any("samples" in row for row in rows) else []
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, *sampled])
     frame.attrs["metadata"] = metadata
     return frame
