@@ -185,3 +185,17 @@ def test_hostile_names_and_messages_are_escaped(tmp_path):
     assert "<script" not in page.lower() and "<b>MemoryError" not in page
     assert str(escape(f"{EVIL}@new")) in section
     assert "&lt;b&gt;MemoryError&lt;/b&gt;" in section
+
+
+def test_two_problems_get_a_problem_column_and_the_threshold_is_the_comparisons(tmp_path):
+    results = versions()
+    ab = results[results["implementation"].str.startswith("numba@")]
+    both = pd.concat([results, ab.assign(problem="logistic")], ignore_index=True)
+    both.attrs = results.attrs
+    within = compare.within_run(both, "numba@old", ["numba@new"], threshold=1.1)
+    page = write_report(both, tmp_path, within=within).read_text(encoding="utf-8")
+    section = _section(page)
+    assert "<th>problem</th>" in section and "lies above 1.1×" in section
+    rows = _rows(section, "a-b-table")
+    assert sorted({r[1] for r in rows}) == ["linear", "logistic"] and len(rows) == 26
+    assert sorted(r[1] for r in _rows(section, "a-b-lost")) == ["linear"] * 2 + ["logistic"] * 2

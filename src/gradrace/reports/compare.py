@@ -222,12 +222,13 @@ def lost_within(results: pd.DataFrame, baseline: str, names: Collection[str]) ->
 class WithinRun:
     """A/B in one run, computed once for the printed table and the HTML report: each
     version of ``names`` against ``baseline`` (``compare_within``), and the cases a
-    version lost where the baseline was timed (``lost_within``)."""
+    version lost where the baseline was timed (``lost_within``), judged with ``threshold``."""
 
     baseline: str
     names: tuple[str, ...]
     table: pd.DataFrame
     lost: pd.DataFrame
+    threshold: float = THRESHOLD
 
 
 def within_run(
@@ -240,7 +241,7 @@ def within_run(
     """The A/B comparison of one run: ``compare_within`` and ``lost_within`` together."""
     table = compare_within(results, baseline, names, threshold, strict)
     lost = lost_within(results, baseline, names)
-    return WithinRun(baseline, tuple(names), table, lost)
+    return WithinRun(baseline, tuple(names), table, lost, threshold)
 
 
 def only_in(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

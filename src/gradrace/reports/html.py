@@ -339,7 +339,7 @@ class Builder:
         within = self.options.within
         if within is None:
             return None
-        table, threshold = within.table, self.options.threshold
+        table, threshold = within.table, within.threshold
         fig = None
         if not table.empty:
             fig = self.figure(
