@@ -8,10 +8,14 @@ beside it, and ``summary.txt`` (the text printed at the end of a run).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from gradrace.reports.tables import format_summary
+
+if TYPE_CHECKING:
+    from gradrace.reports.compare import WithinRun
 
 
 def write_report(
@@ -25,12 +29,15 @@ def write_report(
     sources: list[str] | None = None,
     gated: tuple[str, ...] = (),
     correct: bool = True,
+    within: WithinRun | None = None,
 ) -> Path:
     """Write the report for ``results`` into ``out``; return the path of ``index.html``.
 
     With ``previous`` (another run's results) the report also compares the two: per-case
     ratios, slowdowns beyond ``threshold`` (default 1.2×) flagged, the machine's drift
     divided out unless ``correct`` is False, the gate limited to ``gated`` when given.
+    With ``within`` (``compare.within_run``: versions of one implementation timed in
+    ``results``) it shows that A/B comparison, as ``gradrace report`` prints it.
     """
     from gradrace.reports import compare, html, limits
     from gradrace.reports.plots import write_atomically
@@ -48,5 +55,6 @@ def write_report(
         sources=list(sources or []),
         gated=tuple(gated),
         correct=correct,
+        within=within,
     )
     return html.render(results, out, options)

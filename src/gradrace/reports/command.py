@@ -41,7 +41,8 @@ def _versions_of(baseline: str, timed: set[str]) -> list[str]:
 
 
 def _a_b(args, results: pd.DataFrame, timed: set[str], where: str):
-    """The A/B table of one run, or None when the options ask for no A/B comparison."""
+    """The A/B comparison of one run (``compare.WithinRun``: the table and the lost cases,
+    printed and shown in the report), or None when the options ask for none."""
     from gradrace.reports import compare
 
     if not (args.impl or "@" in args.baseline):
@@ -58,7 +59,7 @@ def _a_b(args, results: pd.DataFrame, timed: set[str], where: str):
             "name the implementation to compare with --impl"
         )
     _check_names(names, timed, where)
-    return compare.compare_within(results, args.baseline, names, args.threshold, args.fail_on_noisy)
+    return compare.within_run(results, args.baseline, names, args.threshold, args.fail_on_noisy)
 
 
 def _print_table(table: pd.DataFrame, threshold: float, everything: bool, gating: bool) -> None:
@@ -148,6 +149,7 @@ def cmd_report(args) -> int:
             sources=[str(p) for p in ([old_path] if old_path else []) + [new_path]],
             gated=tuple(args.impl),
             correct=args.drift_correction,
+            within=within,
         )
     print(f"Report: {path}")
     runs = {"OLD": previous, "NEW": results} if previous is not None else {"the run": results}
@@ -157,10 +159,9 @@ def cmd_report(args) -> int:
             _warn(f"{label}: {busy['warning']}")
     if within is not None:
         print(f"A/B in one run, each against {args.baseline} (paired by round):")
-        _print_table(within, args.threshold, True, args.fail_on_slowdown)
-        names = list(args.impl) or _versions_of(args.baseline, timed)
-        lost = _print_lost(compare.lost_within(results, args.baseline, names), names, args)
-        return _gate(args, within, lost)
+        _print_table(within.table, args.threshold, True, args.fail_on_slowdown)
+        lost = _print_lost(within.lost, list(within.names), args)
+        return _gate(args, within.table, lost)
     if previous is None:
         return 0
     for text in mismatch.differences(previous.attrs["metadata"], results.attrs["metadata"]):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -215,6 +216,32 @@ def lost_within(results: pd.DataFrame, baseline: str, names: Collection[str]) ->
     base = timed.loc[timed["implementation"] == baseline, case_keys]
     failed = _failed(results)
     return failed[failed["implementation"].isin(list(names))].merge(base, on=case_keys)
+
+
+@dataclass(frozen=True)
+class WithinRun:
+    """A/B in one run, computed once for the printed table and the HTML report: each
+    version of ``names`` against ``baseline`` (``compare_within``), and the cases a
+    version lost where the baseline was timed (``lost_within``), judged with ``threshold``."""
+
+    baseline: str
+    names: tuple[str, ...]
+    table: pd.DataFrame
+    lost: pd.DataFrame
+    threshold: float = THRESHOLD
+
+
+def within_run(
+    results: pd.DataFrame,
+    baseline: str,
+    names: Collection[str],
+    threshold: float = THRESHOLD,
+    strict: bool = False,
+) -> WithinRun:
+    """The A/B comparison of one run: ``compare_within`` and ``lost_within`` together."""
+    table = compare_within(results, baseline, names, threshold, strict)
+    lost = lost_within(results, baseline, names)
+    return WithinRun(baseline, tuple(names), table, lost, threshold)
 
 
 def only_in(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

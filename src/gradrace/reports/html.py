@@ -43,7 +43,7 @@ from gradrace.reports.data import (
 from gradrace.reports.headline import headlines
 from gradrace.reports.model import MISS, NOT_DECLARED, declared, predict
 from gradrace.reports.style import looks as make_looks
-from gradrace.units import count, format_bytes, format_seconds, times
+from gradrace.units import count, format_bytes, format_seconds
 
 INDEX = "index.html"
 
@@ -70,6 +70,7 @@ class Options:
     gated: tuple[str, ...] = ()  # the implementations the comparison's gate is limited to
     correct: bool = True  # divide the machine's drift out of the comparison
     sources: list[str] = field(default_factory=list)
+    within: compare.WithinRun | None = None  # A/B in one run, as ``gradrace report`` printed it
 
 
 class Builder:
@@ -324,34 +325,44 @@ class Builder:
                 "other run's. Above the grey band: slower by more than the "
                 "threshold.",
             )
-        order = {
-            "slower": 0,
-            "slower (noisy)": 1,
-            "slower (busy machine)": 1,
-            "faster": 2,
-            "same": 3,
-        }
-        rows = table.assign(order=table["verdict"].map(order))
-        rows = rows.sort_values(["order", "ratio"], ascending=[True, False])
         return {
             "summary": compare.summarize(table, threshold),
             "drift": drift.describe(table.attrs.get("drift", 1.0), self.options.correct),
             "figure": fig,
             "threshold": threshold,
             "label": self.options.previous_label,
-            "rows": [
-                {
-                    **r,
-                    "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True),
-                    "old": format_seconds(r["old_s"]),
-                    "new": format_seconds(r["new_s"]),
-                    "ratio_text": times(r["ratio"]),
-                    "interval": f"{r['low']:.2f}–{r['high']:.2f}×",
-                }
-                for r in rows.to_dict("records")
-            ],
+            "rows": views.comparison_rows(table),
             "missing": len(compare.only_in(previous, self.results)),
             "added": len(compare.only_in(self.results, previous)),
+        }
+
+    # -- A/B: versions of one implementation timed in this run ------------------------------
+
+    def within_run(self) -> dict | None:
+        """The A/B section from the comparison ``gradrace report`` printed (not recomputed)."""
+        within = self.options.within
+        if within is None:
+            return None
+        table, threshold = within.table, within.threshold
+        fig = None
+        if not table.empty:
+            fig = self.figure(
+                plots.comparison(table, self.looks, threshold),
+                "a-b",
+                f"Each version against {within.baseline}, in the same rounds",
+                f"One point per version and size: its median ÷ {within.baseline}'s, "
+                "the ratio taken round by round. Above the grey band: slower by more "
+                "than the threshold.",
+            )
+        return {
+            "baseline": within.baseline,
+            "names": list(within.names),
+            "summary": compare.summarize(table, threshold),
+            "threshold": threshold,
+            "figure": fig,
+            "problems": len(set(table["problem"]) | set(within.lost["problem"])) > 1,
+            "rows": views.comparison_rows(table),
+            "lost": views.lost_rows(within.lost),
         }
 
     # -- everything -------------------------------------------------------------------------
@@ -375,6 +386,7 @@ class Builder:
             "from_pytest": meta.get("source") == "pytest-benchmark",
             "headline": self.headline(),
             "comparison": self.comparison(),
+            "within": self.within_run(),
             "sets": sets,
             "main": {"problem": problem, "k": k, "dtype": dtype, "what": what},
             "model": self.model_section(problem, k, dtype),

@@ -13,6 +13,15 @@ from gradrace.reports.headline import BASELINES, Headline
 from gradrace.reports.model import MISS, explain_miss
 from gradrace.units import format_bytes, format_seconds, times
 
+#: The order of a comparison's rows: slowdowns first, the unchanged cases last.
+VERDICT_ORDER = {
+    "slower": 0,
+    "slower (noisy)": 1,
+    "slower (busy machine)": 1,
+    "faster": 2,
+    "same": 3,
+}
+
 
 def speedup_text(values: tuple[float, float, float]) -> str:
     """ "12.3× (9.1–20×)": a geometric-mean speedup and its range, or why there is none."""
@@ -118,6 +127,38 @@ def prediction_view(row: dict) -> dict:
         "verdict": row["verdict"],
         "bad": "than modelled" in row["verdict"],
     }
+
+
+def comparison_rows(table: pd.DataFrame) -> list[dict]:
+    """A comparison table's rows (``compare.compare`` or ``compare_within``) as the page
+    shows them, slowdowns first: the case, both medians, the ratio, its interval."""
+    rows = table.assign(order=table["verdict"].map(VERDICT_ORDER))
+    rows = rows.sort_values(["order", "ratio"], ascending=[True, False])
+    return [
+        {
+            **r,
+            "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True),
+            "old": format_seconds(r["old_s"]),
+            "new": format_seconds(r["new_s"]),
+            "ratio_text": times(r["ratio"]),
+            "interval": f"{r['low']:.2f}–{r['high']:.2f}×",
+        }
+        for r in rows.to_dict("records")
+    ]
+
+
+def lost_rows(lost: pd.DataFrame) -> list[dict]:
+    """The cases a comparison lost (skipped, failed, disagreeing) as the page lists them."""
+    return [
+        {
+            "implementation": r["implementation"],
+            "problem": r["problem"],
+            "size": size_label(r["m"], r["n"], r["k"], r["dtype"], True),
+            "status": r["status"],
+            "message": r["message"] if isinstance(r["message"], str) else "",
+        }
+        for r in lost.to_dict("records")
+    ]
 
 
 def miss_summary(misses: pd.DataFrame) -> list[str]:
