@@ -23,10 +23,9 @@ of a row, with unit stride, which LLVM vectorizes):
   output columns of one group (W held transposed, (k, n), so each column is
   contiguous), and the group's rows stay in L1 for all k columns.
 - Whole vectors (k ≥ ``PAD_MIN_OUTPUTS``): when n is not a multiple of the vector
-  width, each group of rows is copied into a buffer padded with zeros to whole
-  vectors, as W's columns are, so the loops over the features end without a scalar
-  remainder (for n = 100 in float64, four scalar steps cost about as much as the
-  twelve vector ones' reductions); the copy adds ~1/(2k) to the loads.
+  width and rounding it up adds little, each group of rows is copied into a buffer
+  padded with zeros to whole vectors, as W's columns are, so the loops over the
+  features end without a scalar remainder; the copy adds ~1/(2k) to the loads.
 - One feature (n = 1): the rows themselves are the vector, one loop with two sums.
 - Narrow X (k = 1, 2 ≤ n ≤ 12): a kernel whose source is written for that n (see
   gradrace/implementations/numba_narrow.py), the weights and partial sums in registers.
@@ -77,8 +76,11 @@ from gradrace.implementations._fused_sums import (
 #: m·n·k from which the rows are split over threads (below it, one thread is faster).
 PARALLEL_MIN_WORK = 100_000
 #: Outputs from which a group of rows is worth copying to pad it to whole vectors (the
-#: copy adds about 1/(2k) to the loads; with fewer outputs it costs what it saves).
-PAD_MIN_OUTPUTS = 4
+#: copy adds about 1/(2k) to the loads; with fewer outputs it costs what it saves) ...
+PAD_MIN_OUTPUTS = 8
+#: ... provided the padding adds at most n / PAD_MAX_SHARE features (float32's vectors
+#: of 16 would add 12 % to n = 100, more than the scalar remainder costs).
+PAD_MAX_SHARE = 16
 
 
 @njit_fast
@@ -139,107 +141,88 @@ def _one_output(X, Y, w, b0, acc):
 
 
 @njit_fast
-def _eight_rows(xs, ys, Wt, b, acc, rsum):
-    """Eight rows xs (8, width): acc (k, width) += Σ_i r_i ⊗ x_i, rsum (k,) += Σ_i r_i.
+def _many_outputs(X, Y, Wt, b, acc, rsum):
+    """k > 1: acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X.
 
-    Blocked over the outputs: for each column c, the eight residuals against column c
-    of W (one pass over it, eight vector accumulators), then the eight rows times those
-    residuals into row c of acc. The two are software-pipelined: one loop over the
-    features adds column c − 1's outer products while it computes column c's
-    residuals, so each x_ij is loaded once for both, and neither waits for the other's
-    horizontal sums. Per vector of features that is 11 loads and stores for 16 FMAs,
-    and the rows stay in L1 across all k columns.
-    """
-    width = xs.shape[1]
-    k = Wt.shape[0]
-    x0, x1, x2, x3 = xs[0], xs[1], xs[2], xs[3]  # (width,) each
-    x4, x5, x6, x7 = xs[4], xs[5], xs[6], xs[7]
-    r0, r1, r2, r3 = b[0] - ys[0, 0], b[0] - ys[1, 0], b[0] - ys[2, 0], b[0] - ys[3, 0]
-    r4, r5, r6, r7 = (
-        b[0] - ys[4, 0],
-        b[0] - ys[5, 0],
-        b[0] - ys[6, 0],
-        b[0] - ys[7, 0],
-    )
-    w = Wt[0]  # (width,)  column 0 of W
-    for j in range(width):  # the eight residuals for column 0
-        r0 += x0[j] * w[j]
-        r1 += x1[j] * w[j]
-        r2 += x2[j] * w[j]
-        r3 += x3[j] * w[j]
-        r4 += x4[j] * w[j]
-        r5 += x5[j] * w[j]
-        r6 += x6[j] * w[j]
-        r7 += x7[j] * w[j]
-    for c in range(1, k):
-        rsum[c - 1] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        a = acc[c - 1]  # (width,)  row c − 1 of the transposed partial Xᵀ R
-        w = Wt[c]  # (width,)
-        s0, s1, s2, s3 = (
-            b[c] - ys[0, c],
-            b[c] - ys[1, c],
-            b[c] - ys[2, c],
-            b[c] - ys[3, c],
-        )
-        s4, s5, s6, s7 = (
-            b[c] - ys[4, c],
-            b[c] - ys[5, c],
-            b[c] - ys[6, c],
-            b[c] - ys[7, c],
-        )
-        for j in range(width):
-            u0, u1, u2, u3, u4, u5, u6, u7 = (
-                x0[j],
-                x1[j],
-                x2[j],
-                x3[j],
-                x4[j],
-                x5[j],
-                x6[j],
-                x7[j],
-            )
-            a[j] += ((r0 * u0 + r1 * u1) + (r2 * u2 + r3 * u3)) + (
-                (r4 * u4 + r5 * u5) + (r6 * u6 + r7 * u7)
-            )  # column c − 1 into acc
-            s0 += u0 * w[j]  # column c's residuals
-            s1 += u1 * w[j]
-            s2 += u2 * w[j]
-            s3 += u3 * w[j]
-            s4 += u4 * w[j]
-            s5 += u5 * w[j]
-            s6 += u6 * w[j]
-            s7 += u7 * w[j]
-        r0, r1, r2, r3, r4, r5, r6, r7 = s0, s1, s2, s3, s4, s5, s6, s7
-    rsum[k - 1] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    a = acc[k - 1]  # (width,)
-    for j in range(width):  # the last column's outer products
-        a[j] += ((r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])) + (
-            (r4 * x4[j] + r5 * x5[j]) + (r6 * x6[j] + r7 * x7[j])
-        )
-
-
-@njit_fast
-def _many_outputs(X, Y, Wt, b, acc, rsum, rows):
-    """k > 1: acc (k, width) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X.
-
-    Eight rows at a time (_eight_rows). Where Wt is wider than X (see _width), each
-    group is first copied into ``rows`` (8, width), whose last columns stay zero as
-    Wt's do: the loops over the features then end on a whole vector, with no scalar
-    remainder, which costs as much as several vector steps. The last m mod 8 rows go
-    one at a time.
+    Eight rows at a time, blocked over the outputs: for each column c, the group's
+    eight residuals against column c of W (one pass over it, eight vector
+    accumulators), then the eight rows times those residuals into row c of acc. The
+    two are software-pipelined: one loop over the features adds column c − 1's outer
+    products while it computes column c's residuals, so each x_ij is loaded once for
+    both, and neither waits for the other's horizontal sums. Per vector of features
+    that is 11 loads and stores for 16 FMAs, and the group's rows stay in L1 across
+    all k columns. Wt and acc may be wider than X (see _width): the last rows' loops
+    stop at n.
     """
     m, n = X.shape
-    k, width = Wt.shape
+    k = Wt.shape[0]
     groups = m // 8
     for g in range(groups):
         i = 8 * g
-        if width == n:
-            _eight_rows(X[i : i + 8], Y[i : i + 8], Wt, b, acc, rsum)
-            continue
-        for r in range(8):
+        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each, from memory once
+        x4, x5, x6, x7 = X[i + 4], X[i + 5], X[i + 6], X[i + 7]
+        r0, r1, r2, r3 = b[0] - Y[i, 0], b[0] - Y[i + 1, 0], b[0] - Y[i + 2, 0], b[0] - Y[i + 3, 0]
+        r4, r5, r6, r7 = (
+            b[0] - Y[i + 4, 0],
+            b[0] - Y[i + 5, 0],
+            b[0] - Y[i + 6, 0],
+            b[0] - Y[i + 7, 0],
+        )
+        w = Wt[0]  # (n,)  column 0 of W
+        for j in range(n):  # the eight residuals for column 0
+            r0 += x0[j] * w[j]
+            r1 += x1[j] * w[j]
+            r2 += x2[j] * w[j]
+            r3 += x3[j] * w[j]
+            r4 += x4[j] * w[j]
+            r5 += x5[j] * w[j]
+            r6 += x6[j] * w[j]
+            r7 += x7[j] * w[j]
+        for c in range(1, k):
+            rsum[c - 1] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            a = acc[c - 1]  # (n,)  row c − 1 of the transposed partial Xᵀ R
+            w = Wt[c]  # (n,)
+            s0, s1, s2, s3 = (
+                b[c] - Y[i, c],
+                b[c] - Y[i + 1, c],
+                b[c] - Y[i + 2, c],
+                b[c] - Y[i + 3, c],
+            )
+            s4, s5, s6, s7 = (
+                b[c] - Y[i + 4, c],
+                b[c] - Y[i + 5, c],
+                b[c] - Y[i + 6, c],
+                b[c] - Y[i + 7, c],
+            )
             for j in range(n):
-                rows[r, j] = X[i + r, j]  # (8, width)  the padding stays zero
-        _eight_rows(rows, Y[i : i + 8], Wt, b, acc, rsum)
+                u0, u1, u2, u3, u4, u5, u6, u7 = (
+                    x0[j],
+                    x1[j],
+                    x2[j],
+                    x3[j],
+                    x4[j],
+                    x5[j],
+                    x6[j],
+                    x7[j],
+                )
+                a[j] += ((r0 * u0 + r1 * u1) + (r2 * u2 + r3 * u3)) + (
+                    (r4 * u4 + r5 * u5) + (r6 * u6 + r7 * u7)
+                )  # column c − 1 into acc
+                s0 += u0 * w[j]  # column c's residuals
+                s1 += u1 * w[j]
+                s2 += u2 * w[j]
+                s3 += u3 * w[j]
+                s4 += u4 * w[j]
+                s5 += u5 * w[j]
+                s6 += u6 * w[j]
+                s7 += u7 * w[j]
+            r0, r1, r2, r3, r4, r5, r6, r7 = s0, s1, s2, s3, s4, s5, s6, s7
+        rsum[k - 1] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        a = acc[k - 1]  # (n,)
+        for j in range(n):  # the last column's outer products
+            a[j] += ((r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])) + (
+                (r4 * x4[j] + r5 * x5[j]) + (r6 * x6[j] + r7 * x7[j])
+            )
     for i in range(8 * groups, m):  # the last m mod 8 rows, one at a time
         x0 = X[i]  # (n,)
         for c in range(k):
@@ -254,13 +237,29 @@ def _many_outputs(X, Y, Wt, b, acc, rsum, rows):
 
 
 @njit_fast
+def _padded_groups(X, Y, Wt, b, acc, rsum, rows):
+    """_many_outputs over the rows of X, each group of eight first copied into ``rows``
+    (8, width), whose last columns stay zero as Wt's do, so that the loops over the
+    features end on a whole vector, with no scalar remainder (see _width)."""
+    m, n = X.shape
+    full = m - m % 8
+    for i in range(0, full, 8):
+        for r in range(8):
+            for j in range(n):
+                rows[r, j] = X[i + r, j]  # (8, width)  the padding stays zero
+        _many_outputs(rows, Y[i : i + 8], Wt, b, acc, rsum)
+    _many_outputs(X[full:], Y[full:], Wt, b, acc, rsum)  # the last m mod 8 rows
+
+
+@njit_fast
 def _width(n, k, itemsize):
-    """The row length _many_outputs works on: n, or for n of more than one vector (64
-    bytes) and at least PAD_MIN_OUTPUTS outputs, n rounded up to whole vectors."""
+    """The row length _many_outputs works on: n rounded up to whole vectors (64 bytes)
+    where that pays (see PAD_MIN_OUTPUTS and PAD_MAX_SHARE), else n."""
     lanes = 64 // itemsize
-    if k < PAD_MIN_OUTPUTS or n <= lanes:
+    width = (n + lanes - 1) // lanes * lanes
+    if k < PAD_MIN_OUTPUTS or (width - n) * PAD_MAX_SHARE > n:
         return n
-    return (n + lanes - 1) // lanes * lanes
+    return width
 
 
 @njit_fast
@@ -291,9 +290,12 @@ def _chunk(X, Y, Wt, b, total, total_b):
             )
         else:
             rsum[:] = 0
-            _many_outputs(
-                X[start : start + block], Y[start : start + block], Wt, b, acc, rsum, rows
-            )
+            if width == n:
+                _many_outputs(X[start : start + block], Y[start : start + block], Wt, b, acc, rsum)
+            else:
+                _padded_groups(
+                    X[start : start + block], Y[start : start + block], Wt, b, acc, rsum, rows
+                )
         for c in range(k):
             for j in range(n):
                 total[c, j] += acc[c, j]  # (k, n)  float64
@@ -456,7 +458,7 @@ IMPLEMENTATION = Implementation(
     cost=Cost(
         passes="1: groups of 4 rows (8 when k > 1), each used for its residuals and its "
         "share of Xᵀr while in L1",
-        temporaries="(n, k) partial sums per chunk of rows; for k ≥ 4, eight rows padded "
+        temporaries="(n, k) partial sums per chunk of rows; for k ≥ 8, eight rows padded "
         "to whole vectors",
         flops=f"4·m·n·k, vectorized (fastmath), on every free core from m·n·k ≥ "
         f"{PARALLEL_MIN_WORK:,}",
