@@ -60,7 +60,6 @@ def threads():
         (1_027, 3, 1),  # k = 1 with two-pass blocks of 32 KiB / (3·itemsize) rows and a tail
         (1_031, 13, 4),  # k > 1: many groups of eight, a tail of seven, several chunks
         (600, 17, 2),  # k = 2: the software pipeline's first and last columns only
-        (300, 257, 8),  # k ≥ PAD_MIN_OUTPUTS, n not whole vectors: groups copied and padded
     ],
 )
 def test_every_kernel_agrees_with_the_reference_across_block_boundaries(kernel, dtype, m, n, k):
@@ -169,9 +168,8 @@ def test_public_functions_agree_without_a_picked_kernel():
         assert_agrees(fn(*p.args), p)
 
 
-@pytest.mark.parametrize("shape", [(40_000, 9, 3), (2_000, 129, 8)])  # rows as they are, padded
-def test_parallel_result_does_not_depend_on_the_thread_count(threads, shape):
-    p = make_problem(*shape, seed=2)
+def test_parallel_result_does_not_depend_on_the_thread_count(threads):
+    p = make_problem(40_000, 9, 3, seed=2)
     args = nf.prepare(*p.args)[:5]
     set_threads(1)
     one = nf.parallel_gradient(*args)
@@ -180,23 +178,6 @@ def test_parallel_result_does_not_depend_on_the_thread_count(threads, shape):
     for a, b, c in zip(one, first, again, strict=True):
         np.testing.assert_array_equal(a, b)  # bit for bit: the chunks depend on m only
         np.testing.assert_array_equal(b, c)
-
-
-def test_rows_are_padded_to_whole_vectors_only_where_it_pays():
-    many = nf.PAD_MIN_OUTPUTS
-    assert nf._width(100, many, 8) == 104  # float64: vectors of 8
-    assert nf._width(1_000, many, 4) == 1_008  # float32: vectors of 16
-    assert nf._width(100, many, 4) == 100  # 12 more features: more than the remainder costs
-    assert nf._width(20, many, 8) == 20
-    assert nf._width(104, many, 8) == 104  # whole vectors already: no copy
-    assert nf._width(100, many - 1, 8) == 100  # few outputs: the copy would cost what it saves
-    W = np.arange(200.0).reshape(100, 2) + 1  # (n, k) with k < PAD_MIN_OUTPUTS
-    np.testing.assert_array_equal(nf._weights(W), W.T)
-    W = np.arange(100.0 * many).reshape(100, many) + 1  # (n, k) padded to 104
-    Wt = nf._weights(W)
-    assert Wt.shape == (many, 104)
-    np.testing.assert_array_equal(Wt[:, :100], W.T)
-    assert not Wt[:, 100:].any()
 
 
 def test_chunks_are_a_power_of_two_set_by_the_shape_alone():

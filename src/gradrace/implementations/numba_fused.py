@@ -22,10 +22,6 @@ of a row, with unit stride, which LLVM vectorizes):
   memory while the previous one, in L1, is added up); for k > 1 it runs across the
   output columns of one group (W held transposed, (k, n), so each column is
   contiguous), and the group's rows stay in L1 for all k columns.
-- Whole vectors (k ≥ ``PAD_MIN_OUTPUTS``): when n is not a multiple of the vector
-  width and rounding it up adds little, each group of rows is copied into a buffer
-  padded with zeros to whole vectors, as W's columns are, so the loops over the
-  features end without a scalar remainder; the copy adds ~1/(2k) to the loads.
 - One feature (n = 1): the rows themselves are the vector, one loop with two sums.
 - Narrow X (k = 1, 2 ≤ n ≤ 12): a kernel whose source is written for that n (see
   gradrace/implementations/numba_narrow.py), the weights and partial sums in registers.
@@ -75,12 +71,6 @@ from gradrace.implementations._fused_sums import (
 
 #: m·n·k from which the rows are split over threads (below it, one thread is faster).
 PARALLEL_MIN_WORK = 100_000
-#: Outputs from which a group of rows is worth copying to pad it to whole vectors (the
-#: copy adds about 1/(2k) to the loads; with fewer outputs it costs what it saves) ...
-PAD_MIN_OUTPUTS = 8
-#: ... provided the padding adds at most n / PAD_MAX_SHARE features (float32's vectors
-#: of 16 would add 12 % to n = 100, more than the scalar remainder costs).
-PAD_MAX_SHARE = 16
 
 
 @njit_fast
@@ -151,8 +141,7 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
     products while it computes column c's residuals, so each x_ij is loaded once for
     both, and neither waits for the other's horizontal sums. Per vector of features
     that is 11 loads and stores for 16 FMAs, and the group's rows stay in L1 across
-    all k columns. Wt and acc may be wider than X (see _width): the last rows' loops
-    stop at n.
+    all k columns.
     """
     m, n = X.shape
     k = Wt.shape[0]
@@ -226,7 +215,7 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
     for i in range(8 * groups, m):  # the last m mod 8 rows, one at a time
         x0 = X[i]  # (n,)
         for c in range(k):
-            w = Wt[c]  # (width,)
+            w = Wt[c]  # (n,)
             r0 = b[c] - Y[i, c]
             for j in range(n):
                 r0 += x0[j] * w[j]
@@ -237,65 +226,22 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
 
 
 @njit_fast
-def _padded_groups(X, Y, Wt, b, acc, rsum, rows):
-    """_many_outputs over the rows of X, each group of eight first copied into ``rows``
-    (8, width), whose last columns stay zero as Wt's do, so that the loops over the
-    features end on a whole vector, with no scalar remainder (see _width)."""
-    m, n = X.shape
-    full = m - m % 8
-    for i in range(0, full, 8):
-        for r in range(8):
-            for j in range(n):
-                rows[r, j] = X[i + r, j]  # (8, width)  the padding stays zero
-        _many_outputs(rows, Y[i : i + 8], Wt, b, acc, rsum)
-    _many_outputs(X[full:], Y[full:], Wt, b, acc, rsum)  # the last m mod 8 rows
-
-
-@njit_fast
-def _width(n, k, itemsize):
-    """The row length _many_outputs works on: n rounded up to whole vectors (64 bytes)
-    where that pays (see PAD_MIN_OUTPUTS and PAD_MAX_SHARE), else n."""
-    lanes = 64 // itemsize
-    width = (n + lanes - 1) // lanes * lanes
-    if k < PAD_MIN_OUTPUTS or (width - n) * PAD_MAX_SHARE > n:
-        return n
-    return width
-
-
-@njit_fast
-def _weights(W):
-    """W transposed, (k, width), each column of W contiguous and zero-padded to _width."""
-    n, k = W.shape
-    Wt = np.zeros((k, _width(n, k, W.itemsize)), dtype=W.dtype)  # (k, width)
-    for c in range(k):
-        for j in range(n):
-            Wt[c, j] = W[j, c]
-    return Wt
-
-
-@njit_fast
 def _chunk(X, Y, Wt, b, total, total_b):
     """total (k, n) += Xᵀ R (transposed) and total_b (k,) += 1ᵀ R over the rows of X."""
     m, n = X.shape
-    k, width = Wt.shape  # width ≥ n: see _width
-    acc = np.zeros((k, width), dtype=X.dtype)  # (k, width)  one block's sums, input dtype
+    k = Wt.shape[0]
+    acc = np.empty((k, n), dtype=X.dtype)  # (k, n)  one block's sums, in the input dtype
     rsum = np.empty(k, dtype=X.dtype)  # (k,)
-    rows = np.zeros((8, width), dtype=X.dtype)  # (8, width)  a group of rows, zero-padded
-    block = max(SUM_ROWS, SUM_ENTRIES // n)
-    for start in range(0, m, block):
+    rows = max(SUM_ROWS, SUM_ENTRIES // n)
+    for start in range(0, m, rows):
         acc[:] = 0
         if k == 1:
             rsum[0] = _one_output(
-                X[start : start + block], Y[start : start + block], Wt[0], b[0], acc[0]
+                X[start : start + rows], Y[start : start + rows], Wt[0], b[0], acc[0]
             )
         else:
             rsum[:] = 0
-            if width == n:
-                _many_outputs(X[start : start + block], Y[start : start + block], Wt, b, acc, rsum)
-            else:
-                _padded_groups(
-                    X[start : start + block], Y[start : start + block], Wt, b, acc, rsum, rows
-                )
+            _many_outputs(X[start : start + rows], Y[start : start + rows], Wt, b, acc, rsum)
         for c in range(k):
             for j in range(n):
                 total[c, j] += acc[c, j]  # (k, n)  float64
@@ -343,7 +289,7 @@ def _serial_kernel(X, Y, W, b, lam, dW, db):
     if m <= SUM_ROWS:
         _few_rows(X, Y, W, b, lam, dW, db)
         return
-    Wt = _weights(W)  # (k, width)
+    Wt = np.ascontiguousarray(W.T)  # (k, n)
     total = np.zeros((k, n))  # (k, n)  float64 Xᵀ R, transposed
     total_b = np.zeros(k)  # (k,)
     _chunk(X, Y, Wt, b, total, total_b)
@@ -355,7 +301,7 @@ def _parallel_kernel(X, Y, W, b, lam, dW, db):
     m, n = X.shape
     k = W.shape[1]
     chunks = chunk_count(m, m * n * k)
-    Wt = _weights(W)  # (k, width)
+    Wt = np.ascontiguousarray(W.T)  # (k, n)
     totals = np.zeros((chunks, k, n))  # (chunks, k, n)  one partial Xᵀ R per chunk
     totals_b = np.zeros((chunks, k))  # (chunks, k)
     _chunks_parallel(X, Y, Wt, b, totals, totals_b)
@@ -458,8 +404,7 @@ IMPLEMENTATION = Implementation(
     cost=Cost(
         passes="1: groups of 4 rows (8 when k > 1), each used for its residuals and its "
         "share of Xᵀr while in L1",
-        temporaries="(n, k) partial sums per chunk of rows; for k ≥ 8, eight rows padded "
-        "to whole vectors",
+        temporaries="(n, k) partial sums per chunk of rows",
         flops=f"4·m·n·k, vectorized (fastmath), on every free core from m·n·k ≥ "
         f"{PARALLEL_MIN_WORK:,}",
         overhead="one compiled call; a parallel launch adds tens of µs",
