@@ -69,8 +69,9 @@ def test_it_is_numba_fused_for_the_logistic_problem():
         (257, 6, 1),  # SUM_ROWS + 1 rows: a second summation block of one row
         (1_027, 3, 1),  # k = 1 with blocks of SUM_ENTRIES / 3 rows and a tail
         (1_031, 13, 4),  # k > 1: many groups, a tail of three, several chunks
-        (600, 16, 1),  # the widest X whose tiles are transposed (NARROW_MAX)
-        (600, 17, 2),  # the narrowest whose are not
+        (600, 8, 1),  # the widest X whose tiles are transposed (NARROW_MAX)
+        (600, 9, 2),  # the narrowest whose are not
+        (600, 17, 2),
         (8_300, 1, 2),  # one feature: blocks of SUM_ENTRIES rows, tiles transposed
     ],
 )

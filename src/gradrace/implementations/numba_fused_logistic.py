@@ -100,7 +100,7 @@ TILE = 128
 TILE_ENTRIES = 2048
 #: Up to this many features, a tile is transposed first (``_add_rows_narrow``): a row is
 #: too short for a loop over its features, so every loop runs across the tile's rows.
-NARROW_MAX = 16
+NARROW_MAX = 8
 
 
 if numba.config.DISABLE_JIT:
