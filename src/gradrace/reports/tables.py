@@ -99,7 +99,8 @@ def format_summary(results: pd.DataFrame) -> str:
     lines = [
         "Fastest agreeing implementation per size (speedup = baseline time ÷ fastest time; "
         "± = the median's 95 % interval; × the limit = its time ÷ the larger of reading X and "
-        "Y once and the least flops at the peak, both timed beside it):",
+        "Y once and the least flops at the peak (and a logistic case's exps), all timed beside "
+        "it):",
         shown.to_string(index=False),
     ]
     if table["noisy"].any():
