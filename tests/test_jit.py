@@ -14,7 +14,8 @@ from gradrace import _jit
 def _child(code: str, **env: str) -> str:
     """Run ``code`` in a fresh interpreter (numba's code generator is set up once per
     process) with ``env`` added; return what it prints."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_FEATURES",)}
+    unset = ("NUMBA_CPU_FEATURES", "NUMBA_DISABLE_JIT")  # the child compiles, as numba does
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
     environ.pop(_jit.VECTORS_VARIABLE, None)
     environ.update(env)
     done = subprocess.run(
