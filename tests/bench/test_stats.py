@@ -36,6 +36,16 @@ def test_a_wide_sevenfold_slowdown_is_flagged_slower_noisy_never_excused():
     assert stats.fails_gate("slower (noisy)", strict=True)
 
 
+def test_a_ratio_at_the_threshold_with_an_interval_holding_1_is_the_same():
+    interval = stats.Interval(1.052, 0.99, 1.12, "paired rounds")  # an A/A pair, T = 1.05
+    assert stats.verdict(interval, 1.05) == "same"
+
+
+def test_a_shown_slowdown_whose_size_is_unproven_is_slower_noisy():
+    interval = stats.Interval(1.3, 1.1, 1.5, "bootstrap")
+    assert stats.verdict(interval, 1.2) == "slower (noisy)"
+
+
 def test_a_noisy_slowdown_fails_the_gate_only_when_strict():
     assert not stats.fails_gate("slower (noisy)") and not stats.fails_gate("same", strict=True)
 

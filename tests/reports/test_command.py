@@ -83,7 +83,7 @@ def test_a_noisy_slowdown_is_flagged_and_fails_the_gate_only_with_fail_on_noisy(
     noisy = results.assign(q1_s=results["median_s"] * 0.5, q3_s=results["median_s"] * 2.0)
     old = _save(noisy, tmp_path / "old")
     slower = noisy.copy()
-    slower.loc[slower["implementation"] == "numba", "median_s"] *= 1.3  # bands still overlap
+    slower.loc[slower["implementation"] == "numba", "median_s"] *= 1.6  # bands still overlap
     new = _save(slower, tmp_path / "new")
     args = ["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]
     assert main([*args, "--fail-on-slowdown"]) == 0

@@ -41,7 +41,7 @@ def _new_version(row: dict, rng) -> dict:
     elif row["m"] == FASTER_AT:
         factors *= 0.5
     elif row["m"] == NOISY_AT:
-        factors *= 1.25 * np.exp(rng.permutation(np.linspace(-0.5, 0.5, len(factors))))
+        factors *= 1.6 * np.exp(rng.permutation(np.linspace(-1.0, 1.0, len(factors))))
     samples = list(np.asarray(row["samples"]) * factors)
     return {**new, "samples": samples, "median_s": float(np.median(samples))}
 

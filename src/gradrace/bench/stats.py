@@ -157,12 +157,15 @@ SLOWER_BUSY = "slower (busy machine)"
 def verdict(interval: Interval, threshold: float) -> str:
     """``slower`` when the whole interval lies above ``threshold``; ``faster`` when it lies
     below 1/threshold; ``slower (noisy)`` when the ratio is above the threshold but its
-    interval reaches below it (wide rounds: flagged, never excused); else ``same``."""
+    interval reaches below it, and either the interval lies above 1 (a slowdown shown, its
+    size not) or the ratio is past the threshold twice over (a large slowdown in wide rounds:
+    flagged, never excused); else ``same``. A ratio just over the threshold whose interval
+    holds 1 shows no change at all, so it is ``same``."""
     if interval.low > threshold:
         return SLOWER
     if interval.high < 1 / threshold:
         return FASTER
-    if interval.point > threshold:
+    if interval.point > threshold and (interval.low > 1 or interval.point > threshold**2):
         return SLOWER_NOISY
     return SAME
 

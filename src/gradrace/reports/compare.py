@@ -3,7 +3,8 @@
 Each case gets the ratio of medians NEW ÷ OLD with a 95 % interval from the rounds'
 samples (``bench/stats.py``) and a verdict: ``slower`` only when the whole interval is
 above the threshold, ``faster`` when it is below 1/threshold, ``slower (noisy)`` when the
-ratio is above the threshold but the interval reaches below it, else ``same``. Between
+ratio is above the threshold but the interval reaches below it, and either the interval
+lies above 1 or the ratio is past the threshold twice over, else ``same``. Between
 two runs the machine's drift is divided out first (``drift.py``); within one run the two
 implementations were timed in the same rounds, so the ratio is taken round by round.
 When either run recorded a busy machine, a parallel implementation's ``slower`` becomes
