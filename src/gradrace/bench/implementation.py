@@ -97,6 +97,9 @@ class Cost:
     The words go into the report's *why* table; ``elements`` (read or written from
     memory) and ``flop_count`` drive its model: the time is at least bytes ÷ bandwidth
     and flops ÷ peak, on every core when ``parallel`` (and m·n·k ≥ ``serial_below``).
+    ``serial_elements`` are those a parallel implementation still moves on one core, one
+    step after another (numpy's elementwise steps between BLAS products): the model adds
+    their time at one core's share of the bandwidth.
     """
 
     passes: str  # passes over X, in words
@@ -109,11 +112,14 @@ class Cost:
     fitted: tuple[Term, ...] = ()
     expected: str = "m¹ n¹"  # how time should grow once the overhead is small
     serial_below: float = 0.0
+    serial_elements: Sizes | None = None
 
     def at(self, m: int, n: int, k: int, itemsize: int) -> dict:
         """The counts of one call on a case, as plain numbers (what a results file keeps)."""
         return {
             "bytes": float(self.elements(m, n, k)) * itemsize,
+            "serial_bytes": float(self.serial_elements(m, n, k) if self.serial_elements else 0)
+            * itemsize,
             "flops": float(self.flop_count(m, n, k)),
             "parallel": bool(self.parallel and m * n * k >= self.serial_below),
             "terms": {t.unit: float(t.count(m, n, k, itemsize)) for t in self.fitted},

@@ -54,7 +54,8 @@ LOGISTIC = Implementation(
         "fits their time per multiply-add), plus a tanh per sample and output: for small "
         "n the tanh, not the read of X, bounds the time",
         overhead="parsing three subscript strings per call",
-        elements=lambda m, n, k: two_passes(m, n, k) + 8 * m * k,  # the sigmoid's 4 (m, k) more
+        elements=two_passes,
+        serial_elements=lambda m, n, k: 8 * m * k,  # the sigmoid's 4 (m, k) more, one core
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
         fitted=(PER_ELEMENT, PER_SIGMOID),
     ),

@@ -61,10 +61,11 @@ LOGISTIC = Implementation(
         flops="4·m·n·k in two BLAS products, plus a tanh per sample and output: for small n "
         "the tanh, not the read of X, bounds the time",
         overhead="about a dozen numpy calls and allocations",
-        elements=lambda m, n, k: two_passes(m, n, k) + 8 * m * k,  # the sigmoid's 4 (m, k) more
+        elements=two_passes,
+        serial_elements=lambda m, n, k: 8 * m * k,  # the sigmoid's 4 (m, k) more, one core
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
         parallel=True,
-        fitted=(PER_SIGMOID,),
+        fitted=(GEMV, PER_SIGMOID),
     ),
 )
 

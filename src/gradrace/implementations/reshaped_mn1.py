@@ -87,7 +87,8 @@ LOGISTIC = Implementation(
         overhead="reshapes and squeezes; per sample and output, a tiny product and a tanh "
         "(fitted together as one term: both are counted m·k), and the tiny products' time "
         "per multiply-add, fitted",
-        elements=lambda m, n, k: two_passes(m, n, k) + 8 * m * k,  # the sigmoid's 4 (m, k) more
+        elements=two_passes,
+        serial_elements=lambda m, n, k: 8 * m * k,  # the sigmoid's 4 (m, k) more, one core
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
         fitted=(PER_ELEMENT, PER_SIGMOID),
     ),

@@ -65,7 +65,9 @@ def work_s(count: dict | None, bandwidth_gbs, peak_gflops, cores) -> float:
     memory = count["bytes"] / (bandwidth_gbs * 1e9) if bandwidth_gbs else 0.0
     rate = (peak_gflops or 0.0) * (1.0 if count["parallel"] else 1.0 / max(cores, 1))
     compute = count["flops"] / (rate * 1e9) if rate else 0.0
-    return max(memory, compute)
+    one_core = bandwidth_gbs * 1e9 / max(cores, 1) if bandwidth_gbs else 0.0
+    serial = count.get("serial_bytes", 0.0) / one_core if one_core else 0.0
+    return max(memory, compute) + serial
 
 
 def _fit_terms(rest: np.ndarray, terms: list[np.ndarray], weight: np.ndarray) -> list[float]:
