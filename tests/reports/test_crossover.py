@@ -42,6 +42,6 @@ def test_synthetic_run_names_numba_against_numpy_dot(results):
 
     found = crossovers(agreeing(results))
     pairs = {(c.n, c.winner_below, c.winner_above) for c in found}
-    assert (1, "numba", "numpy-dot") in pairs
-    at_n1 = next(c for c in found if c.n == 1 and c.winner_below == "numba")
-    assert 1_000 < at_n1.m < 10_000  # the laws cross at m·n = 2,500
+    assert (10, "numba", "numpy-dot") in pairs and (100, "numba", "numpy-dot") in pairs
+    at_n10 = next(c for c in found if c.n == 10 and c.winner_below == "numba")
+    assert 100 < at_n10.m < 1_000  # the laws cross at m·n = 2,500

@@ -16,19 +16,33 @@ META = synthetic_metadata()
 def test_declared_costs_are_read_from_the_results_metadata():
     assert declared(META, "numpy-dot")["cost"]["passes"].startswith("2 through BLAS")
     assert declared(META, EVIL) is None  # the plugin declares nothing
-    assert counts(META, "numpy-dot", 100, 10, 1, "float64")["bytes"] == (2 * 1000 + 800) * 8
+    found = counts(META, "numpy-dot", 100, 10, 1, "float64")
+    assert found["bytes"] == 2 * 1000 * 8  # X twice, through BLAS
+    assert found["serial_bytes"] == 800 * 8  # the (m, k) temporaries, on one core
 
 
-def test_work_is_the_larger_of_memory_and_compute():
+def test_work_is_the_larger_of_memory_and_compute_then_the_serial_steps():
     m, n, k = 100_000, 100, 1
-    memory = (2 * m * n + 8 * m * k) * 8 / (BANDWIDTH_GBS * 1e9)
+    memory = 2 * m * n * 8 / (BANDWIDTH_GBS * 1e9)
+    one_core = 8 * m * k * 8 / (BANDWIDTH_GBS / 2 * 1e9)
     count = counts(META, "numpy-dot", m, n, k, "float64")
-    assert work_s(count, BANDWIDTH_GBS, PEAK_GFLOPS, 2) == pytest.approx(memory)
+    assert work_s(count, BANDWIDTH_GBS, PEAK_GFLOPS, 2) == pytest.approx(memory + one_core)
+    assert work_s(None, BANDWIDTH_GBS, PEAK_GFLOPS, 2) == 0.0
+
+
+def test_a_serial_implementation_gets_one_cores_share_of_the_peak_and_the_bandwidth():
     serial = {"bytes": 0.0, "flops": 1e9, "parallel": False}
     assert work_s(serial, None, 50.0, 2) == pytest.approx(
         2 * work_s({**serial, "parallel": True}, None, 50.0, 2)
     )
-    assert work_s(None, BANDWIDTH_GBS, PEAK_GFLOPS, 2) == 0.0
+    reads = {"bytes": 1e9, "flops": 0.0, "parallel": False}
+    assert work_s(reads, 10.0, None, 2) == pytest.approx(0.2)  # 1 GB at 5 GB/s
+    assert work_s({**reads, "parallel": True}, 10.0, None, 2) == pytest.approx(0.1)
+
+
+def test_results_from_before_serial_bytes_read_as_none():
+    older = {"bytes": 1e9, "flops": 0.0, "parallel": True}  # no "serial_bytes" key
+    assert work_s(older, 10.0, None, 2) == pytest.approx(0.1)
 
 
 def test_python_loops_per_element_and_per_row_costs_are_recovered(results):
@@ -113,8 +127,9 @@ def test_the_floors_timed_beside_a_case_set_its_bandwidth_and_peak(results):
     table, _ = predict(timed, META, BANDWIDTH_GBS, PEAK_GFLOPS, 2)
     row = table[(table["implementation"] == "numpy-dot") & (table["m"] == 100_000)]
     row = row[row["n"] == 100].iloc[0]
-    declared_bytes = counts(META, "numpy-dot", 100_000, 100, 1, "float64")["bytes"]
-    assert row["work_s"] == pytest.approx(declared_bytes / 20e9)
+    declared = counts(META, "numpy-dot", 100_000, 100, 1, "float64")
+    one_core = declared["serial_bytes"] / 10e9  # half of 20 GB/s, on one of 2 cores
+    assert row["work_s"] == pytest.approx(declared["bytes"] / 20e9 + one_core)
     old = results.assign(read_s=None, peak_gflops=None)  # an older file: the run's figures
     gbs, gflops = rates(old, BANDWIDTH_GBS, PEAK_GFLOPS)
     assert gbs == pytest.approx(BANDWIDTH_GBS) and gflops == pytest.approx(PEAK_GFLOPS)

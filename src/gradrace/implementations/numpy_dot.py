@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from gradrace.bench.implementation import (
+    PER_ROW,
     PER_SIGMOID,
     Cost,
     Implementation,
     Term,
     matvec_flops,
-    two_passes,
 )
 
 #: For one output (k = 1) both products are BLAS matrix-vector products (gemv), which
@@ -61,8 +61,8 @@ LOGISTIC = Implementation(
         flops="4·m·n·k in two BLAS products, plus a tanh per sample and output: for small n "
         "the tanh, not the read of X, bounds the time",
         overhead="about a dozen numpy calls and allocations",
-        elements=two_passes,
-        serial_elements=lambda m, n, k: 8 * m * k,  # the sigmoid's 4 (m, k) more, one core
+        elements=lambda m, n, k: 2 * m * n,  # X twice, through BLAS on every core
+        serial_elements=lambda m, n, k: 16 * m * k,  # the (m, k) temporaries, numpy's one core
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
         parallel=True,
         fitted=(GEMV, PER_SIGMOID),
@@ -78,9 +78,10 @@ IMPLEMENTATION = Implementation(
         temporaries="3 × (m, k): X @ W, + b, − Y (the residual)",
         flops="4·m·n·k in two BLAS products (memory-bound for small k)",
         overhead="about ten numpy calls and allocations",
-        elements=two_passes,
+        elements=lambda m, n, k: 2 * m * n,  # X twice, through BLAS on every core
+        serial_elements=lambda m, n, k: 8 * m * k,  # the (m, k) temporaries, numpy's one core
         parallel=True,
-        fitted=(GEMV,),
+        fitted=(GEMV, PER_ROW),  # PER_ROW: each fresh (m, k) temporary's pages, first touched
     ),
     also=(LOGISTIC,),
 )

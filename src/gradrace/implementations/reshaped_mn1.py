@@ -27,7 +27,6 @@ from gradrace.bench.implementation import (
     Cost,
     Implementation,
     matvec_flops,
-    two_passes,
 )
 
 
@@ -87,8 +86,8 @@ LOGISTIC = Implementation(
         overhead="reshapes and squeezes; per sample and output, a tiny product and a tanh "
         "(fitted together as one term: both are counted m·k), and the tiny products' time "
         "per multiply-add, fitted",
-        elements=two_passes,
-        serial_elements=lambda m, n, k: 8 * m * k,  # the sigmoid's 4 (m, k) more, one core
+        elements=lambda m, n, k: 2 * m * n,  # X twice
+        serial_elements=lambda m, n, k: 16 * m * k,  # the (m, k) temporaries, step by step
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
         fitted=(PER_ELEMENT, PER_SIGMOID),
     ),
@@ -105,7 +104,8 @@ IMPLEMENTATION = Implementation(
         temporaries="(m, k, 1) predicted, + b, − Y (the error), reshaped to (m, k)",
         flops="4·m·n·k, half of it in m separate tiny products",
         overhead="reshapes and squeezes; a per-sample cost for each tiny product (fitted)",
-        elements=two_passes,
+        elements=lambda m, n, k: 2 * m * n,  # X twice
+        serial_elements=lambda m, n, k: 8 * m * k,  # the (m, k) temporaries, step by step
         fitted=(PER_ROW,),
     ),
     also=(LOGISTIC,),

@@ -4,7 +4,8 @@ An implementation may declare what one call costs by construction (``gradrace.Co
 passes over X, temporaries, flops, whether it runs on all cores); a run records those
 costs, evaluated at every case, in its results file. The model turns them into a time,
 
-    predicted = overhead + max(bytes ÷ bandwidth, flops ÷ peak) [+ fitted terms],
+    predicted = overhead + max(bytes ÷ bandwidth, flops ÷ peak)
+                [+ serial bytes ÷ one core's share of the bandwidth] [+ fitted terms],
 
 with the bandwidth and peak the run timed beside each case (the read of X and Y, and a
 matrix product, in the same rounds; the run's one measurement of each for older files; a
@@ -62,8 +63,9 @@ def work_s(count: dict | None, bandwidth_gbs, peak_gflops, cores) -> float:
     """The declared counts' time for one call, without overhead or fitted terms (0 if none)."""
     if not count:
         return 0.0
-    memory = count["bytes"] / (bandwidth_gbs * 1e9) if bandwidth_gbs else 0.0
-    rate = (peak_gflops or 0.0) * (1.0 if count["parallel"] else 1.0 / max(cores, 1))
+    share = 1.0 if count["parallel"] else 1.0 / max(cores, 1)
+    memory = count["bytes"] / (bandwidth_gbs * 1e9 * share) if bandwidth_gbs else 0.0
+    rate = (peak_gflops or 0.0) * share
     compute = count["flops"] / (rate * 1e9) if rate else 0.0
     one_core = bandwidth_gbs * 1e9 / max(cores, 1) if bandwidth_gbs else 0.0
     serial = count.get("serial_bytes", 0.0) / one_core if one_core else 0.0
