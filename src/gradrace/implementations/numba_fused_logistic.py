@@ -218,18 +218,6 @@ def _logits(X, first, count, w, b_c, z, ahead):
 
 
 @njit_fast
-def _residuals(z, Y, start, c, f, scale, r, rsum):
-    """r[t] = σ(z[t]) − Y[start + t, c] for the tile's logits z, in the input dtype, and
-    their sum added into rsum[c] (the tile's share of 1ᵀR)."""
-    _sigmoids(z, f, scale)  # (T,)  σ(z)
-    total = rsum[c]
-    for t in range(z.shape[0]):
-        r[t] = f[t] - Y[start + t, c]  # (T,)
-        total += r[t]
-    rsum[c] = total
-
-
-@njit_fast
 def _add_outer(X, r, a):
     """a (n,) += Σ_i r_i·x_i over the rows of X, four rows per load and store of a."""
     m, n = X.shape
@@ -261,7 +249,12 @@ def _add_rows(X, Y, lo, hi, Wt, b, acc, rsum, z, f, scale, r):
         count = rows.shape[0]
         for c in range(k):
             _logits(X, start, count, Wt[c], b[c], z, ahead if c == 0 else 0)  # (T,)  float64
-            _residuals(z[:count], Y, start, c, f, scale, r, rsum)  # (T,) in r
+            _sigmoids(z[:count], f, scale)  # (T,)  σ(z)
+            total = rsum[c]
+            for t in range(count):
+                r[t] = f[t] - Y[start + t, c]  # (T,)  in the input dtype
+                total += r[t]
+            rsum[c] = total
             _add_outer(rows, r[:count], acc[c])
 
 
@@ -286,7 +279,12 @@ def _add_rows_narrow(X, Y, lo, hi, Wt, b, acc, rsum, xt, z, f, scale, r):
                 row, wj = xt[j], w[j]  # (T,), scalar
                 for t in range(count):
                     z[t] += row[t] * wj  # (T,)  z_t = x_t·w + b
-            _residuals(z[:count], Y, start, c, f, scale, r, rsum)  # (T,) in r
+            _sigmoids(z[:count], f, scale)  # (T,)  σ(z)
+            total = rsum[c]
+            for t in range(count):
+                r[t] = f[t] - Y[start + t, c]  # (T,)  in the input dtype
+                total += r[t]
+            rsum[c] = total
             a = acc[c]  # (n,)
             for j in range(n):
                 row = xt[j]  # (T,)
