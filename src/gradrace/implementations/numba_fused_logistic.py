@@ -249,6 +249,8 @@ def _add_rows(X, Y, lo, hi, Wt, b, acc, rsum, z, f, scale, r):
         count = rows.shape[0]
         for c in range(k):
             _logits(X, start, count, Wt[c], b[c], z, ahead if c == 0 else 0)  # (T,)  float64
+            # σ(z) − y, written out here and in _add_rows_narrow: as one shared helper it
+            # measured 5–6 % slower on one thread (m = 10⁵, n = 10 and 100)
             _sigmoids(z[:count], f, scale)  # (T,)  σ(z)
             total = rsum[c]
             for t in range(count):
