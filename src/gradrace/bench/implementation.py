@@ -73,6 +73,17 @@ def two_passes(m: float, n: float, k: float) -> float:
     return 2 * m * n + 8 * m * k
 
 
+def x_twice(m: float, n: float, k: float) -> float:
+    """Elements of X read by two passes over it (its temporaries declared apart)."""
+    return 2 * m * n
+
+
+def elementwise(per_sample: int) -> Sizes:
+    """``per_sample`` elements moved per sample and output: the (m, k) temporaries of
+    numpy's elementwise steps (``serial_elements``)."""
+    return lambda m, n, k: per_sample * m * k
+
+
 @dataclass(frozen=True)
 class Term:
     """A cost the model cannot derive from bytes or flops (the interpreter, a per-sample
@@ -97,9 +108,9 @@ class Cost:
     The words go into the report's *why* table; ``elements`` (read or written from
     memory) and ``flop_count`` drive its model: the time is at least bytes ÷ bandwidth
     and flops ÷ peak, on every core when ``parallel`` (and m·n·k ≥ ``serial_below``).
-    ``serial_elements`` are those a parallel implementation still moves on one core, one
-    step after another (numpy's elementwise steps between BLAS products): the model adds
-    their time at one core's share of the bandwidth.
+    ``serial_elements`` are moved one step after another on one core (numpy's elementwise
+    steps, even between BLAS products on every core): the model adds their time at one
+    core's share of the bandwidth, after the rest.
     """
 
     passes: str  # passes over X, in words

@@ -20,7 +20,9 @@ from gradrace.bench.implementation import (
     PER_SIGMOID,
     Cost,
     Implementation,
+    elementwise,
     matvec_flops,
+    x_twice,
 )
 
 
@@ -53,8 +55,8 @@ LOGISTIC = Implementation(
         "fits their time per multiply-add), plus a tanh per sample and output: for small "
         "n the tanh, not the read of X, bounds the time",
         overhead="parsing three subscript strings per call",
-        elements=lambda m, n, k: 2 * m * n,  # X twice
-        serial_elements=lambda m, n, k: 16 * m * k,  # the (m, k) temporaries, step by step
+        elements=x_twice,
+        serial_elements=elementwise(16),  # the (m, k) temporaries
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
         fitted=(PER_ELEMENT, PER_SIGMOID),
     ),
@@ -69,8 +71,8 @@ IMPLEMENTATION = Implementation(
         temporaries="3 × (m, k): the product, + b, − Y",
         flops="4·m·n·k on one core",
         overhead="parsing three subscript strings per call",
-        elements=lambda m, n, k: 2 * m * n,  # X twice
-        serial_elements=lambda m, n, k: 8 * m * k,  # the (m, k) temporaries, step by step
+        elements=x_twice,
+        serial_elements=elementwise(8),  # the (m, k) temporaries
     ),
     also=(LOGISTIC,),
 )

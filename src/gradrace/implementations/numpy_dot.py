@@ -21,7 +21,9 @@ from gradrace.bench.implementation import (
     Cost,
     Implementation,
     Term,
+    elementwise,
     matvec_flops,
+    x_twice,
 )
 
 #: For one output (k = 1) both products are BLAS matrix-vector products (gemv), which
@@ -61,8 +63,8 @@ LOGISTIC = Implementation(
         flops="4·m·n·k in two BLAS products, plus a tanh per sample and output: for small n "
         "the tanh, not the read of X, bounds the time",
         overhead="about a dozen numpy calls and allocations",
-        elements=lambda m, n, k: 2 * m * n,  # X twice, through BLAS on every core
-        serial_elements=lambda m, n, k: 16 * m * k,  # the (m, k) temporaries, numpy's one core
+        elements=x_twice,  # through BLAS on every core
+        serial_elements=elementwise(16),  # the (m, k) temporaries
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
         parallel=True,
         fitted=(GEMV, PER_SIGMOID),
@@ -78,8 +80,8 @@ IMPLEMENTATION = Implementation(
         temporaries="3 × (m, k): X @ W, + b, − Y (the residual)",
         flops="4·m·n·k in two BLAS products (memory-bound for small k)",
         overhead="about ten numpy calls and allocations",
-        elements=lambda m, n, k: 2 * m * n,  # X twice, through BLAS on every core
-        serial_elements=lambda m, n, k: 8 * m * k,  # the (m, k) temporaries, numpy's one core
+        elements=x_twice,  # through BLAS on every core
+        serial_elements=elementwise(8),  # the (m, k) temporaries
         parallel=True,
         fitted=(GEMV, PER_ROW),  # PER_ROW: each fresh (m, k) temporary's pages, first touched
     ),

@@ -26,7 +26,9 @@ from gradrace.bench.implementation import (
     PER_SIGMOID,
     Cost,
     Implementation,
+    elementwise,
     matvec_flops,
+    x_twice,
 )
 
 
@@ -86,8 +88,8 @@ LOGISTIC = Implementation(
         overhead="reshapes and squeezes; per sample and output, a tiny product and a tanh "
         "(fitted together as one term: both are counted m·k), and the tiny products' time "
         "per multiply-add, fitted",
-        elements=lambda m, n, k: 2 * m * n,  # X twice
-        serial_elements=lambda m, n, k: 16 * m * k,  # the (m, k) temporaries, step by step
+        elements=x_twice,
+        serial_elements=elementwise(16),  # the (m, k) temporaries
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
         fitted=(PER_ELEMENT, PER_SIGMOID),
     ),
@@ -104,8 +106,8 @@ IMPLEMENTATION = Implementation(
         temporaries="(m, k, 1) predicted, + b, − Y (the error), reshaped to (m, k)",
         flops="4·m·n·k, half of it in m separate tiny products",
         overhead="reshapes and squeezes; a per-sample cost for each tiny product (fitted)",
-        elements=lambda m, n, k: 2 * m * n,  # X twice
-        serial_elements=lambda m, n, k: 8 * m * k,  # the (m, k) temporaries, step by step
+        elements=x_twice,
+        serial_elements=elementwise(8),  # the (m, k) temporaries
         fitted=(PER_ROW,),
     ),
     also=(LOGISTIC,),
