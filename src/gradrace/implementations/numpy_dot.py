@@ -83,7 +83,7 @@ IMPLEMENTATION = Implementation(
         elements=x_twice,  # through BLAS on every core
         serial_elements=elementwise(8),  # the (m, k) temporaries
         parallel=True,
-        fitted=(GEMV, PER_ROW),  # PER_ROW: each fresh (m, k) temporary's pages, first touched
+        fitted=(GEMV, PER_ROW),  # PER_ROW: the (m, k) temporaries beyond their bytes (allocation)
     ),
     also=(LOGISTIC,),
 )

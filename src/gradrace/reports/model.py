@@ -9,9 +9,9 @@ costs, evaluated at every case, in its results file. The model turns them into a
 
 with the bandwidth and peak the run timed beside each case (the read of X and Y, and a
 matrix product, in the same rounds; the run's one measurement of each for older files; a
-serial implementation gets one core's share of the peak), a fixed per-call overhead fitted from the smallest
-sizes, and, only where the cost declares terms that are not memory or arithmetic at
-all (the interpreter, a per-sample loop), a cost per unit fitted from the data.
+serial implementation gets one core's share of each), a fixed per-call overhead fitted
+from the smallest sizes, and, only where the cost declares terms that are not memory or
+arithmetic at all (the interpreter, a per-sample loop), a cost per unit fitted from the data.
 Predictions that miss by more than ``MISS``× are reported, not hidden. An implementation
 that declares nothing is not modelled: the report shows its fitted scaling instead.
 """
