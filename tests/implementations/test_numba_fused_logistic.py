@@ -125,11 +125,30 @@ def test_the_tile_sigmoid_keeps_nan():
     assert np.isnan(f[0]) and np.isnan(f[2]) and f[1] == pytest.approx(1 / (1 + np.exp(-1.0)))
 
 
-@pytest.mark.parametrize(("n", "k"), [(300, 1), (300, 3), (2, 5)])
+@pytest.mark.parametrize(("n", "k"), [(4000, 1), (300, 1), (300, 3), (20, 1), (2, 5)])
 def test_tiles_of_every_size_agree(n, k):
-    """Tiles of 16 rows (n = 300) and of TILE rows (n = 2), with tails, against the reference."""
+    """Tiles of 16 rows (n = 4000), of TILE_ENTRIES / n rows (n = 300), of TILE rows (n = 20)
+    and transposed ones of NARROW_TILE rows (n = 2), with tails, against the reference."""
     p = make_problem(4 * nfl.TILE + 7, n, k, seed=n + k, problem="logistic")
     assert_agrees(nfl.serial_gradient(*p.args), p)
+
+
+def test_tile_sizes_span_what_the_tiles_test_covers():
+    assert (
+        nfl.TILE_ENTRIES // 4000 < 16 < nfl.TILE_ENTRIES // 300 < nfl.TILE < nfl.TILE_ENTRIES // 20
+    )
+    assert 2 <= nfl.NARROW_MAX < 20 and nfl.NARROW_TILE < 4 * nfl.TILE + 7
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_work_buffers_are_staggered_not_4k_apart(dtype):
+    """The kernel's buffers start STAGGER entries beyond one another's end: none of their
+    starts is a multiple of 4 KiB from another's."""
+    step = (nfl.TILE + nfl.STAGGER) * 8
+    starts = [i * step for i in range(4)]  # z, f, 2^n and r, in bytes
+    assert all((b - a) % 4096 for a in starts for b in starts if b > a)
+    row = (nfl.NARROW_TILE + nfl.STAGGER) * np.dtype(dtype).itemsize  # a transposed row
+    assert all((j * row) % 4096 for j in range(1, nfl.NARROW_MAX))
 
 
 @pytest.mark.parametrize("k", [1, 5])

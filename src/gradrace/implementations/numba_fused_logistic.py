@@ -10,7 +10,7 @@ while x_i is in cache, so X is read from memory once. What the sigmoid changes:
   much as the row's arithmetic, so small-n cases are bound by the exp, not by memory.
 - numba's ``math.exp`` is a call into libm per element (numba has no vector math
   library here), several ns each. So the rows go in tiles (``TILE_ENTRIES`` entries
-  of X, in L1): for each output column, the tile's logits (four rows at a time, four
+  of X, in L2, up to ``TILE`` rows): for each output column, the tile's logits (four rows at a time, four
   vector accumulators sharing each load of W), then all the tile's sigmoids in one
   loop that LLVM vectorizes, the exp written out as arithmetic (``_sigmoids``:
   2^n·e^r, e^r by its Taylor series, 2^n from its bits), then the tile's outer
@@ -94,13 +94,22 @@ EXP_MIN = -708.0
 #: Entries of X between a row's read and its prefetch (16 KiB of float64): far enough
 #: ahead for the line to arrive from L3 or memory, near enough to stay in cache till used.
 PREFETCH_ENTRIES = 2048
-#: Rows whose logits go through the sigmoid together: TILE_ENTRIES entries of X (in L1
+#: Rows whose logits go through the sigmoid together: TILE_ENTRIES entries of X (in L2
 #: while the tile is worked on), at least 16 rows and at most TILE, the size of the buffers.
-TILE = 128
-TILE_ENTRIES = 2048
-#: Up to this many features, a tile is transposed first (``_add_rows_narrow``): a row is
-#: too short for a loop over its features, so every loop runs across the tile's rows.
+#: Long tiles spread each tile's fixed costs (four loops begun, their vector tails) over
+#: many rows; docs/logistic.md has what they measured against tiles of L1's size.
+TILE = 512
+TILE_ENTRIES = 32768
+#: Up to this many features, a tile of NARROW_TILE rows is transposed first
+#: (``_add_rows_narrow``): a row is too short for a loop over its features, so every loop
+#: runs across the tile's rows.
 NARROW_MAX = 8
+NARROW_TILE = 128
+#: Entries between the starts of the work buffers beyond their length (192 bytes), so that
+#: no two of them, nor two rows of a transposed tile, start a multiple of 4 KiB apart: a
+#: load from an address whose low 12 bits match a pending store's waits for it ("4K
+#: aliasing"), which the three loops of ``_sigmoids`` would otherwise meet at every entry.
+STAGGER = 24
 
 
 if numba.config.DISABLE_JIT:
@@ -224,7 +233,7 @@ def _add_outer(X, r, a):
     groups = m // 4
     for g in range(groups):
         i = 4 * g
-        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each, still in L1
+        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each, still in cache
         r0, r1, r2, r3 = r[i], r[i + 1], r[i + 2], r[i + 3]
         for j in range(n):
             a[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
@@ -239,7 +248,7 @@ def _add_outer(X, r, a):
 def _add_rows(X, Y, lo, hi, Wt, b, acc, rsum, z, f, scale, r):
     """acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over rows lo to hi of X, with
     r_i = σ(x_i·W + b) − y_i: a tile of rows at a time, for each output column the logits,
-    their sigmoids, then their outer products, the rows in L1 throughout."""
+    their sigmoids, then their outer products, the rows in cache throughout."""
     n = X.shape[1]
     k = Wt.shape[0]
     tile = min(TILE, max(16, TILE_ENTRIES // n))
@@ -262,14 +271,14 @@ def _add_rows(X, Y, lo, hi, Wt, b, acc, rsum, z, f, scale, r):
 
 @njit_fast
 def _add_rows_narrow(X, Y, lo, hi, Wt, b, acc, rsum, xt, z, f, scale, r):
-    """_add_rows for n ≤ NARROW_MAX: each tile of TILE rows is first copied transposed into
-    xt (n, TILE), so that the logits, the sigmoids, the residuals and the sums of
+    """_add_rows for n ≤ NARROW_MAX: each tile of NARROW_TILE rows is first copied transposed
+    into xt (n, NARROW_TILE), so that the logits, the sigmoids, the residuals and the sums of
     r_i·x_ij all run across the tile's rows, which LLVM vectorizes; a row of a few
     features is too short for a loop of its own."""
     n = X.shape[1]
     k = Wt.shape[0]
-    for start in range(lo, hi, TILE):
-        count = min(TILE, hi - start)
+    for start in range(lo, hi, NARROW_TILE):
+        count = min(NARROW_TILE, hi - start)
         for t in range(count):
             for j in range(n):
                 xt[j, t] = X[start + t, j]  # (n, T)  the tile, transposed
@@ -303,18 +312,20 @@ def _chunk(X, Y, Wt, b, total, total_b):
     k = Wt.shape[0]
     acc = np.empty((k, n), dtype=X.dtype)  # (k, n)  one block's sums, in the input dtype
     rsum = np.empty(k, dtype=X.dtype)  # (k,)
-    work = np.empty((3, TILE))  # (3, TILE)  a tile's logits, sigmoids and 2^n, float64
-    r = np.empty(TILE, dtype=X.dtype)  # (TILE,)  a tile's residuals, in the input dtype
-    xt = np.empty((min(n, NARROW_MAX), TILE), dtype=X.dtype)  # (n, TILE)  a narrow tile
+    step = TILE + STAGGER  # one allocation, the buffers STAGGER apart (see STAGGER)
+    work = np.empty(4 * step)  # a tile's logits, sigmoids, 2^n (float64) and residuals
+    z, f, scale = work[:TILE], work[step : step + TILE], work[2 * step : 2 * step + TILE]
+    r = work[3 * step :].view(X.dtype)[:TILE]  # (TILE,)  residuals, in the input dtype
+    xt = np.empty((min(n, NARROW_MAX), NARROW_TILE + STAGGER), dtype=X.dtype)  # (n, T)
     rows = max(SUM_ROWS, SUM_ENTRIES // n)
     for start in range(0, m, rows):
         acc[:] = 0
         rsum[:] = 0
         stop = min(start + rows, m)
         if n <= NARROW_MAX:
-            _add_rows_narrow(X, Y, start, stop, Wt, b, acc, rsum, xt, work[0], work[1], work[2], r)
+            _add_rows_narrow(X, Y, start, stop, Wt, b, acc, rsum, xt, z, f, scale, r)
         else:
-            _add_rows(X, Y, start, stop, Wt, b, acc, rsum, work[0], work[1], work[2], r)
+            _add_rows(X, Y, start, stop, Wt, b, acc, rsum, z, f, scale, r)
         for c in range(k):
             for j in range(n):
                 total[c, j] += acc[c, j]  # (k, n)  float64
@@ -468,7 +479,7 @@ LOGISTIC = Implementation(
     "outer product into dW while the row is in cache; threads over row chunks.",
     cost=Cost(
         passes="1: tiles of rows, each used for its logits, its sigmoids and its share of "
-        "Xᵀr while in L1",
+        "Xᵀr while in L2",
         temporaries="(n, k) partial sums per chunk of rows; a tile's logits and residuals",
         flops=f"4·m·n·k, vectorized (fastmath), plus an exp per sample and output (vectorized, "
         f"about 40 flops): for small n the exp, not the read of X, bounds the time; on every "
