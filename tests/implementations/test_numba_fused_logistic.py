@@ -224,11 +224,28 @@ def test_chunks_are_a_power_of_two_set_by_the_shape_alone():
     X, Y, W, b, lam, _ = nfl.prepare(*p.args)
     chunks = nfl.chunk_count(m, m * n)
     totals, totals_b = np.zeros((chunks, 1, n)), np.zeros((chunks, 1))
-    nfl._chunks_parallel(X, Y, np.ascontiguousarray(W.T), b, totals, totals_b)
+    nfl._chunks_parallel(X, Y, np.ascontiguousarray(W.T), b, totals, totals_b, False)
     starts = [m * t // chunks for t in range(chunks + 1)]
     residual = sigmoid(X @ W + b) - Y  # (m, 1)
     expected = [residual[starts[t] : starts[t + 1]].sum() for t in range(chunks)]
     np.testing.assert_allclose(totals_b[:, 0], expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("n", "k"), [(10, 1), (100, 3)])
+def test_prefetching_rows_changes_no_bit_of_the_sums(n, k):
+    """Rows are prefetched only for X of PREFETCH_MIN_BYTES or more; the sums with and
+    without are the same, bit for bit, and agree with the reference."""
+    p = make_problem(3 * nfl.TILE + 5, n, k, seed=n, problem="logistic")
+    X, Y, W, b, lam, _ = nfl.prepare(*p.args)
+    sums = []
+    for prefetch in (False, True):
+        total, total_b = np.zeros((k, n)), np.zeros(k)
+        nfl._chunk(X, Y, np.ascontiguousarray(W.T), b, total, total_b, prefetch)
+        sums.append((total, total_b))
+    np.testing.assert_array_equal(sums[0][0], sums[1][0])
+    np.testing.assert_array_equal(sums[0][1], sums[1][1])
+    expected = X.T @ (sigmoid(X @ W + b) - Y)  # (n, k)
+    np.testing.assert_allclose(sums[1][0].T, expected, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)

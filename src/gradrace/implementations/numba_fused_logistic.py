@@ -20,11 +20,12 @@ while x_i is in cache, so X is read from memory once. What the sigmoid changes:
   1e-307). It is computed branch-free (the select of two values) in float64, for
   float32 input too (as accurate, and the vector loop is as fast), then the residual
   is stored in the input dtype, so the sums run in it as for ridge regression.
-- While it computes a group's logits, the kernel asks for the cache lines of the rows
-  ``PREFETCH_ENTRIES`` entries further on (``llvm.prefetch``, through a small numba
-  intrinsic): with the exp in between, the processor's own prefetcher alone leaves
-  the stream of rows waiting on L3 and memory (measured: about 15 % of the time for
-  X of 80 MB, on one core).
+- For X of ``PREFETCH_MIN_BYTES`` or more, while it computes a group's logits, the kernel
+  asks for the cache lines of the rows ``PREFETCH_ENTRIES`` entries further on
+  (``llvm.prefetch``, through a small numba intrinsic): with the exp in between, the
+  processor's own prefetcher alone leaves a stream of rows from memory waiting. For a
+  smaller X, which the last-level cache keeps from one call to the next, the processor's
+  prefetcher keeps up and the extra instructions only cost time (docs/logistic.md).
 - Narrow X (n ≤ ``NARROW_MAX``): a row of a few features is too short for a loop of its
   own, so each tile is first copied transposed, (n, T), and every loop, the logits' and
   the sums' too, runs across the tile's rows (``_add_rows_narrow``).
@@ -94,6 +95,8 @@ EXP_MIN = -708.0
 #: Entries of X between a row's read and its prefetch (16 KiB of float64): far enough
 #: ahead for the line to arrive from L3 or memory, near enough to stay in cache till used.
 PREFETCH_ENTRIES = 2048
+#: The least size of X (bytes) whose rows are prefetched so.
+PREFETCH_MIN_BYTES = 64 * 2**20
 #: Rows whose logits go through the sigmoid together: TILE_ENTRIES entries of X (in L2
 #: while the tile is worked on), at least 16 rows and at most TILE, the size of the buffers.
 #: Long tiles spread each tile's fixed costs (four loops begun, their vector tails) over
@@ -123,7 +126,7 @@ else:
     def _prefetch(typingctx, X, i, j):
         """Ask the processor for the cache line of X[i, j] ahead of its use (``llvm.prefetch``,
         for a read, into every level of cache): numba has no prefetch of its own, and the
-        hardware's prefetcher alone leaves a stream of rows waiting on L3 and memory."""
+        hardware's prefetcher alone leaves a stream of rows from memory waiting."""
 
         def codegen(context, builder, signature, args):
             array_type = signature.args[0]
@@ -196,19 +199,13 @@ def _sigmoids(z, f, scale):
 
 
 @njit_fast
-def _logits(X, first, count, w, b_c, z, ahead):
+def _logits(X, first, count, w, b_c, z):
     """z[t] = x_i·w + b_c (float64) for the ``count`` rows i = first + t of X, four at a
-    time sharing each load of w; with ``ahead`` > 0, each group first asks for the
-    cache lines of the rows ``ahead`` rows further on (_prefetch)."""
-    m, n = X.shape
-    line = max(1, 64 // X.itemsize)  # entries per 64-byte cache line
+    time sharing each load of w."""
+    n = X.shape[1]
     groups = count // 4
     for g in range(groups):
         i = first + 4 * g
-        if ahead > 0 and i + ahead + 3 < m:
-            for q in range(4):
-                for j in range(0, n, line):
-                    _prefetch(X, i + ahead + q, j)
         x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each
         z0 = z1 = z2 = z3 = b_c
         for j in range(n):
@@ -224,6 +221,32 @@ def _logits(X, first, count, w, b_c, z, ahead):
         for j in range(n):
             z0 += x0[j] * w[j]
         z[t] = z0
+
+
+@njit_fast
+def _logits_ahead(X, first, count, w, b_c, z, ahead):
+    """_logits, each group of four rows first asking for the cache lines of the rows
+    ``ahead`` rows further on (_prefetch). A function of its own: with the prefetches in
+    its loop, _logits ran slower even where it made none."""
+    m, n = X.shape
+    line = max(1, 64 // X.itemsize)  # entries per 64-byte cache line
+    groups = count // 4
+    for g in range(groups):
+        i = first + 4 * g
+        if i + ahead + 3 < m:
+            for q in range(4):
+                for j in range(0, n, line):
+                    _prefetch(X, i + ahead + q, j)
+        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each
+        z0 = z1 = z2 = z3 = b_c
+        for j in range(n):
+            z0 += x0[j] * w[j]
+            z1 += x1[j] * w[j]
+            z2 += x2[j] * w[j]
+            z3 += x3[j] * w[j]
+        t = 4 * g
+        z[t], z[t + 1], z[t + 2], z[t + 3] = z0, z1, z2, z3
+    _logits(X, first + 4 * groups, count - 4 * groups, w, b_c, z[4 * groups :])
 
 
 @njit_fast
@@ -245,19 +268,22 @@ def _add_outer(X, r, a):
 
 
 @njit_fast
-def _add_rows(X, Y, lo, hi, Wt, b, acc, rsum, z, f, scale, r):
+def _add_rows(X, Y, lo, hi, Wt, b, acc, rsum, z, f, scale, r, prefetch):
     """acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over rows lo to hi of X, with
     r_i = σ(x_i·W + b) − y_i: a tile of rows at a time, for each output column the logits,
     their sigmoids, then their outer products, the rows in cache throughout."""
     n = X.shape[1]
     k = Wt.shape[0]
     tile = min(TILE, max(16, TILE_ENTRIES // n))
-    ahead = max(4, PREFETCH_ENTRIES // n)  # rows between a read and its prefetch
+    ahead = max(4, PREFETCH_ENTRIES // n)  # rows from a read to its prefetch
     for start in range(lo, hi, tile):
         rows = X[start : min(start + tile, hi)]  # (T, n)
         count = rows.shape[0]
         for c in range(k):
-            _logits(X, start, count, Wt[c], b[c], z, ahead if c == 0 else 0)  # (T,)  float64
+            if prefetch and c == 0:  # (T,)  float64
+                _logits_ahead(X, start, count, Wt[c], b[c], z, ahead)
+            else:
+                _logits(X, start, count, Wt[c], b[c], z)
             # σ(z) − y, written out here and in _add_rows_narrow: as one shared helper it
             # measured 5–6 % slower on one thread (m = 10⁵, n = 10 and 100)
             _sigmoids(z[:count], f, scale)  # (T,)  σ(z)
@@ -306,8 +332,9 @@ def _add_rows_narrow(X, Y, lo, hi, Wt, b, acc, rsum, xt, z, f, scale, r):
 
 
 @njit_fast
-def _chunk(X, Y, Wt, b, total, total_b):
-    """total (k, n) += Xᵀ R (transposed) and total_b (k,) += 1ᵀ R over the rows of X."""
+def _chunk(X, Y, Wt, b, total, total_b, prefetch):
+    """total (k, n) += Xᵀ R (transposed) and total_b (k,) += 1ᵀ R over the rows of X,
+    prefetching its rows if ``prefetch``."""
     m, n = X.shape
     k = Wt.shape[0]
     acc = np.empty((k, n), dtype=X.dtype)  # (k, n)  one block's sums, in the input dtype
@@ -325,7 +352,7 @@ def _chunk(X, Y, Wt, b, total, total_b):
         if n <= NARROW_MAX:
             _add_rows_narrow(X, Y, start, stop, Wt, b, acc, rsum, xt, z, f, scale, r)
         else:
-            _add_rows(X, Y, start, stop, Wt, b, acc, rsum, z, f, scale, r)
+            _add_rows(X, Y, start, stop, Wt, b, acc, rsum, z, f, scale, r, prefetch)
         for c in range(k):
             for j in range(n):
                 total[c, j] += acc[c, j]  # (k, n)  float64
@@ -333,14 +360,14 @@ def _chunk(X, Y, Wt, b, total, total_b):
 
 
 @njit_fast_parallel
-def _chunks_parallel(X, Y, Wt, b, totals, totals_b):
+def _chunks_parallel(X, Y, Wt, b, totals, totals_b, prefetch):
     """_chunk over the rows of X split into len(totals) chunks, one prange iteration each."""
     m = X.shape[0]
     chunks = totals.shape[0]
     for t in prange(chunks):
         start = m * t // chunks
         stop = m * (t + 1) // chunks
-        _chunk(X[start:stop], Y[start:stop], Wt, b, totals[t], totals_b[t])
+        _chunk(X[start:stop], Y[start:stop], Wt, b, totals[t], totals_b[t], prefetch)
 
 
 @njit_fast
@@ -387,7 +414,7 @@ def _serial_kernel(X, Y, W, b, lam, dW, db):
     Wt = np.ascontiguousarray(W.T)  # (k, n)
     total = np.zeros((k, n))  # (k, n)  float64 Xᵀ R, transposed
     total_b = np.zeros(k)  # (k,)
-    _chunk(X, Y, Wt, b, total, total_b)
+    _chunk(X, Y, Wt, b, total, total_b, X.size * X.itemsize >= PREFETCH_MIN_BYTES)
     _finish(total, total_b, W, lam, m, dW, db)
 
 
@@ -399,7 +426,8 @@ def _parallel_kernel(X, Y, W, b, lam, dW, db):
     Wt = np.ascontiguousarray(W.T)  # (k, n)
     totals = np.zeros((chunks, k, n))  # (chunks, k, n)  one partial Xᵀ R per chunk
     totals_b = np.zeros((chunks, k))  # (chunks, k)
-    _chunks_parallel(X, Y, Wt, b, totals, totals_b)
+    prefetch = X.size * X.itemsize >= PREFETCH_MIN_BYTES
+    _chunks_parallel(X, Y, Wt, b, totals, totals_b, prefetch)
     for t in range(1, chunks):  # in chunk order: the same sums whatever thread ran what
         for c in range(k):
             for j in range(n):
