@@ -9,12 +9,12 @@ while x_i is in cache, so X is read from memory once. What the sigmoid changes:
   For many features it hides behind the read of X; for a few (n ≈ 10) it costs as
   much as the row's arithmetic, so small-n cases are bound by the exp, not by memory.
 - numba's ``math.exp`` is a call into libm per element (numba has no vector math
-  library here), several ns each. So the rows go in tiles (``TILE_ENTRIES`` entries
-  of X, in L2, up to ``TILE`` rows): for each output column, the tile's logits (four rows at a time, four
-  vector accumulators sharing each load of W), then all the tile's sigmoids in one
-  loop that LLVM vectorizes, the exp written out as arithmetic (``_sigmoids``:
-  2^n·e^r, e^r by its Taylor series, 2^n from its bits), then the tile's outer
-  products, four rows per load and store of the partial sum.
+  library here), several ns each. So the rows go in tiles (up to ``TILE`` rows and
+  ``TILE_ENTRIES`` entries of X, in L2): for each output column, the tile's logits
+  (four rows at a time, four vector accumulators sharing each load of W), then all
+  the tile's sigmoids in one loop that LLVM vectorizes, the exp written out as
+  arithmetic (``_sigmoids``: 2^n·e^r, e^r by its Taylor series, 2^n from its bits),
+  then the tile's outer products, four rows per load and store of the partial sum.
 - The sigmoid is σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) below, with e = e^(−|z|) ≤ 1:
   no exp can overflow, for any z; e^(−|z|) below 2^−1021 is taken as 0 (an error under
   1e-307). It is computed branch-free (the select of two values) in float64, for
