@@ -1,5 +1,8 @@
 """Registry: built-ins, entry points, --plugin specs, duplicates and broken plugins."""
 
+import os
+import subprocess
+import sys
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -180,3 +183,52 @@ def test_selecting_by_name_keeps_the_plugins_given_by_hand():
     assert reg.one("memoised").name == "memoised"
     with pytest.raises(RegistryError, match="unknown implementation"):
         reg.one("nope")
+
+
+CACHED_NUMBA_PLUGIN = """
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def _kernel(X, R):
+    return X.T @ R
+
+
+def gradient(X, Y, W, b, lam):
+    R = X @ W + b - Y
+    m = X.shape[0]
+    return _kernel(X, R) / m + lam / m * W, R.sum(axis=0) / m
+"""
+
+LOAD_AND_CALL = """
+import sys
+from gradrace import make_problem
+from gradrace.bench.registry import load_plugin, plugin_module_name
+from pathlib import Path
+impl = load_plugin(sys.argv[1])
+p = make_problem(50, 3, 2, seed=0)
+impl.call(impl.prepare_args(*p.args))
+print(plugin_module_name(Path(sys.argv[1].rsplit(":", 1)[0]).resolve()))
+"""
+
+
+def test_a_plugin_with_numba_kernels_cached_by_one_process_loads_in_the_next(tmp_path):
+    """numba's cache=True finds a cached kernel's module by name, so a plugin file's
+    module is named alike in every process, whatever Python's hash seed."""
+    (tmp_path / "cached.py").write_text(CACHED_NUMBA_PLUGIN, encoding="utf-8")
+    names = []
+    for seed in ("1", "2"):  # the first run compiles and caches; the second loads the cache
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        env.pop("NUMBA_DISABLE_JIT", None)
+        done = subprocess.run(
+            [sys.executable, "-c", LOAD_AND_CALL, f"{tmp_path / 'cached.py'}:gradient"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        names.append(done.stdout.strip())
+    assert list((tmp_path / "__pycache__").glob("cached._kernel-*.nbi"))  # it was cached
+    assert names[0] == names[1] == registry_module.plugin_module_name(tmp_path / "cached.py")

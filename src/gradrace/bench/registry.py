@@ -10,6 +10,7 @@ A source that fails to load is recorded in ``Registry.errors`` and the rest load
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -144,6 +145,13 @@ def _error_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+def plugin_module_name(path: Path) -> str:
+    """The module name a plugin file is imported under: the same for one file in every
+    process (numba's ``cache=True`` finds a cached kernel's module again by this name)."""
+    digest = hashlib.blake2b(str(path).encode("utf-8", "surrogatepass"), digest_size=8)
+    return f"gradrace_plugin_{path.stem}_{digest.hexdigest()}"
+
+
 def _load_module(target: str):
     """The module of a ``--plugin`` target: a dotted module name, or a file whose folder
     is put on ``sys.path`` first (as ``python file.py`` does), so ``adapt.py`` can
@@ -152,7 +160,7 @@ def _load_module(target: str):
         path = Path(target).expanduser().resolve()
         if not path.is_file():
             raise FileNotFoundError(f"no such plugin file: {target}")
-        module_name = f"gradrace_plugin_{path.stem}_{abs(hash(str(path))):x}"
+        module_name = plugin_module_name(path)
         spec = importlib.util.spec_from_file_location(module_name, path)
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot import {target}")
