@@ -60,3 +60,17 @@ def test_an_exception_text_is_one_line_without_escapes_and_clipped():
         text = describe_exception(exc)
     assert "\x1b" not in text and "\n" not in text and len(text) < 1200
     assert "(5,000,025 characters in all)" in text
+
+
+def test_a_plugin_module_missing_from_numbas_cache_says_to_clear_it():
+    try:
+        raise ModuleNotFoundError(
+            "No module named 'gradrace_plugin_k_1f'", name="gradrace_plugin_k_1f"
+        )
+    except ModuleNotFoundError as exc:
+        text = describe_exception(exc)
+    assert "delete that folder's __pycache__" in text
+    try:
+        raise ModuleNotFoundError("No module named 'lab'", name="lab")
+    except ModuleNotFoundError as exc:
+        assert "__pycache__" not in describe_exception(exc)

@@ -149,8 +149,24 @@ def plain(text: str, most: int = MOST_CHARACTERS) -> str:
     return text if len(text) <= most else f"{text[:most]}… ({len(text):,} characters in all)"
 
 
+#: The prefix of the module names plugin files are imported under (registry.py).
+PLUGIN_MODULE_PREFIX = "gradrace_plugin_"
+
+
 def describe_exception(exc: BaseException) -> str:
     """'ValueError: … (at lab.py:9: dj_dw[j] = dj_dw[j] + err * X[i, j])'."""
     frame = user_frame(exc)
     where = f" (at {plain(_where(frame))})" if frame is not None else ""
-    return f"{type(exc).__name__}: {plain(str(exc))}{where}"
+    return f"{type(exc).__name__}: {plain(str(exc))}{where}{_stale_cache(exc)}"
+
+
+def _stale_cache(exc: BaseException) -> str:
+    """A hint for numba's cache of a plugin file written under a module name of an earlier
+    gradrace (which named a file's module differently in each process)."""
+    name = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+    if not (name or "").startswith(PLUGIN_MODULE_PREFIX):
+        return ""
+    return (
+        "; numba's cache beside the plugin file was written under another module name "
+        "(by an earlier gradrace): delete that folder's __pycache__ and run again"
+    )

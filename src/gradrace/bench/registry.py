@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradrace.bench.course import AUTO, DETECTED, adapt, check_convention
+from gradrace.bench.explain import PLUGIN_MODULE_PREFIX
 from gradrace.bench.implementation import Implementation
 
 ENTRY_POINT_GROUP = "gradrace.implementations"
@@ -149,7 +150,7 @@ def plugin_module_name(path: Path) -> str:
     """The module name a plugin file is imported under: the same for one file in every
     process (numba's ``cache=True`` finds a cached kernel's module again by this name)."""
     digest = hashlib.blake2b(str(path).encode("utf-8", "surrogatepass"), digest_size=8)
-    return f"gradrace_plugin_{path.stem}_{digest.hexdigest()}"
+    return f"{PLUGIN_MODULE_PREFIX}{path.stem}_{digest.hexdigest()}"
 
 
 def _load_module(target: str):
