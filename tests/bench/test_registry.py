@@ -232,3 +232,51 @@ def test_a_plugin_with_numba_kernels_cached_by_one_process_loads_in_the_next(tmp
         names.append(done.stdout.strip())
     assert list((tmp_path / "__pycache__").glob("cached._kernel-*.nbi"))  # it was cached
     assert names[0] == names[1] == registry_module.plugin_module_name(tmp_path / "cached.py")
+    plain = (
+        "import numpy as np, cached; X = np.ones((4, 3)); cached._kernel(X, X @ np.ones((3, 1)))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"}
+    done = subprocess.run(  # the plugin's own tests import it by its name, after gradrace ran
+        [sys.executable, "-c", plain], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+PLAIN_PLUGIN = "def gradient(X, Y, W, b, lam):\n    return {0!r}\n"
+
+
+@pytest.fixture
+def forget_modules():
+    """Modules the test loads are taken out of sys.modules afterwards."""
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
+def test_a_plugin_file_is_importable_by_its_own_name_where_that_is_free(tmp_path, forget_modules):
+    (tmp_path / "kern_a1.py").write_text(PLAIN_PLUGIN.format("a"), encoding="utf-8")
+    module = registry_module._load_module(str(tmp_path / "kern_a1.py"))
+    assert sys.modules["kern_a1"] is module
+    assert sys.modules[registry_module.plugin_module_name(tmp_path / "kern_a1.py")] is module
+
+
+def test_a_plugin_named_like_a_standard_module_does_not_take_its_name(tmp_path, forget_modules):
+    (tmp_path / "tabnanny.py").write_text(PLAIN_PLUGIN.format("mine"), encoding="utf-8")
+    module = registry_module._load_module(str(tmp_path / "tabnanny.py"))
+    assert module.gradient(None, None, None, None, 0) == "mine"
+    assert sys.modules.get("tabnanny") is not module
+    assert module.__name__ == registry_module.plugin_module_name(tmp_path / "tabnanny.py")
+
+
+def test_two_plugin_files_of_one_name_each_load_their_own(tmp_path, forget_modules):
+    for version in ("old", "new"):
+        (tmp_path / version).mkdir()
+        (tmp_path / version / "kern_b2.py").write_text(
+            PLAIN_PLUGIN.format(version), encoding="utf-8"
+        )
+    old = registry_module._load_module(str(tmp_path / "old" / "kern_b2.py"))
+    new = registry_module._load_module(str(tmp_path / "new" / "kern_b2.py"))
+    assert old.gradient(None, None, None, None, 0) == "old"
+    assert new.gradient(None, None, None, None, 0) == "new"
+    assert sys.modules["kern_b2"] is old  # the name was taken: the second keeps its own

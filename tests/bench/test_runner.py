@@ -240,3 +240,31 @@ def test_a_course_function_is_timed_on_k1_and_not_applicable_beyond(tmp_path):
         ]
     )
     assert code == 0
+
+
+def _timed(m, n, median_s, status="ok"):
+    return dict(
+        implementation="k",
+        dtype="float64",
+        problem="linear",
+        m=m,
+        n=n,
+        k=1,
+        status=status,
+        median_s=median_s,
+    )
+
+
+def test_one_small_case_held_up_does_not_skip_the_larger_sizes_alone():
+    from gradrace.bench.grids import Case
+    from gradrace.bench.runner import _predict_skip
+
+    held_up = _timed(10, 1, 0.014)  # 14 ms for 10 rows: a busy machine, not the work
+    fine = _timed(10, 10, 6e-6)
+    case = Case(1000, 10, 1, "float64")
+    assert _predict_skip("k", case, [held_up, fine], budget_s=0.5) == ("", "")
+    kind, why = _predict_skip("k", Case(1000, 1, 1, "float64"), [held_up, fine], budget_s=0.5)
+    assert kind == "over-budget" and "from 0.014 s at m=10 n=1" in why  # its only evidence
+    slow = _timed(10, 10, 0.01)  # every smaller case over the budget once scaled: skipped
+    kind, _ = _predict_skip("k", Case(100_000, 10, 1, "float64"), [held_up, slow], budget_s=0.5)
+    assert kind == "over-budget"

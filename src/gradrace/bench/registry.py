@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.metadata
 import importlib.util
+import keyword
 import re
 import sys
 import traceback
@@ -147,33 +149,57 @@ def _error_message(exc: BaseException) -> str:
 
 
 def plugin_module_name(path: Path) -> str:
-    """The module name a plugin file is imported under: the same for one file in every
-    process (numba's ``cache=True`` finds a cached kernel's module again by this name)."""
+    """The module name a plugin file is always registered under too: the same for one file
+    in every process (numba's ``cache=True`` finds a cached kernel's module by name)."""
     digest = hashlib.blake2b(str(path).encode("utf-8", "surrogatepass"), digest_size=8)
     return f"{PLUGIN_MODULE_PREFIX}{path.stem}_{digest.hexdigest()}"
+
+
+def _plain_name(path: Path) -> str | None:
+    """The file's own name (``lab`` for lab.py), under which the plugin's own tests and
+    scripts import it, where that name is free: not a standard or installed module's, nor
+    another file's already loaded. numba's cache records the name a kernel's module had,
+    so a kernel cached under it loads in ``import lab`` as in gradrace."""
+    stem = path.stem
+    if not stem.isidentifier() or keyword.iskeyword(stem):
+        return None
+    if stem in sys.stdlib_module_names or stem in sys.builtin_module_names:
+        return None
+    loaded = sys.modules.get(stem)
+    if loaded is not None:
+        file = getattr(loaded, "__file__", None)
+        return stem if file and Path(file).resolve() == path else None
+    elsewhere = [p for p in sys.path if Path(p or ".").resolve() != path.parent]
+    return None if importlib.machinery.PathFinder.find_spec(stem, elsewhere) else stem
 
 
 def _load_module(target: str):
     """The module of a ``--plugin`` target: a dotted module name, or a file whose folder
     is put on ``sys.path`` first (as ``python file.py`` does), so ``adapt.py`` can
-    ``import lab`` from beside it."""
+    ``import lab`` from beside it. A file is run afresh at each load, as its own name
+    where that is free (``_plain_name``) and as ``plugin_module_name`` in any case."""
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target).expanduser().resolve()
         if not path.is_file():
             raise FileNotFoundError(f"no such plugin file: {target}")
-        module_name = plugin_module_name(path)
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {target}")
-        module = importlib.util.module_from_spec(spec)
         folder = str(path.parent)
         if folder not in sys.path:  # its sibling files import as they do when it runs itself
             sys.path.insert(0, folder)
-        sys.modules[module_name] = module
+        names = [n for n in (_plain_name(path), plugin_module_name(path)) if n]
+        spec = importlib.util.spec_from_file_location(names[0], path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {target}")
+        module = importlib.util.module_from_spec(spec)
+        before = {name: sys.modules.get(name) for name in names}
+        sys.modules.update(dict.fromkeys(names, module))
         try:
             spec.loader.exec_module(module)
         except BaseException:
-            del sys.modules[module_name]
+            for name, old in before.items():
+                if old is None:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = old
             raise
         return module
     return importlib.import_module(target)

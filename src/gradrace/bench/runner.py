@@ -126,8 +126,10 @@ def check_grid_fits(cases: Sequence[Case]) -> None:
 
 
 def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> tuple[str, str]:
-    """(kind, why) ``name`` should be skipped on ``case`` — a smaller case's skip, or its
-    predicted call time over the budget — or ('', '')."""
+    """(kind, why) ``name`` should be skipped on ``case``, or ('', ''): skipped when every
+    smaller case it was timed on predicts a call over the budget (its median scaled by
+    m·n·k; the most favourable counts, so one small case held up by a busy machine does not
+    decide alone), or, with none timed, when a smaller case was skipped."""
     smaller = [
         r
         for r in done
@@ -139,23 +141,28 @@ def _predict_skip(name: str, case: Case, done: list[dict], budget_s: float) -> t
         and r["k"] <= case.k
         and r.get("status") in (OK, DISAGREES, SKIPPED)
     ]
+    work = case.m * case.n * case.k
+    timed = [
+        (r["median_s"] * work / (r["m"] * r["n"] * r["k"]), r)
+        for r in smaller
+        if r["status"] != SKIPPED
+    ]
+    if timed:
+        predicted, base = min(timed, key=lambda pair: pair[0])
+        if predicted <= budget_s:
+            return "", ""
+        return OVER_BUDGET, (
+            f"over the budget: a call would take about {predicted:.2g} s (from "
+            f"{base['median_s']:.2g} s at m={base['m']:,} n={base['n']:,} k={base['k']}, "
+            f"scaled by m·n·k); the budget is {budget_s:g} s (--budget)"
+        )
     if not smaller:
         return "", ""
     base = max(smaller, key=lambda r: r["m"] * r["n"] * r["k"])
-    if base["status"] == SKIPPED:
-        if base.get("kind") == INHERITED:
-            return INHERITED, base["message"]
-        where = f"m={base['m']:,} n={base['n']:,} k={base['k']}"
-        return INHERITED, f"skipped at {where}: {base.get('message')}"
-    work = (case.m * case.n * case.k) / (base["m"] * base["n"] * base["k"])
-    predicted = base["median_s"] * work
-    if predicted <= budget_s:
-        return "", ""
-    return OVER_BUDGET, (
-        f"over the budget: a call would take about {predicted:.2g} s (from {base['median_s']:.2g} s "
-        f"at m={base['m']:,} n={base['n']:,} k={base['k']}, scaled by m·n·k); "
-        f"the budget is {budget_s:g} s (--budget)"
-    )
+    if base.get("kind") == INHERITED:
+        return INHERITED, base["message"]
+    where = f"m={base['m']:,} n={base['n']:,} k={base['k']}"
+    return INHERITED, f"skipped at {where}: {base.get('message')}"
 
 
 class Runner:
