@@ -74,7 +74,7 @@ def test_check_names_each_failure_with_its_diagnosis():
     assert "looks like: regularization term missing" in str(result)
     html = result._repr_html_()
     assert "Failures" in html and "regularization term missing" in html
-    assert "DISAGREES (6/12 cases)" in html
+    assert "DISAGREES on 6 of 12 cases" in html
     assert "<details><summary>" not in html  # 6 failures are all listed
 
 
@@ -189,6 +189,11 @@ def test_not_applicable_cases_count_for_nothing_in_the_verdict():
 
 def test_a_verdict_with_no_applicable_case_says_so_rather_than_disagrees():
     assert str(Verdict(0, 0, 24)) == "no applicable case (24 n/a)"
+
+
+def test_a_disagreeing_verdict_counts_the_cases_that_disagree():
+    assert str(Verdict(6, 24)) == "DISAGREES on 18 of 24 cases"
+    assert str(Verdict(1, 3, 2)) == "DISAGREES on 2 of 3 cases (2 n/a)"
 
 
 # -- race --------------------------------------------------------------------------------

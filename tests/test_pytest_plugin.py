@@ -185,6 +185,37 @@ def test_the_fixture_in_an_authors_own_test_file(outside):
     assert timed["test_mine"]["dtype"] == "float64"
 
 
+SLIPS = """
+from my_plugin import gradient
+
+
+def forgets_lambda(X, Y, W, b, lam):
+    return gradient(X, Y, W, b, 0.0)
+
+
+def test_a_slip(gradrace_benchmark):
+    gradrace_benchmark(forgets_lambda, m=50, n=3)
+"""
+
+
+@pytest.mark.parametrize("where", ["suite", "own-test"])
+def test_a_disagreement_fails_with_its_message_and_no_unused_fixture_warning(outside, where):
+    (outside / "slips.py").write_text(SLIPS, encoding="utf-8")
+    if where == "suite":  # the shipped suite on a --gradrace-plugin
+        args = ["--pyargs", "gradrace.benchmarks", "--gradrace-plugin", "slips.py:forgets_lambda"]
+        args += ["--gradrace-impl", "forgets_lambda", *SMALL]
+    else:  # the fixture in the author's own test file
+        (outside / "test_slips.py").write_text(SLIPS, encoding="utf-8")
+        args = ["test_slips.py"]
+    done = pytest_in(outside, "--benchmark-only", *args)
+    output = done.stdout + done.stderr
+    assert done.returncode == pytest.ExitCode.TESTS_FAILED, output
+    assert "DisagreementError: forgets_lambda on m=" in output
+    assert "looks like: regularization term missing" in output
+    assert "PytestBenchmarkWarning" not in output
+    assert "Benchmark fixture was not used at all" not in output
+
+
 def test_a_session_without_gradrace_tests_is_left_as_it_was(outside):
     (outside / "test_other.py").write_text(
         textwrap.dedent("""

@@ -86,6 +86,76 @@ def test_state_cached_across_prepares_is_caught():
     assert "keep its own answer" in failed["check_prepare_again"]
 
 
+def test_a_kernel_wrong_on_its_first_call_is_a_disagreement_not_stale_state():
+    message = failures(slips.half_lambda_impl)["check_prepare_again"]
+    assert "expected the reference gradient on the first call after prepare" in message
+    assert "a disagreement with the reference, not stale state between calls" in message
+    assert "keep its own answer" not in message
+
+
+def test_stale_state_is_reported_only_after_a_first_call_that_agreed():
+    cache = {}
+
+    def prepare(X, Y, W, b, lam):
+        cache["lam"] = lam
+        return X, Y, W, b, lam
+
+    def gradient(X, Y, W, b, lam):
+        return numpy_dot.gradient(X, Y, W, b, cache["lam"])
+
+    message = failures(Implementation("stale", gradient, prepare))["check_prepare_again"]
+    assert "keep its own answer after another was prepared" in message
+    assert "(the first call on m=30 n=4 k=2 float64 λ=1 agreed)" in message
+    assert "not stale state" not in message
+
+
+def _reads_memory_in_c_order(X, Y, W, b, lam):
+    """A kernel's slip: X's memory read as if it were C order (as raw pointers do)."""
+    X = np.asarray(X).ravel(order="K").reshape(X.shape)
+    return numpy_dot.gradient(X, Y, W, b, lam)
+
+
+def test_an_implementation_wrong_on_a_fortran_ordered_x_fails_check_input_layouts():
+    message = failures(Implementation("c-order-only", _reads_memory_in_c_order))
+    message = message["check_input_layouts"]
+    assert message.startswith("c-order-only: check_input_layouts failed on m=300 n=5 k=1 float64")
+    assert "expected with X in Fortran order (np.asfortranarray): agreement" in message
+    assert "disagrees: dW wrong" in message
+
+
+def _refusing(words: str):
+    def gradient(X, Y, W, b, lam):
+        if not all(a.flags.c_contiguous for a in (X, Y, W, b)):
+            raise ValueError(words)
+        return numpy_dot.gradient(X, Y, W, b, lam)
+
+    return gradient
+
+
+def test_an_error_that_names_the_layout_passes_check_input_layouts():
+    impl = Implementation("refuses", _refusing("X, Y, W and b must be C-contiguous"))
+    report = check_implementation(impl, ["check_input_layouts"])
+    assert report.passed, str(report)
+
+
+def test_an_error_that_does_not_name_the_layout_fails_check_input_layouts():
+    impl = Implementation("obscure", _refusing("No matching definition for argument type(s)"))
+    message = failures(impl)["check_input_layouts"]
+    assert "it raised ValueError: No matching definition for argument type(s)" in message
+    assert "(an error that does not name the layout)" in message
+
+
+def test_strided_views_reach_the_implementation_with_the_values_of_the_problem():
+    seen = []
+
+    def records(X, Y, W, b, lam):
+        seen.append(tuple(a.flags.c_contiguous for a in (X, Y, W, b)))
+        return numpy_dot.gradient(X, Y, W, b, lam)
+
+    assert check_implementation(Implementation("records", records), ["check_input_layouts"]).passed
+    assert (False, True, True, True) in seen and (True, False, False, False) in seen
+
+
 def _gram_with(with_params):
     return Implementation("gram-variant", gram.gradient, gram.prepare, with_params=with_params)
 

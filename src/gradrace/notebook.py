@@ -156,9 +156,11 @@ class Verdict:
     def __str__(self) -> str:
         if self.applicable == 0:
             return f"no applicable case ({self.not_applicable} n/a)"
-        word = "agrees" if self.agrees else "DISAGREES"
-        na = f"; {self.not_applicable} n/a" if self.not_applicable else ""
-        return f"{word} ({self.agreeing}/{self.applicable} cases{na})"
+        na = f"{self.not_applicable} n/a" if self.not_applicable else ""
+        if self.agrees:
+            return f"agrees ({self.agreeing}/{self.applicable} cases{'; ' + na if na else ''})"
+        wrong = self.applicable - self.agreeing  # the count of failures, so it cannot misread
+        return f"DISAGREES on {wrong} of {self.applicable} cases{' (' + na + ')' if na else ''}"
 
 
 def verdicts(results: pd.DataFrame) -> dict[str, Verdict]:

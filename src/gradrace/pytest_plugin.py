@@ -188,8 +188,22 @@ def gradrace_benchmark(benchmark: Any, request: pytest.FixtureRequest) -> Callab
             return time_gradient(benchmark, implementation, case, **size)
         except NotApplicable as exc:
             pytest.skip(f"not applicable: {exc}")
+        except Exception:
+            _failed_before_timing(benchmark)
+            raise
 
     return run
+
+
+def _failed_before_timing(benchmark: Any) -> None:
+    """Mark ``benchmark`` as pytest-benchmark marks a benchmark whose call raised: a failed
+    check (a disagreement, a gradient that raised) then fails the test with its own message,
+    without the spurious "Benchmark fixture was not used at all in this test!" warning
+    (pytest-benchmark gives it when the fixture's mode is unset at teardown), and without
+    a result in the JSON file (``has_error``)."""
+    benchmark.has_error = True
+    if not getattr(benchmark, "_mode", None):  # set once pedantic() ran: then it is its own
+        benchmark._mode = "gradrace_benchmark(...), which failed before timing"
 
 
 def _named(config: pytest.Config, name: str) -> Implementation:

@@ -33,6 +33,7 @@ import numpy as np
 from gradrace.bench.agreement import OK, TOLERANCE, copy_inputs, evaluate, judge, written
 from gradrace.bench.grids import Case
 from gradrace.bench.implementation import Implementation
+from gradrace.bench.problem import Problem
 
 Check = Callable[[Implementation], None]
 
@@ -186,24 +187,99 @@ def check_deterministic(impl: Implementation) -> None:
 
 
 def check_prepare_again(impl: Implementation) -> None:
-    """prepare may be called again on new data: no stale cached state leaks between them."""
+    """prepare may be called again on new data: no stale cached state leaks between them.
+    Judged only when the first problem's first call agrees: a kernel that is simply wrong
+    fails here as a disagreement with the reference, not as stale state."""
+    check = "check_prepare_again"
     case_a, case_b = (
         _single(impl, _case(impl, 30, 4, 2, lam=1.0, seed=11)),
         _single(impl, _case(impl, 17, 6, 3, lam=2.0, seed=12)),
     )
     a, b = case_a.problem(), case_b.problem()
     args_a = impl.prepare_args(*a.args)
+    first = judge(impl.call(args_a), a)
+    if first.status != OK:
+        _fail(
+            impl,
+            check,
+            case_a,
+            "the reference gradient on the first call after prepare",
+            f"{first.kind}: {first.message} (on the first call, before any other problem was "
+            "prepared: a disagreement with the reference, not stale state between calls)",
+        )
     args_b = impl.prepare_args(*b.args)
     for case, problem, args in ((case_b, b, args_b), (case_a, a, args_a)):
         outcome = judge(impl.call(args), problem)
         if outcome.status != OK:
             _fail(
                 impl,
-                "check_prepare_again",
+                check,
                 case,
-                "each prepared problem to keep its own answer after another was prepared",
+                "each prepared problem to keep its own answer after another was prepared "
+                f"(the first call on {case_a.label} agreed)",
                 f"{outcome.kind}: {outcome.message}",
             )
+
+
+#: Words by which an error names an input's memory layout: such an error passes
+#: ``check_input_layouts``, as a refusal the user can act on.
+LAYOUT_WORDS = ("contiguous", "fortran", "c order", "c-order", "layout", "stride", "order=")
+
+
+def _strided(a: np.ndarray) -> np.ndarray:
+    """``a``'s values in a non-contiguous view: every other element along its last axis of
+    an array twice as wide, as ``data[:, ::2]`` gives."""
+    wide = np.zeros((*a.shape[:-1], 2 * a.shape[-1]), dtype=a.dtype)
+    wide[..., ::2] = a
+    return wide[..., ::2]
+
+
+def _layouts(problem: Problem) -> dict[str, Problem]:
+    """``problem`` with the same values in the layouts a user's slices have."""
+    return {
+        "X in Fortran order (np.asfortranarray)": replace(problem, X=np.asfortranarray(problem.X)),
+        "X a strided view (X[:, ::2] of a wider array)": replace(problem, X=_strided(problem.X)),
+        "Y, W and b strided views ([..., ::2] of wider arrays)": replace(
+            problem, Y=_strided(problem.Y), W=_strided(problem.W), b=_strided(problem.b)
+        ),
+    }
+
+
+def _layout_failure(impl: Implementation, problem: Problem) -> str:
+    """Why ``impl`` (prepared, then called) fails on ``problem``'s layout: '' when it agrees
+    with the reference or raises an error that names the layout."""
+    try:
+        out = impl.call(impl.prepare_args(*problem.args))
+    except Exception as exc:
+        if any(word in str(exc).lower() for word in LAYOUT_WORDS):
+            return ""
+        return f"it raised {type(exc).__name__}: {exc} (an error that does not name the layout)"
+    outcome = judge(out, problem, terms=impl.terms)
+    return "" if outcome.status == OK else f"{outcome.kind}: {outcome.message}"
+
+
+def check_input_layouts(impl: Implementation) -> None:
+    """Inputs that are not C-contiguous — X in Fortran order, strided views such as
+    ``X[:, ::2]`` — give the reference gradient, or an error that names the layout (one with
+    "contiguous", "Fortran", "stride", ...): users pass slices of their data. More rows
+    than a fused kernel's few-rows path, so its main loop sees them too."""
+    check = "check_input_layouts"
+    shapes = ((300, 5, 1), (300, 5, 2))
+    cases = [
+        _single(impl, c) for dt in ("float64", "float32") for c in _cases(impl, dt, 1.5, shapes)
+    ]
+    for case in _applicable(impl, check, cases):
+        for layout, problem in _layouts(case.problem()).items():
+            got = _layout_failure(impl, problem)
+            if got:
+                _fail(
+                    impl,
+                    check,
+                    case,
+                    f"with {layout}: agreement with the reference within "
+                    f"{TOLERANCE[np.dtype(case.dtype)]:.0e}, or an error that names the layout",
+                    got,
+                )
 
 
 def check_with_params(impl: Implementation) -> None:
@@ -262,6 +338,7 @@ CHECKS: dict[str, Check] = {
         check_inputs_unchanged,
         check_deterministic,
         check_prepare_again,
+        check_input_layouts,
         check_with_params,
         check_no_classic_slip,
     )

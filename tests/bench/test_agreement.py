@@ -145,8 +145,23 @@ def test_run_check_table_and_verdict():
     assert all_agree(results[results.implementation == "good"])
     text = format_check(results)
     assert "good: agrees (2/2 cases)" in text
-    assert "half-lambda: DISAGREES (1/2 cases)" in text  # λ = 0 case agrees
+    assert "half-lambda: DISAGREES on 1 of 2 cases" in text  # λ = 0 case agrees
     assert "looks like: λ/(2m) instead of λ/m" in text
+
+
+def test_a_disagreeing_verdict_counts_the_cases_that_disagree_not_those_that_agree():
+    cases = [Case(5, 2, 1, "float64", 0.0), Case(5, 2, 1, "float64", 2.5)]
+    cases.append(Case(7, 3, 1, "float64", 3.5))  # λ = 0 agrees, the two λ > 0 disagree
+    text = format_check(run_check([slips.half_lambda_impl], cases))
+    assert "half-lambda: DISAGREES on 2 of 3 cases" in text
+    assert "(1/3" not in text
+
+
+def test_a_disagreeing_verdict_with_cases_not_applicable_counts_applicable_cases():
+    one = Implementation(name="one", gradient=slips.half_lambda_impl.gradient, max_outputs=1)
+    cases = [Case(5, 2, 1, "float64", 2.5), Case(7, 3, 3, "float64", 3.5)]
+    text = format_check(run_check([one], cases))
+    assert "one: DISAGREES on 1 of 1 applicable cases" in text
 
 
 def test_a_plugin_that_modifies_its_inputs_does_not_poison_the_next_one():

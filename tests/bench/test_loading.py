@@ -125,3 +125,66 @@ def test_a_plugin_that_hangs_only_in_gradraces_own_process_is_stopped_there_too(
     assert "hung at import in gradrace's own process" in str(error)
     assert "numpy-dot" in registry and "hides-from-the-probe" not in registry
     assert time.perf_counter() - start < loading.PROBE_STARTUP_FLOOR_S
+
+
+MARKER = "loading-marker-5c1"
+PRINTS_AT_IMPORT = f"""
+print("{MARKER}")
+
+
+def gradient(X, Y, W, b, lam):
+    R = X @ W + b - Y
+    return X.T @ R / X.shape[0] + lam / X.shape[0] * W, R.mean(axis=0)
+
+
+def again(X, Y, W, b, lam):
+    print("in-call-marker")
+    return gradient(X, Y, W, b, lam)
+"""
+
+
+def _gradrace(*args: str) -> str:
+    """stdout and stderr of the gradrace command in a process of its own, as a user sees
+    them: the probe's and the worker's output reaches the same terminal."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "gradrace", *args, "--no-entry-points"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout + done.stderr
+
+
+def _prints_at_import(tmp_path: Path) -> Path:
+    path = tmp_path / "prints_at_import.py"
+    path.write_text(PRINTS_AT_IMPORT, encoding="utf-8")
+    return path
+
+
+def test_a_plugin_that_prints_at_import_prints_once_in_list(tmp_path):
+    path = _prints_at_import(tmp_path)
+    out = _gradrace("list", "--plugin", f"{path}:gradient", "--plugin", f"{path}:again")
+    assert out.count(MARKER) == 1
+
+
+def test_a_plugin_that_prints_at_import_prints_once_in_check(tmp_path):
+    path = _prints_at_import(tmp_path)
+    out = _gradrace(
+        "check",
+        *("--plugin", f"{path}:gradient", "--plugin", f"{path}:again"),
+        *("--impl", "gradient", "--m", "5", "--n", "2", "--dtype", "float64"),
+    )
+    assert out.count(MARKER) == 1
+    assert "gradient: agrees (2/2 cases)" in out and "again: agrees (2/2 cases)" in out
+
+
+def test_a_plugins_output_during_its_calls_still_shows_from_the_worker(tmp_path):
+    path = _prints_at_import(tmp_path)
+    out = _gradrace(
+        "check", "--plugin", f"{path}:again", "--m", "5", "--n", "2", "--dtype", "float64"
+    )
+    assert out.count("in-call-marker") == 4  # 2 cases, each called twice

@@ -280,3 +280,41 @@ def test_two_plugin_files_of_one_name_each_load_their_own(tmp_path, forget_modul
     assert old.gradient(None, None, None, None, 0) == "old"
     assert new.gradient(None, None, None, None, 0) == "new"
     assert sys.modules["kern_b2"] is old  # the name was taken: the second keeps its own
+
+
+COUNTS_ITS_RUNS = """
+import builtins
+builtins.gradrace_test_runs = getattr(builtins, "gradrace_test_runs", 0) + 1
+
+
+def gradient(X, Y, W, b, lam):
+    return {0!r}
+"""
+
+
+@pytest.fixture
+def runs():
+    """How many times the test's plugin files ran (they count in ``builtins``)."""
+    import builtins
+
+    builtins.gradrace_test_runs = 0
+    yield lambda: builtins.gradrace_test_runs
+    del builtins.gradrace_test_runs
+
+
+def test_a_plugin_file_loaded_twice_in_one_process_runs_once(tmp_path, forget_modules, runs):
+    path = tmp_path / "kern_c3.py"
+    path.write_text(COUNTS_ITS_RUNS.format("c"), encoding="utf-8")
+    first = registry_module.load_plugin(f"{path}:gradient")
+    second = registry_module.load_plugin(f"{path}:gradient@other")
+    assert runs() == 1 and first.gradient is second.gradient
+    assert sys.modules["kern_c3"] is sys.modules[registry_module.plugin_module_name(path)]
+
+
+def test_a_plugin_file_edited_since_it_ran_runs_again(tmp_path, forget_modules, runs):
+    path = tmp_path / "kern_d4.py"
+    path.write_text(COUNTS_ITS_RUNS.format("old"), encoding="utf-8")
+    registry_module._load_module(str(path))
+    path.write_text(COUNTS_ITS_RUNS.format("newer"), encoding="utf-8")  # another size
+    module = registry_module._load_module(str(path))
+    assert runs() == 2 and module.gradient(None, None, None, None, 0) == "newer"

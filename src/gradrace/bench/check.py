@@ -110,14 +110,16 @@ def _cell(row) -> str:
 
 
 def _verdict(statuses: pd.Series) -> str:
-    """'agrees (24/24 cases)', 'agrees (12/12 applicable cases)', 'DISAGREES (…)'."""
+    """'agrees (24/24 cases)', 'agrees (12/12 applicable cases)', or 'DISAGREES on 18 of 24
+    cases': a disagreement counts the cases that disagree, so the number cannot be misread."""
     applicable = statuses[statuses != NOT_APPLICABLE]
     count = int((applicable == OK).sum())
     if applicable.empty:
         return "no applicable case"
     which = "applicable cases" if len(applicable) < len(statuses) else "cases"
-    word = "agrees" if count == len(applicable) else "DISAGREES"
-    return f"{word} ({count}/{len(applicable)} {which})"
+    if count == len(applicable):
+        return f"agrees ({count}/{len(applicable)} {which})"
+    return f"DISAGREES on {len(applicable) - count} of {len(applicable)} {which}"
 
 
 def conventions(implementations: Sequence[Implementation]) -> list[str]:

@@ -17,9 +17,12 @@ this process loads the built-ins; nothing when there is no plugin source at all.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+import os
 import signal
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from gradrace.bench import registry as _registry
@@ -46,11 +49,40 @@ def absolute_plugin(spec: str) -> str:
     return spec
 
 
+def _flush_stdout() -> None:
+    if sys.stdout is not None and not sys.stdout.closed:
+        sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Standard output (file descriptor 1, so a compiled library's writes too) sent to
+    os.devnull within the block: a plugin's output at import is the parent's to show, once,
+    not again from each child process that imports the plugin. Standard error is kept: it
+    may tell why a child died."""
+    _flush_stdout()
+    saved = os.dup(1)
+    sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(sink, 1)
+        yield
+    finally:
+        _flush_stdout()  # what Python buffered in the block goes to os.devnull too
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(sink)
+
+
 def _probe(conn, sources: list[tuple[str, str | None]], convention: str) -> None:
     """In the probe process: import each source, saying when it starts and ends, and the
     convention its plain function was read in (a trial call, if any, runs here)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     become_subreaper()
+    with quiet_stdout():  # the parent imports what passes, and shows its output there
+        _probe_sources(conn, sources, convention)
+
+
+def _probe_sources(conn, sources: list[tuple[str, str | None]], convention: str) -> None:
     entry_points = {_registry._entry_point_origin(ep): ep for ep in _registry._entry_points()}
     conn.send(("ready",))
     for origin, spec in sources:

@@ -8,12 +8,31 @@ from typing import TextIO
 from gradrace.bench.grids import Case
 from gradrace.units import format_seconds
 
+#: The longest reason a progress line gives for an error or a skip; the results file has it all.
+REASON_CHARS = 60
+
+
+def _reason(message: object) -> str:
+    """The first clause of a row's message, cut at a word within ``REASON_CHARS``: enough to
+    tell a wrong dtype from a timeout while the line stays one line."""
+    first = message.split(";")[0].strip() if isinstance(message, str) else ""
+    if len(first) <= REASON_CHARS:
+        return first
+    cut = first[: REASON_CHARS - 1].rsplit(" ", 1)[0]
+    if cut.count("(") > cut.count(")"):  # no half of a parenthesis
+        cut = cut[: cut.rindex("(")]
+    return cut.rstrip(",: ") + "…"
+
 
 def _brief(row: dict) -> str:
     if row.get("status") in ("ok", "disagrees"):
         flag = "" if row["status"] == "ok" else " DISAGREES"
         return f"{row['implementation']} {format_seconds(row.get('median_s'))}{flag}"
-    return f"{row['implementation']} {row.get('status', '?')}"
+    status = f"{row['implementation']} {row.get('status', '?')}"
+    if row.get("status") not in ("error", "skipped"):
+        return status
+    reason = _reason(row.get("message"))
+    return f"{status} ({reason})" if reason else status
 
 
 class Progress:

@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from gradrace.bench.course import AUTO, DETECTED, adapt, check_convention
 from gradrace.bench.explain import PLUGIN_MODULE_PREFIX
@@ -173,11 +174,55 @@ def _plain_name(path: Path) -> str | None:
     return None if importlib.machinery.PathFinder.find_spec(stem, elsewhere) else stem
 
 
+#: Plugin files executed in this process: alias name -> (the file's stamp, its module).
+_LOADED: dict[str, tuple[tuple[int, int], ModuleType]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """When the file was last changed, and its size: a file edited since it ran runs again."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _loaded_file(path: Path) -> ModuleType | None:
+    """The module this process already executed from ``path``, if the file has not changed
+    since and the module is still registered; else None."""
+    alias = plugin_module_name(path)
+    stamp, module = _LOADED.get(alias, (None, None))
+    if module is None or stamp != _stamp(path) or sys.modules.get(alias) is not module:
+        return None
+    return module
+
+
+def _execute_file(path: Path, target: str) -> ModuleType:
+    """Run the file once as a new module, registered under its own name where that is free
+    (``_plain_name``) and as ``plugin_module_name`` in any case: both names, one module."""
+    names = [n for n in (_plain_name(path), plugin_module_name(path)) if n]
+    spec = importlib.util.spec_from_file_location(names[0], path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {target}")
+    module = importlib.util.module_from_spec(spec)
+    before = {name: sys.modules.get(name) for name in names}
+    sys.modules.update(dict.fromkeys(names, module))
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        for name, old in before.items():
+            if old is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = old
+        raise
+    _LOADED[plugin_module_name(path)] = (_stamp(path), module)
+    return module
+
+
 def _load_module(target: str):
     """The module of a ``--plugin`` target: a dotted module name, or a file whose folder
     is put on ``sys.path`` first (as ``python file.py`` does), so ``adapt.py`` can
-    ``import lab`` from beside it. A file is run afresh at each load, as its own name
-    where that is free (``_plain_name``) and as ``plugin_module_name`` in any case."""
+    ``import lab`` from beside it. A file runs once per process, as ``import`` would run
+    it: two ``--plugin`` specs of one file share its module (and its output at import is
+    printed once); it runs again only once it has been edited."""
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target).expanduser().resolve()
         if not path.is_file():
@@ -185,23 +230,7 @@ def _load_module(target: str):
         folder = str(path.parent)
         if folder not in sys.path:  # its sibling files import as they do when it runs itself
             sys.path.insert(0, folder)
-        names = [n for n in (_plain_name(path), plugin_module_name(path)) if n]
-        spec = importlib.util.spec_from_file_location(names[0], path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {target}")
-        module = importlib.util.module_from_spec(spec)
-        before = {name: sys.modules.get(name) for name in names}
-        sys.modules.update(dict.fromkeys(names, module))
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            for name, old in before.items():
-                if old is None:
-                    sys.modules.pop(name, None)
-                else:
-                    sys.modules[name] = old
-            raise
-        return module
+        return _loaded_file(path) or _execute_file(path, target)
     return importlib.import_module(target)
 
 

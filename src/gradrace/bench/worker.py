@@ -131,17 +131,19 @@ def _serve(
 def _serve_requests(
     conn, plugins, entry_points, threads, skip, convention, known, plain_problem
 ) -> None:
+    from gradrace.bench.loading import quiet_stdout
     from gradrace.bench.machine import machine_figures, set_all_threads
     from gradrace.bench.registry import load_registry
 
-    registry = load_registry(  # the conventions the probe found: no trial call here
-        plugins,
-        entry_points=entry_points,
-        skip=skip,
-        convention=convention,
-        known=known,
-        plain_problem=plain_problem,
-    )
+    with quiet_stdout():  # output at import is shown once, by the parent; calls' is not hidden
+        registry = load_registry(  # the conventions the probe found: no trial call here
+            plugins,
+            entry_points=entry_points,
+            skip=skip,
+            convention=convention,
+            known=known,
+            plain_problem=plain_problem,
+        )
     limiter = set_all_threads(threads)  # noqa: F841 - held for the worker's life
     watch = Watch()
     conn.send(("ready",))
