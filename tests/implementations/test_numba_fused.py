@@ -60,12 +60,38 @@ def threads():
         (1_027, 3, 1),  # k = 1 with two-pass blocks of 32 KiB / (3·itemsize) rows and a tail
         (1_031, 13, 4),  # k > 1: many groups of eight, a tail of seven, several chunks
         (600, 17, 2),  # k = 2: the software pipeline's first and last columns only
+        (1_031, 64, 1),  # long rows (≥ LONG_ROW_BYTES): groups a quarter of a block apart
+        (259, 100, 1),  # long rows, a block of one group per quarter and a tail of three
+        (1_031, 40, 3),  # k > 1, long rows: groups an eighth of a block apart, a tail of seven
     ],
 )
 def test_every_kernel_agrees_with_the_reference_across_block_boundaries(kernel, dtype, m, n, k):
     p = make_problem(m, n, k, dtype, lam=m / 3, seed=m + n + k)
     X, Y, W, b, lam, _ = nf.prepare(*p.args)
     assert_agrees(nf.gradient(X, Y, W, b, lam, KERNELS[kernel]), p)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("m", [3, 4, 7, 8, 9, 259])
+def test_long_and_short_row_loops_sum_the_same_rows(dtype, m):
+    """_one_output_long (rows a quarter of the block apart) and _one_output's loop for
+    short rows (side by side) add up every row, those left over from groups of four too."""
+    n = nf.LONG_ROW_BYTES // np.dtype(dtype).itemsize
+    p = make_problem(m, n, 1, dtype, seed=m)
+    w, b0 = p.W[:, 0], p.b[0]
+    R = (p.X.astype(np.float64) @ w + b0 - p.Y[:, 0]).astype(dtype)  # (m,)
+    rtol = 1e-4 if dtype == np.float32 else 1e-12
+    acc = np.zeros(n, dtype=dtype)
+    rsum = nf._one_output_long(p.X, p.Y, w, b0, acc)
+    np.testing.assert_allclose(acc, p.X.T @ R, rtol=rtol, atol=rtol * np.abs(p.X.T @ R).max())
+    np.testing.assert_allclose(rsum, R.sum(), rtol=rtol, atol=rtol * np.abs(R).sum())
+    assert nf._one_output(p.X, p.Y, w, b0, np.zeros(n, dtype=dtype)) == rsum  # the same loop
+    short = p.X[:, : n - 1].copy()  # one feature less: a short row
+    acc = np.zeros(n - 1, dtype=dtype)
+    rsum = nf._one_output(short, p.Y, w[: n - 1].copy(), b0, acc)
+    R = (short.astype(np.float64) @ w[: n - 1] + b0 - p.Y[:, 0]).astype(dtype)
+    np.testing.assert_allclose(acc, short.T @ R, rtol=rtol, atol=rtol * np.abs(short.T @ R).max())
+    np.testing.assert_allclose(rsum, R.sum(), rtol=rtol, atol=rtol * np.abs(R).sum())
 
 
 @pytest.mark.parametrize("k", [1, 5])

@@ -224,28 +224,36 @@ def test_chunks_are_a_power_of_two_set_by_the_shape_alone():
     X, Y, W, b, lam, _ = nfl.prepare(*p.args)
     chunks = nfl.chunk_count(m, m * n)
     totals, totals_b = np.zeros((chunks, 1, n)), np.zeros((chunks, 1))
-    nfl._chunks_parallel(X, Y, np.ascontiguousarray(W.T), b, totals, totals_b, False)
+    nfl._chunks_parallel(X, Y, np.ascontiguousarray(W.T), b, totals, totals_b)
     starts = [m * t // chunks for t in range(chunks + 1)]
     residual = sigmoid(X @ W + b) - Y  # (m, 1)
     expected = [residual[starts[t] : starts[t + 1]].sum() for t in range(chunks)]
     np.testing.assert_allclose(totals_b[:, 0], expected, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize(("n", "k"), [(10, 1), (100, 3)])
-def test_prefetching_rows_changes_no_bit_of_the_sums(n, k):
-    """Rows are prefetched only for X of PREFETCH_MIN_BYTES or more; the sums with and
-    without are the same, bit for bit, and agree with the reference."""
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_long_and_short_rows_take_the_logits_loop_meant_for_them(dtype):
+    """Rows of LONG_ROW_BYTES or more go one at a time, shorter ones four at a time: both
+    loops give every row's logit, including the rows left over from groups of four."""
+    itemsize = np.dtype(dtype).itemsize
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal(nfl.LONG_ROW_BYTES // itemsize)
+    X = rng.standard_normal((23, w.size)).astype(dtype)
+    z_one, z_four = np.empty(23), np.empty(23)
+    nfl._logits_one(X, 2, 21, w.astype(dtype), 0.5, z_one)
+    nfl._logits(X, 2, 21, w.astype(dtype), 0.5, z_four)
+    expected = X[2:].astype(np.float64) @ w.astype(dtype) + 0.5  # (21,)
+    np.testing.assert_allclose(z_one[:21], expected, rtol=1e-5 if itemsize == 4 else 1e-12)
+    np.testing.assert_allclose(z_four[:21], expected, rtol=1e-5 if itemsize == 4 else 1e-12)
+
+
+@pytest.mark.parametrize(("n", "k"), [(31, 1), (32, 2), (100, 3)])
+def test_kernels_agree_on_either_side_of_the_long_row_bound(n, k):
+    """n = 31 and 32 float64 rows straddle LONG_ROW_BYTES (256 bytes): the kernels agree
+    with the reference over several tiles on both sides of it."""
     p = make_problem(3 * nfl.TILE + 5, n, k, seed=n, problem="logistic")
-    X, Y, W, b, lam, _ = nfl.prepare(*p.args)
-    sums = []
-    for prefetch in (False, True):
-        total, total_b = np.zeros((k, n)), np.zeros(k)
-        nfl._chunk(X, Y, np.ascontiguousarray(W.T), b, total, total_b, prefetch)
-        sums.append((total, total_b))
-    np.testing.assert_array_equal(sums[0][0], sums[1][0])
-    np.testing.assert_array_equal(sums[0][1], sums[1][1])
-    expected = X.T @ (sigmoid(X @ W + b) - Y)  # (n, k)
-    np.testing.assert_allclose(sums[1][0].T, expected, rtol=1e-10, atol=1e-10)
+    for kernel in KERNELS.values():
+        assert_agrees(nfl.gradient(*nfl.prepare(*p.args)[:5], kernel), p)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)

@@ -14,7 +14,10 @@ of a row, with unit stride, which LLVM vectorizes):
 - Register blocking: rows go in groups (four for k = 1, eight for k > 1) whose
   residuals are independent dot products, one vector accumulator each, sharing
   every load of W; their outer products go into the partial sum together, so it is
-  loaded and stored once per group instead of once per row.
+  loaded and stored once per group instead of once per row. For k = 1, a group of
+  long rows (``LONG_ROW_BYTES``) is four rows a quarter of the block apart: four rows
+  side by side are four short streams through each page, which the processor's
+  prefetcher does not follow, and from memory that ran at half the speed.
 - Software pipelining: one loop over the features adds the outer products of the
   residuals computed just before while it computes the next residuals, so each x_ij
   is loaded once for both and neither waits for the other's horizontal sums. For
@@ -71,6 +74,55 @@ from gradrace.implementations._fused_sums import (
 
 #: m·n·k from which the rows are split over threads (below it, one thread is faster).
 PARALLEL_MIN_WORK = 100_000
+#: Rows of at least this many bytes (40 float64) are grouped a quarter of the block apart,
+#: not side by side: four such rows side by side are four short streams through each page
+#: of X, which the processor's prefetcher does not follow. At 256 bytes both groupings
+#: measured the same, from 320 up the spaced one took 0.5–0.8 × the time (docs/performance.md).
+LONG_ROW_BYTES = 320
+
+
+@njit_fast
+def _one_output_long(X, Y, w, b0, acc):
+    """_one_output for rows of LONG_ROW_BYTES or more: each group is four rows a quarter of
+    the block apart (g, g + q, g + 2q, g + 3q), so X streams in as four runs of
+    consecutive rows. The same pipelined loop, kept apart: with the rows' spacing a
+    variable, the loop for short rows ran 1.2–1.4 × slower (docs/performance.md)."""
+    m, n = X.shape
+    q = m // 4
+    rsum = b0 - b0  # 0 in the input dtype
+    if q > 0:
+        x0, x1, x2, x3 = X[0], X[q], X[2 * q], X[3 * q]  # (n,) each
+        r0, r1, r2, r3 = b0 - Y[0, 0], b0 - Y[q, 0], b0 - Y[2 * q, 0], b0 - Y[3 * q, 0]
+        for j in range(n):  # the first group's residuals
+            r0 += x0[j] * w[j]
+            r1 += x1[j] * w[j]
+            r2 += x2[j] * w[j]
+            r3 += x3[j] * w[j]
+        for g in range(1, q):
+            y0, y1, y2, y3 = X[g], X[q + g], X[2 * q + g], X[3 * q + g]  # (n,) each
+            s0, s1 = b0 - Y[g, 0], b0 - Y[q + g, 0]
+            s2, s3 = b0 - Y[2 * q + g, 0], b0 - Y[3 * q + g, 0]
+            for j in range(n):
+                acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])  # group g − 1
+                s0 += y0[j] * w[j]  # group g's residuals
+                s1 += y1[j] * w[j]
+                s2 += y2[j] * w[j]
+                s3 += y3[j] * w[j]
+            rsum += (r0 + r1) + (r2 + r3)
+            x0, x1, x2, x3 = y0, y1, y2, y3
+            r0, r1, r2, r3 = s0, s1, s2, s3
+        for j in range(n):  # the last group's outer products
+            acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
+        rsum += (r0 + r1) + (r2 + r3)
+    for i in range(4 * q, m):  # the last m mod 4 rows, one at a time
+        x0 = X[i]  # (n,)
+        r0 = b0 - Y[i, 0]
+        for j in range(n):
+            r0 += x0[j] * w[j]
+        for j in range(n):
+            acc[j] += r0 * x0[j]
+        rsum += r0
+    return rsum
 
 
 @njit_fast
@@ -81,7 +133,7 @@ def _one_output(X, Y, w, b0, acc):
     features adds the previous group's outer products into acc (its rows still in L1)
     while it computes the next group's four residuals (four vector accumulators, the
     rows streaming in from memory), so neither waits for the other's horizontal sums.
-    With one feature the rows themselves are the vector: one loop with two sums.
+    Rows of LONG_ROW_BYTES or more go to _one_output_long. With one feature the rows themselves are the vector: one loop with two sums.
     """
     m, n = X.shape
     rsum = b0 - b0  # 0 in the input dtype
@@ -94,6 +146,8 @@ def _one_output(X, Y, w, b0, acc):
             rsum += ri
         acc[0] += xr
         return rsum
+    if n * X.itemsize >= LONG_ROW_BYTES:
+        return rsum + _one_output_long(X, Y, w, b0, acc)
     groups = m // 4
     if groups > 0:
         x0, x1, x2, x3 = X[0], X[1], X[2], X[3]  # (n,) each
@@ -134,7 +188,8 @@ def _one_output(X, Y, w, b0, acc):
 def _many_outputs(X, Y, Wt, b, acc, rsum):
     """k > 1: acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X.
 
-    Eight rows at a time, blocked over the outputs: for each column c, the group's
+    Eight rows at a time (an eighth of the block apart for long rows, as in
+    _one_output_long), blocked over the outputs: for each column c, the group's
     eight residuals against column c of W (one pass over it, eight vector
     accumulators), then the eight rows times those residuals into row c of acc. The
     two are software-pipelined: one loop over the features adds column c − 1's outer
@@ -146,16 +201,25 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
     m, n = X.shape
     k = Wt.shape[0]
     groups = m // 8
+    # group g is rows i + d·gap (d = 0 … 7) with i = step·g: side by side for short rows,
+    # an eighth of the block apart for long ones (LONG_ROW_BYTES); as variables these cost
+    # short rows 4–8 %, where _one_output keeps a loop of its own (docs/performance.md)
+    step, gap = (1, groups) if n * X.itemsize >= LONG_ROW_BYTES else (8, 1)
     for g in range(groups):
-        i = 8 * g
-        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each, from memory once
-        x4, x5, x6, x7 = X[i + 4], X[i + 5], X[i + 6], X[i + 7]
-        r0, r1, r2, r3 = b[0] - Y[i, 0], b[0] - Y[i + 1, 0], b[0] - Y[i + 2, 0], b[0] - Y[i + 3, 0]
+        i = step * g
+        x0, x1, x2, x3 = X[i], X[i + gap], X[i + 2 * gap], X[i + 3 * gap]  # (n,) each
+        x4, x5, x6, x7 = X[i + 4 * gap], X[i + 5 * gap], X[i + 6 * gap], X[i + 7 * gap]
+        r0, r1, r2, r3 = (
+            b[0] - Y[i, 0],
+            b[0] - Y[i + gap, 0],
+            b[0] - Y[i + 2 * gap, 0],
+            b[0] - Y[i + 3 * gap, 0],
+        )
         r4, r5, r6, r7 = (
-            b[0] - Y[i + 4, 0],
-            b[0] - Y[i + 5, 0],
-            b[0] - Y[i + 6, 0],
-            b[0] - Y[i + 7, 0],
+            b[0] - Y[i + 4 * gap, 0],
+            b[0] - Y[i + 5 * gap, 0],
+            b[0] - Y[i + 6 * gap, 0],
+            b[0] - Y[i + 7 * gap, 0],
         )
         w = Wt[0]  # (n,)  column 0 of W
         for j in range(n):  # the eight residuals for column 0
@@ -173,15 +237,15 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
             w = Wt[c]  # (n,)
             s0, s1, s2, s3 = (
                 b[c] - Y[i, c],
-                b[c] - Y[i + 1, c],
-                b[c] - Y[i + 2, c],
-                b[c] - Y[i + 3, c],
+                b[c] - Y[i + gap, c],
+                b[c] - Y[i + 2 * gap, c],
+                b[c] - Y[i + 3 * gap, c],
             )
             s4, s5, s6, s7 = (
-                b[c] - Y[i + 4, c],
-                b[c] - Y[i + 5, c],
-                b[c] - Y[i + 6, c],
-                b[c] - Y[i + 7, c],
+                b[c] - Y[i + 4 * gap, c],
+                b[c] - Y[i + 5 * gap, c],
+                b[c] - Y[i + 6 * gap, c],
+                b[c] - Y[i + 7 * gap, c],
             )
             for j in range(n):
                 u0, u1, u2, u3, u4, u5, u6, u7 = (

@@ -20,12 +20,12 @@ while x_i is in cache, so X is read from memory once. What the sigmoid changes:
   1e-307). It is computed branch-free (the select of two values) in float64, for
   float32 input too (as accurate, and the vector loop is as fast), then the residual
   is stored in the input dtype, so the sums run in it as for ridge regression.
-- For X of ``PREFETCH_MIN_BYTES`` or more, while it computes a group's logits, the kernel
-  asks for the cache lines of the rows ``PREFETCH_ENTRIES`` entries further on
-  (``llvm.prefetch``, through a small numba intrinsic): with the exp in between, the
-  processor's own prefetcher alone leaves a stream of rows from memory waiting. For a
-  smaller X, which the last-level cache keeps from one call to the next, the processor's
-  prefetcher keeps up and the extra instructions only cost time (docs/logistic.md).
+- Rows of ``LONG_ROW_BYTES`` or more have their logits computed one row at a time
+  (``_logits_one``), shorter ones four rows at a time (``_logits``, four accumulators
+  sharing each load of w). Four medium rows read side by side are four short streams
+  through each page of X, which the processor's prefetcher does not follow: from memory
+  that loop ran at a third of the speed of a plain read of X, one row at a time at
+  0.9 of it (docs/logistic.md). Short rows are one stream anyway.
 - Narrow X (n ≤ ``NARROW_MAX``): a row of a few features is too short for a loop of its
   own, so each tile is first copied transposed, (n, T), and every loop, the logits' and
   the sums' too, runs across the tile's rows (``_add_rows_narrow``).
@@ -45,11 +45,7 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
-from llvmlite import ir
-from numba.core import cgutils, types
-from numba.extending import intrinsic
 
 from gradrace._jit import (
     njit_contract,
@@ -92,11 +88,10 @@ ROUND = 6755399441055744.0
 ROUND_BITS = 0x4338000000000000  # the bits of ROUND as a float64
 #: Below this x, e^x is under 2^−1021 (subnormal or 0): taken as 0, an error under 1e-307.
 EXP_MIN = -708.0
-#: Entries of X between a row's read and its prefetch (16 KiB of float64): far enough
-#: ahead for the line to arrive from L3 or memory, near enough to stay in cache till used.
-PREFETCH_ENTRIES = 2048
-#: The least size of X (bytes) whose rows are prefetched so.
-PREFETCH_MIN_BYTES = 64 * 2**20
+#: Rows of at least this many bytes have their logits computed one at a time
+#: (``_logits_one``): read side by side, four of them would be four short streams through
+#: each page of X, which the processor's prefetcher does not follow.
+LONG_ROW_BYTES = 256
 #: Rows whose logits go through the sigmoid together: TILE_ENTRIES entries of X (in L2
 #: while the tile is worked on), at least 16 rows and at most TILE, the size of the buffers.
 #: Long tiles spread each tile's fixed costs (four loops begun, their vector tails) over
@@ -113,46 +108,6 @@ NARROW_TILE = 128
 #: load from an address whose low 12 bits match a pending store's waits for it ("4K
 #: aliasing"), which the three loops of ``_sigmoids`` would otherwise meet at every entry.
 STAGGER = 24
-
-
-if numba.config.DISABLE_JIT:
-
-    def _prefetch(X, i, j):
-        """Plain Python: nothing to prefetch."""
-
-else:
-
-    @intrinsic
-    def _prefetch(typingctx, X, i, j):
-        """Ask the processor for the cache line of X[i, j] ahead of its use (``llvm.prefetch``,
-        for a read, into every level of cache): numba has no prefetch of its own, and the
-        hardware's prefetcher alone leaves a stream of rows from memory waiting."""
-
-        def codegen(context, builder, signature, args):
-            array_type = signature.args[0]
-            array = context.make_array(array_type)(context, builder, args[0])
-            pointer = cgutils.get_item_pointer2(
-                context,
-                builder,
-                data=array.data,
-                shape=cgutils.unpack_tuple(builder, array.shape),
-                strides=cgutils.unpack_tuple(builder, array.strides),
-                layout=array_type.layout,
-                inds=[args[1], args[2]],
-                wraparound=False,
-            )
-            byte_pointer = ir.IntType(8).as_pointer()
-            int32 = ir.IntType(32)
-            prefetch = cgutils.get_or_insert_function(
-                builder.module,
-                ir.FunctionType(ir.VoidType(), [byte_pointer, int32, int32, int32]),
-                "llvm.prefetch.p0i8",
-            )
-            read, locality, data = (ir.Constant(int32, v) for v in (0, 3, 1))
-            builder.call(prefetch, [builder.bitcast(pointer, byte_pointer), read, locality, data])
-            return context.get_dummy_value()
-
-        return types.void(X, types.intp, types.intp), codegen
 
 
 @njit_contract
@@ -224,29 +179,16 @@ def _logits(X, first, count, w, b_c, z):
 
 
 @njit_fast
-def _logits_ahead(X, first, count, w, b_c, z, ahead):
-    """_logits, each group of four rows first asking for the cache lines of the rows
-    ``ahead`` rows further on (_prefetch). A function of its own: with the prefetches in
-    its loop, _logits ran slower even where it made none."""
-    m, n = X.shape
-    line = max(1, 64 // X.itemsize)  # entries per 64-byte cache line
-    groups = count // 4
-    for g in range(groups):
-        i = first + 4 * g
-        if i + ahead + 3 < m:
-            for q in range(4):
-                for j in range(0, n, line):
-                    _prefetch(X, i + ahead + q, j)
-        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]  # (n,) each
-        z0 = z1 = z2 = z3 = b_c
+def _logits_one(X, first, count, w, b_c, z):
+    """z[t] = x_i·w + b_c (float64) for the ``count`` rows i = first + t of X, one row at a
+    time: for long rows, which then stream from memory in order."""
+    n = X.shape[1]
+    for t in range(count):
+        x = X[first + t]  # (n,)
+        zt = b_c
         for j in range(n):
-            z0 += x0[j] * w[j]
-            z1 += x1[j] * w[j]
-            z2 += x2[j] * w[j]
-            z3 += x3[j] * w[j]
-        t = 4 * g
-        z[t], z[t + 1], z[t + 2], z[t + 3] = z0, z1, z2, z3
-    _logits(X, first + 4 * groups, count - 4 * groups, w, b_c, z[4 * groups :])
+            zt += x[j] * w[j]
+        z[t] = zt
 
 
 @njit_fast
@@ -268,20 +210,20 @@ def _add_outer(X, r, a):
 
 
 @njit_fast
-def _add_rows(X, Y, lo, hi, Wt, b, acc, rsum, z, f, scale, r, prefetch):
+def _add_rows(X, Y, lo, hi, Wt, b, acc, rsum, z, f, scale, r):
     """acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over rows lo to hi of X, with
     r_i = σ(x_i·W + b) − y_i: a tile of rows at a time, for each output column the logits,
     their sigmoids, then their outer products, the rows in cache throughout."""
     n = X.shape[1]
     k = Wt.shape[0]
     tile = min(TILE, max(16, TILE_ENTRIES // n))
-    ahead = max(4, PREFETCH_ENTRIES // n)  # rows from a read to its prefetch
+    long_rows = n * X.itemsize >= LONG_ROW_BYTES
     for start in range(lo, hi, tile):
         rows = X[start : min(start + tile, hi)]  # (T, n)
         count = rows.shape[0]
         for c in range(k):
-            if prefetch and c == 0:  # (T,)  float64
-                _logits_ahead(X, start, count, Wt[c], b[c], z, ahead)
+            if long_rows:  # (T,)  float64
+                _logits_one(X, start, count, Wt[c], b[c], z)
             else:
                 _logits(X, start, count, Wt[c], b[c], z)
             # σ(z) − y, written out here and in _add_rows_narrow: as one shared helper it
@@ -332,9 +274,8 @@ def _add_rows_narrow(X, Y, lo, hi, Wt, b, acc, rsum, xt, z, f, scale, r):
 
 
 @njit_fast
-def _chunk(X, Y, Wt, b, total, total_b, prefetch):
-    """total (k, n) += Xᵀ R (transposed) and total_b (k,) += 1ᵀ R over the rows of X,
-    prefetching its rows if ``prefetch``."""
+def _chunk(X, Y, Wt, b, total, total_b):
+    """total (k, n) += Xᵀ R (transposed) and total_b (k,) += 1ᵀ R over the rows of X."""
     m, n = X.shape
     k = Wt.shape[0]
     acc = np.empty((k, n), dtype=X.dtype)  # (k, n)  one block's sums, in the input dtype
@@ -352,7 +293,7 @@ def _chunk(X, Y, Wt, b, total, total_b, prefetch):
         if n <= NARROW_MAX:
             _add_rows_narrow(X, Y, start, stop, Wt, b, acc, rsum, xt, z, f, scale, r)
         else:
-            _add_rows(X, Y, start, stop, Wt, b, acc, rsum, z, f, scale, r, prefetch)
+            _add_rows(X, Y, start, stop, Wt, b, acc, rsum, z, f, scale, r)
         for c in range(k):
             for j in range(n):
                 total[c, j] += acc[c, j]  # (k, n)  float64
@@ -360,14 +301,14 @@ def _chunk(X, Y, Wt, b, total, total_b, prefetch):
 
 
 @njit_fast_parallel
-def _chunks_parallel(X, Y, Wt, b, totals, totals_b, prefetch):
+def _chunks_parallel(X, Y, Wt, b, totals, totals_b):
     """_chunk over the rows of X split into len(totals) chunks, one prange iteration each."""
     m = X.shape[0]
     chunks = totals.shape[0]
     for t in prange(chunks):
         start = m * t // chunks
         stop = m * (t + 1) // chunks
-        _chunk(X[start:stop], Y[start:stop], Wt, b, totals[t], totals_b[t], prefetch)
+        _chunk(X[start:stop], Y[start:stop], Wt, b, totals[t], totals_b[t])
 
 
 @njit_fast
@@ -414,7 +355,7 @@ def _serial_kernel(X, Y, W, b, lam, dW, db):
     Wt = np.ascontiguousarray(W.T)  # (k, n)
     total = np.zeros((k, n))  # (k, n)  float64 Xᵀ R, transposed
     total_b = np.zeros(k)  # (k,)
-    _chunk(X, Y, Wt, b, total, total_b, X.size * X.itemsize >= PREFETCH_MIN_BYTES)
+    _chunk(X, Y, Wt, b, total, total_b)
     _finish(total, total_b, W, lam, m, dW, db)
 
 
@@ -426,8 +367,7 @@ def _parallel_kernel(X, Y, W, b, lam, dW, db):
     Wt = np.ascontiguousarray(W.T)  # (k, n)
     totals = np.zeros((chunks, k, n))  # (chunks, k, n)  one partial Xᵀ R per chunk
     totals_b = np.zeros((chunks, k))  # (chunks, k)
-    prefetch = X.size * X.itemsize >= PREFETCH_MIN_BYTES
-    _chunks_parallel(X, Y, Wt, b, totals, totals_b, prefetch)
+    _chunks_parallel(X, Y, Wt, b, totals, totals_b)
     for t in range(1, chunks):  # in chunk order: the same sums whatever thread ran what
         for c in range(k):
             for j in range(n):
