@@ -34,6 +34,13 @@ def test_a_plugin_patching_einsum_at_import_is_not_loaded_and_einsum_stays_right
     assert np.einsum is real and "innocent_looking" not in registry
 
 
+def test_a_plugin_refused_at_import_is_refused_again_the_next_time_it_is_loaded():
+    spec = f"{PLUGINS / 'patches_einsum_at_import.py'}:innocent_looking"
+    for _ in range(2):  # a file runs once per process, but a refused one is not kept
+        registry = load_registry_safely([spec], entry_points=False)
+        assert ["replaced numpy.einsum at import" in e.message for e in registry.errors] == [True]
+
+
 @pytest.mark.parametrize("isolate", [True, False], ids=["worker", "no-isolate"])
 def test_a_plugin_patching_numpy_or_the_judge_is_the_culprit_and_innocents_agree(isolate, capsys):
     argv = [

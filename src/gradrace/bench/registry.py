@@ -217,6 +217,16 @@ def _execute_file(path: Path, target: str) -> ModuleType:
     return module
 
 
+def _forget_files_since(before: Mapping[str, tuple[tuple[int, int], ModuleType]]) -> None:
+    """Forget the plugin files executed since ``before`` (a copy of ``_LOADED``): a file
+    refused at import runs, and is refused, again the next time it is asked for."""
+    for alias, (_, module) in list(_LOADED.items()):
+        if before.get(alias, (None, None))[1] is not module:
+            del _LOADED[alias]
+            for name in [n for n, m in sys.modules.items() if m is module]:
+                del sys.modules[name]
+
+
 def _load_module(target: str):
     """The module of a ``--plugin`` target: a dotted module name, or a file whose folder
     is put on ``sys.path`` first (as ``python file.py`` does), so ``adapt.py`` can
@@ -309,7 +319,7 @@ def _add_source(registry: Registry, origin: str, load, limit_s: float | None = N
     from gradrace.bench.alarm import TimeLimit, time_limit
     from gradrace.bench.guard import Watch, describe
 
-    watch = Watch()
+    watch, files = Watch(), dict(_LOADED)
     try:
         with time_limit(limit_s):
             impl, error = load(), ""
@@ -320,6 +330,7 @@ def _add_source(registry: Registry, origin: str, load, limit_s: float | None = N
     replaced = watch.changed()
     if replaced:
         watch.restore()
+        _forget_files_since(files)
         error = (
             f"replaced {describe(replaced)} at import (the reference and the verdicts must "
             "not depend on a plugin); gradrace put them back and did not load it"

@@ -22,6 +22,7 @@ then the same Xᵀ product.
 from __future__ import annotations
 
 from gradrace.bench.implementation import (
+    PER_ROW,
     PER_SIGMOID,
     Cost,
     Implementation,
@@ -29,7 +30,7 @@ from gradrace.bench.implementation import (
     two_passes,
 )
 from gradrace.implementations import torch_manual
-from gradrace.implementations.torch_manual import load_torch, to_numpy
+from gradrace.implementations.torch_manual import TORCH_GEMV, load_torch, to_numpy
 
 
 def prepare(X, Y, W, b, lam):
@@ -79,7 +80,7 @@ LOGISTIC = Implementation(
         elements=lambda m, n, k: two_passes(m, n, k) + 4 * m * k,  # the loss's (m, k) more
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 16 * m * k,
         parallel=True,
-        fitted=(PER_SIGMOID,),
+        fitted=(TORCH_GEMV, PER_SIGMOID),
     ),
 )
 
@@ -96,6 +97,7 @@ IMPLEMENTATION = Implementation(
         overhead="recording the tape and walking it backwards",
         elements=two_passes,
         parallel=True,
+        fitted=(TORCH_GEMV, PER_ROW),  # PER_ROW: the tape's (m, k) temporaries beyond their bytes
     ),
     also=(LOGISTIC,),
 )
