@@ -133,3 +133,24 @@ def test_the_floors_timed_beside_a_case_set_its_bandwidth_and_peak(results):
     old = results.assign(read_s=None, peak_gflops=None)  # an older file: the run's figures
     gbs, gflops = rates(old, BANDWIDTH_GBS, PEAK_GFLOPS)
     assert gbs == pytest.approx(BANDWIDTH_GBS) and gflops == pytest.approx(PEAK_GFLOPS)
+
+
+def test_a_term_shared_by_the_cores_is_split_among_them_only_when_the_call_is_parallel():
+    from gradrace.bench.implementation import PER_SIGMOID, Cost, on_every_core
+    from gradrace.reports.model import term_count
+
+    cost = Cost(
+        "1",
+        "-",
+        "-",
+        "-",
+        parallel=True,
+        serial_below=50_000,
+        fitted=(on_every_core(PER_SIGMOID), PER_ROW),
+    )
+    shared, alone = on_every_core(PER_SIGMOID).unit, PER_ROW.unit
+    parallel, serial = cost.at(100_000, 1, 1, 8), cost.at(10_000, 1, 1, 8)
+    assert term_count(parallel, shared, 2) == 50_000  # two cores, each half the sigmoids
+    assert term_count(serial, shared, 2) == 10_000  # one thread: all of them
+    assert term_count(parallel, alone, 2) == 100_000  # not shared: one after another
+    assert term_count({"terms": {alone: 5.0}, "parallel": True}, alone, 2) == 5.0  # older file

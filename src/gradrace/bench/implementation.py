@@ -91,6 +91,14 @@ class Term:
 
     unit: str
     count: Callable[[float, float, float, int], float]  # (m, n, k, itemsize) -> units
+    #: The units are shared among the cores when the call runs on all of them (a parallel
+    #: kernel's own loops); False: they run one after another whatever the call does.
+    shared: bool = False
+
+
+def on_every_core(term: Term) -> Term:
+    """``term`` for code that splits its units among the cores when it runs in parallel."""
+    return Term(f"{term.unit}, shared by the cores", term.count, shared=True)
 
 
 #: Terms most implementations that need one use.
@@ -134,6 +142,7 @@ class Cost:
             "flops": float(self.flop_count(m, n, k)),
             "parallel": bool(self.parallel and m * n * k >= self.serial_below),
             "terms": {t.unit: float(t.count(m, n, k, itemsize)) for t in self.fitted},
+            "shared_terms": [t.unit for t in self.fitted if t.shared],
         }
 
     def words(self) -> dict:

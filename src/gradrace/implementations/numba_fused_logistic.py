@@ -61,6 +61,7 @@ from gradrace.bench.implementation import (
     PER_SIGMOID,
     Cost,
     Implementation,
+    on_every_core,
     params_at,
 )
 from gradrace.bench.problem import validate_inputs
@@ -457,6 +458,6 @@ LOGISTIC = Implementation(
         flop_count=lambda m, n, k: 4 * m * n * k + 40 * m * k,
         parallel=True,
         serial_below=PARALLEL_MIN_WORK,
-        fitted=(PER_ELEMENT, PER_SIGMOID),
+        fitted=(on_every_core(PER_ELEMENT), on_every_core(PER_SIGMOID)),
     ),
 )

@@ -37,9 +37,8 @@ from gradrace.bench.implementation import (
 from gradrace.bench.problem import validate_inputs
 
 #: For one output (k = 1) torch's two products are matrix-vector products, which on some
-#: machines stream X far below the read bandwidth a plain sum reaches (at m = 10⁵, n = 100
-#: twice numpy-dot's time on the AMD EPYC development machine): the model fits their cost
-#: per element of X, as it does numpy-dot's.
+#: machines stream X far below the read bandwidth a plain sum reaches (docs/performance.md):
+#: the model fits their cost per element of X, as it does numpy-dot's.
 TORCH_GEMV = Term(
     "per element of X through torch's matrix-vector products (k = 1)",
     lambda m, n, k, s: m * n if k == 1 else 0.0,

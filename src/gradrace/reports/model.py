@@ -139,8 +139,17 @@ def _own(meta: dict, name: str, own: pd.DataFrame, bandwidth, peak, cores):
         dtype=float,
     )
     units = sorted({u for c in found if c for u in c.get("terms", {})})
-    terms = {u: np.array([(c or {}).get("terms", {}).get(u, 0.0) for c in found]) for u in units}
+    terms = {u: np.array([term_count(c, u, cores) for c in found]) for u in units}
     return work, terms, [bool(c and c["parallel"]) for c in found]
+
+
+def term_count(count: dict | None, unit: str, cores: int) -> float:
+    """The units of a declared term one core runs in a call: a term shared by the cores
+    (``Term.shared``) is split among them when the call runs in parallel."""
+    units = float(((count or {}).get("terms") or {}).get(unit, 0.0))
+    if count and count.get("parallel") and unit in (count.get("shared_terms") or ()):
+        return units / max(cores, 1)
+    return units
 
 
 def predict(
