@@ -7,7 +7,10 @@ into the two matrix products. This is what a JAX user would write instead of any
 the other implementations.
 
 prepare (untimed) turns on float64 (``jax_enable_x64``: JAX computes in float32
-unless told otherwise — a process-wide setting), copies the arrays to JAX's default
+unless told otherwise — a process-wide setting) and runs CPU computations on the calling
+thread (``jax_cpu_enable_async_dispatch`` off: the timed call waits for its result
+anyway, and handing each call to a worker thread and back cost a thread wake-up of tens
+of µs, at random, on a small machine), copies the arrays to JAX's default
 device (the CPU here, a GPU where jaxlib has CUDA) and makes one call, which compiles
 the gradient for these shapes and this dtype; jit caches the compiled code, so later
 calls (and later prepares of the same shapes) only run it. The timed call waits for
@@ -58,6 +61,10 @@ def _jax():
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    try:
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+    except AttributeError:  # a JAX from before CPU computations were dispatched asynchronously
+        pass
     import jax.numpy as jnp
 
     def cost(X, Y, W, b, lam):
