@@ -25,6 +25,7 @@ _WHERE = {
     "PER_ROW": "gradrace.bench.implementation",
     "PER_SIGMOID": "gradrace.bench.implementation",
     "on_every_core": "gradrace.bench.implementation",
+    "per_parallel_launch": "gradrace.bench.implementation",
     "Cost": "gradrace.bench.implementation",
     "Implementation": "gradrace.bench.implementation",
     "Term": "gradrace.bench.implementation",

@@ -154,3 +154,37 @@ def test_a_term_shared_by_the_cores_is_split_among_them_only_when_the_call_is_pa
     assert term_count(serial, shared, 2) == 10_000  # one thread: all of them
     assert term_count(parallel, alone, 2) == 100_000  # not shared: one after another
     assert term_count({"terms": {alone: 5.0}, "parallel": True}, alone, 2) == 5.0  # older file
+
+
+def test_a_launch_term_counts_one_per_parallel_call_and_its_cost_is_recovered():
+    import numpy as np
+    import pandas as pd
+
+    from gradrace.bench.implementation import per_parallel_launch
+    from gradrace.reports.model import fit
+
+    launch = per_parallel_launch(10_000)
+    assert launch.count(100, 100, 1, 8) == 1.0  # m·n·k = 10,000: parallel
+    assert launch.count(99, 100, 1, 8) == 0.0  # below: one thread, no threads to wake
+    sizes = [(m, n) for m in (10, 100, 1000, 10_000) for n in (1, 10, 100)]
+    rows = pd.DataFrame({"m": [m for m, _ in sizes], "n": [n for _, n in sizes], "k": 1})
+    launches = np.array([launch.count(m, n, 1, 8) for m, n in sizes])
+    work = np.array([2e-9 * m * n for m, n in sizes])
+    rows["median_s"] = 1e-6 + work + 3e-6 * launches  # 1 µs a call, 3 µs a launch
+    fitted = fit(rows, work, {launch.unit: launches})
+    assert fitted.overhead_s == pytest.approx(1e-6)
+    assert fitted.per_unit_s[launch.unit] == pytest.approx(3e-6)
+
+
+def test_the_fused_kernels_declare_reading_x_and_y_once_and_a_launch_per_parallel_call():
+    from gradrace.implementations import numba_fused
+
+    for impl in (numba_fused.IMPLEMENTATION, numba_fused.IMPLEMENTATION.also[0]):
+        counts = impl.cost.at(1_000_000, 10, 2, 8)
+        assert counts["bytes"] == (1_000_000 * 10 + 1_000_000 * 2) * 8  # no (m, k) array
+        assert counts["parallel"]
+        assert counts["terms"]["per parallel launch (threads woken and joined)"] == 1.0
+        assert (
+            impl.cost.at(10, 10, 1, 8)["terms"]["per parallel launch (threads woken and joined)"]
+            == 0.0
+        )

@@ -67,6 +67,12 @@ def one_pass(m: float, n: float, k: float) -> float:
     return m * n + 3 * m * k
 
 
+def x_and_y(m: float, n: float, k: float) -> float:
+    """Elements read by a fused gradient: X and Y once, nothing of m rows written (its
+    residuals live in registers or a small tile)."""
+    return m * n + m * k
+
+
 def two_passes(m: float, n: float, k: float) -> float:
     """Elements moved by two BLAS products: X twice, and the (m, k) temporaries of
     X @ W, + b, − Y and the sum over the residual."""
@@ -99,6 +105,15 @@ class Term:
 def on_every_core(term: Term) -> Term:
     """``term`` for code that splits its units among the cores when it runs in parallel."""
     return Term(f"{term.unit}, shared by the cores", term.count, shared=True)
+
+
+def per_parallel_launch(min_work: float) -> Term:
+    """One unit per call that runs in parallel (from m·n·k ≥ ``min_work``): waking the
+    threads and waiting for the last, a fixed cost the serial calls do not pay."""
+    return Term(
+        "per parallel launch (threads woken and joined)",
+        lambda m, n, k, s: 1.0 if m * n * k >= min_work else 0.0,
+    )
 
 
 #: Terms most implementations that need one use.

@@ -30,6 +30,7 @@ Threads: XLA sizes its CPU thread pool when JAX starts; gradrace's ``--threads``
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
@@ -61,10 +62,8 @@ def _jax():
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    try:
+    with contextlib.suppress(AttributeError):  # a JAX without asynchronous CPU dispatch
         jax.config.update("jax_cpu_enable_async_dispatch", False)
-    except AttributeError:  # a JAX from before CPU computations were dispatched asynchronously
-        pass
     import jax.numpy as jnp
 
     def cost(X, Y, W, b, lam):

@@ -59,7 +59,13 @@ from gradrace._jit import (
     threads,
     with_threads,
 )
-from gradrace.bench.implementation import Cost, Implementation, params_at
+from gradrace.bench.implementation import (
+    Cost,
+    Implementation,
+    params_at,
+    per_parallel_launch,
+    x_and_y,
+)
 from gradrace.bench.problem import validate_inputs
 from gradrace.implementations import numba_fused_logistic, numba_narrow
 from gradrace.implementations._fused_sums import CHUNK_WORK as CHUNK_WORK
@@ -463,9 +469,11 @@ IMPLEMENTATION = Implementation(
         temporaries="(n, k) partial sums per chunk of rows",
         flops=f"4·m·n·k, vectorized (fastmath), on every free core from m·n·k ≥ "
         f"{PARALLEL_MIN_WORK:,}",
-        overhead="one compiled call; a parallel launch adds tens of µs",
+        overhead="one compiled call; a parallel launch adds a few µs (fitted)",
+        elements=x_and_y,
         parallel=True,
         serial_below=PARALLEL_MIN_WORK,
+        fitted=(per_parallel_launch(PARALLEL_MIN_WORK),),
     ),
     also=(numba_fused_logistic.LOGISTIC,),
 )

@@ -63,6 +63,8 @@ from gradrace.bench.implementation import (
     Implementation,
     on_every_core,
     params_at,
+    per_parallel_launch,
+    x_and_y,
 )
 from gradrace.bench.problem import validate_inputs
 from gradrace.implementations._fused_sums import CHUNK_WORK as CHUNK_WORK
@@ -454,10 +456,15 @@ LOGISTIC = Implementation(
         f"about 40 flops): for small n the exp, not the read of X, bounds the time; on every "
         f"core from m·n·k ≥ {PARALLEL_MIN_WORK:,}; the loops run below the BLAS peak the "
         f"model divides by, so their time per multiply-add is fitted",
-        overhead="one compiled call; a parallel launch adds tens of µs",
+        overhead="one compiled call; a parallel launch adds a few µs (fitted)",
+        elements=x_and_y,
         flop_count=lambda m, n, k: 4 * m * n * k + 40 * m * k,
         parallel=True,
         serial_below=PARALLEL_MIN_WORK,
-        fitted=(on_every_core(PER_ELEMENT), on_every_core(PER_SIGMOID)),
+        fitted=(
+            on_every_core(PER_ELEMENT),
+            on_every_core(PER_SIGMOID),
+            per_parallel_launch(PARALLEL_MIN_WORK),
+        ),
     ),
 )
