@@ -23,11 +23,8 @@ most ``MAX_THREADS`` and no more than the cores other work leaves free (see
 gradrace/_load.py: on a loaded machine a second thread would wait for a core, and the
 call for it), and starts the thread pool once, untimed.
 
-With X of 1 GB (m = 2·10⁶, n = 64), ``gradrace run --impl numpy-blocked --impl
-numpy-dot --m 2000000 --n 64`` measured 0.57–0.63 × numpy-dot on a 2-core AMD EPYC
-VM (the same blocks on one thread, or 4 MiB blocks left to OpenBLAS's threads, were
-about 0.8–0.9 × in side-by-side measurements outside gradrace), and 1.1 × numpy-dot
-on all the cores of a 16-core Xeon VM whose cores each read memory at only 10 GB/s.
+What that buys at 1 GB of X, on two cores and on sixteen, is measured in
+docs/performance.md.
 """
 
 from __future__ import annotations
