@@ -22,14 +22,20 @@ from gradrace import make_problem
 from gradrace.bench.registry import load_registry
 
 
-def median_ms(call, rounds: int) -> float:
-    """The median of ``rounds`` timings of ``call()`` in milliseconds."""
-    times = []
+def median_ms(calls, rounds: int, before=None) -> float:
+    """The median over ``rounds`` of the milliseconds ``calls`` take one after another,
+    ``before()`` run untimed ahead of each call."""
+    totals = []
     for _ in range(rounds):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e3
+        total = 0.0
+        for call in calls:
+            if before:
+                before()
+            start = time.perf_counter()
+            call()
+            total += time.perf_counter() - start
+        totals.append(total)
+    return float(np.median(totals)) * 1e3
 
 
 def main() -> None:
@@ -52,29 +58,16 @@ def main() -> None:
     whole = impl.prepare_args(p.X, p.Y, p.W, p.b, p.lam)
     parts = [impl.prepare_args(p.X[s], p.Y[s], p.W, p.b, p.lam) for s in slices]
     flush = np.ones(args.flush_mib * 2**20 // 8)
-
-    def after_flush() -> float:
-        """Seconds of ``--parts`` calls on the first slice, each after the flush (untimed)."""
-        total = 0.0
-        for _ in slices:
-            flush.sum()
-            start = time.perf_counter()
-            impl.call(parts[0])
-            total += time.perf_counter() - start
-        return total
-
-    flushed = float(np.median([after_flush() for _ in range(args.rounds)])) * 1e3
+    first = [lambda: impl.call(parts[0])] * args.parts
+    cases = {
+        "the whole of X, one call": ([lambda: impl.call(whole)], None),
+        f"{args.parts} consecutive slices": ([lambda a=a: impl.call(a) for a in parts], None),
+        f"the first slice {args.parts} times (cached)": (first, None),
+        f"the same after a {args.flush_mib} MiB read each": (first, flush.sum),
+    }
     print(f"{args.impl} ({args.problem}) at m = {args.m}, n = {args.n}, in ms:")
-    print(
-        f"  the whole of X, one call:          {median_ms(lambda: impl.call(whole), args.rounds):8.2f}"
-    )
-    print(
-        f"  {args.parts} consecutive slices:             {median_ms(lambda: [impl.call(a) for a in parts], args.rounds):8.2f}"
-    )
-    print(
-        f"  the first slice {args.parts} times (cached):  {median_ms(lambda: [impl.call(parts[0]) for _ in slices], args.rounds):8.2f}"
-    )
-    print(f"  the same after a {args.flush_mib} MiB read each:  {flushed:8.2f}")
+    for label, (calls, before) in cases.items():
+        print(f"  {label + ':':42s} {median_ms(calls, args.rounds, before):8.2f}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 from synthetic_results import BANDWIDTH_GBS, EVIL, PEAK_GFLOPS, synthetic_metadata
 
@@ -157,9 +159,6 @@ def test_a_term_shared_by_the_cores_is_split_among_them_only_when_the_call_is_pa
 
 
 def test_a_launch_term_counts_one_per_parallel_call_and_its_cost_is_recovered():
-    import numpy as np
-    import pandas as pd
-
     from gradrace.bench.implementation import per_parallel_launch
     from gradrace.reports.model import fit
 
