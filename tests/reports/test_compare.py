@@ -141,6 +141,49 @@ def test_references_that_scatter_widen_the_interval(results):
     assert (busy["high"] / busy["low"]).median() > 2 * (quiet["high"] / quiet["low"]).median()
 
 
+def _only(run: pd.DataFrame, name: str) -> pd.DataFrame:
+    return run[run["implementation"] == name].copy()
+
+
+def test_two_probes_that_disagree_do_not_make_a_slowdown(results):
+    old, new = with_samples(results), with_samples(results, 1.05)
+    old, new = _only(old, "numba"), _only(new, "numba")
+    case = new["m"] == new["m"].min()
+    new.loc[case, "compute_s"] *= 0.17  # one probe disturbed in one case: seven times off
+    table = compare(old, new, threshold=1.2, gated=["numba"])
+    assert (table["verdict"] == "same").all() and not table["gate"].any()
+    assert table["drift"].to_numpy() == pytest.approx(1.05, rel=0.02)  # the run's, not 0.44
+    disturbed = table[table["m"] == table["m"].min()]
+    assert ((disturbed["high"] / disturbed["low"]) > 2).all()  # and it widens the interval
+
+
+def test_with_no_reference_the_drift_is_unknown_not_zero(results):
+    old, new = _only(with_samples(results), "numba"), _only(with_samples(results, 1.3), "numba")
+    old = old.drop(columns=list(drift.PROBES))
+    new = new.drop(columns=list(drift.PROBES))
+    table = compare(old, new, threshold=1.2)
+    assert np.isnan(table.attrs["drift"])
+    assert "unknown" in drift.describe(table.attrs["drift"])
+    assert (table["verdict"] == "slower").all()  # compared as measured
+
+
+def test_an_implementation_is_not_its_own_reference_through_the_run_drift(results):
+    old, new = with_samples(results), with_samples(results)
+    pair = old["implementation"].isin(["numba", "einsum"])
+    old, new = (
+        old[pair].drop(columns=list(drift.PROBES)),
+        new[pair].drop(columns=list(drift.PROBES)),
+    )
+    numba = new["implementation"] == "numba"
+    new.loc[numba, "median_s"] *= 1.5
+    new.loc[numba, "samples"] = new.loc[numba, "samples"].map(lambda s: [x * 1.5 for x in s])
+    table = compare(old, new, threshold=1.2)
+    assert (table.loc[table["implementation"] == "numba", "verdict"] == "slower").all()
+    assert table.loc[table["implementation"] == "numba", "ratio"].to_numpy() == pytest.approx(
+        1.5, rel=0.05
+    )
+
+
 def _busy(run: pd.DataFrame) -> pd.DataFrame:
     run.attrs["metadata"] = {**run.attrs["metadata"], "busy": {"busy": True, "warning": "busy"}}
     return run

@@ -212,4 +212,26 @@ def test_two_files_saved_with_the_data_are_compared_from_their_rounds(tmp_path, 
     assert main(["report", new, "--compare", old, "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert "1 slower by more than 20 %" in out and "from quartiles" not in out
-    assert "NEW and OLD ran at the same machine speed" in out  # one implementation: no drift
+    assert "machine's speed in each is unknown" in out  # one implementation: no reference
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert "No limit is drawn" in page and "The solid black line" not in page  # no floors
+    assert '"× the limit" is unknown here' in page
+    assert "one implementation only, so nothing to compare it with" in page  # no heatmap
+
+
+def test_a_b_in_one_pytest_benchmark_file_is_not_paired_by_round(benchmark_json, tmp_path, capsys):
+    from gradrace.cli import main
+    from gradrace.reports.compare import within_run
+
+    within = within_run(load_any(benchmark_json), "numpy-dot", ["einsum"])
+    assert not within.paired and "one after the other" in within.how
+    assert "paired rounds" not in set(within.table["how"])  # each side's rounds on its own
+    out = tmp_path / "r"
+    args = ["report", str(benchmark_json), "--baseline", "numpy-dot", "--impl", "einsum"]
+    args += ["--out", str(out)]
+    assert main(args) in (0, 1)
+    assert (
+        "(not paired: pytest-benchmark timed them one after the other)" in capsys.readouterr().out
+    )
+    page = (out / "index.html").read_text()
+    assert "same interleaved rounds as" not in page and "not in shared rounds" in page

@@ -158,7 +158,7 @@ def cmd_report(args) -> int:
         if busy.get("warning"):
             _warn(f"{label}: {busy['warning']}")
     if within is not None:
-        print(f"A/B in one run, each against {args.baseline} (paired by round):")
+        print(f"A/B in one run, each against {args.baseline} ({within.how}):")
         _print_table(within.table, args.threshold, True, args.fail_on_slowdown)
         lost = _print_lost(within.lost, list(within.names), args)
         return _gate(args, within.table, lost)

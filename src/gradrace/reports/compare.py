@@ -25,6 +25,7 @@ from gradrace.bench.results import KEY
 from gradrace.bench.status import NOT_APPLICABLE, OK
 from gradrace.reports import drift, model
 from gradrace.reports.data import agreeing
+from gradrace.reports.pytest_json import SOURCE as PYTEST_SOURCE
 
 #: Default: a case more than 20 % slower than before is flagged.
 THRESHOLD = 1.2
@@ -167,6 +168,13 @@ def compare(
     return table
 
 
+def interleaved(results: pd.DataFrame) -> bool:
+    """Whether the run timed its implementations in the same interleaved rounds, so that
+    round i of one and round i of another saw the same machine: ``gradrace run`` does;
+    pytest-benchmark times one benchmark after another."""
+    return (results.attrs.get("metadata") or {}).get("source") != PYTEST_SOURCE
+
+
 def compare_within(
     results: pd.DataFrame,
     baseline: str,
@@ -176,8 +184,10 @@ def compare_within(
 ) -> pd.DataFrame:
     """A/B in one run: each implementation of ``names`` against ``baseline`` on every case
     both timed, as ``compare`` shows two runs (``baseline`` is "old"), ratios taken round
-    by round: the two were timed in the same interleaved rounds, so no drift to correct."""
+    by round where the two were timed in the same interleaved rounds (``attrs["paired"]``),
+    else from each side's rounds on its own."""
     _check(threshold)
+    paired = interleaved(results)
     timed = _timed(results)
     base = timed[timed["implementation"] == baseline].drop(columns="implementation")
     others = timed[timed["implementation"].isin(list(names))]
@@ -185,13 +195,11 @@ def compare_within(
     both = base.merge(others, on=case_keys, suffixes=("_old", "_new"))
     if both.empty:
         empty = pd.DataFrame(columns=COLUMNS)
-        empty.attrs["drift"] = 1.0
-        empty.attrs["baseline"] = baseline
+        empty.attrs.update(drift=1.0, baseline=baseline, paired=paired)
         return empty
     none = [1.0] * len(both), [0.0] * len(both)
-    table = _judge(both, none, threshold, names, paired=True, strict=strict)
-    table.attrs["drift"] = 1.0
-    table.attrs["baseline"] = baseline
+    table = _judge(both, none, threshold, names, paired=paired, strict=strict)
+    table.attrs.update(drift=1.0, baseline=baseline, paired=paired)
     return table
 
 
@@ -230,6 +238,18 @@ class WithinRun:
     table: pd.DataFrame
     lost: pd.DataFrame
     threshold: float = THRESHOLD
+
+    @property
+    def paired(self) -> bool:
+        """Whether the ratios were taken round by round (the run interleaved its rounds)."""
+        return bool(self.table.attrs.get("paired", True))
+
+    @property
+    def how(self) -> str:
+        """How the two versions were timed, in words for a heading."""
+        if self.paired:
+            return "paired by round"
+        return "not paired: pytest-benchmark timed them one after the other"
 
 
 def within_run(

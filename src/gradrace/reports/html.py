@@ -125,6 +125,7 @@ class Builder:
             "figure": fig,
             "correct": self.correctness(),
             "precomputed": precomputed,
+            "floors_known": self.floors_known(),
         }
 
     def correctness(self) -> str:
@@ -179,11 +180,17 @@ class Builder:
                 f"throughput{suffix}",
                 f"Throughput against data size: a roofline view ({what})",
                 "Effective bandwidth = bytes of X and Y ÷ time, i.e. as if each were read "
-                "exactly once. The solid black line is the read of X and Y timed in the "
-                "same rounds, the dashed one the least arithmetic (4·m·n·k flops) at the "
-                "matrix-product rate timed there: the lower of the two is the limit, and a "
-                "point's distance below it is its time in × the limit. Older results "
-                "files show the run's measured read bandwidth instead.",
+                "exactly once. "
+                + (
+                    "The solid black line is the read of X and Y timed in the "
+                    "same rounds, the dashed one the least arithmetic (4·m·n·k flops) at the "
+                    "matrix-product rate timed there: the lower of the two is the limit, and a "
+                    "point's distance below it is its time in × the limit. Older results "
+                    "files show the run's measured read bandwidth instead."
+                    if self.floors_known()
+                    else "No limit is drawn: this file holds no read or matrix product timed "
+                    "beside the implementations (pytest-benchmark does not time them)."
+                ),
             ),
             self.figure(
                 plots.speedup_heatmap(all_rows, baseline),
@@ -192,8 +199,20 @@ class Builder:
                 f"Each cell: {baseline}'s median ÷ the implementation's median at that "
                 "size; blue is faster, red slower. 'skip', 'error' and '≠ ref' mark "
                 "cases not timed or not agreeing.",
+            )
+            if len(implementations(all_rows)) > 1
+            else Figure(
+                f"speedup{suffix}",
+                f"Speedup over {baseline} ({what})",
+                "No plot: one implementation only, so nothing to compare it with.",
             ),
         ]
+
+    def floors_known(self) -> bool:
+        """Whether the results hold a limit to draw and divide by: floors timed in the
+        rounds (``read_s``), or the run's one measurement of the bandwidth."""
+        read = self.results.get("read_s")
+        return bool(self.bandwidth) or (read is not None and read.notna().any())
 
     def baseline(self) -> str:
         names = implementations(self.results)
@@ -346,16 +365,19 @@ class Builder:
         table, threshold = within.table, within.threshold
         fig = None
         if not table.empty:
+            how = "the ratio taken round by round" if within.paired else "the ratio of medians"
             fig = self.figure(
                 plots.comparison(table, self.looks, threshold),
                 "a-b",
-                f"Each version against {within.baseline}, in the same rounds",
+                f"Each version against {within.baseline}"
+                + (", in the same rounds" if within.paired else ""),
                 f"One point per version and size: its median ÷ {within.baseline}'s, "
-                "the ratio taken round by round. Above the grey band: slower by more "
-                "than the threshold.",
+                f"{how}. Above the grey band: slower by more than the threshold.",
             )
         return {
             "baseline": within.baseline,
+            "paired": within.paired,
+            "how": within.how,
             "names": list(within.names),
             "summary": compare.summarize(table, threshold),
             "threshold": threshold,
