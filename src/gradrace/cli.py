@@ -113,6 +113,8 @@ def _registry(args):
     )
     for error in registry.errors:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
+    for name, how in registry.shadowed.items():
+        print(f"gradrace: {name}: {how}", file=sys.stderr)
     return registry
 
 

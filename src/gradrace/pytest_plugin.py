@@ -151,6 +151,8 @@ def _load_registry(config: pytest.Config) -> Registry:
             ) from None
     if len(reg.errors) > known_errors:
         raise pytest.UsageError(str(reg.errors[-1]))
+    for name, how in reg.shadowed.items():
+        config.issue_config_time_warning(pytest.PytestWarning(f"gradrace: {name}: {how}"), 2)
     return reg
 
 

@@ -83,6 +83,30 @@ def test_duplicate_name_is_an_error_naming_both_sources():
     assert registry.entries["numpy-dot"].origin == BUILTIN
 
 
+def test_a_plugin_named_by_hand_takes_the_place_of_an_installed_one_of_its_name(tmp_path):
+    edited = tmp_path / "edited.py"
+    edited.write_text(
+        "import numpy as np\n"
+        "from gradrace import Implementation\n"
+        "def grad(X, Y, W, b, lam):\n"
+        "    m = X.shape[0]\n"
+        "    r = X @ W + b - Y\n"
+        "    return X.T @ r / m + lam / m * W, r.mean(axis=0)\n"
+        "IMPLEMENTATION = Implementation(name='example-dot', gradient=grad)\n"
+    )
+    registry = load_registry([f"{edited}:IMPLEMENTATION"])
+    assert not registry.errors
+    assert registry.entries["example-dot"].origin == f"--plugin {edited}:IMPLEMENTATION"
+    assert registry["example-dot"].gradient.__module__ != "gradrace_example_plugin"
+    (how,) = registry.shadowed.values()
+    assert how.startswith(f"--plugin {edited}") and "takes the place of entry point" in how
+
+
+def test_a_duplicate_names_the_version_suffix_as_a_way_out():
+    registry = load_registry([f"{MISBEHAVING}:duplicate_numpy_dot"], entry_points=False)
+    assert "--plugin FILE:NAME@mine registers numpy-dot@mine" in registry.errors[0].message
+
+
 def test_object_that_is_not_an_implementation_is_an_error_naming_it():
     registry = load_registry([f"{MISBEHAVING}:not_an_implementation"], entry_points=False)
     (error,) = registry.errors

@@ -66,6 +66,7 @@ class Registry:
     entries: dict[str, Entry] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)  # optional built-in -> why not
+    shadowed: dict[str, str] = field(default_factory=dict)  # name -> which origin replaced which
     conventions: dict[str, str] = field(default_factory=dict)  # source -> how it was read
 
     def __iter__(self) -> Iterator[Entry]:
@@ -84,14 +85,21 @@ class Registry:
         return list(self.entries)
 
     def add(self, impl: Implementation, origin: str) -> None:
-        """Register ``impl``; a name already taken becomes a load error naming both origins."""
+        """Register ``impl``. A plugin named by hand takes the place of an installed entry
+        point of the same name (the user asked for that file; ``shadowed`` says so); any
+        other name already taken becomes a load error naming both origins."""
         taken = self.entries.get(impl.name)
+        if taken is not None and origin.startswith(BY_HAND) and taken.origin.startswith(EP):
+            self.shadowed[impl.name] = f"{origin} takes the place of {taken.origin}"
+            self.entries[impl.name] = Entry(impl, origin)
+            return
         if taken is not None:
             self.errors.append(
                 LoadError(
                     origin,
                     f"duplicate implementation name {impl.name!r}: already registered by "
-                    f"{taken.origin}; rename one of them",
+                    f"{taken.origin}; rename one of them, or load it as another version "
+                    f"with a suffix (--plugin FILE:NAME@mine registers {impl.name}@mine)",
                 )
             )
             return
@@ -293,7 +301,7 @@ def _entry_points():
 def _entry_point_origin(ep) -> str:
     dist = getattr(ep, "dist", None)
     where = f" from {dist.name} {dist.version}" if dist is not None else ""
-    return f"entry point {ep.name!r}{where}"
+    return f"{EP}{ep.name!r}{where}"
 
 
 def _add_optional(registry: Registry) -> None:
@@ -341,6 +349,8 @@ def _add_source(registry: Registry, origin: str, load, limit_s: float | None = N
         registry.add(impl, origin)
 
 
+#: How the origin of an installed entry point begins.
+EP = "entry point "
 #: How the origin of an implementation given with ``--plugin`` begins.
 PLUGIN = "--plugin "
 #: How the origins of implementations given by hand begin (``gradrace`` and pytest options).

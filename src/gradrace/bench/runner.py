@@ -409,6 +409,8 @@ def execute(
     progress = progress or Progress(len(config.cases))
     for error in registry.errors:
         progress.message(f"plugin not loaded: {error}")
+    for name, how in registry.shadowed.items():
+        progress.message(f"{name}: {how}")
     metadata = (
         previous.attrs["metadata"]
         if previous is not None
@@ -416,6 +418,7 @@ def execute(
             **environment(),
             "config": config.as_dict(),
             "load_errors": [str(e) for e in registry.errors],
+            "shadowed": dict(registry.shadowed),
             "format": FORMAT,
             "order": registry.names(),
             "implementations": {

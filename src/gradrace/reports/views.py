@@ -234,6 +234,7 @@ def environment_rows(results: pd.DataFrame, meta: dict, bandwidth, peak) -> list
         ("timing", ", ".join(f"{k}={v}" for k, v in settings.items()) or None),
         ("commit", (meta.get("commit") or {}).get("id")),
         ("plugins not loaded", "; ".join(meta.get("load_errors") or []) or None),
+        ("plugins replaced", _shadowed(meta.get("shadowed"))),
         ("machine load", _load_words(meta.get("busy"))),
     ]
     return [(label, str(value)) for label, value in rows if value not in (None, "", "None")]
@@ -260,3 +261,10 @@ def describe(meta: dict, name: str) -> str:
         origin = entry.get("origin")
         return f"{text} [{origin}]" if origin else text
     return ""
+
+
+def _shadowed(shadowed) -> str | None:
+    """Which plugin named by hand took the place of which installed one, or None."""
+    if not isinstance(shadowed, dict) or not shadowed:
+        return None
+    return "; ".join(f"{name}: {how}" for name, how in shadowed.items())
