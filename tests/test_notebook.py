@@ -194,6 +194,7 @@ def test_a_verdict_with_no_applicable_case_says_so_rather_than_disagrees():
 def test_a_disagreeing_verdict_counts_the_cases_that_disagree():
     assert str(Verdict(6, 24)) == "DISAGREES on 18 of 24 cases"
     assert str(Verdict(1, 3, 2)) == "DISAGREES on 2 of 3 cases (2 n/a)"
+    assert str(Verdict(0, 2, 0, ("raised", "raised"))) == "FAILS on 2 of 2 cases (2 raised)"
 
 
 # -- race --------------------------------------------------------------------------------

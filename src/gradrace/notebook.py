@@ -21,7 +21,7 @@ import pandas as pd
 from gradrace._jit import set_threads
 from gradrace.bench import grids, run_arguments
 from gradrace.bench.agreement import TOLERANCE
-from gradrace.bench.check import format_check, run_check
+from gradrace.bench.check import failing, format_check, run_check
 from gradrace.bench.grids import Case
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.machine import cpu_count
@@ -148,6 +148,7 @@ class Verdict:
     agreeing: int
     applicable: int
     not_applicable: int = 0
+    kinds: tuple[str, ...] = ()  # what each failing case did: disagrees, raised, wrong-dtype…
 
     @property
     def agrees(self) -> bool:
@@ -160,16 +161,20 @@ class Verdict:
         if self.agrees:
             return f"agrees ({self.agreeing}/{self.applicable} cases{'; ' + na if na else ''})"
         wrong = self.applicable - self.agreeing  # the count of failures, so it cannot misread
-        return f"DISAGREES on {wrong} of {self.applicable} cases{' (' + na + ')' if na else ''}"
+        text = failing(wrong, self.applicable, "cases", self.kinds or ["disagrees"] * wrong)
+        return f"{text}{' (' + na + ')' if na else ''}"
 
 
 def verdicts(results: pd.DataFrame) -> dict[str, Verdict]:
     """Each implementation's verdict from check rows; n/a cases count for nothing."""
     out = {}
     for name in pd.unique(results["implementation"]):
-        status = results.loc[results["implementation"] == name, "status"]
+        rows = results[results["implementation"] == name]
+        status = rows["status"]
         na = int((status == NOT_APPLICABLE).sum())
-        out[str(name)] = Verdict(int((status == OK).sum()), len(status) - na, na)
+        failed = rows.loc[~status.isin([OK, NOT_APPLICABLE])]
+        kinds = tuple(failed["kind"].astype(str)) if "kind" in rows else ()
+        out[str(name)] = Verdict(int((status == OK).sum()), len(status) - na, na, kinds)
     return out
 
 

@@ -157,6 +157,13 @@ def test_a_disagreeing_verdict_counts_the_cases_that_disagree_not_those_that_agr
     assert "(1/3" not in text
 
 
+def test_a_verdict_on_cases_that_raised_says_fails_and_how_not_disagrees():
+    cases = [Case(5, 2, 1, "float64", 0.0), Case(7, 3, 1, "float64", 3.5)]
+    text = format_check(run_check([misbehaving.raises_in_gradient], cases))
+    assert f"{misbehaving.raises_in_gradient.name}: FAILS on 2 of 2 cases (2 raised)" in text
+    assert "DISAGREES" not in text
+
+
 def test_a_disagreeing_verdict_with_cases_not_applicable_counts_applicable_cases():
     one = Implementation(name="one", gradient=slips.half_lambda_impl.gradient, max_outputs=1)
     cases = [Case(5, 2, 1, "float64", 2.5), Case(7, 3, 3, "float64", 3.5)]

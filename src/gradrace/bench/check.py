@@ -109,17 +109,27 @@ def _cell(row) -> str:
     return row.kind.upper()
 
 
-def _verdict(statuses: pd.Series) -> str:
-    """'agrees (24/24 cases)', 'agrees (12/12 applicable cases)', or 'DISAGREES on 18 of 24
-    cases': a disagreement counts the cases that disagree, so the number cannot be misread."""
-    applicable = statuses[statuses != NOT_APPLICABLE]
-    count = int((applicable == OK).sum())
+def failing(wrong: int, of: int, which: str, kinds: Iterable[str]) -> str:
+    """'DISAGREES on 2 of 24 cases' when every failure is a wrong gradient; else 'FAILS on
+    3 of 24 cases (2 raised, 1 disagrees)', so a crash is not read as a wrong answer."""
+    counts = pd.Series(list(kinds), dtype=object).value_counts()
+    if set(counts.index) <= {"disagrees"}:
+        return f"DISAGREES on {wrong} of {of} {which}"
+    detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    return f"FAILS on {wrong} of {of} {which} ({detail})"
+
+
+def _verdict(rows: pd.DataFrame) -> str:
+    """'agrees (24/24 cases)', 'agrees (12/12 applicable cases)', or what ``failing``
+    says: a failure counts the cases that fail, so the number cannot be misread."""
+    applicable = rows[rows["status"] != NOT_APPLICABLE]
+    failed = applicable[applicable["status"] != OK]
     if applicable.empty:
         return "no applicable case"
-    which = "applicable cases" if len(applicable) < len(statuses) else "cases"
-    if count == len(applicable):
-        return f"agrees ({count}/{len(applicable)} {which})"
-    return f"DISAGREES on {len(applicable) - count} of {len(applicable)} {which}"
+    which = "applicable cases" if len(applicable) < len(rows) else "cases"
+    if failed.empty:
+        return f"agrees ({len(applicable)}/{len(applicable)} {which})"
+    return failing(len(failed), len(applicable), which, failed["kind"].astype(str))
 
 
 def conventions(implementations: Sequence[Implementation]) -> list[str]:
@@ -153,6 +163,7 @@ def format_check(results: pd.DataFrame) -> str:
         whys = unhandled["message"].astype(str).str.split(";").str[0]
         for (name, why), rows in unhandled.groupby(["implementation", whys], sort=False):
             lines.append(f"  {name} on {len(rows)} case(s): {why}")
-    summary = results.groupby("implementation", sort=False)["status"].apply(_verdict)
-    lines += [""] + [f"{name}: {verdict}" for name, verdict in summary.items()]
+    lines.append("")
+    for name, rows in results.groupby("implementation", sort=False):
+        lines.append(f"{name}: {_verdict(rows)}")
     return "\n".join(lines)
