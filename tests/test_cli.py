@@ -267,3 +267,15 @@ def test_version_is_printed(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0 and capsys.readouterr().out.startswith("gradrace 0.")
+
+
+def test_the_interrupted_runs_hint_names_its_plugins_again(tmp_path, monkeypatch):
+    import shlex
+
+    from gradrace.cli import _resume_command
+
+    monkeypatch.chdir(tmp_path)
+    command = _resume_command(tmp_path / "my run", ["lab.py:compute_gradient_linear_reg"])
+    words = shlex.split(command)
+    assert words[:5] == ["gradrace", "run", "--out", str(tmp_path / "my run"), "--resume"]
+    assert words[5:] == ["--plugin", f"{tmp_path / 'lab.py'}:compute_gradient_linear_reg"]

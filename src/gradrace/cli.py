@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -183,6 +184,15 @@ class _Quiet:
         print(text, file=sys.stderr)
 
 
+def _resume_command(out: Path, plugins: Sequence[str]) -> str:
+    """The command that continues the run in ``out``: its plugins must be named again."""
+    from gradrace.bench.loading import absolute_plugin
+
+    words = ["gradrace", "run", "--out", str(out), "--resume"]
+    words += [w for spec in plugins for w in ("--plugin", absolute_plugin(spec))]
+    return shlex.join(words)
+
+
 def cmd_run(args) -> int:
     from gradrace.bench.runner import default_out, run
     from gradrace.reports import write_report
@@ -227,7 +237,7 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         print(
             f"gradrace: interrupted; the finished cases are saved in {out} "
-            f"(continue with: gradrace run --out {out} --resume)",
+            f"(continue with: {_resume_command(out, args.plugin)})",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED

@@ -82,3 +82,12 @@ def test_the_compute_probe_takes_fewer_blas_threads_on_a_loaded_machine(monkeypa
 
 def _blas_threads(info) -> int:
     return min((i["num_threads"] for i in info if i.get("user_api") == "blas"), default=1)
+
+
+def test_the_command_is_recorded_as_typed_also_under_python_m(monkeypatch):
+    from gradrace.bench.machine import command_line
+
+    monkeypatch.setattr("sys.argv", ["/venv/lib/gradrace/__main__.py", "run", "--quick"])
+    assert command_line() == "python -m gradrace run --quick"
+    monkeypatch.setattr("sys.argv", ["/venv/bin/gradrace", "run", "--out", "my run"])
+    assert command_line() == "gradrace run --out 'my run'"

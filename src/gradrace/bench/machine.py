@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
+import shlex
 import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
@@ -230,13 +231,22 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def command_line() -> str:
+    """The command as the user typed it, as far as argv tells: ``gradrace run …``, also when
+    started as ``python -m gradrace`` (whose argv[0] is gradrace's ``__main__.py``)."""
+    program = os.path.basename(sys.argv[0])
+    if program == "__main__.py":
+        program = "python -m " + os.path.basename(os.path.dirname(sys.argv[0]))
+    return shlex.join([program, *sys.argv[1:]])
+
+
 def environment() -> dict:
     """Versions, CPU, BLAS and the environment variables that change BLAS behaviour."""
     from threadpoolctl import threadpool_info
 
     return {
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+        "command": command_line(),
         "gradrace": _version("gradrace"),
         "python": platform.python_version(),
         "numpy": np.__version__,
