@@ -234,10 +234,10 @@ def _version(dist: str) -> str | None:
 def command_line() -> str:
     """The command as the user typed it, as far as argv tells: ``gradrace run …``, also when
     started as ``python -m gradrace`` (whose argv[0] is gradrace's ``__main__.py``)."""
-    program = os.path.basename(sys.argv[0])
-    if program == "__main__.py":
-        program = "python -m " + os.path.basename(os.path.dirname(sys.argv[0]))
-    return shlex.join([program, *sys.argv[1:]])
+    program = [os.path.basename(sys.argv[0])]
+    if program == ["__main__.py"]:
+        program = ["python", "-m", os.path.basename(os.path.dirname(sys.argv[0]))]
+    return shlex.join([*program, *sys.argv[1:]])
 
 
 def environment() -> dict:
