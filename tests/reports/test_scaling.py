@@ -33,7 +33,8 @@ def test_linear_law_gives_exponents_one():
 def test_an_undeclared_implementation_is_described_by_its_fit():
     table = scaling_table(_rows("mine", lambda m, n: 7e-8 * m * n), {"mine": Fit(0.0)})
     assert table.iloc[0]["expected"] == (
-        "grows as m¹·n¹, about 70 ns per multiply-add at its largest size (fitted)"
+        "not declared; measured: grows as m¹·n¹, about 70 ns per multiply-add at its largest "
+        "size (fitted)"
     )
 
 
@@ -49,4 +50,4 @@ def test_sizes_under_the_overhead_are_left_out():
     assert table.iloc[0]["points"] == 1  # only m·n = 10⁷ takes ≥ 3 overheads
     assert "too few sizes" in table.iloc[0]["note"]
     assert math.isnan(table.iloc[0]["alpha_m"])
-    assert table.iloc[0]["expected"].startswith("about 1 ns per multiply-add")
+    assert table.iloc[0]["expected"].startswith("not declared; measured: about 1 ns per")

@@ -274,7 +274,7 @@ class Builder:
                 "passes": NOT_DECLARED,
                 "temporaries": NOT_DECLARED,
                 "flops": NOT_DECLARED,
-                "overhead": overhead,
+                "overhead": "– (not modelled)",
                 "fitted": "",
                 "cores": "?",
             }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gradrace.reports.model import Fit, declared
+from gradrace.reports.model import NOT_DECLARED, Fit, declared
 from gradrace.units import format_seconds
 
 #: A size counts towards the slope when its time is at least this many overheads.
@@ -60,7 +60,11 @@ def scaling_table(
         note = "" if len(above) >= 3 else "too few sizes well above the per-call overhead"
         problem = own["problem"].iloc[0] if "problem" in own else "linear"
         entry = declared(meta or {}, name, problem)
-        expected = entry["cost"]["expected"] if entry else fitted_growth(own, alpha, beta)
+        expected = (
+            entry["cost"]["expected"]
+            if entry
+            else f"{NOT_DECLARED}; measured: {fitted_growth(own, alpha, beta)}"
+        )
         out.append(
             {
                 "implementation": name,
