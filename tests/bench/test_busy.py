@@ -39,6 +39,8 @@ def test_other_work_holding_a_core_on_most_cases_is_busy():
     assert "other work kept 1 thread(s) running on 2 cores" in found["warning"]
     rows[1]["other_threads"] = 0  # one case only: a blip
     assert not assess(rows, cores=2)["busy"]
+    half = [{**row(1.8, quiet, m=m), "other_threads": t} for m, t in ((1, 1), (2, 0))]
+    assert "other work kept 0.5 thread(s)" in assess(half, cores=2)["warning"]  # not "0"
 
 
 def test_each_problem_of_a_case_counts():

@@ -51,7 +51,9 @@ def assess(rows: list[dict], cores: int) -> dict:
     others = _median(r.get("other_threads") for r in first.values())
     reasons = []
     if others == others and others >= OTHER_THREADS:
-        reasons.append(f"other work kept {others:.0f} thread(s) running on {cores} cores")
+        reasons.append(
+            f"other work kept {others:g} thread(s) running on {cores} cores (median over cases)"
+        )
     if load is not None and load > cores:
         reasons.append(f"load {load:.1f} on {cores} cores")
     if spread == spread and spread > PROBE_SPREAD:
