@@ -202,3 +202,15 @@ def test_a_plugin_file_imports_its_sibling_and_the_choice_reaches_the_worker():
     finally:
         runner.close()
     assert list(results.status) == ["ok", "ok", "n/a", "n/a"]
+
+
+def test_a_function_without_lambda_is_refused_naming_its_parameters():
+    from gradrace.bench.course import adapt
+
+    def compute_gradient(X, y, w, b):
+        return 0.0, X.T @ (X @ w + b - y)
+
+    with pytest.raises(
+        TypeError, match=r"compute_gradient takes 4 positional argument\(s\) \(X, y, w, b\)"
+    ):
+        adapt(compute_gradient, "compute_gradient")

@@ -253,6 +253,7 @@ def adapt(
     ``how`` says why a convention was given (default: forced by --convention); the
     problem comes from its name, else is ``plain_problem`` (``problem_of``)."""
     check_convention(convention)
+    _takes_five(fn, name)
     problem = problem_of(fn, name, plain_problem)
     if convention in _ORDER_OF:
         how = how or f"forced by --convention {convention}"
@@ -273,6 +274,26 @@ def adapt(
                 problem,
             )
     return replace(Implementation.from_function(fn, name=name), problem=problem)
+
+
+def _takes_five(fn: Callable, name: str) -> None:
+    """Refuse, naming it, a function that cannot take the five arguments of a gradient
+    (X, Y, W, b, λ): the course's unregularized ``compute_gradient(X, y, w, b)`` above all."""
+    import inspect
+
+    try:
+        inspect.signature(fn).bind(*range(5))
+    except ValueError:  # no signature to read (a builtin, some compiled callables): try it
+        return
+    except TypeError:
+        names = parameter_names(fn)
+        raise TypeError(
+            f"{name} takes {len(names)} positional argument(s) ({', '.join(names)}), but a "
+            "gradient is called with five: (X, Y, W, b, lam), or the course's (X, y, w, b, "
+            "lambda_). gradrace checks the regularized gradient; for the course's "
+            "unregularized compute_gradient(X, y, w, b), check compute_gradient_linear_reg "
+            "(or add a lambda_ parameter and the (lambda_/m)·w term)"
+        ) from None
 
 
 def _detect(fn: Callable) -> tuple[str | None, str]:
