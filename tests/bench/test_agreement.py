@@ -164,6 +164,17 @@ def test_a_verdict_on_cases_that_raised_says_fails_and_how_not_disagrees():
     assert "DISAGREES" not in text
 
 
+def test_output_or_exceptions_gradrace_cannot_print_fail_their_own_plugin_only():
+    good = Implementation(name="good", gradient=misbehaving.plain_gradient)
+    cases = [Case(5, 2, 1, "float64", 0.0)]
+    plugins = [misbehaving.raises_unprintable, misbehaving.holds_itself, good]
+    results = run_check(plugins, cases)
+    kind = dict(zip(results.implementation, results.kind, strict=True))
+    assert kind == {"raises-unprintable": "raised", "holds-itself": "wrong-type", "good": "agrees"}
+    text = format_check(results)
+    assert "<its text raised RuntimeError>" in text and "(list, …)" in text
+
+
 def test_a_disagreeing_verdict_with_cases_not_applicable_counts_applicable_cases():
     one = Implementation(name="one", gradient=slips.half_lambda_impl.gradient, max_outputs=1)
     cases = [Case(5, 2, 1, "float64", 2.5), Case(7, 3, 3, "float64", 3.5)]

@@ -268,3 +268,47 @@ def test_one_small_case_held_up_does_not_skip_the_larger_sizes_alone():
     slow = _timed(10, 10, 0.01)  # every smaller case over the budget once scaled: skipped
     kind, _ = _predict_skip("k", Case(100_000, 10, 1, "float64"), [held_up, slow], budget_s=0.5)
     assert kind == "over-budget"
+
+
+def _stub_runner(backend):
+    from types import SimpleNamespace
+
+    from gradrace.bench.runner import Runner
+
+    runner = object.__new__(Runner)  # no worker: the backend below answers
+    runner.config = SimpleNamespace(settings=SimpleNamespace(threads=1))
+    runner.progress = SimpleNamespace(running=lambda *args: None)
+    runner.backend, runner.quarantine = backend, {}
+    return runner
+
+
+def test_a_worker_lost_in_a_probes_round_blames_no_one_and_the_case_goes_on():
+    from gradrace.bench.grids import Case
+    from gradrace.bench.worker import WorkerLost
+
+    class Backend:
+        def measure(self, case, names, settings, on_event):
+            raise WorkerLost("(read X and Y once)", "time", "the worker process died (code 7)")
+
+    runner = _stub_runner(Backend())
+    rows = runner._measure(Case(100, 2, 1, "float64", 1.0), ["a", "b"])
+    assert [r["implementation"] for r in rows] == ["a", "b"]
+    assert all("lost while it timed (read X and Y once)" in r["message"] for r in rows)
+    assert runner.quarantine == {}  # no one is blamed for it
+
+
+def test_gradrace_failing_on_one_implementations_output_costs_that_one_only():
+    from gradrace.bench.grids import Case
+    from gradrace.bench.worker import WorkerFailed
+
+    class Backend:
+        def measure(self, case, names, settings, on_event):
+            if "b" in names:
+                raise WorkerFailed("Traceback …\nRecursionError: too deep", "b", "check")
+            return [{"implementation": n, "status": "ok"} for n in names]
+
+    rows = _stub_runner(Backend())._measure(Case(100, 2, 1, "float64", 1.0), ["a", "b", "c"])
+    status = {r["implementation"]: r["status"] for r in rows}
+    assert status == {"b": "error", "a": "ok", "c": "ok"}
+    (failed,) = [r for r in rows if r["implementation"] == "b"]
+    assert "RecursionError: too deep" in failed["message"]

@@ -105,6 +105,23 @@ def _crash_later(X, Y, W, b, lam):
     return good_gradient(X, Y, W, b, lam)
 
 
+class _Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("even its text fails")
+
+
+def _raise_unprintable(X, Y, W, b, lam):
+    raise _Unprintable()
+
+
+def _holds_itself(X, Y, W, b, lam):
+    out: list = []
+    out.append(out)
+    return out
+
+
+raises_unprintable = _impl("raises-unprintable", _raise_unprintable)
+holds_itself = _impl("holds-itself", _holds_itself)
 raises_in_prepare = _impl("raises-in-prepare", good_gradient, _raise_prepare)
 raises_in_gradient = _impl("raises-in-gradient", _raise_gradient)
 wrong_shape = _impl("wrong-shape", _wrong_shape)

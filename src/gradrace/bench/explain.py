@@ -23,10 +23,13 @@ _LIBRARIES = tuple(
 )
 
 
-def describe_value(value) -> str:
-    """A value's kind and shape in a few words: 'ndarray (4,) float64', 'float', '(float, …)'."""
+def describe_value(value, depth: int = 3) -> str:
+    """A value's kind and shape in a few words: 'ndarray (4,) float64', 'float', '(float, …)'
+    (nested at most ``depth`` deep, so a list that holds itself ends)."""
     if isinstance(value, tuple | list):
-        inner = ", ".join(describe_value(v) for v in value[:4])
+        if depth <= 0:
+            return f"({type(value).__name__}, …)"
+        inner = ", ".join(describe_value(v, depth - 1) for v in value[:4])
         return f"({inner}{', …' if len(value) > 4 else ''})"
     if isinstance(value, np.generic):
         return type(value).__name__
@@ -137,8 +140,12 @@ def _where(frame: traceback.FrameSummary) -> str:
     return f"{shown}:{frame.lineno}" + (f": {line}" if line else "")
 
 
-#: Control characters (terminal escapes, newlines) become spaces in text from user code.
-_CONTROL = dict.fromkeys([*range(32), 127], " ")
+#: Control characters (terminal escapes, newlines; C1 controls; the bidirectional
+#: overrides that reorder what a terminal shows) become spaces in text from user code.
+_CONTROL = dict.fromkeys(
+    [*range(32), *range(127, 160), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)],
+    " ",
+)
 #: The most characters of an exception's text a message keeps.
 MOST_CHARACTERS = 1000
 
@@ -153,11 +160,20 @@ def plain(text: str, most: int = MOST_CHARACTERS) -> str:
 PLUGIN_MODULE_PREFIX = "gradrace_plugin_"
 
 
+def safe_text(obj: object) -> str:
+    """``str(obj)``, or a note that it could not be had: an exception or a value from
+    plugin code may raise when asked for its text, and that must not fail gradrace."""
+    try:
+        return str(obj)
+    except Exception as exc:  # plugin code: anything may come out
+        return f"<its text raised {type(exc).__name__}>"
+
+
 def describe_exception(exc: BaseException) -> str:
     """'ValueError: … (at lab.py:9: dj_dw[j] = dj_dw[j] + err * X[i, j])'."""
     frame = user_frame(exc)
     where = f" (at {plain(_where(frame))})" if frame is not None else ""
-    return f"{type(exc).__name__}: {plain(str(exc))}{where}{_stale_cache(exc)}"
+    return f"{type(exc).__name__}: {plain(safe_text(exc))}{where}{_stale_cache(exc)}"
 
 
 def _stale_cache(exc: BaseException) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import ModuleType
 
 from gradrace.bench.course import AUTO, DETECTED, adapt, check_convention
-from gradrace.bench.explain import PLUGIN_MODULE_PREFIX
+from gradrace.bench.explain import PLUGIN_MODULE_PREFIX, plain, safe_text
 from gradrace.bench.implementation import Implementation
 
 ENTRY_POINT_GROUP = "gradrace.implementations"
@@ -154,7 +154,7 @@ def as_implementation(
 def _error_message(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    return f"{type(exc).__name__}: {plain(safe_text(exc))}{where}"
 
 
 def plugin_module_name(path: Path) -> str:

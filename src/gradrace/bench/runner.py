@@ -203,11 +203,11 @@ class Runner:
                 frames.append(self.backend.check(names, cases))
                 break
             except WorkerFailed as failed:
-                last = str(failed).strip().splitlines()[-1]
-                frames.append(lost_rows(names[0], cases, f"gradrace failed: {last}"))
-                names.pop(0)
+                culprit = _culprit(failed.implementation, names)
+                frames.append(lost_rows(culprit, cases, _judging_failed(failed)))
+                names.remove(culprit)
             except WorkerLost as lost:
-                culprit = lost.implementation or names[0]
+                culprit = _culprit(lost.implementation, names)
                 reason = f"{lost.reason} (in {lost.phase})"
                 self.quarantine[culprit] = f"hung or crashed in the agreement check: {reason}"
                 frames.append(lost_rows(culprit, cases, reason))
@@ -221,34 +221,27 @@ class Runner:
             try:
                 return rows + self.backend.measure(case, names, self.config.settings, on_event)
             except WorkerLost as lost:
-                culprit = lost.implementation or names[0]
                 message = f"{lost.reason} (in {lost.phase})"
-                rows.append(
-                    case_row(
-                        case,
-                        culprit,
-                        self.config.settings.threads,
-                        status=ERROR,
-                        kind=LOST,
-                        message=message,
-                    )
-                )
-                self.quarantine[culprit] = f"lost the worker at {case.label}: {message}"
-                names.remove(culprit)
+                if lost.implementation not in names:  # a probe's round: no one to blame
+                    why = f"the worker was lost while it timed {lost.implementation or 'nothing'}"
+                    return rows + self._failed_rows(case, names, f"{why}: {message}")
+                rows += self._failed_rows(case, [lost.implementation], message, LOST)
+                self.quarantine[lost.implementation] = f"lost the worker at {case.label}: {message}"
+                names.remove(lost.implementation)
             except WorkerFailed as failed:
-                last = str(failed).strip().splitlines()[-1]
-                return rows + [
-                    case_row(
-                        case,
-                        n,
-                        self.config.settings.threads,
-                        status=ERROR,
-                        kind="gradrace-failed",
-                        message=f"gradrace failed on this case: {last}",
-                    )
-                    for n in names
-                ]
+                if failed.implementation not in names:
+                    return rows + self._failed_rows(case, names, _judging_failed(failed))
+                rows += self._failed_rows(case, [failed.implementation], _judging_failed(failed))
+                names.remove(failed.implementation)
         return rows
+
+    def _failed_rows(
+        self, case: Case, names: Sequence[str], message: str, kind: str = "gradrace-failed"
+    ) -> list[dict]:
+        threads = self.config.settings.threads
+        return [
+            case_row(case, n, threads, status=ERROR, kind=kind, message=message) for n in names
+        ]
 
     def run_case(self, case: Case) -> list[dict]:
         threads, budget = self.config.settings.threads, self.config.settings.budget_s
@@ -283,6 +276,19 @@ class Runner:
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _culprit(named: str, names: Sequence[str]) -> str:
+    """Whom a lost or failed check blames: the implementation the worker was on, when it
+    is one of ``names``, else the first of them (the check runs them in order)."""
+    return named if named in names else names[0]
+
+
+def _judging_failed(failed: WorkerFailed) -> str:
+    """A row's message for a case gradrace could not judge, naming what it was doing."""
+    last = str(failed).strip().splitlines()[-1]
+    during = f" in {failed.phase}" if failed.implementation and failed.phase else ""
+    return f"gradrace failed on its output or exception{during}: {last}"
 
 
 def default_out() -> Path:

@@ -80,7 +80,13 @@ class WorkerLost(RuntimeError):
 
 
 class WorkerFailed(RuntimeError):
-    """gradrace itself failed in the worker (not a plugin): the message holds its traceback."""
+    """gradrace itself failed in the worker: the message holds its traceback, and
+    ``implementation`` what it was running or judging then ('' if nothing), whose output
+    or exception may be what gradrace could not handle."""
+
+    def __init__(self, message: str, implementation: str = "", phase: str = ""):
+        super().__init__(message)
+        self.implementation, self.phase = implementation, phase
 
 
 def tampered_reason(replaced: list[str]) -> str:
@@ -260,7 +266,7 @@ class Worker:
             elif message[0] == "done":
                 return message[1]
             elif message[0] == "failed":
-                raise WorkerFailed(message[1])
+                raise WorkerFailed(message[1], name, phase)
             elif message[0] == "tampered":
                 _, name, phase, replaced = message
                 self.close()
