@@ -372,10 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gradrace: error: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_ENVIRONMENT
     except KeyboardInterrupt:
-        print(
-            "gradrace: interrupted; finished cases are saved (continue with --resume)",
-            file=sys.stderr,
-        )
+        print("gradrace: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

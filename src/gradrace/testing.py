@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gradrace.bench.agreement import OK, TOLERANCE, copy_inputs, evaluate, judge, written
+from gradrace.bench.agreement import OK, TOLERANCE, copy_inputs, evaluate, judge, tolerance, written
 from gradrace.bench.grids import Case
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.problem import Problem
@@ -72,7 +72,7 @@ def _expect_agreement(impl: Implementation, check: str, cases: Iterable[Case]) -
     for case in _applicable(impl, check, cases):
         outcome = evaluate(impl, case.problem())
         if outcome.status != OK:
-            tol = TOLERANCE[np.dtype(case.dtype)]
+            tol = tolerance(case.dtype)
             _fail(
                 impl,
                 check,

@@ -175,6 +175,22 @@ def test_output_or_exceptions_gradrace_cannot_print_fail_their_own_plugin_only()
     assert "<its text raised RuntimeError>" in text and "(list, …)" in text
 
 
+def test_a_plugin_that_loosens_the_displayed_tolerances_is_still_judged_by_the_real_ones():
+    from types import MappingProxyType
+
+    from gradrace.bench import agreement
+
+    before = dict(agreement.TOLERANCE)
+    try:
+        results = run_check([misbehaving.loosens_tolerance], [Case(5, 2, 1, "float64", 1.0)])
+        assert list(results["status"]) == ["disagrees"]
+    finally:  # put the display back for the other tests
+        for d in __import__("gc").get_referents(agreement.TOLERANCE):
+            if isinstance(d, dict):
+                d.update(before)
+    assert isinstance(agreement.TOLERANCE, MappingProxyType)
+
+
 def test_a_disagreeing_verdict_with_cases_not_applicable_counts_applicable_cases():
     one = Implementation(name="one", gradient=slips.half_lambda_impl.gradient, max_outputs=1)
     cases = [Case(5, 2, 1, "float64", 2.5), Case(7, 3, 3, "float64", 3.5)]

@@ -120,6 +120,18 @@ def _holds_itself(X, Y, W, b, lam):
     return out
 
 
+def _loosen_tolerance(X, Y, W, b, lam):
+    import gc
+
+    from gradrace.bench import agreement
+
+    for d in gc.get_referents(agreement.TOLERANCE):  # the dict under the read-only view
+        if isinstance(d, dict):
+            d.update(dict.fromkeys(d, 1e300))
+    return np.zeros_like(W), np.zeros_like(b)
+
+
+loosens_tolerance = _impl("loosens-tolerance", _loosen_tolerance)
 raises_unprintable = _impl("raises-unprintable", _raise_unprintable)
 holds_itself = _impl("holds-itself", _holds_itself)
 raises_in_prepare = _impl("raises-in-prepare", good_gradient, _raise_prepare)

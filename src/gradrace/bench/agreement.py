@@ -22,11 +22,14 @@ from gradrace.bench.explain import (
     describe_value,
     expected_output,
     likely_causes,
+    plain,
+    safe_text,
 )
 from gradrace.bench.implementation import Implementation, Terms
 from gradrace.bench.problem import Problem
 from gradrace.bench.reference import reference_gradient, sigmoid
 from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, Status
+
 
 #: Normwise relative error allowed per input dtype. The rounding error of the gradient's
 #: sums over m samples is bounded by about m·eps and typically far smaller (blocked or
@@ -38,9 +41,17 @@ from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, Status
 #: The same tolerances hold for the logistic gradient: a float32 version (two float32 BLAS
 #: products and a float32 sigmoid) errs by at most 5.5e-4 on the default grid (at m = 10⁶,
 #: n = 1, k = 4, where the linear one errs by 2.5e-4) and by under 1e-5 on the check cases.
+def tolerance(dtype: np.dtype) -> float:
+    """The tolerance the judge holds ``dtype`` to. Its values live in this function's code,
+    which the guard watches (``guard.py``), so plugin code in the same process cannot
+    loosen the judge without being caught, as it could a dict it reached through ``gc``."""
+    return 1e-8 if np.dtype(dtype) == np.float64 else 1e-3
+
+
+#: The tolerances, for display (a read-only view; the judge reads ``tolerance``).
 TOLERANCE: Mapping[np.dtype, float] = MappingProxyType(
-    {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-3}
-)  # read-only: a plugin cannot loosen the judge
+    {np.dtype(t): tolerance(np.dtype(t)) for t in (np.float64, np.float32)}
+)
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,7 @@ def diagnose(
 ) -> str:
     """Name the classic slip that ``(dW, db)`` matches on ``problem`` (in ``terms``), or
     float32 accumulation when no slip matches and the error is within a float32 sum's bound."""
-    tol = TOLERANCE[problem.dtype]
+    tol = tolerance(problem.dtype)
     for name, (slip, applies) in SLIPS.items():
         if not applies(problem):
             continue
@@ -275,7 +286,7 @@ def judge(
     if reference is None:
         reference = reference_gradient(*problem.args, problem=problem.problem)
     ref_dW, ref_db = reference
-    tol = TOLERANCE[problem.dtype]
+    tol = tolerance(problem.dtype)
     err_dW, err_db = relative_error(dW, ref_dW), relative_error(db, ref_db)
     if err_dW <= tol and err_db <= tol:
         return Outcome(OK, "agrees", "", err_dW, err_db)
@@ -389,7 +400,7 @@ def judge_call(
     them, and puts them back."""
     try:
         out = impl.gradient(*args)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure, not ours
         return _raised(impl, args, exc, when)
     changed = written(problem, saved, impl.terms) if saved is not None else []
     if changed:
@@ -405,7 +416,7 @@ def judge_call(
         try:
             out = impl.unpack(out, args)
         except Exception as exc:
-            return failure("wrong-type", f"{exc}{when}; {called}")
+            return failure("wrong-type", f"{plain(safe_text(exc))}{when}; {called}")
     outcome = judge(out, problem, reference, impl.terms)
     if outcome.status == ERROR:
         expected = expected_output(problem.n, problem.k, problem.dtype)
@@ -447,7 +458,7 @@ def prepare_and_check(
     t0 = time.perf_counter()
     try:
         args = impl.prepare_args(*problem.args)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return Checked(failure("raised", f"prepare raised {describe_exception(exc)}"))
     prepare_s = time.perf_counter() - t0
     if written(problem, saved):

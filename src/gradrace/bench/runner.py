@@ -239,9 +239,7 @@ class Runner:
         self, case: Case, names: Sequence[str], message: str, kind: str = "gradrace-failed"
     ) -> list[dict]:
         threads = self.config.settings.threads
-        return [
-            case_row(case, n, threads, status=ERROR, kind=kind, message=message) for n in names
-        ]
+        return [case_row(case, n, threads, status=ERROR, kind=kind, message=message) for n in names]
 
     def run_case(self, case: Case) -> list[dict]:
         threads, budget = self.config.settings.threads, self.config.settings.budget_s
