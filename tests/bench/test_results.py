@@ -124,3 +124,45 @@ def test_samples_may_be_null_or_hold_nulls_and_non_positive_values(tmp_path):
     row = {**ROW, "samples": None, "read_samples": [-1.0, 0.0, None, 2e-6]}
     path.write_text(json.dumps({"metadata": {"format": FORMAT}, "results": [row]}))
     assert load_results(path).loc[0, "read_samples"] == [-1.0, 0.0, None, 2e-6]
+
+
+@pytest.mark.parametrize(
+    "column, value, what",
+    [
+        ("m", "100", "'m' must be a whole number of at least 1, not '100'"),
+        ("k", 0, "'k' must be a whole number of at least 1, not 0"),
+        ("n", 2.5, "'n' must be a whole number"),
+        ("median_s", "fast", "'median_s' must be a number, not 'fast'"),
+        ("median_s", -1.0, "'median_s' must be a time of at least 0 seconds, not -1.0"),
+        ("dtype", "<script>", "'dtype' must be float64 or float32, not '<script>'"),
+        ("problem", "quadratic", "'problem' must be one of linear, logistic"),
+        ("implementation", 7, ": 'implementation' must be a name, not 7"),
+    ],
+)
+def test_a_hand_edited_cell_is_refused_naming_the_row_and_column(tmp_path, column, value, what):
+    path = tmp_path / "results.json"
+    path.write_text(
+        json.dumps({"metadata": {"format": FORMAT}, "results": [{**ROW, column: value}]})
+    )
+    with pytest.raises(ValueError, match=f"row 1.*{what}".replace("(", r"\(").replace(")", r"\)")):
+        load_results(path)
+
+
+@pytest.mark.parametrize("field", ["machine", "busy", "config", "implementations"])
+def test_metadata_fields_a_report_reads_into_must_be_objects(tmp_path, field):
+    path = _write(tmp_path / "results.json", {"format": FORMAT, field: "x"})
+    with pytest.raises(ValueError, match=f"metadata '{field}' must be an object, not str 'x'"):
+        load_results(path)
+
+
+def test_a_format_that_is_not_a_whole_number_is_refused(tmp_path):
+    path = _write(tmp_path / "results.json", {"format": "2"})
+    with pytest.raises(ValueError, match="metadata 'format' must be a whole number, not '2'"):
+        load_results(path)
+
+
+def test_a_truncated_file_is_named(tmp_path):
+    path = _write(tmp_path / "results.json", {"format": FORMAT})
+    path.write_text(path.read_text()[:40])
+    with pytest.raises(ValueError, match=r"results\.json is not readable JSON \(cut short"):
+        load_results(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from gradrace.bench.cells import neutralised
+from gradrace.bench.problem import PROBLEMS
 
 #: The version of the results file's layout. 1: no ``format`` key, no traits, no ``kind``
 #: column (read, with fewer report sections); 2: traits and ``kind``. The ``problem``
@@ -224,14 +226,23 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
         frame, metadata = pd.read_csv(path), {}
     else:
         with open(path, encoding="utf-8") as f:
-            payload = json.load(f)
+            try:
+                payload = json.load(f)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ValueError(
+                    f"{path} is not readable JSON (cut short or damaged?): {exc}"
+                ) from None
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
             raise ValueError(f"{path} is not a gradrace results file (no list of 'results')")
         frame, metadata = pd.DataFrame(payload["results"]), payload.get("metadata", {})
         if not isinstance(metadata, dict):
             raise ValueError(f"{path}: 'metadata' must be an object, not {type(metadata).__name__}")
         version = metadata.get("format", 1)
-        if not isinstance(version, int) or version > FORMAT:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ValueError(
+                f"{path}: metadata 'format' must be a whole number, not {version!r:.40}"
+            )
+        if version > FORMAT:
             raise ValueError(
                 f"{path} has results format {version!r}, newer than this gradrace reads "
                 f"(format {FORMAT}): upgrade gradrace to read it"
@@ -242,6 +253,8 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
             f"{path} is not a gradrace results file: no column(s) {', '.join(missing)}"
         )
     frame = frame.reindex(columns=COLUMNS + [c for c in SAMPLES if c in frame])
+    _check_metadata(metadata, path)
+    _check_cells(frame, path)
     _check_samples(frame, path)
     frame["problem"] = [  # older files: linear only
         p if isinstance(p, str) else DEFAULT_PROBLEM for p in frame["problem"]
@@ -250,8 +263,67 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
+#: Metadata fields that, where a file has them, must be objects (a report reads into them).
+_OBJECTS = ("machine", "busy", "config", "implementations", "env", "commit", "shadowed")
+#: Columns that must hold whole numbers of at least 1 (sizes and threads).
+_COUNTS = ("m", "n", "k", "threads")
+#: Columns of seconds: numbers, never negative.
+_SECONDS = tuple(c for c in MEASURED if c.endswith("_s"))
+
+
+def _check_metadata(metadata: dict, path: Path) -> None:
+    """Refuse metadata whose fields a report reads into are of the wrong type, naming it."""
+    for key in _OBJECTS:
+        value = metadata.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise ValueError(
+                f"{path}: metadata {key!r} must be an object, not {type(value).__name__} "
+                f"{value!r:.40}"
+            )
+
+
+def _bad_cell(frame: pd.DataFrame, column: str, ok: pd.Series, path: Path, wanted: str) -> None:
+    """Raise naming the first row of ``column`` that is present and not ``ok``."""
+    bad = frame[column].notna() & ~ok
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        name, value = frame["implementation"].iloc[i], frame[column].iloc[i]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise ValueError(
+            f"{path}: row {i + 1} ({name}): {column!r} must be {wanted}, not {value!r:.40}"
+        )
+
+
+def _check_cells(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse cells a report cannot read (a hand-edited or damaged file), naming the row
+    and the column: sizes that are not whole numbers, an unknown dtype or problem, times
+    that are not numbers or are negative."""
+    if frame.empty:
+        return
+    is_text = frame["implementation"].map(lambda v: isinstance(v, str) and v != "")
+    if not is_text.all():
+        i = int(np.flatnonzero(~is_text.to_numpy())[0])
+        value = frame["implementation"].iloc[i]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise ValueError(f"{path}: row {i + 1}: 'implementation' must be a name, not {value!r:.40}")
+    for column in _COUNTS:
+        numbers = frame[column].map(lambda v: _is_number(v) and float(v).is_integer() and v >= 1)
+        _bad_cell(frame, column, numbers, path, "a whole number of at least 1")
+    _bad_cell(
+        frame, "dtype", frame["dtype"].isin(["float64", "float32"]), path, "float64 or float32"
+    )
+    problems = frame["problem"].isin(PROBLEMS)
+    _bad_cell(frame, "problem", problems, path, f"one of {', '.join(PROBLEMS)}")
+    for column in MEASURED:
+        numbers = frame[column].map(_is_number)
+        _bad_cell(frame, column, numbers, path, "a number")
+    for column in _SECONDS:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        _bad_cell(frame, column, ~(values < 0), path, "a time of at least 0 seconds")
+
+
 def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def _check_samples(frame: pd.DataFrame, path: Path) -> None:
