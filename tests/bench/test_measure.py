@@ -74,6 +74,43 @@ def test_a_result_stored_by_the_inputs_identity_is_caught_and_never_ranked(model
     assert all(r["status"] == "ok" for r in rows[:-1])
 
 
+def test_a_result_stored_by_a_few_entries_of_x_is_caught_too():
+    rows = measure_case(
+        load_registry(["tests/plugins/stateful.py:by_corners"]),
+        Case(200, 4),
+        ["numpy-dot", "by-corners"],
+        FAST,
+    )
+    good, cheat = rows
+    assert good["status"] == "ok"
+    assert cheat["status"] == "disagrees" and cheat["kind"] == "stale"
+    assert "after the middle half of X's rows were doubled in place" in cheat["message"]
+
+
+def test_a_call_far_faster_than_reading_its_inputs_is_not_ranked():
+    from gradrace.bench.measure import TOO_FAST, _judge_too_fast
+    from gradrace.implementations import numpy_dot
+
+    case = Case(100_000, 10)  # 8.8 MB of X and Y
+    row = {"status": "ok", "median_s": 1e-6, "read_s": 1e-3}
+    _judge_too_fast(numpy_dot.IMPLEMENTATION, case, row)
+    assert row["status"] == "error" and row["kind"] == "too-fast" and row["median_s"] == 1e-6
+    honest = {"status": "ok", "median_s": 2 * TOO_FAST * 1e-3, "read_s": 1e-3}
+    _judge_too_fast(numpy_dot.IMPLEMENTATION, case, honest)
+    assert honest["status"] == "ok"
+    gpu = {"status": "ok", "median_s": 2e-4, "read_s": 3e-2}  # X on a device: 0.007× the read
+    _judge_too_fast(numpy_dot.IMPLEMENTATION, case, gpu)
+    assert gpu["status"] == "ok"
+    from gradrace.implementations import gram
+
+    precomputed = {"status": "ok", "median_s": 1e-6, "read_s": 1e-3}
+    _judge_too_fast(gram.IMPLEMENTATION, case, precomputed)
+    assert precomputed["status"] == "ok"  # its prepare says it precomputes
+    small = {"status": "ok", "median_s": 1e-7, "read_s": 1e-6}  # m = 8: overheads, not data
+    _judge_too_fast(numpy_dot.IMPLEMENTATION, Case(8, 2), small)
+    assert small["status"] == "ok"
+
+
 def test_every_builtin_follows_x_changed_in_place_and_x_is_put_back():
     registry = load_registry(entry_points=False)
     case = Case(60, 3, 2)

@@ -62,3 +62,22 @@ memoised = Implementation(
     description="computes once per identity of its inputs, then returns the stored result",
     also=(Implementation("memoised", _memo(LOGISTIC.gradient), problem="logistic"),),
 )
+
+
+_BY_CORNERS: dict = {}
+
+
+def _by_corners(X, Y, W, b, lam):
+    """A cache keyed by a few entries of X (its corners): it follows X doubled as a whole."""
+    key = (X.shape, float(X[0, 0]), float(X[-1, -1]), W.tobytes(), b.tobytes(), lam)
+    if key not in _BY_CORNERS:
+        _BY_CORNERS[key] = good_gradient(X, Y, W, b, lam)
+    dW, db = _BY_CORNERS[key]
+    return dW.copy(), db.copy()
+
+
+by_corners = Implementation(
+    name="by-corners",
+    gradient=_by_corners,
+    description="computes once per value of X's corners, then returns the stored result",
+)

@@ -12,6 +12,8 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from gradrace import _load as _load_mod
 from gradrace.bench.agreement import (
     DISAGREES,
@@ -191,6 +193,8 @@ def measure_case(
             ),
         )
         if rows[name]["status"] == OK:
+            _judge_too_fast(versions[name], case, rows[name])
+        if rows[name]["status"] == OK:
             _judge_last(versions[name], prepared[name], problem, reference, rows[name], report)
         fns.pop(name), prepared.pop(name)  # free what prepare made before preparing again
         if rows[name]["status"] == OK:
@@ -254,6 +258,37 @@ def _add_probes(fns, numbers, rounds, problem, settings: Settings, model: str) -
     return flops
 
 
+#: A call this much faster than the read of X and Y timed beside it cannot have read them
+#: here ...
+TOO_FAST = 0.2
+#: ... nor on a device that holds them (a GPU launches and synchronises in more than this)
+TOO_FAST_S = 10e-6
+#: ... judged where X and Y hold at least this many bytes, so that the read is the data's
+#: time and not the probe's call overhead (at m = 8 a compiled kernel beats ``np.sum``).
+TOO_FAST_MIN_BYTES = 1 << 20
+
+
+def _judge_too_fast(impl, case: Case, row: dict) -> None:
+    """A time far below the read of its inputs, and too short for a device's launch, by an
+    implementation that declares no precomputation: it did not compute the gradient in the
+    call (a result reused between calls, work left running after it returned), so its
+    timing is kept but not ranked."""
+    size = np.dtype(case.dtype).itemsize * case.m * (case.n + case.k)
+    read = row.get("read_s")
+    if impl.precomputes or size < TOO_FAST_MIN_BYTES or not (read and read > 0):
+        return
+    ratio = row["median_s"] / read
+    if ratio < TOO_FAST and row["median_s"] < TOO_FAST_S:
+        row.update(
+            status=ERROR,
+            kind="too-fast",
+            message=f"each call took {ratio:.2g}× the time of reading X and Y once, timed "
+            "beside it: a call that computes the gradient from its inputs cannot be that "
+            "fast (a result reused between calls? work still running after it returned? "
+            "a precomputation in prepare, undeclared?); its timing is kept, not ranked",
+        )
+
+
 def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> None:
     """One more call after the timed ones, judged: a result that drifted over many calls
     (a buffer never reset, a counter, a cache) makes the case disagree."""
@@ -277,32 +312,30 @@ _SCALE = 2.0
 
 
 def _judge_changed_x(impl, problem, model: str, row: dict, report: Report) -> None:
-    """One call after X was doubled in place (the same array): an implementation that
-    returns a result stored by its inputs' identity returns the old gradient, and its
-    timings measured a lookup, not the computation; the case then disagrees."""
-    report("phase", impl.name, "check after X changed")
-    X = problem.X  # (m, n)  the very array the implementation was given
-    X *= _SCALE
-    try:
-        reference = reference_gradient(*problem.args, problem=model)
-        when = " after X was doubled in place"
-        try:
-            args = impl.prepare_args(*problem.args)
-        except Exception as exc:
-            last = failure("raised", f"prepare raised {describe_exception(exc)}{when}")
-        else:
-            last = judge_call(impl, args, problem, reference, copy_inputs(problem), when)
-    finally:
-        X /= _SCALE
+    """Calls after X was changed in place (the same array): first all of it doubled, then
+    only the middle half of its rows. An implementation that returns a result stored by
+    its inputs' identity, or by a few of their entries (its corners, say), returns the old
+    gradient, and its timings measured a lookup, not the computation; the case then
+    disagrees."""
+    m = problem.X.shape[0]
+    changes = [("X was doubled in place", slice(None))]
+    if m >= 4:
+        changes.append(
+            ("the middle half of X's rows were doubled in place", slice(m // 4, m - m // 4))
+        )
+    for words, rows in changes:
+        last = _after_change(impl, problem, model, rows, f" after {words}", report)
+        if last.status != OK:
+            break
     if last.status == OK:
         return
     if last.status == DISAGREES:
         last = Outcome(
             DISAGREES,
             "stale",
-            "after X was doubled in place (the same array), the result did not follow: it "
-            "reuses a result stored for its inputs (by their identity?), so its timings "
-            f"measured that, not the gradient: {last.message}",
+            f"after {words} (the same array), the result did not follow: it reuses a "
+            "result stored for its inputs (by their identity, or by a few of their "
+            f"entries?), so its timings measured that, not the gradient: {last.message}",
             last.err_dW,
             last.err_db,
             last.diagnosis,
@@ -311,6 +344,23 @@ def _judge_changed_x(impl, problem, model: str, row: dict, report: Report) -> No
     row.update(last.row_fields())
     if note:
         row["message"] = f"{last.message}; {note}"
+
+
+def _after_change(impl, problem, model: str, rows: slice, when: str, report: Report) -> Outcome:
+    """One prepared and judged call with ``rows`` of X scaled by ``_SCALE`` in place (exact
+    in binary floating point), undone after."""
+    report("phase", impl.name, "check after X changed")
+    X = problem.X[rows]  # (rows, n)  a view: the very array the implementation was given
+    X *= _SCALE
+    try:
+        reference = reference_gradient(*problem.args, problem=model)
+        try:
+            args = impl.prepare_args(*problem.args)
+        except Exception as exc:
+            return failure("raised", f"prepare raised {describe_exception(exc)}{when}")
+        return judge_call(impl, args, problem, reference, copy_inputs(problem), when)
+    finally:
+        X /= _SCALE
 
 
 def _raised(exc: Exception) -> dict:

@@ -285,8 +285,8 @@ def _culprit(named: str, names: Sequence[str]) -> str:
 def _judging_failed(failed: WorkerFailed) -> str:
     """A row's message for a case gradrace could not judge, naming what it was doing."""
     last = str(failed).strip().splitlines()[-1]
-    during = f" in {failed.phase}" if failed.implementation and failed.phase else ""
-    return f"gradrace failed on its output or exception{during}: {last}"
+    during = f" during its {failed.phase}" if failed.implementation and failed.phase else ""
+    return f"gradrace failed{during}: {last}"
 
 
 def default_out() -> Path:
