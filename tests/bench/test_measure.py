@@ -87,6 +87,19 @@ def test_a_result_stored_by_a_few_entries_of_x_is_caught_too():
     assert "after the middle half of X's rows were doubled in place" in cheat["message"]
 
 
+def test_a_write_into_x_after_the_check_costs_the_writer_only():
+    rows = measure_case(
+        load_registry(["tests/plugins/stateful.py:writes_x_later"]),
+        Case(300, 4),
+        ["writes-x-later", "numpy-dot", "einsum"],
+        FAST,
+    )
+    writer, *others = rows
+    assert writer["status"] == "error" and writer["kind"] == "modified-input"
+    assert "wrote into X" in writer["message"]
+    assert all(r["status"] == "ok" for r in others)  # judged on X as it was made
+
+
 def test_a_call_far_faster_than_reading_its_inputs_is_not_ranked():
     from gradrace.bench.measure import TOO_FAST, _judge_too_fast
     from gradrace.implementations import numpy_dot

@@ -372,7 +372,7 @@ class Checked:
     prepare_s: float | None = None
 
 
-def _restore(problem: Problem, saved: tuple) -> None:
+def restore(problem: Problem, saved: tuple) -> None:
     """Put back input arrays a misbehaving call wrote into, for the implementations after it."""
     for a, s in zip((problem.X, problem.Y, problem.W, problem.b), saved, strict=True):
         np.copyto(a, s)
@@ -404,7 +404,7 @@ def judge_call(
         return _raised(impl, args, exc, when)
     changed = written(problem, saved, impl.terms) if saved is not None else []
     if changed:
-        _restore(problem, saved)
+        restore(problem, saved)
         return failure(
             "modified-input",
             f"the call modified its input arrays: it wrote into "
@@ -445,6 +445,7 @@ def prepare_and_check(
     problem: Problem,
     reference=None,
     report: Callable[..., None] | None = None,
+    saved: tuple | None = None,
 ) -> Checked:
     """Prepare ``impl`` (timed), call it twice on the same prepared arguments and judge
     both results, never raising.
@@ -453,7 +454,7 @@ def prepare_and_check(
     that no longer agrees (a buffer never reset, state kept between calls) disagrees.
     """
     report = report or (lambda *event: None)
-    saved = copy_inputs(problem)
+    saved = saved if saved is not None else copy_inputs(problem)
     report("phase", impl.name, "prepare")
     t0 = time.perf_counter()
     try:
@@ -462,7 +463,7 @@ def prepare_and_check(
         return Checked(failure("raised", f"prepare raised {describe_exception(exc)}"))
     prepare_s = time.perf_counter() - t0
     if written(problem, saved):
-        _restore(problem, saved)
+        restore(problem, saved)
         return Checked(failure("modified-input", "prepare modified its input arrays"))
     report("phase", impl.name, "check")
     first = judge_call(impl, args, problem, reference, saved)

@@ -25,6 +25,8 @@ from gradrace.bench.agreement import (
     failure,
     judge_call,
     prepare_and_check,
+    restore,
+    written,
 )
 from gradrace.bench.explain import describe_exception
 from gradrace.bench.grids import Case
@@ -133,6 +135,7 @@ def measure_case(
     report("phase", "", "problem")
     problem = case.problem()
     reference = reference_gradient(*problem.args, problem=case.model)
+    pristine = copy_inputs(problem)  # X, Y, W and b as made: no call may change them
     rows, fns, numbers, rounds, prepared, versions = {}, {}, {}, {}, {}, {}
     for name in names:
         why = registry[name].applies_to(case.model, case.k) if name in registry else ""
@@ -150,7 +153,7 @@ def measure_case(
             )
             continue
         impl = versions[name] = registry[name].for_problem(case.model)
-        checked = prepare_and_check(impl, problem, reference, report)
+        checked = prepare_and_check(impl, problem, reference, report, pristine)
         outcome, args, prepare_s = checked.outcome, checked.args, checked.prepare_s
         rows[name] = case_row(case, name, settings.threads, outcome, prepare_s=prepare_s)
         if outcome.status not in (OK, DISAGREES):
@@ -162,12 +165,23 @@ def measure_case(
         except Exception as exc:
             rows[name] = case_row(case, name, settings.threads, prepare_s=prepare_s, **_raised(exc))
             continue
+        changed = written(problem, pristine, impl.terms)
+        if changed:  # while calibrating: this implementation's calls, and only its
+            restore(problem, pristine)
+            rows[name].update(
+                status=ERROR,
+                kind="modified-input",
+                message=f"a call while its calls were counted wrote into {', '.join(changed)} "
+                "(put back; write into buffers made in prepare instead)",
+            )
+            continue
         fns[name] = lambda g=impl.gradient, a=args: g(*a)
         prepared[name] = args
     probe_flops = _add_probes(fns, numbers, rounds, problem, settings, case.model) if fns else 0.0
     on_round = lambda name, r: report("phase", name, "time")  # noqa: E731
     timings, errors = measure(fns, numbers, rounds, on_round)
     timings = _more_rounds(fns, numbers, timings, errors, settings, on_round)
+    spoiled = _put_back(problem, pristine, [n for n in timings if n in rows])
     read, compute = timings.pop(READ, None), timings.pop(COMPUTE, None)
     exp = timings.pop(EXP, None)
     peak = compute and probe_flops / compute.median_s / 1e9
@@ -192,10 +206,15 @@ def measure_case(
                 exp_s,
             ),
         )
+        if spoiled:
+            note = rows[name].get("message")
+            rows[name]["message"] = f"{spoiled}; {note}" if note else spoiled
         if rows[name]["status"] == OK:
             _judge_too_fast(versions[name], case, rows[name])
         if rows[name]["status"] == OK:
-            _judge_last(versions[name], prepared[name], problem, reference, rows[name], report)
+            _judge_last(
+                versions[name], prepared[name], problem, reference, rows[name], report, pristine
+            )
         fns.pop(name), prepared.pop(name)  # free what prepare made before preparing again
         if rows[name]["status"] == OK:
             _judge_changed_x(versions[name], problem, case.model, rows[name], report)
@@ -203,6 +222,20 @@ def measure_case(
     for row in rows.values():
         row.update(load_before=load_before, load_after=load_after, other_threads=others)
     return [rows[name] for name in names]
+
+
+def _put_back(problem, pristine: tuple, timed: list[str]) -> str:
+    """After the interleaved rounds: X, Y, W and b as made, and if a call had changed them
+    (which one cannot be told: the rounds interleave them), a note for each timed row."""
+    changed = written(problem, pristine)
+    if not changed:
+        return ""
+    restore(problem, pristine)
+    return (
+        f"{', '.join(changed)} changed during the timing rounds: a call of one of "
+        f"{', '.join(timed)} wrote into its inputs; put back before the judging calls, "
+        "but the timings after the change were on other data"
+    )
 
 
 def _load() -> float:
@@ -289,12 +322,12 @@ def _judge_too_fast(impl, case: Case, row: dict) -> None:
         )
 
 
-def _judge_last(impl, args, problem, reference, row: dict, report: Report) -> None:
+def _judge_last(impl, args, problem, reference, row: dict, report: Report, pristine) -> None:
     """One more call after the timed ones, judged: a result that drifted over many calls
     (a buffer never reset, a counter, a cache) makes the case disagree."""
     report("phase", impl.name, "check after timing")
     when = " on a call after the timed calls"
-    last = judge_call(impl, args, problem, reference, copy_inputs(problem), when)
+    last = judge_call(impl, args, problem, reference, pristine, when)
     if last.status == OK:
         return
     if last.status == ERROR:  # it raised or wrote into its inputs: said as such
