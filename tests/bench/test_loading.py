@@ -188,3 +188,19 @@ def test_a_plugins_output_during_its_calls_still_shows_from_the_worker(tmp_path)
         "check", "--plugin", f"{path}:again", "--m", "5", "--n", "2", "--dtype", "float64"
     )
     assert out.count("in-call-marker") == 4  # 2 cases, each called twice
+
+
+def test_a_plain_function_that_hangs_when_called_is_named_in_its_trial_call_not_import():
+    trial = f"{PLUGINS / 'hangs_in_trial_call.py'}:compute_gradient_linear_reg"
+    registry = load_registry_safely([trial, GOOD], entry_points=False, timeout=2)
+    (error,) = registry.errors
+    assert error.message == (
+        "hung in the trial call that tells its convention, after its import (no answer in 2 s)"
+    )
+    assert "plain_gradient" in registry
+
+
+def test_a_plugin_path_that_is_not_a_file_says_so(tmp_path):
+    registry = load_registry_safely([f"{tmp_path}:g"], entry_points=False, timeout=10)
+    (error,) = registry.errors
+    assert "is not a regular file" in error.message

@@ -36,6 +36,9 @@ from gradrace.bench.registry import (
     load_registry,
 )
 
+#: Where a plugin that hung or crashed after its import did so: the one call made to tell
+#: which convention a plain function follows (``gradrace.bench.course``).
+TRIAL = "in the trial call that tells its convention, after its import"
 #: The least time the probe gets to import gradrace before its first plugin.
 PROBE_STARTUP_FLOOR_S = 30.0
 
@@ -90,10 +93,14 @@ def _probe_sources(conn, sources: list[tuple[str, str | None]], convention: str)
         read_as = None
         try:
             if spec is not None:
-                read_as = convention_of(load_plugin(spec, convention))
+                _registry._load_module(spec.rpartition(":")[0])  # the import alone, first
+                conn.send(("imported", origin))
+                read_as = convention_of(load_plugin(spec, convention))  # a trial call, maybe
             elif origin in entry_points:
                 ep = entry_points[origin]
-                read_as = convention_of(as_implementation(ep.load(), ep.name, origin, convention))
+                obj = ep.load()
+                conn.send(("imported", origin))
+                read_as = convention_of(as_implementation(obj, ep.name, origin, convention))
         except BaseException:  # the import here answers only "does it return?"
             pass
         conn.send(("done", origin, read_as))
@@ -139,15 +146,15 @@ class Probe:
         self._process.join(5)
         self._conn.close()
 
-    def _receive(self, limit: float):
+    def _receive(self, limit: float, where: str = "at import"):
         """The next message, or the reason there is none: ('lost', why)."""
         try:
             if self._conn.poll(limit):
                 return self._conn.recv()
-            return ("lost", f"hung at import (no answer in {limit:g} s)")
+            return ("lost", f"hung {where} (no answer in {limit:g} s)")
         except (EOFError, OSError):
             self._process.join(5)
-            return ("lost", f"{_exit_words(self._process.exitcode)} at import")
+            return ("lost", f"{_exit_words(self._process.exitcode)} {where}")
 
     def _run_once(self) -> None:
         """Probe ``pending`` in the current process; on a loss, note it and drop what ran."""
@@ -161,7 +168,9 @@ class Probe:
             origin = self.pending[0][0]
             message = self._receive(self.timeout)  # ("start", origin)
             if message[0] != "lost":
-                message = self._receive(self.timeout)  # ("done", origin, read as)
+                message = self._receive(self.timeout)  # ("imported", origin), or done
+            if message[0] == "imported":  # a plain function's trial call may run now
+                message = self._receive(self.timeout, TRIAL)  # ("done", origin, read as)
             self.pending.pop(0)
             if message[0] == "done" and message[2] is not None:
                 self.conventions[origin] = message[2]

@@ -243,8 +243,10 @@ def _load_module(target: str):
     printed once); it runs again only once it has been edited."""
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target).expanduser().resolve()
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"no such plugin file: {target}")
+        if not path.is_file():
+            raise FileNotFoundError(f"plugin {target} is not a regular file (a Python file)")
         folder = str(path.parent)
         if folder not in sys.path:  # its sibling files import as they do when it runs itself
             sys.path.insert(0, folder)
