@@ -279,3 +279,18 @@ def test_the_interrupted_runs_hint_names_its_plugins_again(tmp_path, monkeypatch
     words = shlex.split(command)
     assert words[:5] == ["gradrace", "run", "--out", str(tmp_path / "my run"), "--resume"]
     assert words[5:] == ["--plugin", f"{tmp_path / 'lab.py'}:compute_gradient_linear_reg"]
+
+
+def test_list_shows_a_plugins_description_without_terminal_escapes(tmp_path, capsys):
+    from gradrace.cli import main
+
+    plugin = tmp_path / "esc.py"
+    plugin.write_text(
+        "from gradrace import Implementation\n"
+        "from gradrace.implementations.numpy_dot import gradient\n"
+        "IMPLEMENTATION = Implementation(name='esc', gradient=gradient,\n"
+        "    description='red \\x1b[31mRED\\x1b[0m \\u202etxet')\n"
+    )
+    assert main(["list", "--no-entry-points", "--plugin", f"{plugin}:IMPLEMENTATION"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("esc"))
+    assert "\x1b" not in line and "\u202e" not in line and "RED" in line

@@ -120,6 +120,8 @@ def _registry(args):
 
 
 def cmd_list(args) -> int:
+    from gradrace.bench.explain import plain
+
     registry = _registry(args)
     names = {i.name for i in registry.select(args.impl)}
     width = max((len(n) for n in [*names, *registry.unavailable]), default=4)
@@ -127,7 +129,8 @@ def cmd_list(args) -> int:
         if entry.name in names:
             impl = entry.implementation
             problems = ", ".join(impl.problems)
-            print(f"{entry.name:<{width}}  [{entry.origin}]  {impl.description}  ({problems})")
+            words = plain(impl.description)  # a plugin's words: no terminal escapes
+            print(f"{entry.name:<{width}}  [{plain(entry.origin)}]  {words}  ({problems})")
     for name, why in registry.unavailable.items():
         if not args.impl:
             print(f"{name:<{width}}  [unavailable]  {why}")

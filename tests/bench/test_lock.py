@@ -77,3 +77,9 @@ def test_a_link_planted_as_the_lock_file_is_never_written_through(tmp_path):
     with pytest.raises(OSError), locked(out):
         pass
     assert victim.read_text() == "keep me"
+
+
+def test_a_folder_with_results_that_a_run_holds_is_said_in_use_not_finished(tmp_path):
+    run(out=tmp_path, **FAST)
+    with locked(tmp_path), pytest.raises(FolderInUse, match="is in use by gradrace process"):
+        run(out=tmp_path, **FAST)  # not "already holds a run's results; --resume"

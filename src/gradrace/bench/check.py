@@ -8,6 +8,7 @@ import pandas as pd
 
 from gradrace.bench.agreement import OK, TOLERANCE, Outcome, evaluate
 from gradrace.bench.course import is_course
+from gradrace.bench.explain import plain
 from gradrace.bench.grids import CHECK_CASES, Case
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.reference import reference_gradient
@@ -134,7 +135,9 @@ def _verdict(rows: pd.DataFrame) -> str:
 
 def conventions(implementations: Sequence[Implementation]) -> list[str]:
     """A line for each implementation read in another convention than gradrace's."""
-    return [f"{impl.name}: {impl.description}" for impl in implementations if is_course(impl)]
+    return [
+        f"{impl.name}: {plain(impl.description)}" for impl in implementations if is_course(impl)
+    ]
 
 
 def format_check(results: pd.DataFrame) -> str:

@@ -13,6 +13,8 @@ import os
 import secrets
 from pathlib import Path
 
+from gradrace.bench.lock import LOCK_NAME, locked
+
 #: The files a run or its report writes; finding one in --out means an earlier run's output.
 OUTPUTS = ("results.json", "results.csv", "check.csv", "summary.txt", "index.html")
 
@@ -46,15 +48,21 @@ def earlier_outputs(out: Path) -> list[str]:
     return names + sorted(p.name for p in out.glob("*.png"))
 
 
-def check_out(out: str | os.PathLike, *, resume: bool = False, force: bool = False) -> Path:
-    """``out`` made absolute, after refusing a file, a folder under a file, or a folder
-    holding an earlier run's outputs (unless ``resume`` or ``force``)."""
+def check_out(
+    out: str | os.PathLike, *, resume: bool = False, force: bool = False, held: bool = False
+) -> Path:
+    """``out`` made absolute, after refusing a file, a folder under a file, a folder
+    another run holds now (unless this process ``held`` it), or a folder holding an
+    earlier run's outputs (unless ``resume`` or ``force``)."""
     out = Path(out).expanduser().absolute()
     blocker = _file_above(out)
     if blocker == out:
         raise FileExistsError(f"{out} is a file, not a folder: choose another --out")
     if blocker is not None:
         raise FileExistsError(f"--out {out} lies under {blocker}, which is a file, not a folder")
+    if not held and (out / LOCK_NAME).exists():  # a run may be writing there: say so first
+        with locked(out):  # FolderInUse if it is; a stale lock file is taken and let go
+            pass
     if resume or force:
         return out
     if (out / "results.json").exists():

@@ -369,7 +369,7 @@ def run(
             plain_problem(problem),
         )
     with locked(out):  # checked and read again while no other run can write there
-        check_out(out, resume=resume, force=force)
+        check_out(out, resume=resume, force=force, held=True)
         previous = load_results(out) if resume else None
         if previous is not None:
             config = resumed_config(previous.attrs["metadata"], out)
