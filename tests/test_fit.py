@@ -336,3 +336,23 @@ def test_an_implementation_unusable_for_a_descent_exits_1_not_as_a_usage_error(c
         ]
     )
     assert code == 1 and "cannot be used for a descent" in capsys.readouterr().err
+
+
+def test_a_relative_plot_path_is_where_the_command_started_whatever_a_plugin_does(
+    tmp_path, capsys, monkeypatch
+):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    plugin = tmp_path / "wanders.py"
+    plugin.write_text(
+        "import os\n"
+        "from gradrace.implementations.numpy_dot import gradient as _g\n"
+        f"os.chdir({str(elsewhere)!r})\n"
+        "def wanders(X, Y, W, b, lam):\n"
+        "    return _g(X, Y, W, b, lam)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    args = ["--no-entry-points", "--plugin", f"{plugin}:wanders", "--m", "200", "--n", "3"]
+    assert _fit_cli([*args, "--plot", "fit.png"]) == 0
+    assert (tmp_path / "fit.png").exists() and not (elsewhere / "fit.png").exists()
+    assert f"Plot: {tmp_path / 'fit.png'}" in capsys.readouterr().out

@@ -500,8 +500,9 @@ def cmd_fit(args) -> int:
     from gradrace.bench.loading import load_registry_safely
     from gradrace.bench.problem import make_problem
 
+    here = Path.cwd()  # a plugin may change directory at import or when called: not our paths
     if args.plot is not None:  # before the plugins load: a bad path wastes nothing
-        check_plot_path(args.plot)
+        check_plot_path(here / args.plot)
     registry = load_registry_safely(
         args.plugin,
         entry_points=args.entry_points,
@@ -512,7 +513,7 @@ def cmd_fit(args) -> int:
         print(f"gradrace: plugin not loaded: {error}", file=sys.stderr)
     if args.impl is None:
         args.impl = _only_plugin(registry)
-    plot = check_plot_path(args.plot or f"gradrace-fit-{args.impl}.png")
+    plot = check_plot_path(here / (args.plot or f"gradrace-fit-{args.impl}.png"))
     if args.impl in registry.unavailable:
         raise ValueError(f"{args.impl} is unavailable: {registry.unavailable[args.impl]}")
     impl = registry.one(args.impl)
