@@ -52,3 +52,26 @@ def test_resume_on_a_folder_without_a_run_config_says_so(tmp_path, capsys):
     assert main(["run", "--out", str(tmp_path), "--resume"]) == 2
     err = capsys.readouterr().err
     assert "holds no run config" in err and "cannot be resumed" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "value", "named"),
+    [
+        ("settings", "threads", 0, "threads"),
+        ("settings", "budget_s", -1, "budget"),
+        ("config", "timeout_s", -1, "timeout"),
+        ("case", "m", -5, "m"),
+        ("settings", "rounds", 0, "rounds"),
+    ],
+)
+def test_resume_refuses_a_stored_config_the_command_line_would_refuse(
+    tmp_path, where, key, value, named
+):
+    out = _folder_naming(tmp_path, [])
+    payload = json.loads((out / "results.json").read_text())
+    config = payload["metadata"]["config"]
+    target = {"settings": config["settings"], "config": config, "case": config["cases"][0]}
+    target[where][key] = value
+    (out / "results.json").write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match=f"its run config cannot be read back.*{named}"):
+        run(out=out, resume=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gradrace.bench import arguments
 from gradrace.bench.busy import assess
 from gradrace.bench.cells import neutralised
 from gradrace.bench.check import CHECK_CASES, lost_rows
@@ -384,12 +385,32 @@ def resumed_config(metadata: dict, out: Path) -> RunConfig:
     """The stored run's config, or a clear error when it cannot be read back."""
     stored = stored_config(metadata, out)
     try:
-        return RunConfig.from_dict(stored)
+        return _checked(RunConfig.from_dict(stored))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(
             f"{out / 'results.json'}: its run config cannot be read back ({type(exc).__name__}: "
             f"{exc}); it cannot be resumed: start a new run with another --out"
         ) from None
+
+
+def _checked(config: RunConfig) -> RunConfig:
+    """``config`` as read back from a file, after the checks its options get on a command
+    line (a results folder can come from anyone): sizes, threads, budget, timeout, rounds."""
+    cases, settings = config.cases, config.settings
+    sizes = ([c.m for c in cases], [c.n for c in cases], [c.k for c in cases])
+    check_run_arguments(
+        *sizes,
+        [c.dtype for c in cases],
+        settings.threads,
+        settings.budget_s,
+        config.timeout_s,
+    )
+    problems("problem", [c.model for c in cases])
+    for name in ("rounds", "max_rounds"):
+        arguments.integer(name, getattr(settings, name))
+    for name in ("round_target_s", "time_cap_s", "precision"):
+        arguments.number(name, getattr(settings, name), above=0)
+    return config
 
 
 def execute(
