@@ -199,7 +199,7 @@ def _resume_command(out: Path, plugins: Sequence[str]) -> str:
 def cmd_run(args) -> int:
     from gradrace.bench.runner import default_out, run
     from gradrace.reports import write_report
-    from gradrace.reports.tables import format_summary
+    from gradrace.reports.tables import format_summary, format_yours
 
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
@@ -246,6 +246,9 @@ def cmd_run(args) -> int:
         return EXIT_INTERRUPTED
     (report,) = reports
     print(format_summary(results))
+    mine = format_yours(results)
+    if mine:
+        print(mine)
     print(f"\nResults: {out / 'results.csv'}  {out / 'results.json'}")
     print(f"Report:  {report}")
     checked = results.attrs["metadata"].get("check", [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from synthetic_results import EVIL
 
 from gradrace.reports.tables import (
@@ -146,3 +147,34 @@ def test_the_summary_leaves_out_a_problem_an_implementation_has_no_version_for()
     }
     text = format_summary(results)
     assert "gram on linear (" in text and "gram on logistic" not in text
+
+
+def test_the_implementations_given_by_hand_are_placed_at_every_size():
+    from gradrace.reports.tables import format_yours
+
+    rows = [
+        ("numba-fused", 100, 2e-6, "ok"),
+        ("numpy-dot", 100, 1e-5, "ok"),
+        ("lab", 100, 4e-4, "ok"),
+        ("numba-fused", 1000, 5e-6, "ok"),
+        ("numpy-dot", 1000, 2e-5, "ok"),
+        ("lab", 1000, None, "disagrees"),
+    ]
+    frame = pd.DataFrame(
+        [
+            {"implementation": i, "m": m, "n": 10, "k": 1, "dtype": "float64", "problem": "linear"}
+            | {"median_s": t, "status": s, "kind": "disagrees" if s != "ok" else "agrees"}
+            for i, m, t, s in rows
+        ]
+    )
+    frame.attrs["metadata"] = {
+        "implementations": {
+            "numba-fused": {"origin": "built-in"},
+            "lab": {"origin": "--plugin lab.py:compute_gradient_linear_reg"},
+        }
+    }
+    text = format_yours(frame)
+    assert "lab m=100 n=10 k=1 float64: 400 µs, 3 of 3, 200.0× numba-fused's 2 µs" in text
+    assert "lab m=1,000 n=10 k=1 float64: disagrees (disagrees)" in text
+    frame.attrs["metadata"]["implementations"]["lab"]["origin"] = "entry point 'lab'"
+    assert format_yours(frame) == ""

@@ -126,6 +126,52 @@ def format_summary(results: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def yours(results: pd.DataFrame) -> list[str]:
+    """The implementations given by hand (``--plugin``), as the run's metadata records them."""
+    records = (results.attrs.get("metadata") or {}).get("implementations") or {}
+    return [
+        name
+        for name, record in records.items()
+        if isinstance(record, dict) and str(record.get("origin", "")).startswith("--plugin ")
+    ]
+
+
+def format_yours(results: pd.DataFrame) -> str:
+    """Where each implementation given with ``--plugin`` stands at every size: its time, its
+    place among the agreeing implementations, and how far it is from the fastest ('' if
+    none was given)."""
+    names = [n for n in yours(results) if n in set(results["implementation"])]
+    if not names:
+        return ""
+    ok = results[results["status"] == "ok"].copy()
+    case = [c for c in ("problem", "m", "n", "k", "dtype") if c in ok]
+    ok["place"] = ok.groupby(case)["median_s"].rank(method="min")
+    ok["of"] = ok.groupby(case)["median_s"].transform("size")
+    fastest = ok.loc[ok.groupby(case)["median_s"].idxmin(), [*case, "implementation", "median_s"]]
+    mine = results[results["implementation"].isin(names)].merge(
+        ok[[*case, "implementation", "place", "of"]], on=[*case, "implementation"], how="left"
+    )
+    mine = mine.merge(fastest, on=case, suffixes=("", "_fastest"), how="left")
+    lines = ["Yours (given with --plugin), at each size: its time, its place, ÷ the fastest:"]
+    for row in mine.itertuples():
+        size = f"m={row.m:,} n={row.n:,} k={row.k} {row.dtype}"
+        who = text_cell(row.implementation)
+        if row.status != "ok":
+            lines.append(f"  {who} {size}: {row.status} ({row.kind})")
+            continue
+        ratio = row.median_s / row.median_s_fastest
+        best = text_cell(row.implementation_fastest)
+        lines.append(
+            f"  {who} {size}: {format_seconds(row.median_s)}, {int(row.place)} of {int(row.of)}"
+            + (
+                ""
+                if ratio == 1
+                else f", {ratio:,.1f}× {best}'s {format_seconds(row.median_s_fastest)}"
+            )
+        )
+    return "\n".join(lines)
+
+
 def _not_ranked(results: pd.DataFrame) -> list[str]:
     """Each implementation left out of the ranking, and why, naming the problem when the
     results hold several (a version may be ranked on one problem and not on another; a
