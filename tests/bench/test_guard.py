@@ -114,3 +114,29 @@ def test_a_plain_function_that_patches_the_judge_is_charged_and_nobody_else(caps
     assert "replaced numpy.linalg.norm while it ran" in out
     assert "replaced gradrace.bench.agreement.TOLERANCE while it ran" in out
     assert "loosens-tolerance: agrees" not in out and "gradient: agrees" not in out
+
+
+def test_a_replacement_defined_in_another_plugins_file_names_that_plugin():
+    import sys
+    import types
+
+    from gradrace.bench.guard import Tampered, Watch
+    from gradrace.bench.worker import guarded
+
+    module = types.ModuleType("gradrace_test_watched")
+    exec("def norm(x):\n    return x\n", module.__dict__)
+    sys.modules[module.__name__] = module
+    try:
+        watch = Watch([module.__name__])
+        framer = "/plugins/framer.py"
+        space: dict = {}
+        exec(compile("def fake(x):\n    return 0.0\n", framer, "exec"), space)
+        report = guarded(lambda *event: None, watch, {framer: {"framer"}})
+        report("phase", "einsum", "time")
+        module.norm = space["fake"]  # a thread framer left running did this while einsum ran
+        with pytest.raises(Tampered) as caught:
+            report("phase", "einsum", "check after timing")
+        assert caught.value.implementation == "framer"
+        assert caught.value.phase == "its code, found while einsum ran"
+    finally:
+        del sys.modules[module.__name__]

@@ -99,9 +99,32 @@ class Watch:
                 out.append(f"{module.__name__}.{name}")
         return sorted(out)
 
+    def replacements(self) -> list[object]:
+        """What now stands where a watched callable was replaced (its new code, where only
+        that changed): where it was defined may tell whose code replaced it."""
+        out = []
+        for module, name, value, code in self._seen:
+            now = module.__dict__.get(name)
+            if now is not value:
+                out.append(now)
+            elif code is not None and value.__code__ is not code:
+                out.append(value.__code__)
+        return out
+
     def restore(self) -> None:
         """Put every watched callable (and code object) back as it was."""
         for module, name, value, code in self._seen:
             setattr(module, name, value)
             if code is not None and value.__code__ is not code:
                 value.__code__ = code
+
+
+def defined_in(obj: object) -> str | None:
+    """The file that defined a function, method, class or code object (None if unknown)."""
+    code = obj if isinstance(obj, types.CodeType) else getattr(obj, "__code__", None)
+    if code is None:
+        code = getattr(getattr(obj, "__func__", None), "__code__", None)
+    if code is not None:
+        return code.co_filename
+    module = sys.modules.get(getattr(obj, "__module__", None) or "")
+    return getattr(module, "__file__", None)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from gradrace.bench.errors import WorkerStartError
 from gradrace.bench.grids import Case
-from gradrace.bench.guard import Tampered, Watch, describe
+from gradrace.bench.guard import Tampered, Watch, defined_in, describe
 from gradrace.bench.measure import Settings, measure_case
 from gradrace.bench.reaper import become_subreaper, end_descendants, end_tree
 
@@ -98,14 +98,38 @@ def tampered_reason(replaced: list[str]) -> str:
     )
 
 
-def guarded(report, watch: Watch):
+def owners(registry) -> dict[str, set[str]]:
+    """The files of each registered implementation's code (its gradient's and prepare's),
+    to the names of the implementations defined there: who defined a replacement."""
+    ours = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # gradrace's own files
+    out: dict[str, set[str]] = {}
+    for entry in registry:
+        impl = entry.implementation
+        for fn in (impl.gradient, impl.prepare, *(v.gradient for v in impl.also)):
+            where = defined_in(fn) if fn is not None else None
+            if where and not os.path.abspath(where).startswith(ours + os.sep):
+                out.setdefault(where, set()).add(entry.name)
+    return out
+
+
+def guarded(report, watch: Watch, files: dict[str, set[str]] | None = None):
     """``report`` that first checks ``watch``: plugin code that ran since the previous
-    event (the implementation named there) must not have replaced watched functions."""
+    event (the implementation named there) must not have replaced watched functions.
+    Where a replacement was defined in another implementation's file (``files``, from
+    ``owners``: a thread it left running, say), that implementation is named instead."""
     last = ["", "start"]
 
     def checked(*event) -> None:
         replaced = watch.changed()
         if replaced:
+            found: set[str] = set()
+            for replacement in watch.replacements():
+                found |= (files or {}).get(defined_in(replacement) or "", set())
+            if len(found) == 1 and last[0] not in found:
+                (owner,) = found
+                raise Tampered(
+                    owner, f"its code, found while {last[0] or 'gradrace'} ran", replaced
+                )
             raise Tampered(last[0], last[1], replaced)
         if event[0] == "phase":  # ("checked",) only asks for the check
             last[:] = event[1:3]
@@ -151,11 +175,11 @@ def _serve_requests(
             plain_problem=plain_problem,
         )
     limiter = set_all_threads(threads)  # noqa: F841 - held for the worker's life
-    watch = Watch()
+    watch, files = Watch(), owners(registry)
     conn.send(("ready",))
     while True:
         request = conn.recv()
-        report = guarded(lambda *event: conn.send(event), watch)
+        report = guarded(lambda *event: conn.send(event), watch, files)
         try:
             if request[0] == "stop":
                 return
@@ -311,13 +335,13 @@ class InProcess:
 
         self.registry = registry
         self._limiter = set_all_threads(threads)
-        self._watch = Watch()
+        self._watch, self._files = Watch(), owners(registry)
 
     def _guarded(self, report, call):
         """Run ``call(guarded report)``; plugin code that replaced watched functions is
         named (WorkerLost) after they are put back."""
         try:
-            return call(guarded(report, self._watch))
+            return call(guarded(report, self._watch, self._files))
         except Tampered as tampered:
             self._watch.restore()
             raise WorkerLost(
