@@ -166,3 +166,10 @@ def test_a_truncated_file_is_named(tmp_path):
     path.write_text(path.read_text()[:40])
     with pytest.raises(ValueError, match=r"results\.json is not readable JSON \(cut short"):
         load_results(path)
+
+
+def test_two_rows_for_one_case_are_refused(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"metadata": {"format": FORMAT}, "results": [ROW, ROW]}))
+    with pytest.raises(ValueError, match=r"row 2 \(numpy-dot\) measures the same case"):
+        load_results(path)

@@ -320,6 +320,14 @@ def _check_cells(frame: pd.DataFrame, path: Path) -> None:
     for column in _SECONDS:
         values = pd.to_numeric(frame[column], errors="coerce")
         _bad_cell(frame, column, ~(values < 0), path, "a time of at least 0 seconds")
+    twice = frame.duplicated([c for c in KEY if c in frame], keep="first")
+    if twice.any():
+        i = int(np.flatnonzero(twice.to_numpy())[0])
+        name = frame["implementation"].iloc[i]
+        raise ValueError(
+            f"{path}: row {i + 1} ({name}) measures the same case as an earlier row "
+            "(implementation, m, n, k, dtype, problem and threads): a file holds one row per case"
+        )
 
 
 def _is_number(value) -> bool:
