@@ -356,3 +356,21 @@ def test_a_relative_plot_path_is_where_the_command_started_whatever_a_plugin_doe
     assert _fit_cli([*args, "--plot", "fit.png"]) == 0
     assert (tmp_path / "fit.png").exists() and not (elsewhere / "fit.png").exists()
     assert f"Plot: {tmp_path / 'fit.png'}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("how", ["raise RuntimeError('step 3')", "raise SystemExit(0)"])
+def test_a_gradient_that_fails_later_in_the_descent_is_said_not_a_traceback(tmp_path, capsys, how):
+    plugin = tmp_path / "later.py"
+    plugin.write_text(
+        "from gradrace.implementations.numpy_dot import gradient as _g\n"
+        "calls = [0]\n"
+        "def later(X, Y, W, b, lam):\n"
+        "    calls[0] += 1\n"
+        "    if calls[0] > 5:\n"
+        f"        {how}\n"
+        "    return _g(X, Y, W, b, lam)\n"
+    )
+    args = ["--no-entry-points", "--plugin", f"{plugin}:later", "--m", "200", "--n", "3"]
+    assert _fit_cli([*args, "--plot", str(tmp_path / "fit.png")]) == 1
+    err = capsys.readouterr().err
+    assert "later failed at step" in err and "of the descent" in err

@@ -68,6 +68,7 @@ import numpy as np
 
 from gradrace.bench import arguments
 from gradrace.bench.agreement import ERROR, evaluate
+from gradrace.bench.explain import describe_exception
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.problem import Problem, _logit_scale
 from gradrace.bench.reference import sigmoid
@@ -303,12 +304,17 @@ def fit(
     for i in range(iterations + 1):
         t0 = time.perf_counter()
         moving = args is not None and impl.with_params is not None
-        if args is None:
-            args = impl.prepare_args(X, Y, W, b, lam)
-        else:  # with_params where there is one, else prepare again
-            args = impl.args_at(args, X, Y, W, b, lam)
-        t1 = time.perf_counter()
-        dW, db = impl.call(args)  # (n, k), (k,)
+        try:
+            if args is None:
+                args = impl.prepare_args(X, Y, W, b, lam)
+            else:  # with_params where there is one, else prepare again
+                args = impl.args_at(args, X, Y, W, b, lam)
+            t1 = time.perf_counter()
+            dW, db = impl.call(args)  # (n, k), (k,)
+        except (Exception, SystemExit) as exc:  # the plugin's failure: said, not a traceback
+            raise Unusable(
+                f"{impl.name} failed at step {i} of the descent: {describe_exception(exc)}"
+            ) from None
         t2 = time.perf_counter()
         if moving:
             result.params_s += t1 - t0
