@@ -200,12 +200,13 @@ def test_a_parallel_implementation_slower_on_a_busy_machine_fails_only_the_stric
     ]
     new.loc[slow, "median_s"] *= 2
     meta = results.attrs["metadata"]
-    parallel = {
-        (r.implementation, r.m, r.n, r.k, r.dtype): bool(
-            (model.counts(meta, r.implementation, r.m, r.n, r.k, r.dtype) or {}).get("parallel")
+    counts = {
+        (r.implementation, r.m, r.n, r.k, r.dtype): model.counts(
+            meta, r.implementation, r.m, r.n, r.k, r.dtype
         )
         for r in results.itertuples()
     }
+    parallel = {key: c is None or bool(c.get("parallel")) for key, c in counts.items()}
     assert any(parallel.values()) and not all(parallel.values())
 
     quiet = compare(old, new, threshold=1.2, correct=False)
@@ -224,3 +225,17 @@ def test_a_parallel_implementation_slower_on_a_busy_machine_fails_only_the_stric
     assert "slower on a busy machine (parallel implementations" in summarize(table, 1.2)
     strict = compare(old, new, threshold=1.2, correct=False, strict=True)
     assert strict.loc[strict["implementation"].isin(["numpy-dot", "numba"]), "gate"].all()
+
+
+def test_an_implementation_that_declares_no_cost_may_be_parallel_on_a_busy_machine(results):
+    old, new = with_samples(results), with_samples(results)
+    mine = new["implementation"] == "numba"
+    new.loc[mine, "samples"] = new.loc[mine, "samples"].map(lambda s: [t * 2 for t in s])
+    new.loc[mine, "median_s"] *= 2
+    for run in (old, new):  # numba declares nothing here, as a user's plain function
+        records = dict(run.attrs["metadata"]["implementations"])
+        records["numba"] = {**records["numba"], "cost": None, "counts": {}}
+        run.attrs["metadata"] = {**run.attrs["metadata"], "implementations": records}
+    table = compare(old, _busy(new), threshold=1.2, correct=False)
+    verdicts = set(table.loc[table["implementation"] == "numba", "verdict"])
+    assert verdicts == {"slower (busy machine)"} and not table["gate"].any()

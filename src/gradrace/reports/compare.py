@@ -117,16 +117,18 @@ def _busy(run: pd.DataFrame) -> bool:
     return bool(((run.attrs.get("metadata") or {}).get("busy") or {}).get("busy"))
 
 
+def _may_be_parallel(count: dict | None) -> bool:
+    """Whether an implementation may run on every core on a case: its declared counts say
+    so, or it declares none (a BLAS call may use every core; gradrace cannot know)."""
+    return count is None or bool(count.get("parallel"))
+
+
 def _on_busy_machine(table, new: pd.DataFrame, gated, strict: bool) -> None:
-    """``slower`` → ``slower (busy machine)`` for implementations declared parallel on the
-    case (the new run's traits)."""
+    """``slower`` → ``slower (busy machine)`` for implementations that may run on every
+    core on the case (the new run's traits: declared parallel, or nothing declared)."""
     meta = new.attrs.get("metadata") or {}
     parallel = [
-        bool(
-            (model.counts(meta, r.implementation, r.m, r.n, r.k, r.dtype, _problem(r)) or {}).get(
-                "parallel"
-            )
-        )
+        _may_be_parallel(model.counts(meta, r.implementation, r.m, r.n, r.k, r.dtype, _problem(r)))
         for r in table.itertuples()
     ]
     demoted = (table["verdict"] == stats.SLOWER) & pd.Series(parallel, index=table.index)
