@@ -184,8 +184,9 @@ def test_an_implementation_is_not_its_own_reference_through_the_run_drift(result
     )
 
 
-def _busy(run: pd.DataFrame) -> pd.DataFrame:
-    run.attrs["metadata"] = {**run.attrs["metadata"], "busy": {"busy": True, "warning": "busy"}}
+def _busy(run: pd.DataFrame, other_threads: float = 1.0) -> pd.DataFrame:
+    busy = {"busy": True, "warning": "busy", "other_threads": other_threads, "cores": 2}
+    run.attrs["metadata"] = {**run.attrs["metadata"], "busy": {**busy, "load": 1.0}}
     return run
 
 
@@ -239,3 +240,15 @@ def test_an_implementation_that_declares_no_cost_may_be_parallel_on_a_busy_machi
     table = compare(old, _busy(new), threshold=1.2, correct=False)
     verdicts = set(table.loc[table["implementation"] == "numba", "verdict"])
     assert verdicts == {"slower (busy machine)"} and not table["gate"].any()
+
+
+def test_rounds_that_merely_spread_demote_no_slowdown():
+    from synthetic_results import make_results
+
+    results = make_results()
+    old, new = with_samples(results), with_samples(results)
+    mine = new["implementation"] == "numba"
+    new.loc[mine, "samples"] = new.loc[mine, "samples"].map(lambda s: [t * 2 for t in s])
+    new.loc[mine, "median_s"] *= 2
+    table = compare(old, _busy(new, other_threads=0.0), threshold=1.2, correct=False)
+    assert set(table.loc[table["implementation"] == "numba", "verdict"]) == {"slower"}
