@@ -49,14 +49,15 @@ WATCHED = (
 
 
 class Tampered(BaseException):
-    """Plugin code replaced watched functions. A BaseException, so that no
+    """Plugin code replaced watched functions (``replaced``), or did other harm that
+    ``reason`` says (a thread left computing). A BaseException, so that no
     ``except Exception`` of the measuring code swallows it on its way out."""
 
-    def __init__(self, implementation: str, phase: str, replaced: list[str]):
+    def __init__(self, implementation: str, phase: str, replaced: list[str], reason: str = ""):
         self.implementation, self.phase, self.replaced = implementation, phase, replaced
-        super().__init__(
-            f"{implementation or 'plugin code'} ({phase}) replaced {describe(replaced)}"
-        )
+        self.reason = reason
+        harm = reason or f"replaced {describe(replaced)}"
+        super().__init__(f"{implementation or 'plugin code'} ({phase}) {harm}")
 
 
 def describe(replaced: list[str], most: int = 4) -> str:

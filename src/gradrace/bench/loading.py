@@ -35,6 +35,7 @@ from gradrace.bench.registry import (
     load_plugin,
     load_registry,
 )
+from gradrace.bench.stray import Strays
 
 #: Where a plugin that hung or crashed after its import did so: the one call made to tell
 #: which convention a plain function follows (``gradrace.bench.course``).
@@ -90,20 +91,34 @@ def _probe_sources(conn, sources: list[tuple[str, str | None]], convention: str)
     conn.send(("ready",))
     for origin, spec in sources:
         conn.send(("start", origin))
-        read_as = None
+        read_as, strays, stray = None, Strays(), ""
         try:
             if spec is not None:
                 _registry._load_module(spec.rpartition(":")[0])  # the import alone, first
+                stray = _stray_words(strays, "at import")
                 conn.send(("imported", origin))
                 read_as = convention_of(load_plugin(spec, convention))  # a trial call, maybe
             elif origin in entry_points:
                 ep = entry_points[origin]
                 obj = ep.load()
+                stray = _stray_words(strays, "at import")
                 conn.send(("imported", origin))
                 read_as = convention_of(as_implementation(obj, ep.name, origin, convention))
         except BaseException:  # the import here answers only "does it return?"
             pass
-        conn.send(("done", origin, read_as))
+        stray = stray or _stray_words(strays, TRIAL)
+        conn.send(("done", origin, read_as, stray))
+
+
+def _stray_words(strays: Strays, where: str) -> str:
+    """Why a source is not loaded: a thread it started keeps computing ('' if none)."""
+    for stray in strays.spinning():
+        return (
+            f"started a thread {where} that keeps computing ({stray.where}, {stray.share * 100:.0f} % "
+            "of a core while gradrace waited): it would slow every timing beside it, so "
+            "gradrace did not load it"
+        )
+    return ""
 
 
 def _exit_words(code: int | None) -> str:
@@ -174,6 +189,9 @@ class Probe:
             self.pending.pop(0)
             if message[0] == "done" and message[2] is not None:
                 self.conventions[origin] = message[2]
+            if message[0] == "done" and message[3]:
+                self.failed[origin] = message[3]
+                continue
             if message[0] == "lost":
                 self.failed[origin] = message[1]
                 return

@@ -328,8 +328,9 @@ def _add_source(registry: Registry, origin: str, load, limit_s: float | None = N
     or replaced a function of numpy's or gradrace's judge (put back, see ``guard.py``)."""
     from gradrace.bench.alarm import TimeLimit, time_limit
     from gradrace.bench.guard import Watch, describe
+    from gradrace.bench.stray import Strays
 
-    watch, files = Watch(), dict(_LOADED)
+    watch, files, strays = Watch(), dict(_LOADED), Strays()
     try:
         with time_limit(limit_s):
             impl, error = load(), ""
@@ -344,6 +345,12 @@ def _add_source(registry: Registry, origin: str, load, limit_s: float | None = N
         error = (
             f"replaced {describe(replaced)} at import (the reference and the verdicts must "
             "not depend on a plugin); gradrace put them back and did not load it"
+        )
+    for stray in [] if error else strays.spinning():
+        error = (
+            f"started a thread at import that keeps computing ({stray.where}, "
+            f"{stray.share * 100:.0f} % of a core while gradrace waited): it would slow every timing "
+            "beside it, so gradrace did not load it"
         )
     if error:
         registry.errors.append(LoadError(origin, error))

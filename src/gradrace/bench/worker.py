@@ -29,6 +29,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+import time
 import traceback
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ from gradrace.bench.grids import Case
 from gradrace.bench.guard import Tampered, Watch, defined_in, describe
 from gradrace.bench.measure import Settings, measure_case
 from gradrace.bench.reaper import become_subreaper, end_descendants, end_tree
+from gradrace.bench.stray import Stray, Strays
 
 #: The least time the worker gets to import gradrace and load the plugins (see
 #: ``startup_limit``): a longer --timeout raises it, a shorter one does not lower it.
@@ -89,12 +91,26 @@ class WorkerFailed(RuntimeError):
         self.implementation, self.phase = implementation, phase
 
 
-def tampered_reason(replaced: list[str]) -> str:
-    """The message for an implementation that replaced numpy's or gradrace's functions."""
+#: How a tampering message ends: what the run did about it.
+DISCARDED = "its verdict is discarded and the worker measured the others again without it"
+
+
+def tampered_reason(tampered: Tampered) -> str:
+    """The message for an implementation that replaced numpy's or gradrace's functions, or
+    left a thread computing."""
+    if tampered.reason:
+        return f"{tampered.reason}; {DISCARDED}"
     return (
-        f"replaced {describe(replaced)} while it ran (the reference and the verdicts must not "
-        "depend on a plugin); its verdict is discarded and the worker measured the others "
-        "again without it"
+        f"replaced {describe(tampered.replaced)} while it ran (the reference and the verdicts "
+        f"must not depend on a plugin); {DISCARDED}"
+    )
+
+
+def stray_reason(stray: Stray) -> str:
+    """What a thread left computing did: its place in the code and its share of a core."""
+    return (
+        f"left a thread running ({stray.where}) that kept {stray.share * 100:.0f} % of a core busy "
+        "while gradrace waited: it would slow every timing beside it"
     )
 
 
@@ -112,14 +128,48 @@ def owners(registry) -> dict[str, set[str]]:
     return out
 
 
-def guarded(report, watch: Watch, files: dict[str, set[str]] | None = None):
+#: How often (seconds) the phase events of a request also look for threads left computing.
+STRAYS_EVERY_S = 1.0
+
+
+def _owner(files: dict[str, set[str]] | None, where: list[str | None]) -> str | None:
+    """The one implementation whose file is among ``where`` (the first file that has
+    owners decides), else None."""
+    for file in where:
+        found = (files or {}).get(file or "", set())
+        if found:
+            return next(iter(found)) if len(found) == 1 else None
+    return None
+
+
+def _check_strays(strays: Strays, files, last: list[str]) -> None:
+    """Raise Tampered for a thread left computing, charged to the plugin whose file it
+    runs in, else to the implementation that had just run when it appeared."""
+    for stray in strays.spinning():
+        owner = _owner(files, list(stray.files))
+        who = owner if owner is not None else stray.first_seen
+        found = f"found after {last[0]} ran" if last[0] else "found between requests"
+        raise Tampered(who, f"a thread it started, {found}", [], stray_reason(stray))
+
+
+def guarded(
+    report,
+    watch: Watch,
+    files: dict[str, set[str]] | None = None,
+    strays: Strays | None = None,
+):
     """``report`` that first checks ``watch``: plugin code that ran since the previous
     event (the implementation named there) must not have replaced watched functions.
     Where a replacement was defined in another implementation's file (``files``, from
-    ``owners``: a thread it left running, say), that implementation is named instead."""
-    last = ["", "start"]
+    ``owners``: a thread it left running, say), that implementation is named instead.
+    At the end of a request (the ``("checked",)`` event), and at a phase event when
+    ``STRAYS_EVERY_S`` have passed since it last did, it also asks ``strays`` for threads
+    left computing."""
+    last, looked = ["", "start"], [time.monotonic()]
 
     def checked(*event) -> None:
+        if strays is not None:
+            strays.note(last[0])
         replaced = watch.changed()
         if replaced:
             found: set[str] = set()
@@ -131,7 +181,12 @@ def guarded(report, watch: Watch, files: dict[str, set[str]] | None = None):
                     owner, f"its code, found while {last[0] or 'gradrace'} ran", replaced
                 )
             raise Tampered(last[0], last[1], replaced)
-        if event[0] == "phase":  # ("checked",) only asks for the check
+        if strays is not None and (
+            event[0] != "phase" or time.monotonic() - looked[0] >= STRAYS_EVERY_S
+        ):
+            _check_strays(strays, files, last)
+            looked[0] = time.monotonic()
+        if event[0] == "phase":  # ("checked",) only asks for the checks
             last[:] = event[1:3]
             report(*event)
 
@@ -165,6 +220,7 @@ def _serve_requests(
     from gradrace.bench.machine import machine_figures, set_all_threads
     from gradrace.bench.registry import load_registry
 
+    strays = Strays()  # threads alive before any plugin code ran are not strays
     with quiet_stdout():  # output at import is shown once, by the parent; calls' is not hidden
         registry = load_registry(  # the conventions the probe found: no trial call here
             plugins,
@@ -179,7 +235,7 @@ def _serve_requests(
     conn.send(("ready",))
     while True:
         request = conn.recv()
-        report = guarded(lambda *event: conn.send(event), watch, files)
+        report = guarded(lambda *event: conn.send(event), watch, files, strays)
         try:
             if request[0] == "stop":
                 return
@@ -196,7 +252,9 @@ def _serve_requests(
             report("checked")  # the last implementation's code ran since the last event
             conn.send(("done", reply))
         except Tampered as tampered:
-            conn.send(("tampered", tampered.implementation, tampered.phase, tampered.replaced))
+            conn.send(
+                ("tampered", tampered.implementation, tampered.phase, tampered_reason(tampered))
+            )
             return  # this process is no longer clean: the parent starts a fresh one
         except Exception:
             conn.send(("failed", traceback.format_exc()))
@@ -292,9 +350,9 @@ class Worker:
             elif message[0] == "failed":
                 raise WorkerFailed(message[1], name, phase)
             elif message[0] == "tampered":
-                _, name, phase, replaced = message
+                _, name, phase, reason = message
                 self.close()
-                raise WorkerLost(name, phase, tampered_reason(replaced))
+                raise WorkerLost(name, phase, reason)
 
     def machine(self) -> dict:
         """Measure the memory-read bandwidth and BLAS peak with the run's threads."""
@@ -335,17 +393,17 @@ class InProcess:
 
         self.registry = registry
         self._limiter = set_all_threads(threads)
-        self._watch, self._files = Watch(), owners(registry)
+        self._watch, self._files, self._strays = Watch(), owners(registry), Strays()
 
     def _guarded(self, report, call):
         """Run ``call(guarded report)``; plugin code that replaced watched functions is
         named (WorkerLost) after they are put back."""
         try:
-            return call(guarded(report, self._watch, self._files))
+            return call(guarded(report, self._watch, self._files, self._strays))
         except Tampered as tampered:
             self._watch.restore()
             raise WorkerLost(
-                tampered.implementation, tampered.phase, tampered_reason(tampered.replaced)
+                tampered.implementation, tampered.phase, tampered_reason(tampered)
             ) from None
 
     def machine(self) -> dict:

@@ -1,0 +1,168 @@
+"""A thread that plugin code leaves computing is found, charged to its plugin, and
+spoils no other implementation's timing or verdict."""
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from gradrace import run
+from gradrace.bench.guard import Tampered, Watch
+from gradrace.bench.stray import Strays, cpu_seconds
+from gradrace.bench.worker import guarded
+from gradrace.cli import main
+
+PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
+SPINS = PLUGINS / "spins.py"
+
+
+@pytest.fixture
+def thread_of():
+    """Start threads running ``target`` until the test ends."""
+    stop, threads = threading.Event(), []
+
+    def start(target, name="helper"):
+        thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
+        thread.start()
+        threads.append(thread)
+        return thread
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(5)
+
+
+def spin(stop):
+    while not stop.is_set():
+        pass
+
+
+def sleep(stop):
+    stop.wait()
+
+
+@pytest.fixture(autouse=True)
+def _spinners_stopped():
+    """Stop the threads a plugin of ``spins.py`` started in this process (no-isolate)."""
+    yield
+    for module in [m for m in list(sys.modules.values()) if _is_spins(m)]:
+        module.stop.set()
+        for thread in module._started:
+            thread.join(5)
+        module._started.clear()
+        module.stop.clear()
+
+
+def _is_spins(module) -> bool:
+    return getattr(module, "__file__", None) == str(SPINS)
+
+
+def test_a_thread_this_process_runs_has_a_cpu_clock_that_grows_while_it_computes(thread_of):
+    thread = thread_of(spin)
+    before = cpu_seconds(thread.native_id)
+    time.sleep(0.05)
+    assert before is not None and cpu_seconds(thread.native_id) > before
+    assert cpu_seconds(2**31 - 7) is None  # no such thread
+
+
+def test_a_new_computing_thread_is_a_stray_named_by_its_function_file_and_first_run(thread_of):
+    strays = Strays()
+    thread_of(spin, name="spinner")
+    strays.note("my-impl")
+    (stray,) = strays.spinning()
+    assert stray.name == "spinner" and stray.first_seen == "my-impl"
+    assert stray.where.startswith("spin() in test_stray.py, line ")
+    assert __file__ in stray.files and stray.share >= 0.5
+
+
+def test_threads_that_sleep_or_were_there_before_are_not_strays(thread_of):
+    thread_of(spin, name="older")
+    strays = Strays()
+    thread_of(sleep, name="sleeper")
+    strays.note("my-impl")
+    assert strays.spinning() == []
+
+
+def test_the_guard_charges_a_stray_to_the_plugin_whose_file_it_runs_in(thread_of):
+    strays = Strays()
+    report = guarded(lambda *event: None, Watch([]), {__file__: {"spinner-plugin"}}, strays)
+    report("phase", "einsum", "time")
+    thread_of(spin)  # as if spinner-plugin's thread had been left running earlier
+    report("phase", "numpy-dot", "time")
+    with pytest.raises(Tampered) as caught:
+        report("checked")
+    assert caught.value.implementation == "spinner-plugin"
+    assert "left a thread running (spin() in test_stray.py" in caught.value.reason
+    assert "found after numpy-dot ran" in caught.value.phase
+
+
+def test_a_stray_from_a_file_of_no_plugin_is_charged_to_what_ran_when_it_appeared(thread_of):
+    strays = Strays()
+    report = guarded(lambda *event: None, Watch([]), {}, strays)
+    report("phase", "einsum", "time")
+    thread_of(spin)  # started while einsum ran
+    report("phase", "numpy-dot", "time")
+    with pytest.raises(Tampered) as caught:
+        report("checked")
+    assert caught.value.implementation == "einsum"
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["worker", "no-isolate"])
+def test_a_plugin_that_leaves_a_thread_computing_is_charged_and_the_others_agree(isolate, capsys):
+    argv = [
+        "check",
+        "--problem",
+        "linear",
+        "--no-entry-points",
+        "--timeout",
+        "20",
+        "--plugin",
+        f"{SPINS}:spins_after_call",
+        "--impl",
+        "spins-after-call",
+        "--impl",
+        "numpy-dot",
+        "--impl",
+        "einsum",
+        "--m",
+        "20",
+        "--n",
+        "4",
+    ] + ([] if isolate else ["--no-isolate"])
+    code = main(argv)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "numpy-dot: agrees (4/4 cases)" in out and "einsum: agrees (4/4 cases)" in out
+    assert "spins-after-call: agrees" not in out
+    assert "left a thread running (spin() in spins.py, line" in out
+
+
+def test_a_plugin_whose_import_starts_a_computing_thread_is_not_loaded_here(capsys):
+    path = PLUGINS / "spins_at_import.py"
+    code = main(["list", "--no-entry-points", "--plugin", f"{path}:gradient"])
+    err = capsys.readouterr().err
+    assert code == 1 and "plugin not loaded" in err
+    assert "started a thread at import that keeps computing (spin() in spins_at_import.py" in err
+    # the probe process found it: this process never ran its import (nor its thread)
+    assert not [m for m in list(sys.modules.values()) if getattr(m, "__file__", "") == str(path)]
+
+
+def test_a_thread_left_computing_in_the_timing_costs_its_plugin_only(tmp_path):
+    frame = run(
+        m=[1000],
+        n=[10],
+        impl=["numpy-dot", "spins-when-timed", "einsum"],
+        plugins=[f"{SPINS}:spins_when_timed"],
+        out=tmp_path,
+        entry_points=False,
+        threads=1,
+        quick=True,
+        timeout=20,
+    )
+    status = dict(zip(frame["implementation"], frame["status"], strict=True))
+    assert status == {"numpy-dot": "ok", "einsum": "ok", "spins-when-timed": "error"}
+    (row,) = frame[frame["implementation"] == "spins-when-timed"].to_dict("records")
+    assert "left a thread running (spin() in spins.py" in row["message"]
