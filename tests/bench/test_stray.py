@@ -1,6 +1,7 @@
 """A thread that plugin code leaves computing is found, charged to its plugin, and
 spoils no other implementation's timing or verdict."""
 
+import subprocess
 import sys
 import threading
 import time
@@ -73,7 +74,7 @@ def test_a_new_computing_thread_is_a_stray_named_by_its_function_file_and_first_
     thread_of(spin, name="spinner")
     strays.note("my-impl")
     (stray,) = strays.spinning()
-    assert stray.name == "spinner" and stray.first_seen == "my-impl"
+    assert stray.kind == "thread" and stray.first_seen == "my-impl"
     assert stray.where.startswith("spin() in test_stray.py, line ")
     assert __file__ in stray.files and stray.share >= 0.5
 
@@ -84,6 +85,37 @@ def test_threads_that_sleep_or_were_there_before_are_not_strays(thread_of):
     thread_of(sleep, name="sleeper")
     strays.note("my-impl")
     assert strays.spinning() == []
+
+
+def test_a_thread_that_computes_only_briefly_after_it_starts_is_not_a_stray(thread_of):
+    strays = Strays()
+
+    def burst(stop):
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:
+            pass
+        stop.wait()
+
+    thread_of(burst)
+    assert strays.spinning() == []
+
+
+def test_a_child_process_that_computes_is_a_stray_charged_to_what_ran_when_it_started():
+    strays = Strays()
+    strays.note("einsum")
+    time.sleep(0.05)  # start times are known to a clock tick (10 ms)
+    child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.05)
+        strays.note("starter")  # "starter" ran until now: the child started meanwhile
+        strays.note("numpy-dot")
+        (stray,) = strays.spinning()
+    finally:
+        child.kill()
+        child.wait()
+    assert stray.kind == "process" and stray.first_seen == "starter"
+    assert stray.where.startswith(f"pid {child.pid}: ") and "while True: pass" in stray.where
+    assert "left a process running (pid" in stray.left()
 
 
 def test_the_guard_charges_a_stray_to_the_plugin_whose_file_it_runs_in(thread_of):
@@ -140,6 +172,36 @@ def test_a_plugin_that_leaves_a_thread_computing_is_charged_and_the_others_agree
     assert "left a thread running (spin() in spins.py, line" in out
 
 
+def test_a_plugin_that_leaves_a_process_computing_is_charged_and_the_others_agree(capsys):
+    code = main(
+        [
+            "check",
+            "--problem",
+            "linear",
+            "--no-entry-points",
+            "--timeout",
+            "20",
+            "--plugin",
+            f"{SPINS}:spawns_a_spinner",
+            "--impl",
+            "numpy-dot",
+            "--impl",
+            "spawns-a-spinner",
+            "--impl",
+            "einsum",
+            "--m",
+            "20",
+            "--n",
+            "4",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "numpy-dot: agrees (4/4 cases)" in out and "einsum: agrees (4/4 cases)" in out
+    assert "spawns-a-spinner: agrees" not in out
+    assert "lost: left a process running (pid " in out
+
+
 def test_a_plugin_whose_import_starts_a_computing_thread_is_not_loaded_here(capsys):
     path = PLUGINS / "spins_at_import.py"
     code = main(["list", "--no-entry-points", "--plugin", f"{path}:gradient"])
@@ -166,3 +228,10 @@ def test_a_thread_left_computing_in_the_timing_costs_its_plugin_only(tmp_path):
     assert status == {"numpy-dot": "ok", "einsum": "ok", "spins-when-timed": "error"}
     (row,) = frame[frame["implementation"] == "spins-when-timed"].to_dict("records")
     assert "left a thread running (spin() in spins.py" in row["message"]
+
+
+def test_a_plain_function_whose_trial_call_starts_a_computing_thread_is_not_loaded(capsys):
+    code = main(["list", "--no-entry-points", "--plugin", f"{SPINS}:gradient"])
+    err = capsys.readouterr().err
+    assert code == 1 and "plugin not loaded" in err
+    assert "started a thread in its trial call (the one that tells its convention)" in err

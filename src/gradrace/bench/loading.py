@@ -106,19 +106,16 @@ def _probe_sources(conn, sources: list[tuple[str, str | None]], convention: str)
                 read_as = convention_of(as_implementation(obj, ep.name, origin, convention))
         except BaseException:  # the import here answers only "does it return?"
             pass
-        stray = stray or _stray_words(strays, TRIAL)
+        stray = stray or _stray_words(
+            strays, "in its trial call (the one that tells its convention)"
+        )
         conn.send(("done", origin, read_as, stray))
 
 
 def _stray_words(strays: Strays, where: str) -> str:
-    """Why a source is not loaded: a thread it started keeps computing ('' if none)."""
-    for stray in strays.spinning():
-        return (
-            f"started a thread {where} that keeps computing ({stray.where}, {stray.share * 100:.0f} % "
-            "of a core while gradrace waited): it would slow every timing beside it, so "
-            "gradrace did not load it"
-        )
-    return ""
+    """Why a source is not loaded: a thread or process it started keeps computing ('' if
+    none)."""
+    return next((stray.refused(where) for stray in strays.spinning()), "")
 
 
 def _exit_words(code: int | None) -> str:

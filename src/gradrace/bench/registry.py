@@ -347,11 +347,7 @@ def _add_source(registry: Registry, origin: str, load, limit_s: float | None = N
             "not depend on a plugin); gradrace put them back and did not load it"
         )
     for stray in [] if error else strays.spinning():
-        error = (
-            f"started a thread at import that keeps computing ({stray.where}, "
-            f"{stray.share * 100:.0f} % of a core while gradrace waited): it would slow every timing "
-            "beside it, so gradrace did not load it"
-        )
+        error = stray.refused("at import")
     if error:
         registry.errors.append(LoadError(origin, error))
     else:

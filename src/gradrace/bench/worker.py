@@ -38,7 +38,7 @@ from gradrace.bench.grids import Case
 from gradrace.bench.guard import Tampered, Watch, defined_in, describe
 from gradrace.bench.measure import Settings, measure_case
 from gradrace.bench.reaper import become_subreaper, end_descendants, end_tree
-from gradrace.bench.stray import Stray, Strays
+from gradrace.bench.stray import Strays
 
 #: The least time the worker gets to import gradrace and load the plugins (see
 #: ``startup_limit``): a longer --timeout raises it, a shorter one does not lower it.
@@ -106,14 +106,6 @@ def tampered_reason(tampered: Tampered) -> str:
     )
 
 
-def stray_reason(stray: Stray) -> str:
-    """What a thread left computing did: its place in the code and its share of a core."""
-    return (
-        f"left a thread running ({stray.where}) that kept {stray.share * 100:.0f} % of a core busy "
-        "while gradrace waited: it would slow every timing beside it"
-    )
-
-
 def owners(registry) -> dict[str, set[str]]:
     """The files of each registered implementation's code (its gradient's and prepare's),
     to the names of the implementations defined there: who defined a replacement."""
@@ -149,7 +141,7 @@ def _check_strays(strays: Strays, files, last: list[str]) -> None:
         owner = _owner(files, list(stray.files))
         who = owner if owner is not None else stray.first_seen
         found = f"found after {last[0]} ran" if last[0] else "found between requests"
-        raise Tampered(who, f"a thread it started, {found}", [], stray_reason(stray))
+        raise Tampered(who, f"a {stray.kind} it started, {found}", [], stray.left())
 
 
 def guarded(
