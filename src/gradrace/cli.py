@@ -396,14 +396,24 @@ def describe_os_error(exc: OSError) -> str:
 
 def console_main() -> int:
     """The ``gradrace`` command: ``main``, after which nothing a plugin started (at import
-    in this process, too) outlives it, on Linux (see ``gradrace.bench.reaper``)."""
+    in this process, too) outlives it, on Linux (see ``gradrace.bench.reaper``), and no
+    thread a plugin left running keeps the command from exiting."""
+    import threading
+
     from gradrace.bench.reaper import become_subreaper, end_descendants
 
     become_subreaper()
+    ours = set(threading.enumerate())
+    code = 1
     try:
-        return main()
+        code = main()
+        return code
     finally:
         end_descendants(os.getpid())
+        if any(not t.daemon and t not in ours for t in threading.enumerate()):
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            os._exit(code)  # Python would wait for a plugin's thread that may never end
 
 
 if __name__ == "__main__":

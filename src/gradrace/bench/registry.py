@@ -352,6 +352,7 @@ def _add_source(registry: Registry, origin: str, load, limit_s: float | None = N
         registry.errors.append(LoadError(origin, error))
     else:
         registry.add(impl, origin)
+        strays.born_of(impl.name)
 
 
 #: How the origin of an installed entry point begins.

@@ -35,14 +35,14 @@ from gradrace.bench.outdir import check_out, new_run_folder
 from gradrace.bench.problem import ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
 from gradrace.bench.ranking import rank, unranked
-from gradrace.bench.registry import Registry
+from gradrace.bench.registry import BY_HAND, EP, Registry
 from gradrace.bench.results import FORMAT, KEY, ResultsWriter, atomic_write, load_results
 from gradrace.bench.resume import check_plugins, stored_config
 from gradrace.bench.run_arguments import check_run_arguments, problems
 from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, SKIPPED
 from gradrace.bench.timing import ROUND_TARGET_S, ROUNDS
 from gradrace.bench.traits import record
-from gradrace.bench.worker import InProcess, Worker, WorkerFailed, WorkerLost
+from gradrace.bench.worker import UNCHARGED, InProcess, Worker, WorkerFailed, WorkerLost
 
 #: The ``kind`` of a row whose implementation hung or crashed the worker on that case.
 LOST = "lost"
@@ -189,8 +189,32 @@ class Runner:
             )
         else:
             self.backend = InProcess(registry, config.settings.threads)
+        for name in self.quarantine:
+            self._exclude(name)
+
+    def _exclude(self, name: str) -> None:
+        """Leave a quarantined plugin's source out of the next worker: what it started at
+        import (a thread, a process left computing) must not start there again."""
+        entry = self.registry.entries.get(name)
+        plugin = entry is not None and entry.origin.startswith(BY_HAND + (EP,))
+        if plugin and isinstance(self.backend, Worker):
+            self.backend.skip = (*self.backend.skip, entry.origin)
+
+    def _quarantine(self, name: str, why: str) -> None:
+        self.quarantine[name] = why
+        self._exclude(name)
 
     def machine(self) -> dict:
+        """The machine's figures, measured in the worker; an implementation whose import
+        left work running there is quarantined, and the worker started again without it."""
+        for _ in self.config.implementations:
+            try:
+                return self.backend.machine()
+            except WorkerLost as lost:
+                if lost.implementation not in self.config.implementations:
+                    raise
+                why = f"lost the worker while gradrace measured the machine: {lost.reason}"
+                self._quarantine(lost.implementation, why)
         return self.backend.machine()
 
     def check(self, cases: Sequence[Case] | None = None) -> pd.DataFrame:
@@ -198,7 +222,12 @@ class Runner:
         run times)."""
         if cases is None:
             cases = for_problems(CHECK_CASES, run_problems(self.config.cases))
-        names, frames = list(self.config.implementations), []
+        names = [n for n in self.config.implementations if n not in self.quarantine]
+        frames = [
+            lost_rows(n, cases, self.quarantine[n])
+            for n in self.config.implementations
+            if n in self.quarantine
+        ]
         while names:
             try:
                 frames.append(self.backend.check(names, cases))
@@ -208,9 +237,12 @@ class Runner:
                 frames.append(lost_rows(culprit, cases, _judging_failed(failed)))
                 names.remove(culprit)
             except WorkerLost as lost:
-                culprit = _culprit(lost.implementation, names)
                 reason = f"{lost.reason} (in {lost.phase})"
-                self.quarantine[culprit] = f"hung or crashed in the agreement check: {reason}"
+                if not lost.implementation and UNCHARGED in lost.reason:  # no one to blame
+                    frames += [lost_rows(name, cases, reason) for name in names]
+                    break
+                culprit = _culprit(lost.implementation, names)
+                self._quarantine(culprit, f"lost the worker in the agreement check: {reason}")
                 frames.append(lost_rows(culprit, cases, reason))
                 names.remove(culprit)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -227,7 +259,7 @@ class Runner:
                     why = f"the worker was lost while it timed {lost.implementation or 'nothing'}"
                     return rows + self._failed_rows(case, names, f"{why}: {message}")
                 rows += self._failed_rows(case, [lost.implementation], message, LOST)
-                self.quarantine[lost.implementation] = f"lost the worker at {case.label}: {message}"
+                self._quarantine(lost.implementation, f"lost the worker at {case.label}: {message}")
                 names.remove(lost.implementation)
             except WorkerFailed as failed:
                 if failed.implementation not in names:

@@ -28,8 +28,10 @@ from gradrace.bench.reaper import descendants
 
 #: How long gradrace idles to see whether a new thread or process computes (seconds).
 WINDOW_S = 0.03
-#: The share of a core it must use in that window to count as computing.
-BUSY_SHARE = 0.5
+#: The share of a core it must use in that window to count as computing: a quarter, so
+#: that a stray that other work leaves less than a core, or one that computes in bursts,
+#: is still found; pools and heartbeats that sleep between calls use far less.
+BUSY_SHARE = 0.25
 #: ... and again this long after it was first seen computing (seconds).
 CONFIRM_S = 1.0
 #: CPU time (seconds) it must have used since it was last looked at to be looked at.
@@ -48,7 +50,7 @@ class Stray:
 
     kind: str  # "thread" or "process"
     where: str  # "spin() in spinner.py, line 7", or "pid 123: python -c …"
-    files: tuple[str, ...]  # a thread's frames' files, innermost first (none for a process)
+    files: tuple[str, ...]  # a thread's frames' files, outermost (where it began) first
     first_seen: str  # the implementation that had just run when it appeared ("" if none)
     share: float  # the cores it used while gradrace idled (1.0: one whole core)
 
@@ -159,6 +161,11 @@ def _frames(ident: int | None) -> list[tuple[str, int, str]]:
     return out
 
 
+#: Threads and processes born while a plugin source was imported here -> the name it
+#: registered (``born_of``): a stray among them is charged to it.
+_born: dict = {}
+
+
 class Strays:
     """The Python threads and child processes there are now; ``spinning()`` names newer
     ones that compute."""
@@ -177,6 +184,15 @@ class Strays:
             for t in threading.enumerate()
             if ("thread", t.ident) not in self._known and t.is_alive()
         }
+
+    def born_of(self, name: str) -> None:
+        """Charge the threads and child processes that appeared since this was made (at a
+        plugin's import) to ``name``, should they keep computing."""
+        for key in self._threads():
+            _born.setdefault(key, name)
+        for pid in _children():
+            if ("process", pid) not in self._known:
+                _born.setdefault(("process", pid), name)
 
     def note(self, ran: str) -> None:
         """Remember that ``ran`` ran until now, and who had run when new threads appeared."""
@@ -200,8 +216,9 @@ class Strays:
         for _ in range(64):
             if ancestor is None or ancestor == me:
                 break
-            if ("process", ancestor) in self._first_seen:
-                return self._first_seen[("process", ancestor)]
+            for seen in (self._first_seen, _born):
+                if seen.get(("process", ancestor)):
+                    return seen[("process", ancestor)]
             ancestor = _parent(ancestor)
         return self._ran_at(_started_s(pid))
 
@@ -271,5 +288,6 @@ class Strays:
             ours = [f for f in frames if not f[0].startswith(_STDLIB)] or frames
             file, line, function = ours[0]
             where = f"{function}() in {os.path.basename(file)}, line {line}"
-        files = tuple(dict.fromkeys(f for f, _, _ in frames))
-        return Stray("thread", where, files, self._first_seen.get(key, ""), cores)
+        files = tuple(dict.fromkeys(f for f, _, _ in reversed(frames)))
+        first = self._first_seen.get(key) or _born.get(key, "")
+        return Stray("thread", where, files, first, cores)

@@ -93,16 +93,24 @@ class WorkerFailed(RuntimeError):
 
 #: How a tampering message ends: what the run did about it.
 DISCARDED = "its verdict is discarded and the worker measured the others again without it"
+#: ... with --no-isolate, where no worker can be replaced.
+IN_PROCESS = (
+    "its verdict is discarded; in gradrace's own process (--no-isolate) what it left "
+    "stays, and the timings after it carry it"
+)
+#: ... and where no implementation could be charged.
+UNCHARGED = "no implementation could be charged for it; the case's rows are errors"
 
 
-def tampered_reason(tampered: Tampered) -> str:
+def tampered_reason(tampered: Tampered, in_process: bool = False) -> str:
     """The message for an implementation that replaced numpy's or gradrace's functions, or
-    left a thread computing."""
+    left a thread or process computing."""
+    done = UNCHARGED if not tampered.implementation else IN_PROCESS if in_process else DISCARDED
     if tampered.reason:
-        return f"{tampered.reason}; {DISCARDED}"
+        return f"{tampered.reason}; {done}"
     return (
         f"replaced {describe(tampered.replaced)} while it ran (the reference and the verdicts "
-        f"must not depend on a plugin); {DISCARDED}"
+        f"must not depend on a plugin); {done}"
     )
 
 
@@ -140,8 +148,13 @@ def _check_strays(strays: Strays, files, last: list[str]) -> None:
     for stray in strays.spinning():
         owner = _owner(files, list(stray.files))
         who = owner if owner is not None else stray.first_seen
-        found = f"found after {last[0]} ran" if last[0] else "found between requests"
-        raise Tampered(who, f"a {stray.kind} it started, {found}", [], stray.left())
+        if not who:
+            phase = f"a {stray.kind} of unknown origin, found after {last[0] or 'gradrace'} ran"
+        elif who == last[0]:
+            phase = f"a {stray.kind} it started, found after it ran"
+        else:
+            phase = f"a {stray.kind} it started"
+        raise Tampered(who, phase, [], stray.left())
 
 
 def guarded(
@@ -395,7 +408,7 @@ class InProcess:
         except Tampered as tampered:
             self._watch.restore()
             raise WorkerLost(
-                tampered.implementation, tampered.phase, tampered_reason(tampered)
+                tampered.implementation, tampered.phase, tampered_reason(tampered, True)
             ) from None
 
     def machine(self) -> dict:
