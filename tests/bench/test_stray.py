@@ -280,3 +280,18 @@ def test_the_command_exits_though_a_plugin_left_a_thread_that_would_keep_it_aliv
         timeout=120,
     )
     assert done.returncode == 0 and "gradient" in done.stdout
+
+
+def test_a_plugin_computing_in_a_process_pool_it_keeps_is_measured_not_charged(tmp_path):
+    frame = run(
+        m=[1000],
+        n=[10],
+        impl=["numpy-dot", "gradient"],
+        plugins=[f"{PLUGINS / 'pool.py'}:gradient"],
+        out=tmp_path,
+        entry_points=False,
+        threads=1,
+        quick=True,
+        timeout=20,
+    )
+    assert set(frame["status"]) == {"ok"}  # its pool may have children; idle, they are no strays

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from gradrace.bench import registry as _registry
 from gradrace.bench.course import GRADRACE, convention_of
-from gradrace.bench.reaper import become_subreaper, end_tree
+from gradrace.bench.reaper import become_subreaper, end_tree, may_have_children
 from gradrace.bench.registry import (
     LoadError,
     Registry,
@@ -82,6 +82,7 @@ def _probe(conn, sources: list[tuple[str, str | None]], convention: str) -> None
     convention its plain function was read in (a trial call, if any, runs here)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     become_subreaper()
+    may_have_children()
     with quiet_stdout():  # the parent imports what passes, and shows its output there
         _probe_sources(conn, sources, convention)
 

@@ -33,6 +33,16 @@ def become_subreaper() -> bool:
         return False
 
 
+def may_have_children() -> None:
+    """Let this process, started as a daemon (so that its parent's exit ends it), start
+    processes of its own with ``multiprocessing`` (a plugin's ``Pool``): it ends them
+    itself (``end_descendants``)."""
+    import multiprocessing
+
+    with contextlib.suppress(AssertionError, AttributeError):
+        multiprocessing.current_process().daemon = False
+
+
 def _parents() -> dict[int, int]:
     """pid -> parent pid of every live (not zombie) process, read from /proc."""
     out = {}

@@ -37,7 +37,7 @@ from gradrace.bench.errors import WorkerStartError
 from gradrace.bench.grids import Case
 from gradrace.bench.guard import Tampered, Watch, defined_in, describe
 from gradrace.bench.measure import Settings, measure_case
-from gradrace.bench.reaper import become_subreaper, end_descendants, end_tree
+from gradrace.bench.reaper import become_subreaper, end_descendants, end_tree, may_have_children
 from gradrace.bench.stray import Strays
 
 #: The least time the worker gets to import gradrace and load the plugins (see
@@ -210,6 +210,7 @@ def _serve(
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     become_subreaper()
+    may_have_children()
     try:
         _serve_requests(
             conn, plugins, entry_points, threads, skip, convention, known, plain_problem
