@@ -61,6 +61,28 @@ def _is_spins(module) -> bool:
     return getattr(module, "__file__", None) == str(SPINS)
 
 
+def _timed(tmp_path, plugin: str, impl: list[str]):
+    """A quick run of ``impl`` at m=1000, n=10 on one thread, with ``plugin`` loaded."""
+    return run(
+        m=[1000],
+        n=[10],
+        impl=impl,
+        plugins=[plugin],
+        out=tmp_path,
+        entry_points=False,
+        threads=1,
+        quick=True,
+        timeout=20,
+    )
+
+
+def _check_argv(plugin: str, impl: list[str]) -> list[str]:
+    """``gradrace check`` of ``impl`` on m=20, n=4 with ``plugin`` loaded."""
+    selected = [arg for name in impl for arg in ("--impl", name)]
+    head = ["check", "--problem", "linear", "--no-entry-points", "--timeout", "20"]
+    return [*head, "--plugin", plugin, *selected, "--m", "20", "--n", "4"]
+
+
 def test_a_thread_this_process_runs_has_a_cpu_clock_that_grows_while_it_computes(thread_of):
     thread = thread_of(spin)
     before = cpu_seconds(thread.native_id)
@@ -159,26 +181,8 @@ def test_a_stray_from_a_file_of_no_plugin_is_charged_to_what_ran_when_it_appeare
 
 @pytest.mark.parametrize("isolate", [True, False], ids=["worker", "no-isolate"])
 def test_a_plugin_that_leaves_a_thread_computing_is_charged_and_the_others_agree(isolate, capsys):
-    argv = [
-        "check",
-        "--problem",
-        "linear",
-        "--no-entry-points",
-        "--timeout",
-        "20",
-        "--plugin",
-        f"{SPINS}:spins_after_call",
-        "--impl",
-        "spins-after-call",
-        "--impl",
-        "numpy-dot",
-        "--impl",
-        "einsum",
-        "--m",
-        "20",
-        "--n",
-        "4",
-    ] + ([] if isolate else ["--no-isolate"])
+    argv = _check_argv(f"{SPINS}:spins_after_call", ["spins-after-call", "numpy-dot", "einsum"])
+    argv += [] if isolate else ["--no-isolate"]
     code = main(argv)
     out = capsys.readouterr().out
     assert code == 1
@@ -188,28 +192,8 @@ def test_a_plugin_that_leaves_a_thread_computing_is_charged_and_the_others_agree
 
 
 def test_a_plugin_that_leaves_a_process_computing_is_charged_and_the_others_agree(capsys):
-    code = main(
-        [
-            "check",
-            "--problem",
-            "linear",
-            "--no-entry-points",
-            "--timeout",
-            "20",
-            "--plugin",
-            f"{SPINS}:spawns_a_spinner",
-            "--impl",
-            "numpy-dot",
-            "--impl",
-            "spawns-a-spinner",
-            "--impl",
-            "einsum",
-            "--m",
-            "20",
-            "--n",
-            "4",
-        ]
-    )
+    argv = _check_argv(f"{SPINS}:spawns_a_spinner", ["numpy-dot", "spawns-a-spinner", "einsum"])
+    code = main(argv)
     out = capsys.readouterr().out
     assert code == 1
     assert "numpy-dot: agrees (4/4 cases)" in out and "einsum: agrees (4/4 cases)" in out
@@ -228,16 +212,8 @@ def test_a_plugin_whose_import_starts_a_computing_thread_is_not_loaded_here(caps
 
 
 def test_a_thread_left_computing_in_the_timing_costs_its_plugin_only(tmp_path):
-    frame = run(
-        m=[1000],
-        n=[10],
-        impl=["numpy-dot", "spins-when-timed", "einsum"],
-        plugins=[f"{SPINS}:spins_when_timed"],
-        out=tmp_path,
-        entry_points=False,
-        threads=1,
-        quick=True,
-        timeout=20,
+    frame = _timed(
+        tmp_path, f"{SPINS}:spins_when_timed", ["numpy-dot", "spins-when-timed", "einsum"]
     )
     status = dict(zip(frame["implementation"], frame["status"], strict=True))
     assert status == {"numpy-dot": "ok", "einsum": "ok", "spins-when-timed": "error"}
@@ -253,17 +229,7 @@ def test_a_plain_function_whose_trial_call_starts_a_computing_thread_is_not_load
 
 
 def test_a_process_a_plugins_import_started_in_the_worker_is_charged_to_it(tmp_path):
-    frame = run(
-        m=[1000],
-        n=[10],
-        impl=["numpy-dot", "gradient"],
-        plugins=[f"{PLUGINS / 'spins_later.py'}:gradient"],
-        out=tmp_path,
-        entry_points=False,
-        threads=1,
-        quick=True,
-        timeout=20,
-    )
+    frame = _timed(tmp_path, f"{PLUGINS / 'spins_later.py'}:gradient", ["numpy-dot", "gradient"])
     status = dict(zip(frame["implementation"], frame["status"], strict=True))
     # found while the worker measured the machine, or later: quarantined, or an error
     assert status["numpy-dot"] == "ok" and status["gradient"] in ("error", "skipped")
@@ -283,15 +249,5 @@ def test_the_command_exits_though_a_plugin_left_a_thread_that_would_keep_it_aliv
 
 
 def test_a_plugin_computing_in_a_process_pool_it_keeps_is_measured_not_charged(tmp_path):
-    frame = run(
-        m=[1000],
-        n=[10],
-        impl=["numpy-dot", "gradient"],
-        plugins=[f"{PLUGINS / 'pool.py'}:gradient"],
-        out=tmp_path,
-        entry_points=False,
-        threads=1,
-        quick=True,
-        timeout=20,
-    )
+    frame = _timed(tmp_path, f"{PLUGINS / 'pool.py'}:gradient", ["numpy-dot", "gradient"])
     assert set(frame["status"]) == {"ok"}  # its pool may have children; idle, they are no strays

@@ -93,7 +93,7 @@ class WorkerFailed(RuntimeError):
 
 #: How a tampering message ends: what the run did about it.
 DISCARDED = "its verdict is discarded and the worker measured the others again without it"
-#: ... with --no-isolate, where no worker can be replaced.
+#: ... for work left running, with --no-isolate, where no worker can be replaced.
 IN_PROCESS = (
     "its verdict is discarded; in gradrace's own process (--no-isolate) what it left "
     "stays, and the timings after it carry it"
@@ -105,7 +105,8 @@ UNCHARGED = "no implementation could be charged for it; the case's rows are erro
 def tampered_reason(tampered: Tampered, in_process: bool = False) -> str:
     """The message for an implementation that replaced numpy's or gradrace's functions, or
     left a thread or process computing."""
-    done = UNCHARGED if not tampered.implementation else IN_PROCESS if in_process else DISCARDED
+    stays = in_process and tampered.reason  # replaced functions are put back, threads are not
+    done = UNCHARGED if not tampered.implementation else IN_PROCESS if stays else DISCARDED
     if tampered.reason:
         return f"{tampered.reason}; {done}"
     return (
