@@ -140,10 +140,18 @@ def test_nonsense_numbers_are_refused_by_the_parser(argv, message, capsys):
 
 
 def test_resume_refuses_grid_options_it_would_ignore(tmp_path, capsys):
+    (tmp_path / "results.json").write_text('{"results": []}')
     assert main(["run", "--out", str(tmp_path), "--resume", "--m", "10"]) == 2
     assert (
         "--resume continues with the settings stored in --out; drop --m" in capsys.readouterr().err
     )
+
+
+def test_resume_in_a_folder_without_a_run_says_so_and_makes_no_folder(tmp_path, capsys):
+    out = tmp_path / "no-run-here"
+    assert main(["run", "--out", str(out), "--resume", "--quick"]) == 2
+    assert "holds no run to continue (no results.json)" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_report_refuses_a_file_that_is_not_results(tmp_path, capsys):

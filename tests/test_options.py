@@ -29,6 +29,10 @@ def _usage_error(argv, capsys) -> str:
             "argument --timeout: must be a finite number of at least 0.1",
         ),
         (["run", "--budget", "inf"], "argument --budget: must be a finite number greater than 0"),
+        (
+            ["run", "--dtype", "float"],
+            "--dtype: write float64 or float32 ('float' would be numpy's",
+        ),
         (["run", "--threads", "0"], "argument --threads: must be at least 1, got '0'"),
         (["run", "--threads", "inf"], "argument --threads: must be a whole number of at least 1"),
         (["run", "--m", "inf"], "argument --m: must be a whole number of at least 1, got 'inf'"),

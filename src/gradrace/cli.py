@@ -155,7 +155,7 @@ def cmd_check(args) -> int:
     if args.problem is None:  # every problem a selected implementation computes
         args.problem = [p for p in PROBLEMS if any(p in i.problems for i in selected)]
         cases = _check_cases(args)
-    plugins = tuple(map(absolute_plugin, args.plugin))
+    plugins = tuple(dict.fromkeys(map(absolute_plugin, args.plugin)))
     config = RunConfig(
         (),
         tuple(i.name for i in selected),
@@ -197,15 +197,18 @@ def _resume_command(out: Path, plugins: Sequence[str]) -> str:
 
 
 def cmd_run(args) -> int:
+    from gradrace.bench.outdir import check_out
     from gradrace.bench.runner import default_out, run
     from gradrace.reports import write_report
     from gradrace.reports.tables import format_summary, format_yours
 
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")
+    if args.resume:
+        check_out(args.out, resume=True)  # no run there: say so before anything else
     given = [f"--{o}" for o in ("m", "n", "threads", "impl", "force") if getattr(args, o)]
     given += ["--convention"] if args.convention != "auto" else []
-    given += ["--problem"] if args.problem != ["linear"] else []
+    given += ["--problem"] if args.problem is not None else []
     given += ["--budget"] if args.budget != 0.5 else []
     given += ["--timeout"] if args.timeout != 60.0 else []
     given += ["--no-isolate"] if not args.isolate else []
@@ -238,11 +241,12 @@ def cmd_run(args) -> int:
             problem=args.problem,
         )
     except KeyboardInterrupt:
-        print(
-            f"gradrace: interrupted; the finished cases are saved in {out} "
-            f"(continue with: {_resume_command(out, args.plugin)})",
-            file=sys.stderr,
-        )
+        if (out / "results.json").is_file():
+            said = f"the finished cases are saved in {out} (continue with: "
+            said += f"{_resume_command(out, args.plugin)})"
+        else:
+            said = "no case had finished, so nothing was saved"
+        print(f"gradrace: interrupted; {said}", file=sys.stderr)
         return EXIT_INTERRUPTED
     (report,) = reports
     print(format_summary(results))
@@ -321,8 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip an implementation at sizes where a call would take longer than S "
         "seconds (default 0.5)",
     )
-    problem_option(p, "the problems to time")
-    p.add_argument("--quick", action="store_true", help="a small grid that runs in ~30 s")
+    problem_option(
+        p, "the problems to time", None, "those your --plugin implementations compute, else linear"
+    )
+    p.add_argument("--quick", action="store_true", help="a small grid that runs in about a minute")
     p.add_argument(
         "--out",
         help="output folder (default: a new reports/<timestamp>-<pid>); "

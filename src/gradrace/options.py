@@ -106,10 +106,13 @@ def problem(option: str = "--problem") -> Callable[[str], str]:
 
 
 def problem_option(
-    parser: argparse.ArgumentParser, what: str, default: str | None = "linear"
+    parser: argparse.ArgumentParser,
+    what: str,
+    default: str | None = "linear",
+    default_words: str | None = None,
 ) -> None:
     """``--problem``: which gradients to ``what``; names a plain function's problem too."""
-    default_words = (
+    default_words = default_words or (
         "linear, ridge regression" if default else "every problem the implementations compute"
     )
     parser.add_argument(

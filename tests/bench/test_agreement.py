@@ -96,6 +96,9 @@ def test_disagreement_names_the_wrong_part():
         ),
         (misbehaving.returns_nan, "non-finite", "dW contains 1 NaN or infinite value(s)"),
         (misbehaving.returns_inf, "non-finite", "db contains 1 NaN or infinite value(s)"),
+        (misbehaving.masks_nan, "non-finite", "dW contains 1 NaN or infinite value(s)"),
+        (misbehaving.subclasses, "agrees", ""),
+        (misbehaving.unreadable, "wrong-type", "RuntimeError: unreadable result"),
         (misbehaving.modifies_inputs, "modified-input", "modified its input arrays"),
         (misbehaving.wrong_values, "disagrees", "dW wrong"),
     ],
@@ -105,7 +108,7 @@ def test_broken_outputs_get_their_own_status_and_message(impl, kind, message):
     outcome = evaluate(impl, make_problem(10, 4, 2, seed=0))
     assert outcome.kind == kind
     assert message in outcome.message
-    assert outcome.status == ("disagrees" if kind == "disagrees" else "error")
+    assert outcome.status == {"disagrees": "disagrees", "agrees": "ok"}.get(kind, "error")
 
 
 def test_transposed_dW_of_the_wrong_shape_is_called_transposed():

@@ -171,7 +171,10 @@ def test_gradrace_course_wraps_a_function_in_python():
 
 
 def test_gradrace_course_refuses_a_function_whose_order_it_cannot_tell():
-    with pytest.raises(ValueError, match="the trial call returned NoneType, not a number and 3"):
+    with pytest.raises(
+        ValueError,
+        match=r"the trial call returned NoneType \(no return statement\?\), not a number and 3",
+    ):
         gradrace.course(lambda X, y, w, b, lambda_: None, name="f")
 
 
@@ -214,3 +217,14 @@ def test_a_function_without_lambda_is_refused_naming_its_parameters():
         TypeError, match=r"compute_gradient takes 4 positional argument\(s\) \(X, y, w, b\)"
     ):
         adapt(compute_gradient, "compute_gradient")
+
+
+def test_a_course_function_that_returns_nothing_is_read_as_the_course_and_told_so():
+    def compute_gradient_linear_reg(X, y, w, b, lambda_):
+        m = X.shape[0]
+        dj_dw = X.T @ (X @ w + b - y) / m + lambda_ / m * w  # noqa: F841 (the slip)
+
+    result = gradrace.check(compute_gradient_linear_reg, m=(20,), n=(4,))
+    text = str(result)
+    assert "likely cause: no return statement (return dj_db, dj_dw)" in text
+    assert "compute_gradient_linear_reg(X (20, 4) float64, y (20,) float64" in text

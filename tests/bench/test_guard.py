@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gradrace.bench import agreement
@@ -22,6 +23,40 @@ def test_watch_names_a_replaced_function_and_puts_it_back(monkeypatch):
     assert set(watch.changed()) == {"numpy.dot", "gradrace.bench.agreement.relative_error"}
     watch.restore()
     assert np.dot is real and not watch.changed()
+
+
+def test_watch_names_a_replaced_timing_function_or_method_and_puts_it_back(monkeypatch):
+    import statistics
+    import timeit
+
+    real_median, real_timeit = statistics.median, timeit.Timer.timeit
+    watch = Watch()
+    monkeypatch.setattr(statistics, "median", lambda values: 0.0)
+    monkeypatch.setattr(timeit.Timer, "timeit", lambda self, number=1: 0.0)
+    assert set(watch.changed()) == {"statistics.median", "timeit.Timer.timeit"}
+    watch.restore()
+    assert statistics.median is real_median and timeit.Timer.timeit is real_timeit
+    assert not watch.changed()
+
+
+def test_a_plugin_faking_the_timings_is_discarded_and_the_others_times_stay_real(tmp_path):
+    argv = ["run", "--quick", "--no-entry-points", "--timeout", "30", "--m", "1000"]
+    argv += ["--n", "10", "--out", str(tmp_path / "run")]
+    argv += ["--plugin", f"{TAMPERING}:fakes_timings", "--impl", "fakes-timings"]
+    argv += ["--impl", "numpy-dot"]
+    assert main(argv) == 1
+    rows = pd.read_csv(tmp_path / "run" / "results.csv").set_index("implementation")
+    assert rows.loc["fakes-timings", "kind"] == "quarantined"
+    assert "replaced statistics.median, timeit.Timer.timeit" in rows.loc["fakes-timings", "message"]
+    assert rows.loc["numpy-dot", "status"] == "ok" and rows.loc["numpy-dot", "median_s"] > 1e-7
+
+
+def test_a_name_that_only_ends_like_a_good_one_is_refused():
+    from gradrace import Implementation
+
+    for name in ("numpy-dot\n", "a" * 81, "numpy dot", "@old"):
+        with pytest.raises(ValueError, match="must be a non-empty string of at most 80"):
+            Implementation(name=name, gradient=lambda X, Y, W, b, lam: None)
 
 
 def test_a_plugin_patching_einsum_at_import_is_not_loaded_and_einsum_stays_right():

@@ -87,6 +87,18 @@ def test_a_result_stored_by_a_few_entries_of_x_is_caught_too():
     assert "after the middle half of X's rows were doubled in place" in cheat["message"]
 
 
+def test_a_result_stored_only_in_calls_like_timed_ones_is_caught_too():
+    rows = measure_case(
+        load_registry(["tests/plugins/stateful.py:caches_when_timed"]),
+        Case(200, 4),
+        ["numpy-dot", "caches-when-timed"],
+        FAST,
+    )
+    good, cheat = rows
+    assert good["status"] == "ok"
+    assert cheat["status"] == "disagrees" and cheat["kind"] == "stale"
+
+
 def test_a_write_into_x_after_the_check_costs_the_writer_only():
     rows = measure_case(
         load_registry(["tests/plugins/stateful.py:writes_x_later"]),
@@ -104,7 +116,7 @@ def test_a_call_far_faster_than_reading_its_inputs_is_not_ranked():
     from gradrace.bench.measure import TOO_FAST, _judge_too_fast
     from gradrace.implementations import numpy_dot
 
-    case = Case(100_000, 10)  # 8.8 MB of X and Y
+    case = Case(4_000, 10)  # 352 kB of X and Y: past TOO_FAST_MIN_BYTES
     row = {"status": "ok", "median_s": 1e-6, "read_s": 1e-3}
     _judge_too_fast(numpy_dot.IMPLEMENTATION, case, row)
     assert row["status"] == "error" and row["kind"] == "too-fast" and row["median_s"] == 1e-6

@@ -342,3 +342,26 @@ def test_a_plugin_file_edited_since_it_ran_runs_again(tmp_path, forget_modules, 
     path.write_text(COUNTS_ITS_RUNS.format("newer"), encoding="utf-8")  # another size
     module = registry_module._load_module(str(path))
     assert runs() == 2 and module.gradient(None, None, None, None, 0) == "newer"
+
+
+def test_an_unknown_name_says_which_plugins_did_not_load(tmp_path):
+    registry = load_registry([f"{tmp_path / 'nofile.py'}:f"], entry_points=False)
+    with pytest.raises(
+        RegistryError,
+        match=r"unknown implementation\(s\) 'f'.*plugin not loaded: .*no such plugin file",
+    ):
+        registry.select(["f"])
+
+
+def test_a_file_beside_a_plugin_that_would_hide_numpy_does_not(tmp_path):
+    (tmp_path / "numpy.py").write_text("raise ImportError('the folder's numpy.py')\n")
+    (tmp_path / "beside_numpy.py").write_text(
+        "import numpy as np\n\n\ndef gradient(X, Y, W, b, lam):\n"
+        "    r = X @ W + b - Y\n    return X.T @ r / len(X) + lam / len(X) * W, r.mean(axis=0)\n"
+    )
+    before = list(sys.path)
+    try:
+        load_registry([f"{tmp_path / 'beside_numpy.py'}:gradient"], entry_points=False)
+        assert sys.path.index(str(tmp_path)) == len(sys.path) - 1  # after numpy's own folder
+    finally:
+        sys.path[:] = before

@@ -137,6 +137,8 @@ def test_samples_may_be_null_or_hold_nulls_and_non_positive_values(tmp_path):
         ("dtype", "<script>", "'dtype' must be float64 or float32, not '<script>'"),
         ("problem", "quadratic", "'problem' must be one of linear, logistic"),
         ("implementation", 7, ": 'implementation' must be a name, not 7"),
+        ("m", None, "'m' must be a whole number of at least 1, not None"),
+        ("status", "winner", "'status' must be one of ok, disagrees, error, skipped, n/a"),
     ],
 )
 def test_a_hand_edited_cell_is_refused_naming_the_row_and_column(tmp_path, column, value, what):

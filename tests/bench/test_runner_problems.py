@@ -37,10 +37,21 @@ def test_both_problems_are_timed_with_a_problem_column(tmp_path):
     assert {r["problem"] for r in check} == {"linear", "logistic"}
 
 
-def test_the_default_is_linear_only(tmp_path):
-    results = _run(tmp_path)
+def test_the_default_is_linear_without_plugins_and_their_problems_with_them(tmp_path):
+    results = run(m=[10], n=[2], impl=["gram", "numpy-dot"], out=tmp_path / "built-ins", **FAST)
     assert set(results["problem"]) == {"linear"}
     assert {r["problem"] for r in results.attrs["metadata"]["check"]} == {"linear"}
+    results = _run(tmp_path / "plugins")  # both and logistic-only
+    assert set(results["problem"]) == {"linear", "logistic"}
+
+
+def test_with_no_problem_named_a_logistic_function_given_by_hand_is_timed_as_logistic(tmp_path):
+    lab = f"{PLUGINS / 'learner' / 'logistic_lab.py'}:compute_gradient_logistic_reg"
+    twice = [lab, lab]  # named twice, loaded once
+    impl = ["compute_gradient_logistic_reg", "numpy-dot"]
+    results = run(m=[10], n=[2], impl=impl, plugins=twice, out=tmp_path, **FAST)
+    assert set(results["problem"]) == {"logistic"}
+    assert set(results["status"]) == {"ok"}
 
 
 def test_each_version_records_its_own_cost_per_problem(tmp_path):

@@ -131,6 +131,39 @@ def _loosen_tolerance(X, Y, W, b, lam):
     return np.zeros_like(W), np.zeros_like(b)
 
 
+def _masks_nan(X, Y, W, b, lam):
+    dW, db = good_gradient(X, Y, W, b, lam)
+    dW[0, 0] = np.nan
+    return np.ma.masked_invalid(dW), db  # the NaN hidden under a mask
+
+
+class _NoUfuncs(np.ndarray):
+    def __array_ufunc__(self, *args, **kwargs):
+        raise RuntimeError("no ufuncs on this subclass")
+
+
+class _NoLength(tuple):
+    def __len__(self):
+        raise RuntimeError("no length")
+
+
+def _subclasses(X, Y, W, b, lam):
+    dW, db = good_gradient(X, Y, W, b, lam)
+    return _NoLength((dW.view(_NoUfuncs), db.view(_NoUfuncs)))
+
+
+class _Unreadable:
+    def __getattr__(self, name):
+        raise RuntimeError("unreadable result")
+
+
+def _unreadable(X, Y, W, b, lam):
+    return _Unreadable(), _Unreadable()
+
+
+masks_nan = _impl("masks-nan", _masks_nan)
+subclasses = _impl("subclasses", _subclasses)
+unreadable = _impl("unreadable", _unreadable)
 loosens_tolerance = _impl("loosens-tolerance", _loosen_tolerance)
 raises_unprintable = _impl("raises-unprintable", _raise_unprintable)
 holds_itself = _impl("holds-itself", _holds_itself)

@@ -96,3 +96,21 @@ def _writes_x_on_third_call(X, Y, W, b, lam):
 
 
 writes_x_later = Implementation(name="writes-x-later", gradient=_writes_x_on_third_call)
+
+
+_WHEN_TIMED: dict = {}
+
+
+def _caches_when_timed(X, Y, W, b, lam):
+    """Computes while the garbage collector runs; where it is off (as ``timeit`` has it in
+    timed calls) returns the result stored for the same X, by identity."""
+    import gc
+
+    key = (id(X), X.shape)
+    if not gc.isenabled() and key in _WHEN_TIMED:
+        return _WHEN_TIMED[key]
+    _WHEN_TIMED[key] = good_gradient(X, Y, W, b, lam)
+    return _WHEN_TIMED[key]
+
+
+caches_when_timed = Implementation(name="caches-when-timed", gradient=_caches_when_timed)

@@ -43,3 +43,16 @@ def loosen_tolerance(X, Y, W, b, lam):
 
 
 loosens_tolerance = Implementation(name="loosens-tolerance", gradient=loosen_tolerance)
+
+
+def _fake_timings(X, Y, W, b, lam):
+    """Right answers, but every median the timing computes becomes a picosecond."""
+    import statistics
+    import timeit
+
+    statistics.median = lambda values: 1e-12
+    timeit.Timer.timeit = lambda self, number=1: 1e-12
+    return good_gradient(X, Y, W, b, lam)
+
+
+fakes_timings = Implementation(name="fakes-timings", gradient=_fake_timings)

@@ -8,8 +8,10 @@ classic derivation slips (``SLIPS``), names the slip.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from types import MappingProxyType
 
@@ -240,6 +242,16 @@ def diagnose(
 # -- Judging one output -----------------------------------------------------------------
 
 
+def _plain(out):
+    """``out`` with a tuple or list subclass made a plain tuple and numpy array subclasses
+    made plain arrays, so that no method of the plugin's runs while it is judged (a masked
+    array's hidden NaN shows; a subclass's ufuncs never run)."""
+    if not isinstance(out, tuple | list):
+        return out
+    items = tuple.__iter__(out) if isinstance(out, tuple) else list.__iter__(out)
+    return tuple(np.asarray(a) if isinstance(a, np.ndarray) else a for a in items)
+
+
 def _contract_violation(out, problem: Problem) -> Outcome | None:
     n, k, dtype = problem.n, problem.k, problem.dtype
     causes = likely_causes(out, n, k)
@@ -278,6 +290,10 @@ def judge(
 ) -> Outcome:
     """Compare an implementation's output with the reference gradient of ``problem``;
     a disagreement is worded in ``terms`` (gradrace's by default)."""
+    try:
+        out = _plain(out)
+    except Exception as exc:  # a subclass that breaks when read: the plugin's fault
+        return failure("wrong-type", f"its result could not be read: {plain(safe_text(exc))}")
     violation = _contract_violation(out, problem)
     if violation is not None:
         return violation
@@ -391,6 +407,19 @@ def _raised(impl: Implementation, args: tuple, exc: Exception, when: str = "") -
     return failure("raised", message)
 
 
+@contextmanager
+def _as_when_timed() -> Iterator[None]:
+    """The garbage collector off, as ``timeit`` has it in the timed calls: a call judged
+    cannot tell itself from a timed one by the collector's state."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def judge_call(
     impl: Implementation, args: tuple, problem: Problem, reference=None, saved=None, when=""
 ) -> Outcome:
@@ -399,7 +428,8 @@ def judge_call(
     ``saved`` (``copy_inputs``) makes a call that wrote into X, Y, W or b an error naming
     them, and puts them back."""
     try:
-        out = impl.gradient(*args)
+        with _as_when_timed():
+            out = impl.gradient(*args)
     except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure, not ours
         return _raised(impl, args, exc, when)
     changed = written(problem, saved, impl.terms) if saved is not None else []
@@ -417,13 +447,17 @@ def judge_call(
             out = impl.unpack(out, args)
         except Exception as exc:
             return failure("wrong-type", f"{plain(safe_text(exc))}{when}; {called}")
-    outcome = judge(out, problem, reference, impl.terms)
-    if outcome.status == ERROR:
-        expected = expected_output(problem.n, problem.k, problem.dtype)
-        got = describe_value(out)
-        outcome = replace(
-            outcome, message=f"{outcome.message}{when}; {called}; {expected}, got {got}"
-        )
+    try:
+        outcome = judge(out, problem, reference, impl.terms)
+        if outcome.status == ERROR:
+            expected = expected_output(problem.n, problem.k, problem.dtype)
+            got = describe_value(out)
+            outcome = replace(
+                outcome, message=f"{outcome.message}{when}; {called}; {expected}, got {got}"
+            )
+    except Exception as exc:  # code of the returned objects raised while they were read
+        reading = describe_exception(exc)
+        return failure("wrong-type", f"its result raised {reading} when read{when}; {called}")
     return outcome
 
 

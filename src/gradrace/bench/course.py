@@ -142,7 +142,10 @@ def trial_order(fn: Callable) -> tuple[str | None, str]:
         return None, f"the trial call raised {describe_exception(exc)}"
     order = return_order(out, n)
     if order is None:
-        return None, f"the trial call returned {describe_value(out)}, not a number and {n} numbers"
+        missing = " (no return statement?)" if out is None else ""
+        return None, (
+            f"the trial call returned {describe_value(out)}{missing}, not a number and {n} numbers"
+        )
     return order, ""
 
 
@@ -181,6 +184,8 @@ class CourseUnpack:
             f"dj_db a number and dj_dw an array of shape ({n},)"
         )
         other = return_order(out, n)
+        if out is None:
+            message += "; likely cause: no return statement (return dj_db, dj_dw)"
         if other is not None:
             message += (
                 f"; likely cause: it returns {_RETURNS[other]}, the other order (run it with "
@@ -265,7 +270,7 @@ def adapt(
             return course(fn, order, name, how, problem)
         if order is not None:
             return course(fn, order, name, DETECTED, problem)
-        if raised:  # its names are the course's: read it so, and show its own error first
+        if raised:  # its names are the course's: read it so, and say what went wrong first
             return course(
                 fn,
                 DB_FIRST_ORDER,
@@ -298,14 +303,11 @@ def _takes_five(fn: Callable, name: str) -> None:
 
 def _detect(fn: Callable) -> tuple[str | None, str]:
     """The course return order of ``fn`` (None when it reads gradrace's arguments fine),
-    and why none was found when both trial calls raised ('' otherwise)."""
+    and why none was found when neither convention's trial call fits ('' otherwise)."""
     args = _trial_args()
     try:
         if _fits_gradrace(fn(*args), args[0].shape[1], 1):
             return None, ""
-        gradrace_raised = False
     except Exception:
-        gradrace_raised = True
-    order, why = trial_order(fn)
-    raised = gradrace_raised and why.startswith("the trial call raised")
-    return order, why if raised else ""
+        pass
+    return trial_order(fn)

@@ -138,11 +138,19 @@ def parse_ints(text: str, option: str) -> list[int]:
 
 
 def parse_dtypes(text: str, option: str = "--dtype") -> list[str]:
-    """Parse 'float64,float32' into dtype names, naming ``option`` in any error."""
+    """Parse 'float64,float32' into dtype names, naming ``option`` in any error; only
+    these names, so that 'float' (numpy's alias of float64) is not taken for float32."""
+    names = [part.strip() for part in text.split(",")]
     try:
-        return [str(check_dtype(part.strip())) for part in text.split(",")]
+        dtypes = [str(check_dtype(name)) for name in names]
     except ValueError as exc:
         raise ValueError(f"{option}: {exc}") from None
+    for name, dtype in zip(names, dtypes, strict=True):
+        if name != dtype:
+            raise ValueError(
+                f"{option}: write float64 or float32 ({name!r} would be numpy's {dtype})"
+            )
+    return dtypes
 
 
 #: The largest X (entries) the default grid times: 10⁷ entries, 80 MB in float64.

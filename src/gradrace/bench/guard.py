@@ -1,8 +1,8 @@
 """Tamper detection: did plugin code replace a function of numpy's or of gradrace's judge?
 
-A plugin runs in the process that computes the reference and the verdicts. One that
-swaps ``np.einsum`` or ``agreement.relative_error`` would skew the reference, another
-implementation's verdict, or its own. ``Watch`` records every callable of numpy's main
+A plugin runs in the process that computes the reference, the verdicts and the timings.
+One that swaps ``np.einsum``, ``agreement.relative_error`` or ``statistics.median`` would
+skew the reference, another implementation's verdict or time, or its own. ``Watch`` records every callable of numpy's main
 modules and of gradrace's judging modules (and the code object of each Python
 function); ``changed()`` names those replaced since, ``restore()`` puts them back.
 
@@ -37,15 +37,29 @@ WATCHED = (
     "numpy.random",
     "builtins",
     "math",
+    "time",
+    "timeit",
+    "statistics",
+    "gc",
+    "tracemalloc",
+    "gradrace._load",
     "gradrace.bench.agreement",
     "gradrace.bench.reference",
     "gradrace.bench.check",
     "gradrace.bench.measure",
     "gradrace.bench.timing",
+    "gradrace.bench.stats",
+    "gradrace.bench.results",
+    "gradrace.bench.machine",
+    "gradrace.bench.status",
     "gradrace.bench.problem",
     "gradrace.bench.grids",
     "gradrace.bench.guard",
+    "gradrace.bench.stray",
+    "gradrace.bench.worker",
 )
+
+_IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE
 
 
 class Tampered(BaseException):
@@ -66,9 +80,10 @@ def describe(replaced: list[str], most: int = 4) -> str:
     return shown + (f" and {len(replaced) - most} more" if len(replaced) > most else "")
 
 
-def _callables(module: types.ModuleType) -> Iterable[tuple[str, object]]:
-    """The watched names of ``module``: its functions and classes; for gradrace's own
-    modules every public name (a tolerance table is as much the judge as a function)."""
+def _callables(module: types.ModuleType) -> Iterable[tuple[object, str, object]]:
+    """The watched names of ``module`` as (owner, name, value): its functions and classes,
+    and the methods of the classes it defines (``timeit.Timer.timeit``); for gradrace's
+    own modules every public name (a tolerance table is as much the judge as a function)."""
     own = module.__name__.startswith("gradrace.")
     for name, value in list(vars(module).items()):
         if (
@@ -76,36 +91,41 @@ def _callables(module: types.ModuleType) -> Iterable[tuple[str, object]]:
             and not isinstance(value, types.ModuleType)
             and not name.startswith("__")
         ):
-            yield name, value
+            yield module, name, value
+            if isinstance(value, type) and _mutable(value) and value.__module__ == module.__name__:
+                for attr, method in list(vars(value).items()):
+                    if isinstance(method, types.FunctionType | staticmethod | classmethod):
+                        yield value, attr, method
 
 
 class Watch:
     """The identities of the watched callables now; compare and restore later."""
 
     def __init__(self, modules: Iterable[str] = WATCHED):
-        self._seen: list[tuple[types.ModuleType, str, object, object]] = []
+        self._seen: list[tuple[object, str, object, object]] = []
         for module_name in modules:
             module = sys.modules.get(module_name)
             if module is None:
                 continue
-            for name, value in _callables(module):
-                self._seen.append((module, name, value, getattr(value, "__code__", None)))
+            for owner, name, value in _callables(module):
+                self._seen.append((owner, name, value, getattr(value, "__code__", None)))
 
     def changed(self) -> list[str]:
         """The qualified names of the watched callables replaced (or whose code was) since."""
         out = []
-        for module, name, value, code in self._seen:
-            now = module.__dict__.get(name)
+        for owner, name, value, code in self._seen:
+            now = owner.__dict__.get(name)
             if now is not value or (code is not None and value.__code__ is not code):
-                out.append(f"{module.__name__}.{name}")
+                where = owner.__name__ if isinstance(owner, types.ModuleType) else _qualified(owner)
+                out.append(f"{where}.{name}")
         return sorted(out)
 
     def replacements(self) -> list[object]:
         """What now stands where a watched callable was replaced (its new code, where only
         that changed): where it was defined may tell whose code replaced it."""
         out = []
-        for module, name, value, code in self._seen:
-            now = module.__dict__.get(name)
+        for owner, name, value, code in self._seen:
+            now = owner.__dict__.get(name)
             if now is not value:
                 out.append(now)
             elif code is not None and value.__code__ is not code:
@@ -114,10 +134,21 @@ class Watch:
 
     def restore(self) -> None:
         """Put every watched callable (and code object) back as it was."""
-        for module, name, value, code in self._seen:
-            setattr(module, name, value)
+        for owner, name, value, code in self._seen:
+            if owner.__dict__.get(name) is not value:
+                setattr(owner, name, value)
             if code is not None and value.__code__ is not code:
                 value.__code__ = code
+
+
+def _mutable(cls: type) -> bool:
+    """Whether plugin code could replace a method of ``cls`` (not a C type such as int)."""
+    return not cls.__flags__ & _IMMUTABLE_TYPE
+
+
+def _qualified(cls: type) -> str:
+    """``timeit.Timer``: a class by its module and name."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def defined_in(obj: object) -> str | None:

@@ -54,7 +54,9 @@ Sizes = Callable[[float, float, float], float]  # (m, n, k) -> a count
 
 #: A name: letters, digits and . _ + -, and at most one version suffix ``@old``, which
 #: ``--plugin file.py:ATTR@old`` adds to time two versions of one implementation side by side.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*(@[A-Za-z0-9][A-Za-z0-9_.+-]*)?$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*(@[A-Za-z0-9][A-Za-z0-9_.+-]*)?")
+#: The longest name: it heads table columns, plot legends and file names.
+MAX_NAME = 80
 
 
 def matvec_flops(m: float, n: float, k: float) -> float:
@@ -205,11 +207,13 @@ class Implementation:
     also: tuple[Implementation, ...] = ()  # the same technique for other problems
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
+        name = self.name
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_NAME:
+            shown = repr(name) if len(repr(name)) <= MAX_NAME + 2 else repr(name)[:40] + "…"
             raise ValueError(
-                f"implementation name {self.name!r} must be a non-empty string of letters, "
-                "digits and . _ + -, with at most one version suffix such as @old "
-                "(it is used on the command line and in file names)"
+                f"implementation name {shown} must be a non-empty string of at most "
+                f"{MAX_NAME} letters, digits and . _ + -, with at most one version suffix "
+                "such as @old (it is used on the command line and in file names)"
             )
         if not callable(self.gradient):
             raise TypeError(f"implementation {self.name!r}: gradient must be callable")

@@ -231,7 +231,7 @@ def load_registry_safely(
     or ends the probe process is a load error and is not imported here. A plain function
     whose name says no problem is read as ``plain_problem``.
     """
-    plugins = tuple(map(absolute_plugin, plugins))
+    plugins = tuple(dict.fromkeys(map(absolute_plugin, plugins)))  # each once
     sources = plugin_sources(plugins, entry_points)
     probe = Probe(sources, timeout, convention) if sources else None
     try:

@@ -162,7 +162,7 @@ def measure_case(
             numbers[name], rounds[name] = _calibrate(
                 name, impl.gradient, args, rows[name], settings, report
             )
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure
             rows[name] = case_row(case, name, settings.threads, prepare_s=prepare_s, **_raised(exc))
             continue
         changed = written(problem, pristine, impl.terms)
@@ -298,7 +298,7 @@ TOO_FAST = 0.2
 TOO_FAST_S = 10e-6
 #: ... judged where X and Y hold at least this many bytes, so that the read is the data's
 #: time and not the probe's call overhead (at m = 8 a compiled kernel beats ``np.sum``).
-TOO_FAST_MIN_BYTES = 1 << 20
+TOO_FAST_MIN_BYTES = 1 << 18
 
 
 def _judge_too_fast(impl, case: Case, row: dict) -> None:
@@ -389,14 +389,14 @@ def _after_change(impl, problem, model: str, rows: slice, when: str, report: Rep
         reference = reference_gradient(*problem.args, problem=model)
         try:
             args = impl.prepare_args(*problem.args)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure
             return failure("raised", f"prepare raised {describe_exception(exc)}{when}")
         return judge_call(impl, args, problem, reference, copy_inputs(problem), when)
     finally:
         X /= _SCALE
 
 
-def _raised(exc: Exception) -> dict:
+def _raised(exc: BaseException) -> dict:
     """Row fields for a gradient that raised on a repeated (not the first) call."""
     return {
         "status": ERROR,

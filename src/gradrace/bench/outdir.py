@@ -63,6 +63,11 @@ def check_out(
     if not held and (out / LOCK_NAME).exists():  # a run may be writing there: say so first
         with locked(out):  # FolderInUse if it is; a stale lock file is taken and let go
             pass
+    if resume and not held and not (out / "results.json").is_file():
+        raise FileNotFoundError(
+            f"{out} holds no run to continue (no results.json): run without --resume "
+            "(resume=False in Python), or give the folder of an interrupted run"
+        )
     if resume or force:
         return out
     if (out / "results.json").exists():

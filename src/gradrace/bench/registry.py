@@ -116,9 +116,10 @@ class Registry:
             )
         unknown = [name for name in names if name not in self.entries]
         if unknown:
+            failed = "".join(f"; plugin not loaded: {error}" for error in self.errors)
             raise RegistryError(
                 f"unknown implementation(s) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(self.entries)}"
+                f"known: {', '.join(self.entries)}{failed}"
             )
         wanted = set(names) if names else set(self.entries)
         return [e.implementation for e in self if e.name in wanted or e.origin.startswith(BY_HAND)]
@@ -235,6 +236,23 @@ def _forget_files_since(before: Mapping[str, tuple[tuple[int, int], ModuleType]]
                 del sys.modules[name]
 
 
+def _hides_a_module(folder: Path) -> bool:
+    """Whether ``folder`` holds a module (``numpy.py``, a package ``numpy/``) named as one
+    this process imported from elsewhere."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return False
+    for entry in entries:
+        name = entry.stem if entry.suffix == ".py" else entry.name
+        if entry.suffix not in ("", ".py") or name not in sys.modules:
+            continue
+        file = getattr(sys.modules[name], "__file__", None)
+        if not file or Path(file).resolve().parent not in (folder, folder / name):
+            return True
+    return False
+
+
 def _load_module(target: str):
     """The module of a ``--plugin`` target: a dotted module name, or a file whose folder
     is put on ``sys.path`` first (as ``python file.py`` does), so ``adapt.py`` can
@@ -249,7 +267,9 @@ def _load_module(target: str):
             raise FileNotFoundError(f"plugin {target} is not a regular file (a Python file)")
         folder = str(path.parent)
         if folder not in sys.path:  # its sibling files import as they do when it runs itself
-            sys.path.insert(0, folder)
+            # first, unless a file there (numpy.py, statistics.py) would hide a module
+            # already in use, in the worker this process starts as much as here
+            sys.path.insert(len(sys.path) if _hides_a_module(path.parent) else 0, folder)
         return _loaded_file(path) or _execute_file(path, target)
     return importlib.import_module(target)
 
@@ -406,7 +426,7 @@ def load_registry(
                     lambda ep=ep, o=origin: as_implementation(ep.load(), ep.name, o, *read_as(o)),
                     limit_s,
                 )
-    for spec in plugins:
+    for spec in dict.fromkeys(plugins):  # one given twice is loaded once
         origin = f"{PLUGIN}{spec}"
         if origin not in skip:
             load = lambda s=spec, o=origin: load_plugin(s, *read_as(o))  # noqa: E731

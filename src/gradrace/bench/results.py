@@ -22,6 +22,7 @@ import pandas as pd
 
 from gradrace.bench.cells import neutralised
 from gradrace.bench.problem import PROBLEMS
+from gradrace.bench.status import Status
 
 #: The version of the results file's layout. 1: no ``format`` key, no traits, no ``kind``
 #: column (read, with fewer report sections); 2: traits and ``kind``. The ``problem``
@@ -265,8 +266,10 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
 
 #: Metadata fields that, where a file has them, must be objects (a report reads into them).
 _OBJECTS = ("machine", "busy", "config", "implementations", "env", "commit", "shadowed")
-#: Columns that must hold whole numbers of at least 1 (sizes and threads).
+#: Columns that must hold whole numbers of at least 1 (sizes and threads); the sizes in
+#: every row.
 _COUNTS = ("m", "n", "k", "threads")
+_SIZES = ("m", "n", "k")
 #: Columns of seconds: numbers, never negative.
 _SECONDS = tuple(c for c in MEASURED if c.endswith("_s"))
 
@@ -282,9 +285,13 @@ def _check_metadata(metadata: dict, path: Path) -> None:
             )
 
 
-def _bad_cell(frame: pd.DataFrame, column: str, ok: pd.Series, path: Path, wanted: str) -> None:
-    """Raise naming the first row of ``column`` that is present and not ``ok``."""
-    bad = frame[column].notna() & ~ok
+def _bad_cell(
+    frame: pd.DataFrame, column: str, ok: pd.Series, path: Path, wanted: str, required=False
+) -> None:
+    """Raise naming the first row of ``column`` that is not ``ok``: among the cells
+    present, or among all where the column is ``required`` (True, or a tuple holding it)."""
+    needed = required is True or (isinstance(required, tuple) and column in required)
+    bad = ~ok if needed else frame[column].notna() & ~ok
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         name, value = frame["implementation"].iloc[i], frame[column].iloc[i]
@@ -308,10 +315,11 @@ def _check_cells(frame: pd.DataFrame, path: Path) -> None:
         raise ValueError(f"{path}: row {i + 1}: 'implementation' must be a name, not {value!r:.40}")
     for column in _COUNTS:
         numbers = frame[column].map(lambda v: _is_number(v) and float(v).is_integer() and v >= 1)
-        _bad_cell(frame, column, numbers, path, "a whole number of at least 1")
-    _bad_cell(
-        frame, "dtype", frame["dtype"].isin(["float64", "float32"]), path, "float64 or float32"
-    )
+        _bad_cell(frame, column, numbers, path, "a whole number of at least 1", _SIZES)
+    dtypes = frame["dtype"].isin(["float64", "float32"])
+    _bad_cell(frame, "dtype", dtypes, path, "float64 or float32", required=True)
+    statuses = frame["status"].isin(list(Status))
+    _bad_cell(frame, "status", statuses, path, f"one of {', '.join(Status)}", required=True)
     problems = frame["problem"].isin(PROBLEMS)
     _bad_cell(frame, "problem", problems, path, f"one of {', '.join(PROBLEMS)}")
     for column in MEASURED:

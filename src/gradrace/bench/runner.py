@@ -32,7 +32,7 @@ from gradrace.bench.lock import locked
 from gradrace.bench.machine import cpu_count, environment
 from gradrace.bench.measure import Settings, case_row
 from gradrace.bench.outdir import check_out, new_run_folder
-from gradrace.bench.problem import ensure_fits, problem_bytes
+from gradrace.bench.problem import PROBLEMS, ensure_fits, problem_bytes
 from gradrace.bench.progress import Progress
 from gradrace.bench.ranking import rank, unranked
 from gradrace.bench.registry import BY_HAND, EP, Registry
@@ -347,7 +347,7 @@ def run(
     convention: str = "auto",
     force: bool = False,
     then: Callable[[pd.DataFrame], object] | None = None,
-    problem: Sequence[str] | str = ("linear",),
+    problem: Sequence[str] | str | None = None,
 ) -> pd.DataFrame:
     """Check, then time implementations over a grid; return the results as a DataFrame.
 
@@ -358,19 +358,21 @@ def run(
     time may use ``out`` (``lock.FolderInUse``). ``convention`` says how plain functions
     are called (see ``gradrace.bench.course``); ``problem`` names the problems timed
     ('linear', 'logistic' or both; a plain function whose name says none is read as the
-    one problem given, else linear). ``then(results)`` runs while ``out`` is still
+    one problem given, else linear); None: those the implementations given in ``plugins``
+    compute, else linear. ``then(results)`` runs while ``out`` is still
     held, so what it writes there (the command line's report) no other run can overwrite.
     """
     m, n, k, dtype, threads, budget, timeout = check_run_arguments(
         m, n, k, dtype, threads, budget, timeout
     )
-    problem = problems("problem", problem)
+    chosen = problems("problem", problem) if problem is not None else None
+    problem = chosen or ("linear",)
     if threads is not None and threads > cpu_count():
         raise ValueError(
             f"--threads {threads} is more than the {cpu_count()} cores this process may use"
         )
     out = check_out(out if out is not None else default_out(), resume=resume, force=force)
-    plugins, registry, config = tuple(map(absolute_plugin, plugins)), None, None
+    plugins, registry, config = tuple(dict.fromkeys(map(absolute_plugin, plugins))), None, None
     if not resume:  # plugins are loaded (probed first) before anything is written
         cases = tuple(build_cases(m, n, k, dtype, quick, problem))
         check_grid_fits(cases)
@@ -379,9 +381,12 @@ def run(
             entry_points=entry_points,
             timeout=timeout,
             convention=convention,
-            plain_problem=plain_problem(problem),
+            plain_problem=(read_as := plain_problem(problem)),
         )
         names = tuple(i.name for i in registry.select(impl))
+        if chosen is None and problem != (own := problems_given(registry, names)):
+            problem = own
+            cases = tuple(build_cases(m, n, k, dtype, quick, problem))
         settings = Settings(
             threads=threads or cpu_count(),
             budget_s=budget,
@@ -399,7 +404,7 @@ def run(
             timeout,
             isolate,
             convention,
-            plain_problem(problem),
+            read_as,
         )
     with locked(out):  # checked and read again while no other run can write there
         check_out(out, resume=resume, force=force, held=True)
@@ -411,6 +416,14 @@ def run(
         if then is not None:
             then(results)
         return results
+
+
+def problems_given(registry: Registry, names: Sequence[str]) -> tuple[str, ...]:
+    """The problems a run of ``names`` times when none is named: those the ones given by
+    hand (``--plugin``) compute, so that a learner's logistic function is timed as one;
+    linear when none is given."""
+    own = [e.implementation for e in registry if e.name in names and e.origin.startswith(BY_HAND)]
+    return tuple(p for p in PROBLEMS if any(p in i.problems for i in own)) or ("linear",)
 
 
 def resumed_config(metadata: dict, out: Path) -> RunConfig:

@@ -99,7 +99,7 @@ def measure(
     numbers: Mapping[str, int],
     rounds: Mapping[str, int],
     on_round: Callable[[str, int], None] | None = None,
-) -> tuple[dict[str, Timing], dict[str, Exception]]:
+) -> tuple[dict[str, Timing], dict[str, BaseException]]:
     """Time each ``fns[name]`` in interleaved rounds of ``numbers[name]`` calls.
 
     Returns the timings and, for any function that raised in a round, its exception
@@ -107,7 +107,7 @@ def measure(
     """
     timers = {name: timeit.Timer(fn) for name, fn in fns.items()}
     samples: dict[str, list[float]] = {name: [] for name in fns}
-    errors: dict[str, Exception] = {}
+    errors: dict[str, BaseException] = {}
     order = list(fns)
     for r in range(max(rounds.values(), default=0)):
         shift = r % len(order)
@@ -118,7 +118,7 @@ def measure(
                 on_round(name, r)
             try:
                 samples[name].append(timers[name].timeit(numbers[name]) / numbers[name])
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure
                 errors[name] = exc
     timings = {
         name: Timing.from_rounds(s, numbers[name])

@@ -291,7 +291,8 @@ def summarize(table: pd.DataFrame, threshold: float = THRESHOLD) -> str:
     counts = table["verdict"].value_counts()
     pct = (threshold - 1) * 100
     text = (
-        f"{len(table)} cases in common: {counts.get(stats.SLOWER, 0)} slower by more than "
+        f"{len(table)} case{'s' if len(table) != 1 else ''} in common: "
+        f"{counts.get(stats.SLOWER, 0)} slower by more than "
         f"{pct:.0f} %, {counts.get(stats.FASTER, 0)} faster by more than {pct:.0f} %"
     )
     noisy = counts.get(stats.SLOWER_NOISY, 0)
@@ -309,9 +310,13 @@ def summarize(table: pd.DataFrame, threshold: float = THRESHOLD) -> str:
 
 
 def line(row) -> str:
-    """One comparison as printed: the case, then the ratio with its 95 % interval."""
+    """One comparison as printed: the case, then the ratio with its 95 % interval (of the
+    rounds' own ratios where the two were timed in the same rounds, which the ratio of the
+    two medians need not match)."""
     where = " ".join(f"{k}={getattr(row, k)}" for k in KEYS[1:] if k != "dtype")
+    paired = str(getattr(row, "how", "")).startswith("paired")
     return (
         f"{row.implementation} {where} {row.dtype}: {row.ratio:.2f}× "
-        f"(95 % interval {row.low:.2f}–{row.high:.2f})"
+        f"(95 % interval {row.low:.2f}–{row.high:.2f}"
+        + (", the median of the rounds' own ratios)" if paired else ")")
     )

@@ -154,10 +154,11 @@ def format_yours(results: pd.DataFrame) -> str:
     mine = mine.merge(fastest, on=case, suffixes=("", "_fastest"), how="left")
     lines = ["Yours (given with --plugin), at each size: its time, its place, ÷ the fastest:"]
     for row in mine.itertuples():
-        size = f"m={row.m:,} n={row.n:,} k={row.k} {row.dtype}"
+        problem = "" if getattr(row, "problem", "linear") == "linear" else f"{row.problem} "
+        size = f"{problem}m={row.m:,} n={row.n:,} k={row.k} {row.dtype}"
         who = text_cell(row.implementation)
         if row.status != "ok":
-            lines.append(f"  {who} {size}: {row.status} ({row.kind})")
+            lines.append(f"  {who} {size}: {row.status}{_why(row)}")
             continue
         ratio = row.median_s / row.median_s_fastest
         best = text_cell(row.implementation_fastest)
@@ -170,6 +171,13 @@ def format_yours(results: pd.DataFrame) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def _why(row, most: int = 200) -> str:
+    """': what happened' from a row's message (its kind where it has none), shortened."""
+    message = getattr(row, "message", None)
+    text = text_cell(message) if isinstance(message, str) and message else str(row.kind)
+    return f": {text if len(text) <= most else text[: most - 1] + '…'}"
 
 
 def _not_ranked(results: pd.DataFrame) -> list[str]:
