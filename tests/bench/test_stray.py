@@ -251,3 +251,24 @@ def test_the_command_exits_though_a_plugin_left_a_thread_that_would_keep_it_aliv
 def test_a_plugin_computing_in_a_process_pool_it_keeps_is_measured_not_charged(tmp_path):
     frame = _timed(tmp_path, f"{PLUGINS / 'pool.py'}:gradient", ["numpy-dot", "gradient"])
     assert set(frame["status"]) == {"ok"}  # its pool may have children; idle, they are no strays
+
+
+def test_a_sleeping_thread_that_ends_the_worker_on_anothers_turn_spoils_no_verdict(tmp_path):
+    from gradrace import run
+
+    plugin = f"{PLUGINS / 'snipes.py'}:gradient"
+    results = run(
+        m=[300],
+        n=[4],
+        impl=["gradient", "numpy-dot"],
+        plugins=[plugin],
+        entry_points=False,
+        threads=1,
+        quick=True,
+        timeout=30,
+        out=tmp_path,
+    )
+    status = results.set_index("implementation")["status"]
+    assert status["numpy-dot"] == "ok"  # measured apart from the thread, not charged
+    check = results.attrs["metadata"]["check"]
+    assert all(r["status"] == "ok" for r in check if r["implementation"] == "numpy-dot")

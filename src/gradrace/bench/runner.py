@@ -228,6 +228,11 @@ class Runner:
             for n in self.config.implementations
             if n in self.quarantine
         ]
+        frames += self._check(names, cases)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _check(self, names: list[str], cases, apart: bool = False) -> list[pd.DataFrame]:
+        frames: list[pd.DataFrame] = []
         while names:
             try:
                 frames.append(self.backend.check(names, cases))
@@ -237,6 +242,9 @@ class Runner:
                 frames.append(lost_rows(culprit, cases, _judging_failed(failed)))
                 names.remove(culprit)
             except WorkerLost as lost:
+                if lost.alive and not apart:
+                    groups = self._apart(names, lost, "the agreement check")
+                    return frames + [f for g in groups for f in self._check(g, cases, True)]
                 reason = f"{lost.reason} (in {lost.phase})"
                 if not lost.implementation and UNCHARGED in lost.reason:  # no one to blame
                     frames += [lost_rows(name, cases, reason) for name in names]
@@ -245,15 +253,17 @@ class Runner:
                 self._quarantine(culprit, f"lost the worker in the agreement check: {reason}")
                 frames.append(lost_rows(culprit, cases, reason))
                 names.remove(culprit)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return frames
 
-    def _measure(self, case: Case, names: list[str]) -> list[dict]:
+    def _measure(self, case: Case, names: list[str], apart: bool = False) -> list[dict]:
         rows, names = [], list(names)
         while names:
             on_event = lambda name, phase: self.progress.running(case, name, phase)  # noqa: E731
             try:
                 return rows + self.backend.measure(case, names, self.config.settings, on_event)
             except WorkerLost as lost:
+                if lost.alive and not apart:
+                    return rows + self._measure_apart(case, names, lost)
                 message = f"{lost.reason} (in {lost.phase})"
                 if lost.implementation not in names:  # a probe's round: no one to blame
                     why = f"the worker was lost while it timed {lost.implementation or 'nothing'}"
@@ -267,6 +277,23 @@ class Runner:
                 rows += self._failed_rows(case, [failed.implementation], _judging_failed(failed))
                 names.remove(failed.implementation)
         return rows
+
+    def _apart(self, names: Sequence[str], lost: WorkerLost, where: str) -> list[list[str]]:
+        """``names`` in groups to measure again after ``lost``: those with no thread or
+        process alive in the lost worker together, then each that had one alone, so that
+        what one left behind cannot end the worker on another's turn (and be charged to
+        it); the one that then loses a worker is the one charged."""
+        alive = [n for n in names if n in lost.alive]
+        self.progress.message(
+            f"{where}: the worker was lost while {lost.implementation or 'gradrace'} ran "
+            f"({lost.reason}), with threads or processes of {', '.join(lost.alive)} alive in "
+            "it: measured again apart"
+        )
+        return [g for g in ([n for n in names if n not in alive], *([n] for n in alive)) if g]
+
+    def _measure_apart(self, case: Case, names: Sequence[str], lost: WorkerLost) -> list[dict]:
+        groups = self._apart(names, lost, case.label)
+        return [row for group in groups for row in self._measure(case, group, apart=True)]
 
     def _failed_rows(
         self, case: Case, names: Sequence[str], message: str, kind: str = "gradrace-failed"

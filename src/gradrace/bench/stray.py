@@ -209,6 +209,16 @@ class Strays:
             if ("process", pid) not in self._known:
                 self._first_seen.setdefault(("process", pid), ran)
 
+    def alive_of(self) -> frozenset[str]:
+        """The implementations that started the new threads and child processes alive now
+        (computing or not: a sleeping one may still end the process), as ``note`` and
+        ``born_of`` saw them appear; call after ``note``."""
+        owners = {self._first_seen.get(key) or _born.get(key) for key in self._threads()}
+        for pid in _children():
+            if ("process", pid) not in self._known:
+                owners.add(self._first_seen.get(("process", pid)) or _born.get(("process", pid)))
+        return frozenset(o for o in owners if o)
+
     def _process_first_seen(self, pid: int) -> str:
         """What had just run when ``pid``, or the first of its ancestors that ``note`` saw,
         appeared; else what ran when it started (known to a clock tick)."""

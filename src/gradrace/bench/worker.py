@@ -73,10 +73,13 @@ def _environment(defaults: dict[str, str]):
 
 
 class WorkerLost(RuntimeError):
-    """The worker hung or died; ``implementation`` is what it was running ('' if none)."""
+    """The worker hung or died; ``implementation`` is what it was running ('' if none);
+    ``alive``, the other implementations that had a thread or process alive in it then
+    (one of them may have ended it)."""
 
-    def __init__(self, implementation: str, phase: str, reason: str):
+    def __init__(self, implementation: str, phase: str, reason: str, alive=()):
         self.implementation, self.phase, self.reason = implementation, phase, reason
+        self.alive = tuple(a for a in alive if a != implementation)
         who = f"{implementation!r} ({phase})" if implementation else phase
         super().__init__(f"worker lost while running {who}: {reason}")
 
@@ -163,6 +166,7 @@ def guarded(
     watch: Watch,
     files: dict[str, set[str]] | None = None,
     strays: Strays | None = None,
+    on_alive=None,
 ):
     """``report`` that first checks ``watch``: plugin code that ran since the previous
     event (the implementation named there) must not have replaced watched functions.
@@ -170,12 +174,16 @@ def guarded(
     ``owners``: a thread it left running, say), that implementation is named instead.
     At the end of a request (the ``("checked",)`` event), and at a phase event when
     ``STRAYS_EVERY_S`` have passed since it last did, it also asks ``strays`` for threads
-    left computing."""
-    last, looked = ["", "start"], [time.monotonic()]
+    left computing. ``on_alive(names)`` hears, when it changes, which implementations have
+    threads or processes alive (see ``Strays.alive_of``)."""
+    last, looked, alive = ["", "start"], [time.monotonic()], [frozenset()]
 
     def checked(*event) -> None:
         if strays is not None:
             strays.note(last[0])
+            if on_alive is not None and (now := strays.alive_of()) != alive[0]:
+                alive[0] = now
+                on_alive(sorted(now))
         replaced = watch.changed()
         if replaced:
             found: set[str] = set()
@@ -240,9 +248,10 @@ def _serve_requests(
     limiter = set_all_threads(threads)  # noqa: F841 - held for the worker's life
     watch, files = Watch(), owners(registry)
     conn.send(("ready",))
+    send = lambda *event: conn.send(event)  # noqa: E731
     while True:
         request = conn.recv()
-        report = guarded(lambda *event: conn.send(event), watch, files, strays)
+        report = guarded(send, watch, files, strays, lambda names: send("alive", names))
         try:
             if request[0] == "stop":
                 return
@@ -283,6 +292,7 @@ class Worker:
     def __post_init__(self) -> None:
         self._process = None
         self._conn = None
+        self._alive: tuple[str, ...] = ()  # implementations with threads alive in it
 
     def _start(self) -> None:
         ctx = mp.get_context("spawn")
@@ -338,8 +348,9 @@ class Worker:
             self._process.join(5)
             code = self._process.exitcode
             reason = f"the worker process died ({_describe_exit(code)})"
+        alive = self._alive
         self.close()
-        raise WorkerLost(name, phase, reason)
+        raise WorkerLost(name, phase, reason, alive)
 
     def _request(self, request, on_event=None, timeout: float | None = None):
         if self._process is None or not self._process.is_alive():
@@ -348,7 +359,9 @@ class Worker:
         name, phase = "", "waiting"
         while True:
             message = self._wait(timeout or self.timeout, name, phase)
-            if message[0] == "phase":
+            if message[0] == "alive":
+                self._alive = tuple(message[1])
+            elif message[0] == "phase":
                 _, name, phase = message
                 if on_event is not None:
                     on_event(name, phase)
@@ -379,6 +392,7 @@ class Worker:
             self._process.join(5)
             self._conn.close()
         self._process = self._conn = None
+        self._alive = ()
 
 
 def _describe_exit(code: int | None) -> str:
