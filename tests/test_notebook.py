@@ -94,7 +94,7 @@ def test_check_restricts_the_cases_by_m_n_k_and_dtype():
 @pytest.mark.parametrize(
     ("options", "words"),
     [
-        ({"m": 3}, "no check case has --m 3; the check cases are m=1 n=3 k=1, m=5 n=1 k=1"),
+        ({"m": 3}, "no check case has m=3; the check cases are m=1 n=3 k=1, m=5 n=1 k=1"),
         ({"m": 0}, "m: 0 is not a positive integer"),
         ({"n": "ten"}, "n: 'ten' is not a positive integer"),
         ({"dtype": "int8"}, "dtype int8 is not supported"),

@@ -22,6 +22,7 @@ from gradrace._jit import set_threads
 from gradrace.bench import grids, run_arguments
 from gradrace.bench.agreement import TOLERANCE
 from gradrace.bench.check import failing, format_check, run_check
+from gradrace.bench.course import looks_like_course
 from gradrace.bench.grids import Case
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.machine import cpu_count
@@ -61,10 +62,12 @@ def _from_object(obj) -> Implementation:
         return obj
     name = getattr(obj, "__name__", None)
     if callable(obj) and (not isinstance(name, str) or name == "<lambda>"):
-        raise ValueError(
-            f"{obj!r:.60} has no usable name; wrap it as "
-            "gradrace.Implementation(name='mine', gradient=fn)"
+        wrap = (
+            "gradrace.course(fn, name='mine')"
+            if looks_like_course(obj)
+            else "gradrace.Implementation(name='mine', gradient=fn)"
         )
+        raise ValueError(f"{obj!r:.60} has no usable name; wrap it as {wrap}")
     source = f"the {type(obj).__name__} {name!r}" if name else "the argument"
     return as_implementation(obj, name, source)
 
@@ -83,8 +86,10 @@ def _resolve(candidates: Iterable, builtins: Sequence[str] = ()) -> list[Impleme
     for impl in impls:
         if impl.name in seen:
             raise ValueError(
-                f"two implementations are named {impl.name!r}: rename one "
-                "(a built-in's name is taken too)"
+                f"two implementations are named {impl.name!r}: rename one (a built-in's name "
+                f"is taken too), e.g. gradrace.course(fn, name='{impl.name}-v2') for a "
+                f"function written the course's way, else gradrace.Implementation("
+                f"name='{impl.name}-v2', gradient=fn)"
             )
         seen.add(impl.name)
     if not impls:

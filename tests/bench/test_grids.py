@@ -24,5 +24,5 @@ def test_m_and_n_together_build_cases_with_and_without_regularization():
 
 
 def test_a_restriction_that_leaves_nothing_names_what_there_is():
-    with pytest.raises(ValueError, match=r"no check case has --k 7; the check cases are m=1 n=3"):
+    with pytest.raises(ValueError, match=r"no check case has k=7; the check cases are m=1 n=3"):
         check_cases(k=[7])

@@ -407,6 +407,14 @@ def _raised(impl: Implementation, args: tuple, exc: Exception, when: str = "") -
     return failure("raised", message)
 
 
+def instead_of_writing(impl: Implementation) -> str:
+    """What to do instead of writing into an input: a learner's function copies it, a
+    plugin writes into buffers its prepare made."""
+    if impl.unpack is not None and looks_like_course(impl.gradient):
+        return "work on a copy instead, such as X = X.copy(), or build new arrays"
+    return "write into buffers made in prepare instead"
+
+
 @contextmanager
 def _as_when_timed() -> Iterator[None]:
     """The garbage collector off, as ``timeit`` has it in the timed calls: a call judged
@@ -438,8 +446,7 @@ def judge_call(
         return failure(
             "modified-input",
             f"the call modified its input arrays: it wrote into "
-            f"{', '.join(changed)}{when} (write into buffers made "
-            "in prepare instead)",
+            f"{', '.join(changed)}{when} ({instead_of_writing(impl)})",
         )
     called = describe_call(impl.gradient, args)
     if impl.unpack is not None:

@@ -114,9 +114,9 @@ def check_cases(m=None, n=None, k=None, dtype=None, problem=None) -> tuple[Case,
         shapes = ", ".join(dict.fromkeys(f"m={c.m} n={c.n} k={c.k}" for c in CHECK_CASES))
         raise ValueError(
             "no check case has "
-            + " ".join(f"--{a} {','.join(map(str, v))}" for a, v in given.items() if v)
-            + f"; the check cases are {shapes} (float64 and float32); give both --m and --n "
-            "to check other shapes"
+            + " ".join(f"{a}={','.join(map(str, v))}" for a, v in given.items() if v)
+            + f"; the check cases are {shapes} (float64 and float32); give both m and n "
+            "(--m and --n) to check other shapes"
         )
     return for_problems(cases, problems)
 

@@ -23,6 +23,7 @@ from gradrace.bench.agreement import (
     changed_between_calls,
     copy_inputs,
     failure,
+    instead_of_writing,
     judge_call,
     prepare_and_check,
     restore,
@@ -172,7 +173,7 @@ def measure_case(
                 status=ERROR,
                 kind="modified-input",
                 message=f"a call while its calls were counted wrote into {', '.join(changed)} "
-                "(put back; write into buffers made in prepare instead)",
+                f"(put back; {instead_of_writing(impl)})",
             )
             continue
         fns[name] = lambda g=impl.gradient, a=args: g(*a)

@@ -153,9 +153,14 @@ def as_implementation(
 
 
 def _error_message(exc: BaseException) -> str:
+    """The error and where it was raised, unless gradrace raised it (a missing file)."""
     frames = traceback.extract_tb(exc.__traceback__)
+    ours = frames and Path(frames[-1].filename).resolve().is_relative_to(_PACKAGE)
     where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {plain(safe_text(exc))}{where}"
+    return f"{type(exc).__name__}: {plain(safe_text(exc))}{'' if ours else where}"
+
+
+_PACKAGE = Path(__file__).resolve().parents[1]  # gradrace/
 
 
 def plugin_module_name(path: Path) -> str:
@@ -271,7 +276,16 @@ def _load_module(target: str):
             # already in use, in the worker this process starts as much as here
             sys.path.insert(len(sys.path) if _hides_a_module(path.parent) else 0, folder)
         return _loaded_file(path) or _execute_file(path, target)
-    return importlib.import_module(target)
+    try:
+        return importlib.import_module(target)
+    except ModuleNotFoundError as exc:
+        file = Path(*target.split(".")).with_suffix(".py")
+        if exc.name == target.split(".")[0] and file.is_file():
+            raise ModuleNotFoundError(
+                f"no module named {target!r} is importable; for the file {file} here, "
+                f"write --plugin {file}:ATTR"
+            ) from None
+        raise
 
 
 def load_plugin(
