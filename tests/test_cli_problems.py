@@ -51,6 +51,7 @@ def test_run_both_problems_writes_one_report_holding_both(tmp_path, capsys):
 
 
 def test_resume_refuses_a_problem_option(tmp_path, capsys):
+    (tmp_path / "results.json").write_text('{"results": []}')
     argv = ["run", "--out", str(tmp_path), "--resume", "--problem", "logistic"]
     assert main(argv) == 2
     assert "drop --problem" in capsys.readouterr().err

@@ -108,6 +108,8 @@ def test_check_refuses_options_that_select_no_case(options, words):
 def test_check_refuses_unnamed_duplicate_and_unknown_implementations():
     with pytest.raises(ValueError, match=r"no usable name; wrap it as gradrace.Implementation"):
         gradrace.check(lambda X, Y, W, b, lam: (W, b))
+    with pytest.raises(ValueError, match=r"no usable name; wrap it as gradrace.course\(fn"):
+        gradrace.check(lambda X, y, w, b, lambda_: (b, w))
     twin = Implementation("numpy-dot", learner_gradient)
     with pytest.raises(ValueError, match="two implementations are named 'numpy-dot'"):
         gradrace.check([twin, "numpy-dot"])

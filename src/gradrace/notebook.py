@@ -23,6 +23,7 @@ from gradrace.bench import grids, run_arguments
 from gradrace.bench.agreement import TOLERANCE
 from gradrace.bench.check import failing, format_check, run_check
 from gradrace.bench.course import looks_like_course
+from gradrace.bench.explain import parameter_names
 from gradrace.bench.grids import Case
 from gradrace.bench.implementation import Implementation
 from gradrace.bench.machine import cpu_count
@@ -62,9 +63,10 @@ def _from_object(obj) -> Implementation:
         return obj
     name = getattr(obj, "__name__", None)
     if callable(obj) and (not isinstance(name, str) or name == "<lambda>"):
+        course = looks_like_course(obj) and parameter_names(obj)[1] == "y"  # not Y (n, k)
         wrap = (
             "gradrace.course(fn, name='mine')"
-            if looks_like_course(obj)
+            if course
             else "gradrace.Implementation(name='mine', gradient=fn)"
         )
         raise ValueError(f"{obj!r:.60} has no usable name; wrap it as {wrap}")

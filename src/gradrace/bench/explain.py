@@ -87,16 +87,17 @@ def likely_causes(out, n: int, k: int) -> list[str]:
     if isinstance(first, np.ndarray) and first.ndim == 1 and first.size == n * k:
         causes.append(
             f"dW is 1-D: gradrace wants dW of shape ({n}, {k}), e.g. "
-            f"dW.reshape({n}, {k}); a course-style function with 1-D w runs with "
-            "--convention course-dw-first"
+            f"dW.reshape({n}, {k}); a function written the course's way (1-D w) is read "
+            "as such by --convention course-dw-first, or gradrace.course(fn, order='dw-first')"
         )
     if isinstance(first, np.ndarray) and first.shape == (k, n) and k != n:
         causes.append(f"dW looks transposed: ({k}, {n}) instead of ({n}, {k})")
     if _is_number(second):
         course = (
             (
-                ", or, for a course-style function (X, y, w, b, lambda_) -> (dj_dw, dj_db), "
-                "run it with --convention course-dw-first"
+                ", or, for a function written the course's way (X, y, w, b, lambda_) -> "
+                "(dj_dw, dj_db), --convention course-dw-first or "
+                "gradrace.course(fn, order='dw-first')"
             )
             if k == 1
             else ""

@@ -109,15 +109,20 @@ class Watch:
                 continue
             for owner, name, value in _callables(module):
                 self._seen.append((owner, name, value, getattr(value, "__code__", None)))
+        # each owner's namespace (a class's is a live view), read once per check
+        self._spaces = [(vars(o), n, v, c) for o, n, v, c in self._seen]
 
     def changed(self) -> list[str]:
         """The qualified names of the watched callables replaced (or whose code was) since."""
+        moved = [
+            i
+            for i, (space, name, value, code) in enumerate(self._spaces)
+            if space.get(name) is not value or (code is not None and value.__code__ is not code)
+        ]
         out = []
-        for owner, name, value, code in self._seen:
-            now = owner.__dict__.get(name)
-            if now is not value or (code is not None and value.__code__ is not code):
-                where = owner.__name__ if isinstance(owner, types.ModuleType) else _qualified(owner)
-                out.append(f"{where}.{name}")
+        for owner, name, _, _ in (self._seen[i] for i in moved):
+            where = owner.__name__ if isinstance(owner, types.ModuleType) else _qualified(owner)
+            out.append(f"{where}.{name}")
         return sorted(out)
 
     def replacements(self) -> list[object]:
