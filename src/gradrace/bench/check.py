@@ -140,6 +140,24 @@ def conventions(implementations: Sequence[Implementation]) -> list[str]:
     ]
 
 
+def _failure_lines(failed: pd.DataFrame) -> list[str]:
+    """Each failure explained, an explanation said once per implementation: the cases
+    whose message differs from an earlier one only in numbers are listed after it."""
+    same = failed["message"].astype(str).str.replace(_NUMBER, "#", regex=True)
+    groups = failed.groupby(["implementation", "kind", same], sort=False)
+    lines = []
+    for (name, kind, _), rows in groups:
+        first = rows.iloc[0]
+        lines.append(f"  {name} on {first.case}: {kind}: {first.message}")
+        if len(rows) > 1:
+            lines.append(f"    (the same on {len(rows) - 1} more: {'; '.join(rows.case[1:])})")
+    return lines
+
+
+#: A number in a message (a size, an error, a tolerance): what differs between cases.
+_NUMBER = r"\d+(?:\.\d+)?(?:e[+-]?\d+)?"
+
+
 def format_check(results: pd.DataFrame) -> str:
     """A case × implementation table of max relative errors, then every failure explained."""
     table = results.assign(cell=[_cell(r) for r in results.itertuples()]).pivot(
@@ -157,9 +175,7 @@ def format_check(results: pd.DataFrame) -> str:
     ]
     failed = results[~results["status"].isin([OK, NOT_APPLICABLE])]
     if len(failed):
-        lines += ["", "Failures:"]
-        for row in failed.itertuples():
-            lines.append(f"  {row.implementation} on {row.case}: {row.kind}: {row.message}")
+        lines += ["", "Failures:"] + _failure_lines(failed)
     unhandled = results[results["status"] == NOT_APPLICABLE]
     if len(unhandled):
         lines += ["", "Not applicable:"]
