@@ -99,6 +99,20 @@ def test_a_result_stored_only_in_calls_like_timed_ones_is_caught_too():
     assert cheat["status"] == "disagrees" and cheat["kind"] == "stale"
 
 
+def test_what_the_counted_and_timed_calls_print_is_counted_not_shown(capsys):
+    rows = measure_case(
+        load_registry(["tests/plugins/misbehaving.py:prints"]),
+        Case(200, 4),
+        ["numpy-dot", "prints"],
+        FAST,
+    )
+    good, printer = rows
+    assert printer["status"] == "ok" and "its timed calls printed" in printer["message"]
+    assert not isinstance(good.get("message"), str) or "printed" not in good["message"]
+    shown = capsys.readouterr().out.count("a learner's progress line")
+    assert 0 < shown < 10  # the judged calls' lines only
+
+
 def test_a_write_into_x_after_the_check_costs_the_writer_only():
     rows = measure_case(
         load_registry(["tests/plugins/stateful.py:writes_x_later"]),

@@ -7,6 +7,9 @@ or modifies its inputs gets a row saying so, and the others are still measured.
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import io
 import os
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -138,6 +141,7 @@ def measure_case(
     reference = reference_gradient(*problem.args, problem=case.model)
     pristine = copy_inputs(problem)  # X, Y, W and b as made: no call may change them
     rows, fns, numbers, rounds, prepared, versions = {}, {}, {}, {}, {}, {}
+    printed = _Printed()  # what the calls counted and timed print
     for name in names:
         why = registry[name].applies_to(case.model, case.k) if name in registry else ""
         if why:
@@ -159,10 +163,12 @@ def measure_case(
         rows[name] = case_row(case, name, settings.threads, outcome, prepare_s=prepare_s)
         if outcome.status not in (OK, DISAGREES):
             continue
+        printed.now = name
         try:
-            numbers[name], rounds[name] = _calibrate(
-                name, impl.gradient, args, rows[name], settings, report
-            )
+            with contextlib.redirect_stdout(printed):
+                numbers[name], rounds[name] = _calibrate(
+                    name, impl.gradient, args, rows[name], settings, report
+                )
         except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure
             rows[name] = case_row(case, name, settings.threads, prepare_s=prepare_s, **_raised(exc))
             continue
@@ -179,9 +185,14 @@ def measure_case(
         fns[name] = lambda g=impl.gradient, a=args: g(*a)
         prepared[name] = args
     probe_flops = _add_probes(fns, numbers, rounds, problem, settings, case.model) if fns else 0.0
-    on_round = lambda name, r: report("phase", name, "time")  # noqa: E731
-    timings, errors = measure(fns, numbers, rounds, on_round)
-    timings = _more_rounds(fns, numbers, timings, errors, settings, on_round)
+
+    def on_round(name: str, r: int) -> None:
+        printed.now = name
+        report("phase", name, "time")
+
+    with contextlib.redirect_stdout(printed):  # thousands of calls' prints: counted, not shown
+        timings, errors = measure(fns, numbers, rounds, on_round)
+        timings = _more_rounds(fns, numbers, timings, errors, settings, on_round)
     spoiled = _put_back(problem, pristine, [n for n in timings if n in rows])
     read, compute = timings.pop(READ, None), timings.pop(COMPUTE, None)
     exp = timings.pop(EXP, None)
@@ -207,9 +218,10 @@ def measure_case(
                 exp_s,
             ),
         )
-        if spoiled:
-            note = rows[name].get("message")
-            rows[name]["message"] = f"{spoiled}; {note}" if note else spoiled
+        for said in (spoiled, printed.said(name)):
+            if said:
+                note = rows[name].get("message")
+                rows[name]["message"] = f"{said}; {note}" if note else said
         if rows[name]["status"] == OK:
             _judge_too_fast(versions[name], case, rows[name])
         if rows[name]["status"] == OK:
@@ -223,6 +235,30 @@ def measure_case(
     for row in rows.values():
         row.update(load_before=load_before, load_after=load_after, other_threads=others)
     return [rows[name] for name in names]
+
+
+class _Printed(io.TextIOBase):
+    """stdout while the rounds run: the lines each implementation's calls print, counted
+    (``now`` is the one whose round runs), not shown."""
+
+    def __init__(self) -> None:
+        self.now, self.lines = "", collections.Counter()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.lines[self.now] += str(text).count("\n")
+        return len(text)
+
+    def said(self, name: str) -> str:
+        """A note for ``name``'s row where its timed calls printed ('' where not)."""
+        if not self.lines[name]:
+            return ""
+        return (
+            f"its timed calls printed {self.lines[name]:,} line(s), counted and not shown: "
+            "a print in the gradient is timed with it"
+        )
 
 
 def _put_back(problem, pristine: tuple, timed: list[str]) -> str:

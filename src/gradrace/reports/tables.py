@@ -162,6 +162,7 @@ def format_yours(results: pd.DataFrame) -> str:
             continue
         ratio = row.median_s / row.median_s_fastest
         best = text_cell(row.implementation_fastest)
+        note = getattr(row, "message", None)
         lines.append(
             f"  {who} {size}: {format_seconds(row.median_s)}, {int(row.place)} of {int(row.of)}"
             + (
@@ -169,6 +170,7 @@ def format_yours(results: pd.DataFrame) -> str:
                 if ratio == 1
                 else f", {ratio:,.1f}× {best}'s {format_seconds(row.median_s_fastest)}"
             )
+            + (f" ({_why(row)[2:]})" if isinstance(note, str) and note else "")
         )
     return "\n".join(lines)
 
