@@ -39,6 +39,31 @@ def test_watch_names_a_replaced_timing_function_or_method_and_puts_it_back(monke
     assert not watch.changed()
 
 
+def test_watch_names_a_changed_template_method_code_or_default_and_puts_them_back():
+    import timeit
+
+    from gradrace.bench.timing import Timing
+
+    template, method = timeit.template, vars(Timing)["from_rounds"].__func__
+    code, defaults = method.__code__, timeit.Timer.__init__.__defaults__
+    watch = Watch()
+    try:
+        timeit.template = template.replace("return _t1 - _t0", "return (_t1 - _t0) / 3")
+        method.__code__ = (lambda cls, samples, number: None).__code__  # inside a classmethod
+        timeit.Timer.__init__.__defaults__ = ("pass", "pass", lambda: 0.0, None)
+        assert watch.changed() == [
+            "gradrace.bench.timing.Timing.from_rounds",
+            "timeit.Timer.__init__",
+            "timeit.template",
+        ]
+        watch.restore()
+        assert timeit.template is template and method.__code__ is code
+        assert timeit.Timer.__init__.__defaults__ is defaults and not watch.changed()
+    finally:
+        timeit.template, method.__code__ = template, code
+        timeit.Timer.__init__.__defaults__ = defaults
+
+
 def test_a_plugin_faking_the_timings_is_discarded_and_the_others_times_stay_real(tmp_path):
     argv = ["run", "--quick", "--no-entry-points", "--timeout", "30", "--m", "1000"]
     argv += ["--n", "10", "--out", str(tmp_path / "run")]

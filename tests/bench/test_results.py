@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
 import pytest
 
 from gradrace.bench.results import FORMAT, load_results
@@ -175,3 +176,12 @@ def test_two_rows_for_one_case_are_refused(tmp_path):
     path.write_text(json.dumps({"metadata": {"format": FORMAT}, "results": [ROW, ROW]}))
     with pytest.raises(ValueError, match=r"row 2 \(numpy-dot\) measures the same case"):
         load_results(path)
+
+
+def test_a_csv_keeps_n_a_as_a_status_and_a_kind(tmp_path):
+    path = tmp_path / "results.csv"
+    pd.DataFrame([{**ROW, "status": "n/a", "kind": "n/a", "median_s": None}]).to_csv(
+        path, index=False
+    )
+    loaded = load_results(path)
+    assert loaded.loc[0, "status"] == "n/a" and loaded.loc[0, "kind"] == "n/a"

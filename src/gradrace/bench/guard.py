@@ -86,8 +86,10 @@ def _callables(module: types.ModuleType) -> Iterable[tuple[object, str, object]]
     own modules every public name (a tolerance table is as much the judge as a function)."""
     own = module.__name__.startswith("gradrace.")
     for name, value in list(vars(module).items()):
+        public = not name.startswith("_")
+        constant = public and isinstance(value, str | int | float | tuple)  # timeit.template
         if (
-            (callable(value) or (own and not name.startswith("_")))
+            (callable(value) or constant or (own and public))
             and not isinstance(value, types.ModuleType)
             and not name.startswith("__")
         ):
@@ -108,19 +110,29 @@ class Watch:
             if module is None:
                 continue
             for owner, name, value in _callables(module):
-                self._seen.append((owner, name, value, getattr(value, "__code__", None)))
+                fn = _function(value)
+                self._seen.append((owner, name, value, fn, _inside(fn)))
         # each owner's namespace (a class's is a live view), read once per check
-        self._spaces = [(vars(o), n, v, c) for o, n, v, c in self._seen]
+        self._spaces = [(vars(o), n, v, f, *i) for o, n, v, f, i in self._seen]
 
     def changed(self) -> list[str]:
-        """The qualified names of the watched callables replaced (or whose code was) since."""
+        """The qualified names of the watched callables replaced (or whose code or default
+        arguments were) since."""
         moved = [
             i
-            for i, (space, name, value, code) in enumerate(self._spaces)
-            if space.get(name) is not value or (code is not None and value.__code__ is not code)
+            for i, (space, name, value, fn, code, defaults, kwdefaults) in enumerate(self._spaces)
+            if space.get(name) is not value
+            or (
+                fn is not None
+                and (
+                    fn.__code__ is not code
+                    or fn.__defaults__ is not defaults
+                    or fn.__kwdefaults__ is not kwdefaults
+                )
+            )
         ]
         out = []
-        for owner, name, _, _ in (self._seen[i] for i in moved):
+        for owner, name, *_ in (self._seen[i] for i in moved):
             where = owner.__name__ if isinstance(owner, types.ModuleType) else _qualified(owner)
             out.append(f"{where}.{name}")
         return sorted(out)
@@ -129,21 +141,37 @@ class Watch:
         """What now stands where a watched callable was replaced (its new code, where only
         that changed): where it was defined may tell whose code replaced it."""
         out = []
-        for owner, name, value, code in self._seen:
+        for owner, name, value, fn, inside in self._seen:
             now = owner.__dict__.get(name)
             if now is not value:
                 out.append(now)
-            elif code is not None and value.__code__ is not code:
-                out.append(value.__code__)
+            elif fn is not None and _moved(fn, inside):
+                out.append(fn.__code__)
         return out
 
     def restore(self) -> None:
-        """Put every watched callable (and code object) back as it was."""
-        for owner, name, value, code in self._seen:
+        """Put every watched callable (and its code and defaults) back as it was."""
+        for owner, name, value, fn, inside in self._seen:
             if owner.__dict__.get(name) is not value:
                 setattr(owner, name, value)
-            if code is not None and value.__code__ is not code:
-                value.__code__ = code
+            if fn is not None and _moved(fn, inside):
+                fn.__code__, fn.__defaults__, fn.__kwdefaults__ = inside
+
+
+def _function(value) -> types.FunctionType | None:
+    """The Python function behind ``value`` (a classmethod's or staticmethod's too)."""
+    value = value.__func__ if isinstance(value, staticmethod | classmethod) else value
+    return value if isinstance(value, types.FunctionType) else None
+
+
+def _inside(fn: types.FunctionType | None) -> tuple:
+    """A function's code and default arguments (Nones for no function)."""
+    return (None, None, None) if fn is None else (fn.__code__, fn.__defaults__, fn.__kwdefaults__)
+
+
+def _moved(fn: types.FunctionType, inside: tuple) -> bool:
+    """Whether ``fn``'s code or default arguments are no longer ``inside`` (by identity)."""
+    return any(a is not b for a, b in zip(_inside(fn), inside, strict=True))
 
 
 def _mutable(cls: type) -> bool:

@@ -217,6 +217,17 @@ def results_path(path: str | os.PathLike) -> Path:
     return path
 
 
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A results.csv, its text columns as written: 'n/a' is a status and a kind there,
+    not a missing value (pandas reads it as NaN)."""
+    frame = pd.read_csv(path)
+    text = [c for c in ("status", "kind") if c in frame]
+    if text:
+        raw = pd.read_csv(path, usecols=text, keep_default_na=False, dtype=str)
+        frame[text] = raw[text].replace("", np.nan)
+    return frame
+
+
 def load_results(path: str | os.PathLike) -> pd.DataFrame:
     """Load a run's results (its folder, results.json or results.csv) as a DataFrame.
 
@@ -224,7 +235,7 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = results_path(path)
     if path.suffix == ".csv":
-        frame, metadata = pd.read_csv(path), {}
+        frame, metadata = _read_csv(path), {}
     else:
         with open(path, encoding="utf-8") as f:
             try:

@@ -243,8 +243,10 @@ class Runner:
                 names.remove(culprit)
             except WorkerLost as lost:
                 if lost.alive and not apart:
-                    groups = self._apart(names, lost, "the agreement check")
-                    return frames + [f for g in groups for f in self._check(g, cases, True)]
+                    for group in self._apart(names, lost, "the agreement check"):
+                        frames += self._check(group, cases, True)
+                        self._fresh()
+                    return frames
                 reason = f"{lost.reason} (in {lost.phase})"
                 if not lost.implementation and UNCHARGED in lost.reason:  # no one to blame
                     frames += [lost_rows(name, cases, reason) for name in names]
@@ -292,8 +294,16 @@ class Runner:
         return [g for g in ([n for n in names if n not in alive], *([n] for n in alive)) if g]
 
     def _measure_apart(self, case: Case, names: Sequence[str], lost: WorkerLost) -> list[dict]:
-        groups = self._apart(names, lost, case.label)
-        return [row for group in groups for row in self._measure(case, group, apart=True)]
+        rows = []
+        for group in self._apart(names, lost, case.label):
+            rows += self._measure(case, group, apart=True)
+            self._fresh()
+        return rows
+
+    def _fresh(self) -> None:
+        """A fresh worker for what comes next: threads a group left cannot reach the next."""
+        if isinstance(self.backend, Worker):
+            self.backend.close()
 
     def _failed_rows(
         self, case: Case, names: Sequence[str], message: str, kind: str = "gradrace-failed"

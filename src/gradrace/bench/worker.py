@@ -16,7 +16,7 @@ discarded, and the worker is replaced so the others are measured in a clean proc
 It is a child subreaper (``reaper.py``): processes a plugin starts end with it.
 
 Cost: one process start (~1–2 s, numba's compiled code comes from its cache) per run
-and per lost worker, a pipe message and an identity check (~0.5 ms) per phase event.
+and per lost worker, a pipe message and an identity check (~0.7 ms) per phase event.
 
 Start-up (importing gradrace, numba, jax, ... and the plugins) has its own limit,
 ``startup_limit(timeout)``: the larger of the run's ``--timeout`` and
