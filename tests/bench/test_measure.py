@@ -74,39 +74,28 @@ def test_a_result_stored_by_the_inputs_identity_is_caught_and_never_ranked(model
     assert all(r["status"] == "ok" for r in rows[:-1])
 
 
+def _beside_numpy_dot(spec: str, name: str) -> list[dict]:
+    """The rows of numpy-dot and the plugin ``spec`` (registered as ``name``) measured on
+    one small case."""
+    return measure_case(load_registry([spec]), Case(200, 4), ["numpy-dot", name], FAST)
+
+
 def test_a_result_stored_by_a_few_entries_of_x_is_caught_too():
-    rows = measure_case(
-        load_registry(["tests/plugins/stateful.py:by_corners"]),
-        Case(200, 4),
-        ["numpy-dot", "by-corners"],
-        FAST,
-    )
-    good, cheat = rows
+    good, cheat = _beside_numpy_dot("tests/plugins/stateful.py:by_corners", "by-corners")
     assert good["status"] == "ok"
     assert cheat["status"] == "disagrees" and cheat["kind"] == "stale"
     assert "after the middle half of X's rows were doubled in place" in cheat["message"]
 
 
 def test_a_result_stored_only_in_calls_like_timed_ones_is_caught_too():
-    rows = measure_case(
-        load_registry(["tests/plugins/stateful.py:caches_when_timed"]),
-        Case(200, 4),
-        ["numpy-dot", "caches-when-timed"],
-        FAST,
-    )
-    good, cheat = rows
+    spec = "tests/plugins/stateful.py:caches_when_timed"
+    good, cheat = _beside_numpy_dot(spec, "caches-when-timed")
     assert good["status"] == "ok"
     assert cheat["status"] == "disagrees" and cheat["kind"] == "stale"
 
 
 def test_what_the_counted_and_timed_calls_print_is_counted_not_shown(capsys):
-    rows = measure_case(
-        load_registry(["tests/plugins/misbehaving.py:prints"]),
-        Case(200, 4),
-        ["numpy-dot", "prints"],
-        FAST,
-    )
-    good, printer = rows
+    good, printer = _beside_numpy_dot("tests/plugins/misbehaving.py:prints", "prints")
     assert printer["status"] == "ok" and "its timed calls printed" in printer["message"]
     assert not isinstance(good.get("message"), str) or "printed" not in good["message"]
     shown = capsys.readouterr().out.count("a learner's progress line")
