@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from gradrace.bench.course import looks_like_course
+from gradrace.bench.course import is_course, looks_like_course
 from gradrace.bench.explain import (
     describe_call,
     describe_exception,
@@ -410,7 +410,7 @@ def _raised(impl: Implementation, args: tuple, exc: Exception, when: str = "") -
 def instead_of_writing(impl: Implementation) -> str:
     """What to do instead of writing into an input: a learner's function copies it, a
     plugin writes into buffers its prepare made."""
-    if impl.unpack is not None and looks_like_course(impl.gradient):
+    if is_course(impl):
         return "work on a copy instead, such as X = X.copy(), or build new arrays"
     return "write into buffers made in prepare instead"
 

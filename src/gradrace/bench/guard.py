@@ -2,11 +2,12 @@
 
 A plugin runs in the process that computes the reference, the verdicts and the timings.
 One that swaps ``np.einsum``, ``agreement.relative_error`` or ``statistics.median`` would
-skew the reference, another implementation's verdict or time, or its own. ``Watch`` records every callable of numpy's main
-modules and of gradrace's judging modules (and the code object of each Python
+skew the reference, another implementation's verdict or time, or its own. ``Watch``
+records every callable of numpy's main modules, of the standard library's timing modules
+and of gradrace's judging and timing modules (with the code and defaults of each Python
 function); ``changed()`` names those replaced since, ``restore()`` puts them back.
 
-Only identities are compared (a few thousand ``is`` tests, well under a millisecond),
+Only identities are compared (a few thousand ``is`` tests, under a millisecond),
 so the check runs before every phase event of the worker. A plugin could still
 reach deeper (numpy's C internals, ctypes); this closes the doors a Python plugin
 opens by accident or with a one-line monkeypatch.
@@ -104,23 +105,22 @@ class Watch:
     """The identities of the watched callables now; compare and restore later."""
 
     def __init__(self, modules: Iterable[str] = WATCHED):
-        self._seen: list[tuple[object, str, object, object]] = []
+        # (owner, its namespace: a class's is a live view, name, value, function, inside)
+        self._seen: list[tuple] = []
         for module_name in modules:
             module = sys.modules.get(module_name)
             if module is None:
                 continue
             for owner, name, value in _callables(module):
                 fn = _function(value)
-                self._seen.append((owner, name, value, fn, _inside(fn)))
-        # each owner's namespace (a class's is a live view), read once per check
-        self._spaces = [(vars(o), n, v, f, *i) for o, n, v, f, i in self._seen]
+                self._seen.append((owner, vars(owner), name, value, fn, *_inside(fn)))
 
     def changed(self) -> list[str]:
         """The qualified names of the watched callables replaced (or whose code or default
         arguments were) since."""
         moved = [
             i
-            for i, (space, name, value, fn, code, defaults, kwdefaults) in enumerate(self._spaces)
+            for i, (_, space, name, value, fn, code, defaults, kwdefaults) in enumerate(self._seen)
             if space.get(name) is not value
             or (
                 fn is not None
@@ -132,7 +132,7 @@ class Watch:
             )
         ]
         out = []
-        for owner, name, *_ in (self._seen[i] for i in moved):
+        for owner, _, name, *_ in (self._seen[i] for i in moved):
             where = owner.__name__ if isinstance(owner, types.ModuleType) else _qualified(owner)
             out.append(f"{where}.{name}")
         return sorted(out)
@@ -141,8 +141,8 @@ class Watch:
         """What now stands where a watched callable was replaced (its new code, where only
         that changed): where it was defined may tell whose code replaced it."""
         out = []
-        for owner, name, value, fn, inside in self._seen:
-            now = owner.__dict__.get(name)
+        for _, space, name, value, fn, *inside in self._seen:
+            now = space.get(name)
             if now is not value:
                 out.append(now)
             elif fn is not None and _moved(fn, inside):
@@ -151,8 +151,8 @@ class Watch:
 
     def restore(self) -> None:
         """Put every watched callable (and its code and defaults) back as it was."""
-        for owner, name, value, fn, inside in self._seen:
-            if owner.__dict__.get(name) is not value:
+        for owner, space, name, value, fn, *inside in self._seen:
+            if space.get(name) is not value:
                 setattr(owner, name, value)
             if fn is not None and _moved(fn, inside):
                 fn.__code__, fn.__defaults__, fn.__kwdefaults__ = inside
@@ -169,7 +169,7 @@ def _inside(fn: types.FunctionType | None) -> tuple:
     return (None, None, None) if fn is None else (fn.__code__, fn.__defaults__, fn.__kwdefaults__)
 
 
-def _moved(fn: types.FunctionType, inside: tuple) -> bool:
+def _moved(fn: types.FunctionType, inside) -> bool:
     """Whether ``fn``'s code or default arguments are no longer ``inside`` (by identity)."""
     return any(a is not b for a, b in zip(_inside(fn), inside, strict=True))
 

@@ -190,9 +190,8 @@ class Strays:
         plugin's import) to ``name``, should they keep computing."""
         for key in self._threads():
             _born.setdefault(key, name)
-        for pid in _children():
-            if ("process", pid) not in self._known:
-                _born.setdefault(("process", pid), name)
+        for key in self._new_processes():
+            _born.setdefault(key, name)
 
     def note(self, ran: str) -> None:
         """Remember that ``ran`` ran until now, and who had run when new threads appeared."""
@@ -205,19 +204,23 @@ class Strays:
             self._ran.pop(0)
         for key in self._threads():
             self._first_seen.setdefault(key, ran)
-        for pid in _children():  # one read of /proc: the processes this thread started
-            if ("process", pid) not in self._known:
-                self._first_seen.setdefault(("process", pid), ran)
+        for key in self._new_processes():  # one read of /proc: what this thread started
+            self._first_seen.setdefault(key, ran)
 
     def alive_of(self) -> frozenset[str]:
         """The implementations that started the new threads and child processes alive now
         (computing or not: a sleeping one may still end the process), as ``note`` and
         ``born_of`` saw them appear; call after ``note``."""
-        owners = {self._first_seen.get(key) or _born.get(key) for key in self._threads()}
-        for pid in _children():
-            if ("process", pid) not in self._known:
-                owners.add(self._first_seen.get(("process", pid)) or _born.get(("process", pid)))
-        return frozenset(o for o in owners if o)
+        keys = [*self._threads(), *self._new_processes()]
+        return frozenset(filter(None, map(self._started_by, keys)))
+
+    def _new_processes(self) -> list[tuple[str, int]]:
+        """The keys of the child processes started since this was made."""
+        return [("process", pid) for pid in _children() if ("process", pid) not in self._known]
+
+    def _started_by(self, key) -> str:
+        """What had just run when a thread or process appeared ('' if unknown)."""
+        return self._first_seen.get(key) or _born.get(key, "")
 
     def _process_first_seen(self, pid: int) -> str:
         """What had just run when ``pid``, or the first of its ancestors that ``note`` saw,
@@ -299,5 +302,5 @@ class Strays:
             file, line, function = ours[0]
             where = f"{function}() in {os.path.basename(file)}, line {line}"
         files = tuple(dict.fromkeys(f for f, _, _ in reversed(frames)))
-        first = self._first_seen.get(key) or _born.get(key, "")
+        first = self._started_by(key)
         return Stray("thread", where, files, first, cores)
