@@ -70,6 +70,7 @@ from gradrace.bench import arguments
 from gradrace.bench.agreement import ERROR, evaluate
 from gradrace.bench.explain import describe_exception
 from gradrace.bench.implementation import Implementation
+from gradrace.bench.interrupt import PLUGIN_RAISES, pass_on_ctrl_c
 from gradrace.bench.problem import Problem, _logit_scale
 from gradrace.bench.reference import sigmoid
 
@@ -311,7 +312,8 @@ def fit(
                 args = impl.args_at(args, X, Y, W, b, lam)
             t1 = time.perf_counter()
             dW, db = impl.call(args)  # (n, k), (k,)
-        except (Exception, SystemExit) as exc:  # the plugin's failure: said, not a traceback
+        except PLUGIN_RAISES as exc:  # the plugin's failure: said, not a traceback
+            pass_on_ctrl_c(exc)
             raise Unusable(
                 f"{impl.name} failed at step {i} of the descent: {describe_exception(exc)}"
             ) from None

@@ -228,3 +228,16 @@ def test_a_course_function_that_returns_nothing_is_read_as_the_course_and_told_s
     text = str(result)
     assert "likely cause: no return statement (return dj_db, dj_dw)" in text
     assert "compute_gradient_linear_reg(X (20, 4) float64, y (20,) float64" in text
+
+
+@pytest.mark.parametrize(
+    ("m", "n", "words"),
+    [
+        (20, 4, "a (20,) array and a (20, 1) one were combined (such as f_wb - y.reshape(-1, 1))"),
+        (5, 1, "a (5,) array and a (5, 1) one were combined"),
+        (1, 3, "a (3, 1) column and the (3,) w were added"),
+    ],
+)
+def test_a_column_combined_with_a_1d_array_is_named_as_the_broadcast_it_makes(m, n, words):
+    outcome = evaluate(lab("column_residual"), make_problem(m, n, 1, lam=1.0, seed=1))
+    assert outcome.status == "error" and f"likely cause: {words}" in outcome.message

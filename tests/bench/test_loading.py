@@ -204,3 +204,11 @@ def test_a_plugin_path_that_is_not_a_file_says_so(tmp_path):
     registry = load_registry_safely([f"{tmp_path}:g"], entry_points=False, timeout=10)
     (error,) = registry.errors
     assert "is not a regular file" in error.message
+
+
+def test_a_plugin_ended_in_the_probe_by_anothers_thread_is_probed_again_first_and_loads():
+    sniper = f"{PLUGINS / 'snipes_in_trial.py'}:gradient"
+    registry = load_registry_safely([sniper, GOOD, EXITS], entry_points=False, timeout=10)
+    errors = {e.source: e.message for e in registry.errors}
+    assert errors == {f"--plugin {EXITS}": "exited with code 3 at import"}  # its own, charged
+    assert "plain_gradient" in registry and "gradient" in registry

@@ -187,3 +187,43 @@ def test_the_fused_kernels_declare_reading_x_and_y_once_and_a_launch_per_paralle
             impl.cost.at(10, 10, 1, 8)["terms"]["per parallel launch (threads woken and joined)"]
             == 0.0
         )
+
+
+def test_one_cases_held_up_matrix_product_does_not_set_its_peak(results):
+    from gradrace.reports.model import rates
+
+    peaks = np.full(len(results), 80.0)
+    peaks[0] = 6.0  # that case's probe was held up: the product is the same in every case
+    gbs, gflops = rates(results.assign(peak_gflops=peaks), BANDWIDTH_GBS, PEAK_GFLOPS)
+    assert gflops == pytest.approx(80.0)
+    mixed = results.assign(peak_gflops=peaks, dtype=["float32"] + ["float64"] * (len(peaks) - 1))
+    assert rates(mixed, BANDWIDTH_GBS, PEAK_GFLOPS)[1][0] == pytest.approx(6.0)  # its own dtype
+
+
+def test_a_streamed_term_is_fitted_as_a_multiple_of_the_read_beside_each_case():
+    from gradrace.bench.implementation import Cost, Term
+    from gradrace.reports.model import _own, streamed_units
+
+    gemv = Term("the read of X, streamed", lambda m, n, k, s: m * n * s, streamed=True)
+    cost = Cost("2", "-", "-", "-", elements=lambda m, n, k: 0.0, parallel=True, fitted=(gemv,))
+    sizes = [(m, n) for m in (1000, 10_000, 100_000) for n in (10, 100)]
+    rows = pd.DataFrame({"m": [s[0] for s in sizes], "n": [s[1] for s in sizes], "k": 1})
+    rows = rows.assign(dtype="float64", implementation="gemv", status="ok", agrees=True)
+    x_bytes = 8.0 * rows["m"] * rows["n"]
+    gbs = np.where(x_bytes > 4e6, 10e9, 100e9)  # from cache below 4 MB, from memory above
+    rows["read_s"] = 8.0 * rows["m"] * (rows["n"] + 1) / gbs
+    rows["median_s"] = 2e-6 + 5.0 * x_bytes / gbs  # five times the read of X, each case
+    meta = {
+        "implementations": {
+            "gemv": {
+                "cost": cost.words(),
+                "counts": {f"{m},{n},1,float64": cost.at(m, n, 1, 8) for m, n in sizes},
+            }
+        }
+    }
+    assert streamed_units(meta, "gemv") == {gemv.unit}
+    table, fits = predict(rows, meta, None, None, 2)
+    assert fits["gemv"].per_unit_s[gemv.unit] == pytest.approx(5.0, rel=1e-6)
+    assert table["miss"].to_numpy() == pytest.approx(1.0, rel=1e-6)
+    work, terms, _ = _own(meta, "gemv", rows, None, None, 2)
+    assert terms[gemv.unit] == pytest.approx((x_bytes / gbs).to_numpy())

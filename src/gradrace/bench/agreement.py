@@ -19,15 +19,18 @@ import numpy as np
 
 from gradrace.bench.course import is_course, looks_like_course
 from gradrace.bench.explain import (
+    broadcast_cause,
     describe_call,
     describe_exception,
     describe_value,
     expected_output,
+    failed_broadcast,
     likely_causes,
     plain,
     safe_text,
 )
 from gradrace.bench.implementation import Implementation, Terms
+from gradrace.bench.interrupt import PLUGIN_RAISES, pass_on_ctrl_c
 from gradrace.bench.problem import Problem
 from gradrace.bench.reference import reference_gradient, sigmoid
 from gradrace.bench.status import DISAGREES, ERROR, NOT_APPLICABLE, OK, Status
@@ -399,6 +402,10 @@ def _raised(impl: Implementation, args: tuple, exc: Exception, when: str = "") -
     message = (
         f"gradient raised {describe_exception(exc)}{when}; {describe_call(impl.gradient, args)}"
     )
+    X = args[0] if args else None
+    if is_course(impl) and isinstance(X, np.ndarray) and X.ndim == 2:
+        cause = broadcast_cause(failed_broadcast(exc), *X.shape)
+        message += f"; likely cause: {cause}" if cause else ""
     if impl.unpack is None and looks_like_course(impl.gradient):
         message += (
             "; its parameters look like the course's (X, y, w, b, lambda_): if it returns "
@@ -438,7 +445,8 @@ def judge_call(
     try:
         with _as_when_timed():
             out = impl.gradient(*args)
-    except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure, not ours
+    except PLUGIN_RAISES as exc:  # sys.exit in a plugin is its failure, not ours
+        pass_on_ctrl_c(exc)
         return _raised(impl, args, exc, when)
     changed = written(problem, saved, impl.terms) if saved is not None else []
     if changed:
@@ -500,7 +508,8 @@ def prepare_and_check(
     t0 = time.perf_counter()
     try:
         args = impl.prepare_args(*problem.args)
-    except (Exception, SystemExit) as exc:
+    except PLUGIN_RAISES as exc:
+        pass_on_ctrl_c(exc)
         return Checked(failure("raised", f"prepare raised {describe_exception(exc)}"))
     prepare_s = time.perf_counter() - t0
     if written(problem, saved):

@@ -29,7 +29,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gradrace.bench.explain import describe_exception, describe_value, parameter_names
+from gradrace.bench.explain import (
+    broadcast_cause,
+    describe_exception,
+    describe_value,
+    parameter_names,
+)
 from gradrace.bench.implementation import Implementation, Terms
 from gradrace.bench.problem import check_problem
 
@@ -160,7 +165,7 @@ class CourseUnpack:
         X = args[0]
         n, dtype = X.shape[1], X.dtype
         if not fits_order(out, n, self.order):
-            raise ValueError(self._mismatch(out, n))
+            raise ValueError(self._mismatch(out, X.shape[0], n))
         dj_db, dj_dw = out if self.order == DB_FIRST_ORDER else out[::-1]
         if np.ndim(dj_dw) != 1:
             raise ValueError(
@@ -177,7 +182,7 @@ class CourseUnpack:
         db = np.asarray(dj_db).reshape(1).astype(dtype)  # (1,)
         return dW, db
 
-    def _mismatch(self, out, n: int) -> str:
+    def _mismatch(self, out, m: int, n: int) -> str:
         expected = _RETURNS[self.order]
         message = (
             f"{self.function} returned {describe_value(out)}; expected {expected}: "
@@ -186,6 +191,9 @@ class CourseUnpack:
         other = return_order(out, n)
         if out is None:
             message += "; likely cause: no return statement (return dj_db, dj_dw)"
+        shapes = [np.shape(part) for part in out] if isinstance(out, tuple | list) else []
+        if broadcast_cause(shapes, m, n):
+            message += f"; likely cause: {broadcast_cause(shapes, m, n)}"
         if other is not None:
             message += (
                 f"; likely cause: it returns {_RETURNS[other]}, the other order (run it with "

@@ -9,6 +9,7 @@ line of the user's file that raised (not gradrace's).
 from __future__ import annotations
 
 import linecache
+import re
 import sysconfig
 import traceback
 from collections.abc import Callable
@@ -107,6 +108,38 @@ def likely_causes(out, n: int, k: int) -> list[str]:
             f"array of shape ({k},), e.g. np.array([db]){course}"
         )
     return causes
+
+
+_BROADCAST = re.compile(r"could not be broadcast together with shapes((?: \([\d, ]*\))+)")
+
+
+def failed_broadcast(exc: BaseException) -> list[tuple[int, ...]]:
+    """The shapes numpy named when ``exc`` is its failure to broadcast them ([] if not)."""
+    found = _BROADCAST.search(safe_text(exc)) if isinstance(exc, ValueError) else None
+    if found is None:
+        return []
+    groups = re.findall(r"\(([\d, ]*)\)", found.group(1))
+    return [tuple(int(d) for d in g.replace(" ", "").split(",") if d) for g in groups]
+
+
+def broadcast_cause(shapes, m: int, n: int) -> str:
+    """The likely cause of arrays of ``shapes`` in a course-style gradient of X (m, n), ''
+    if none: a 1-D array and a column combined, which numpy broadcasts into a matrix."""
+    two_d = {tuple(s) for s in shapes if len(s) == 2}
+    if m == n:
+        return ""
+    if two_d & {(m, m), (n, m), (m, n)} and m > 1:
+        return (
+            f"a ({m},) array and a ({m}, 1) one were combined (such as f_wb - "
+            f"y.reshape(-1, 1)), which numpy broadcasts into an ({m}, {m}) matrix of "
+            "residuals: keep both 1-D, or both columns"
+        )
+    if (n, n) in two_d and n > 1:
+        return (
+            f"a ({n}, 1) column and the ({n},) w were added, which numpy broadcasts into an "
+            f"({n}, {n}) matrix: keep dj_dw 1-D, like w (X.T @ err is ({n},) when err is 1-D)"
+        )
+    return ""
 
 
 def expected_output(n: int, k: int, dtype) -> str:

@@ -102,6 +102,9 @@ class Term:
     #: The units are shared among the cores when the call runs on all of them (a parallel
     #: kernel's own loops); False: they run one after another whatever the call does.
     shared: bool = False
+    #: The units are bytes streamed as the read timed beside the call streams X and Y (from
+    #: cache or memory alike): the model fits their time as a multiple of that read's.
+    streamed: bool = False
 
 
 def on_every_core(term: Term) -> Term:
@@ -160,6 +163,7 @@ class Cost:
             "parallel": bool(self.parallel and m * n * k >= self.serial_below),
             "terms": {t.unit: float(t.count(m, n, k, itemsize)) for t in self.fitted},
             "shared_terms": [t.unit for t in self.fitted if t.shared],
+            "streamed_terms": [t.unit for t in self.fitted if t.streamed],
         }
 
     def words(self) -> dict:

@@ -7,6 +7,8 @@ A plugin runs its module's code at import; one that sleeps forever or calls
 ``timeout`` seconds. A source that hangs or ends the probe becomes a load error
 ("hung at import (no answer in 60 s)", "exited with code 3 at import"), the probe goes
 on with the rest in a fresh process, and only the sources that passed are imported here.
+A source that ends a probe in which others ran before it is probed again first in a fresh
+one, so that a thread another source left behind cannot get it refused.
 
 Plugin file paths are made absolute before anything is imported, so a plugin that
 changes the working directory at import moves no other path.
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from gradrace.bench import registry as _registry
 from gradrace.bench.course import GRADRACE, convention_of
+from gradrace.bench.interrupt import ignore_ctrl_c
 from gradrace.bench.reaper import become_subreaper, end_tree, may_have_children
 from gradrace.bench.registry import (
     LoadError,
@@ -80,7 +83,7 @@ def quiet_stdout() -> Iterator[None]:
 def _probe(conn, sources: list[tuple[str, str | None]], convention: str) -> None:
     """In the probe process: import each source, saying when it starts and ends, and the
     convention its plain function was read in (a trial call, if any, runs here)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_ctrl_c()  # Ctrl-C is the parent's to handle
     become_subreaper()
     may_have_children()
     with quiet_stdout():  # the parent imports what passes, and shows its output there
@@ -164,10 +167,10 @@ class Probe:
         try:
             if self._conn.poll(limit):
                 return self._conn.recv()
-            return ("lost", f"hung {where} (no answer in {limit:g} s)")
+            return ("lost", f"hung {where} (no answer in {limit:g} s)", False)
         except (EOFError, OSError):
             self._process.join(5)
-            return ("lost", f"{_exit_words(self._process.exitcode)} {where}")
+            return ("lost", f"{_exit_words(self._process.exitcode)} {where}", True)
 
     def _run_once(self) -> None:
         """Probe ``pending`` in the current process; on a loss, note it and drop what ran."""
@@ -177,6 +180,7 @@ class Probe:
             self.failed.update((o, why) for o, _ in self.pending)
             self.pending = []
             return
+        first = True
         while self.pending:
             origin = self.pending[0][0]
             message = self._receive(self.timeout)  # ("start", origin)
@@ -184,6 +188,9 @@ class Probe:
                 message = self._receive(self.timeout)  # ("imported", origin), or done
             if message[0] == "imported":  # a plain function's trial call may run now
                 message = self._receive(self.timeout, TRIAL)  # ("done", origin, read as)
+            if message[0] == "lost" and message[2] and not first:
+                return  # perhaps ended by what a source before it left running: probe it first
+            first = False
             self.pending.pop(0)
             if message[0] == "done" and message[2] is not None:
                 self.conventions[origin] = message[2]

@@ -34,6 +34,7 @@ from gradrace.bench.agreement import (
 )
 from gradrace.bench.explain import describe_exception
 from gradrace.bench.grids import Case
+from gradrace.bench.interrupt import PLUGIN_RAISES, pass_on_ctrl_c
 from gradrace.bench.machine import compute_probe, exp_probe, read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
@@ -169,7 +170,8 @@ def measure_case(
                 numbers[name], rounds[name] = _calibrate(
                     name, impl.gradient, args, rows[name], settings, report
                 )
-        except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure
+        except PLUGIN_RAISES as exc:  # sys.exit in a plugin is its failure
+            pass_on_ctrl_c(exc)
             rows[name] = case_row(case, name, settings.threads, prepare_s=prepare_s, **_raised(exc))
             continue
         changed = written(problem, pristine, impl.terms)
@@ -426,7 +428,8 @@ def _after_change(impl, problem, model: str, rows: slice, when: str, report: Rep
         reference = reference_gradient(*problem.args, problem=model)
         try:
             args = impl.prepare_args(*problem.args)
-        except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure
+        except PLUGIN_RAISES as exc:  # sys.exit in a plugin is its failure
+            pass_on_ctrl_c(exc)
             return failure("raised", f"prepare raised {describe_exception(exc)}{when}")
         return judge_call(impl, args, problem, reference, copy_inputs(problem), when)
     finally:

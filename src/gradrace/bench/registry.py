@@ -27,6 +27,7 @@ from types import ModuleType
 from gradrace.bench.course import AUTO, DETECTED, adapt, check_convention
 from gradrace.bench.explain import PLUGIN_MODULE_PREFIX, plain, safe_text
 from gradrace.bench.implementation import Implementation
+from gradrace.bench.interrupt import PLUGIN_RAISES, pass_on_ctrl_c
 
 ENTRY_POINT_GROUP = "gradrace.implementations"
 BUILTIN = "built-in"
@@ -353,7 +354,8 @@ def _add_optional(registry: Registry) -> None:
             continue
         try:
             registry.add(importlib.import_module(module).IMPLEMENTATION, f"{BUILTIN} ({extra})")
-        except (Exception, SystemExit) as exc:
+        except PLUGIN_RAISES as exc:
+            pass_on_ctrl_c(exc)
             registry.unavailable[name] = f"failed to load: {_error_message(exc)}"
 
 
@@ -370,7 +372,8 @@ def _add_source(registry: Registry, origin: str, load, limit_s: float | None = N
             impl, error = load(), ""
     except TimeLimit as exc:
         impl, error = None, f"hung at import in gradrace's own process ({exc})"
-    except (Exception, SystemExit, GeneratorExit) as exc:
+    except (*PLUGIN_RAISES, GeneratorExit) as exc:
+        pass_on_ctrl_c(exc)
         impl, error = None, _error_message(exc)
     replaced = watch.changed()
     if replaced:

@@ -27,6 +27,7 @@ from gradrace.bench.grids import (
     grid,
     quick_grid,
 )
+from gradrace.bench.interrupt import watching_ctrl_c
 from gradrace.bench.loading import absolute_plugin, load_registry_safely
 from gradrace.bench.lock import locked
 from gradrace.bench.machine import cpu_count, environment
@@ -364,6 +365,7 @@ def default_out() -> Path:
     return new_run_folder("reports")
 
 
+@watching_ctrl_c()  # a plugin raising KeyboardInterrupt is its failure, Ctrl-C is the user's
 def run(
     *,
     m: Sequence[int] | None = None,

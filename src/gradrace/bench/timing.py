@@ -14,6 +14,7 @@ import timeit
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
+from gradrace.bench.interrupt import PLUGIN_RAISES, pass_on_ctrl_c
 from gradrace.bench.stats import median_interval
 
 #: Default seconds per round; the clock resolves ~100 ns, so rounds are 10⁵× longer.
@@ -118,7 +119,8 @@ def measure(
                 on_round(name, r)
             try:
                 samples[name].append(timers[name].timeit(numbers[name]) / numbers[name])
-            except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its failure
+            except PLUGIN_RAISES as exc:  # sys.exit in a plugin is its failure
+                pass_on_ctrl_c(exc)
                 errors[name] = exc
     timings = {
         name: Timing.from_rounds(s, numbers[name])

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from gradrace.bench.errors import WorkerStartError
 from gradrace.bench.grids import Case
 from gradrace.bench.guard import Tampered, Watch, defined_in, describe
+from gradrace.bench.interrupt import ignore_ctrl_c
 from gradrace.bench.measure import Settings, measure_case
 from gradrace.bench.reaper import become_subreaper, end_descendants, end_tree, may_have_children
 from gradrace.bench.stray import Strays
@@ -217,7 +218,7 @@ def _serve(
     known: dict[str, str] | None = None,
     plain_problem: str = "linear",
 ) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    ignore_ctrl_c()  # Ctrl-C is the parent's to handle
     become_subreaper()
     may_have_children()
     try:

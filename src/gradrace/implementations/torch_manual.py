@@ -37,11 +37,13 @@ from gradrace.bench.implementation import (
 from gradrace.bench.problem import validate_inputs
 
 #: For one output (k = 1) torch's two products are matrix-vector products, which on some
-#: machines stream X far below the read bandwidth a plain sum reaches (docs/performance.md):
-#: the model fits their cost per element of X, as it does numpy-dot's.
+#: machines stream X far below the read bandwidth a plain sum reaches (docs/performance.md),
+#: from cache and from memory alike: the model fits their time as a multiple of the read
+#: of X timed beside them.
 TORCH_GEMV = Term(
-    "per element of X through torch's matrix-vector products (k = 1)",
-    lambda m, n, k, s: m * n if k == 1 else 0.0,
+    "the read of X timed beside it, for torch's matrix-vector products (k = 1)",
+    lambda m, n, k, s: m * n * s if k == 1 else 0.0,
+    streamed=True,
 )
 
 #: Environment variable naming the torch device to run on ("cpu", the default, or "cuda").

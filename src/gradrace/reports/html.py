@@ -41,7 +41,7 @@ from gradrace.reports.data import (
     size_label,
 )
 from gradrace.reports.headline import headlines
-from gradrace.reports.model import MISS, NOT_DECLARED, declared, predict
+from gradrace.reports.model import MISS, NOT_DECLARED, declared, predict, streamed_units
 from gradrace.reports.style import looks as make_looks
 from gradrace.units import count, format_bytes, format_seconds
 
@@ -262,8 +262,9 @@ class Builder:
     def _construction(self, name: str, fit, problem: str = "linear") -> dict:
         entry = declared(self.meta, name, problem)
         overhead = format_seconds(fit.overhead_s) if fit else "–"
+        streamed = streamed_units(self.meta, name, problem)
         fitted = [
-            f"{format_seconds(s)} {unit}"
+            f"{s:.2g} × {unit}" if unit in streamed else f"{format_seconds(s)} {unit}"
             for unit, s in (fit.per_unit_s.items() if fit else ())
             if s > 0
         ]

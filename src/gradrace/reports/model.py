@@ -45,6 +45,12 @@ def counts(meta: dict, name: str, m, n, k, dtype, problem: str = "linear") -> di
     return (entry.get("counts") or {}).get(case_key(m, n, k, dtype, problem)) if entry else None
 
 
+def streamed_units(meta: dict, name: str, problem: str | None = None) -> set[str]:
+    """The units of ``name``'s declared terms fitted as multiples of the read's time."""
+    entry = declared(meta, name, problem) or {}
+    return {u for c in (entry.get("counts") or {}).values() for u in c.get("streamed_terms", ())}
+
+
 def _problem(row) -> str:
     problem = getattr(row, "problem", None)
     return problem if isinstance(problem, str) else "linear"
@@ -110,17 +116,29 @@ def rates(rows: pd.DataFrame, bandwidth: float | None, peak: float | None):
     """Per row: (GB/s, GFLOP/s) the model divides by. Where the run timed its floors in the
     case's rounds, the read of X and Y there (bytes of X and Y ÷ ``read_s``: the rate at
     which this machine, this busy, reads data of that size, from cache or memory) and the
-    matrix-product rate there (``peak_gflops``); elsewhere the run's one ``bandwidth`` and
-    ``peak``."""
+    median of the matrix-product rates timed in the rounds (``_steady_peak``); elsewhere
+    the run's one ``bandwidth`` and ``peak``."""
     itemsize = np.array([np.dtype(d).itemsize if isinstance(d, str) else 8 for d in rows["dtype"]])
     m, n, k = (rows[c].to_numpy(float) for c in ("m", "n", "k"))
     read = _column(rows, "read_s")
     with np.errstate(divide="ignore", invalid="ignore"):
         in_round = itemsize * m * (n + k) / read / 1e9
     gbs = np.where(read > 0, in_round, bandwidth if bandwidth else np.nan)
+    return gbs, _steady_peak(rows, peak)
+
+
+def _steady_peak(rows: pd.DataFrame, peak: float | None) -> np.ndarray:
+    """Per row, the median of the matrix-product rates timed in the rounds of the rows of
+    its dtype: the product is the same in every case, so one case's rate says more about
+    what held up that probe than about the machine (the run's ``peak`` where none)."""
     row_peak = _column(rows, "peak_gflops")
-    gflops = np.where(row_peak > 0, row_peak, peak if peak else np.nan)
-    return gbs, gflops
+    out = np.full(len(rows), peak if peak else np.nan)
+    dtypes = rows["dtype"].astype(str).to_numpy()
+    for dtype in set(dtypes):
+        mine = (dtypes == dtype) & (row_peak > 0)
+        if mine.any():
+            out[dtypes == dtype] = np.median(row_peak[mine])
+    return out
 
 
 def _finite(value: float) -> float | None:
@@ -140,6 +158,11 @@ def _own(meta: dict, name: str, own: pd.DataFrame, bandwidth, peak, cores):
     )
     units = sorted({u for c in found if c for u in c.get("terms", {})})
     terms = {u: np.array([term_count(c, u, cores) for c in found]) for u in units}
+    for u in units:  # bytes at the rate of the read beside the call: their time at that rate
+        streamed = np.array([u in ((c or {}).get("streamed_terms") or ()) for c in found])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at_read = np.nan_to_num(terms[u] / (gbs * 1e9), nan=0.0, posinf=0.0)
+        terms[u] = np.where(streamed, at_read, terms[u])
     return work, terms, [bool(c and c["parallel"]) for c in found]
 
 

@@ -81,3 +81,12 @@ def typo(X, y, w, b, lambda_):
     m = X.shape[0]
     err = X @ w + b - Y  # noqa: F821
     return err.mean(), X.T @ err / m + (lambda_ / m) * w
+
+
+def column_residual(X, y, w, b, lambda_):
+    """The prediction made a column and y left 1-D: numpy broadcasts their difference into
+    an (m, m) matrix."""
+    m = X.shape[0]
+    err = (X @ w + b).reshape(-1, 1) - y  # (m, m), not (m,)
+    dj_dw = X.T @ err / m + (lambda_ / m) * w  # (n, m) + (n,): fails unless m = n
+    return np.sum(err) / m, dj_dw
