@@ -117,6 +117,7 @@ def test_k_above_one_is_not_applicable_and_the_check_agrees_on_the_rest():
         ),
         ("b_regularized", "looks like: b regularized"),
         ("no_one_over_m", "looks like: 1/m factor missing"),
+        ("dw_not_averaged", "looks like: 1/m factor missing from dj_dw's data term (dj_db has it)"),
         ("no_regularization", "looks like: regularization term missing"),
     ],
 )

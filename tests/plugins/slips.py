@@ -39,6 +39,10 @@ def _slips(predict):
         m, r = X.shape[0], residual(X, Y, W, b)
         return X.T @ r + lam / m * W, r.sum(axis=0)
 
+    def no_one_over_m_dW(X, Y, W, b, lam):
+        m, r = X.shape[0], residual(X, Y, W, b)
+        return X.T @ r + lam / m * W, r.mean(axis=0)
+
     def sign_flipped(X, Y, W, b, lam):
         m, r = X.shape[0], residual(X, Y, W, b)
         return -X.T @ r / m + lam / m * W, -r.mean(axis=0)
@@ -58,6 +62,7 @@ def _slips(predict):
         "bias regularized": bias_regularized,
         "1/m factor missing": no_one_over_m,
         "1/m factor missing from the data term": no_one_over_m_data,
+        "1/m factor missing from dW's data term (db has it)": no_one_over_m_dW,
         "sign of the error flipped": sign_flipped,
         "dW transposed": dW_transposed,
         "transpose of W used in the prediction": W_transposed,

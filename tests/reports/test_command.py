@@ -265,3 +265,41 @@ def test_a_gate_that_compares_nothing_fails(tmp_path, results, capsys):
     two_runs = ["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]
     assert main(two_runs) == 0
     assert main([*two_runs, "--fail-on-slowdown"]) == 1
+
+
+def test_the_page_and_the_terminal_give_one_verdict_on_a_busy_machine(tmp_path, results, capsys):
+    import html
+
+    meta = copy.deepcopy(results.attrs["metadata"])
+    meta["busy"] = {"busy": True, "warning": "busy", "other_threads": 1.0, "cores": 2, "load": 1}
+    before = results.copy()
+    before.attrs["metadata"] = meta  # both runs busy
+    old = _save(before, tmp_path / "old")
+    slower = before.copy()
+    slower.loc[slower["implementation"].isin(["numba", "numpy-dot"]), "median_s"] *= 3
+    new = _save(slower, tmp_path / "new")  # numba serial: slower; numpy-dot: busy machine
+    out = tmp_path / "cmp"
+    main(["report", str(new), "--compare", str(old), "--out", str(out)])
+    summary = next(s for s in capsys.readouterr().out.splitlines() if "in common" in s)
+    assert " 0 slower by more than" not in summary and "slower on a busy machine" in summary
+    page = html.unescape((out / "index.html").read_text(encoding="utf-8"))
+    assert summary in page
+
+
+def test_a_busy_run_says_so_in_the_headline_and_beside_the_comparison(tmp_path, results):
+    import html
+
+    meta = copy.deepcopy(results.attrs["metadata"])
+    meta["busy"] = {"busy": True, "warning": "the machine was busy: load 3.6 on 2 cores"}
+    busy = results.copy()
+    busy.attrs["metadata"] = meta
+    old, new = _save(results, tmp_path / "old"), _save(busy, tmp_path / "new")
+    assert main(["report", str(new), "--compare", str(old), "--out", str(tmp_path / "c")]) == 0
+    page = html.unescape((tmp_path / "c" / "index.html").read_text(encoding="utf-8"))
+    headline = page[page.index('<section id="headline">') : page.index('id="comparison"')]
+    assert (
+        "Measured on a busy machine." in headline and "The machine was busy: load 3.6" in headline
+    )
+    assert "this run: the machine was busy: load 3.6 on 2 cores" in page
+    quiet = main(["report", str(old), "--out", str(tmp_path / "q")])
+    assert quiet == 0 and "busy machine" not in (tmp_path / "q" / "index.html").read_text()

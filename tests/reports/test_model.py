@@ -227,3 +227,10 @@ def test_a_streamed_term_is_fitted_as_a_multiple_of_the_read_beside_each_case():
     assert table["miss"].to_numpy() == pytest.approx(1.0, rel=1e-6)
     work, terms, _ = _own(meta, "gemv", rows, None, None, 2)
     assert terms[gemv.unit] == pytest.approx((x_bytes / gbs).to_numpy())
+
+
+def test_a_slower_miss_on_a_busy_run_is_blamed_on_the_busy_machine():
+    said = explain_miss(False, False, 1e6, 0.1, limit_ratio=3.0, miss=2.5, busy=True)
+    assert said.startswith("a busy machine: other work held cores")
+    assert explain_miss(True, False, 1e6, 0.1, 3.0, 0.3, busy=True).startswith("X was")
+    assert explain_miss(False, False, 1e6, 0.1, 3.0, 2.5).startswith("serial code")

@@ -179,3 +179,27 @@ def test_the_implementations_given_by_hand_are_placed_at_every_size():
     assert "lab m=1,000 n=10 k=1 float64: disagrees: dj_dw wrong (relative error 1.5e-01)" in text
     frame.attrs["metadata"]["implementations"]["lab"]["origin"] = "entry point 'lab'"
     assert format_yours(frame) == ""
+
+
+def test_yours_are_placed_against_the_ranked_fastest_not_a_precomputing_one():
+    from gradrace.reports.tables import format_yours
+
+    rows = [("gram", 1e-6), ("numba-fused", 2e-6), ("lab", 4e-4), ("cached", 1e-7)]
+    frame = pd.DataFrame(
+        [
+            {"implementation": i, "m": 100, "n": 10, "k": 1, "dtype": "float64"}
+            | {"problem": "linear", "median_s": t, "status": "ok", "kind": "agrees"}
+            | {"message": ""}
+            for i, t in rows
+        ]
+    )
+    frame.attrs["metadata"] = {
+        "implementations": {
+            "gram": {"origin": "built-in", "precomputes": "XᵀX"},
+            "lab": {"origin": "--plugin lab.py:compute_gradient_linear_reg"},
+            "cached": {"origin": "--plugin lab.py:cached", "precomputes": "XᵀX"},
+        }
+    }
+    text = format_yours(frame)
+    assert "lab m=100 n=10 k=1 float64: 400 µs, 2 of 2, 200.0× numba-fused's 2 µs" in text
+    assert "cached m=100 n=10 k=1 float64: 100 ns, not ranked: its untimed prepare" in text

@@ -148,6 +148,11 @@ def _no_one_over_m_data(p):
     return X.T @ r + lam / m * W, r.sum(axis=0)
 
 
+def _no_one_over_m_dW(p):
+    X, W, b, lam, m, r = _residual(p)
+    return X.T @ r + lam / m * W, r.mean(axis=0)
+
+
 def _sign_flipped(p):
     X, W, b, lam, m, r = _residual(p)
     return -X.T @ r / m + lam / m * W, -r.mean(axis=0)
@@ -178,6 +183,7 @@ def _logistic(p: Problem) -> bool:
 
 
 SIGMOID_FORGOTTEN = "sigmoid forgotten (the linear-regression gradient)"
+ONE_OVER_M_DW = "1/m factor missing from dW's data term (db has it)"
 LOGISTIC_GIVEN = "this computes the logistic gradient"
 
 #: name -> (wrong gradient, whether it is defined for a problem)
@@ -189,6 +195,7 @@ SLIPS: dict[str, tuple[Callable, Callable[[Problem], bool]]] = {
     "bias regularized": (_bias_regularized, lambda p: p.lam > 0),
     "1/m factor missing": (_no_one_over_m, lambda p: p.m > 1),
     "1/m factor missing from the data term": (_no_one_over_m_data, lambda p: p.m > 1),
+    ONE_OVER_M_DW: (_no_one_over_m_dW, lambda p: p.m > 1),
     "sign of the error flipped": (_sign_flipped, lambda p: True),
     "dW transposed": (_dW_transposed, lambda p: p.n == p.k),
     "transpose of W used in the prediction": (_W_transposed_in_prediction, lambda p: p.n == p.k),
@@ -201,6 +208,7 @@ SLIP_WORDS: dict[str, str] = {
     "regression's) instead of sigmoid({X}{W} + {b}) − {Y}",
     "λ/(2m) instead of λ/m in the regularization term": "{lam}/(2{mul}m) instead of {lam}/m in the regularization term",
     "bias regularized": "{bias} regularized",
+    ONE_OVER_M_DW: "1/m factor missing from {dW}'s data term ({db} has it)",
     "sign of the error flipped": "sign of the error flipped: {Y} − prediction instead of "
     "prediction − {Y}",
     "dW transposed": "{dW} transposed",

@@ -48,6 +48,13 @@ from gradrace.units import count, format_bytes, format_seconds
 INDEX = "index.html"
 
 
+def busy_warning(meta: dict | None) -> str:
+    """What a run recorded of a busy machine, in words ('' when it was quiet)."""
+    busy = (meta or {}).get("busy") or {}
+    warning = busy.get("warning") if isinstance(busy, dict) else None
+    return str(warning) if warning else ""
+
+
 @dataclass
 class Figure:
     """One plot: its anchor, caption, PNG file name and the data URI shown in the page."""
@@ -126,6 +133,7 @@ class Builder:
             "correct": self.correctness(),
             "precomputed": precomputed,
             "floors_known": self.floors_known(),
+            "busy": busy_warning(self.meta),
         }
 
     def correctness(self) -> str:
@@ -245,7 +253,7 @@ class Builder:
             ],
             "predictions": [views.prediction_view(r) for r in shown.to_dict("records")],
             "predictions_note": limits.with_note("", note).strip(),
-            "misses": views.miss_summary(misses),
+            "misses": views.miss_summary(misses, bool(busy_warning(self.meta))),
             "miss_count": len(misses),
             "total": len(table),
             "figure": fig,
@@ -332,8 +340,10 @@ class Builder:
         if previous is None:
             return None
         threshold = self.options.threshold
+        current = self.results.copy()
+        current.attrs = {"metadata": self.meta}  # its traits and busy record, as the command has
         table = compare.compare(
-            previous, self.results, threshold, self.options.gated, self.options.correct
+            previous, current, threshold, self.options.gated, self.options.correct
         )
         fig = None
         if not table.empty:
@@ -354,6 +364,14 @@ class Builder:
             "rows": views.comparison_rows(table),
             "missing": len(compare.only_in(previous, self.results)),
             "added": len(compare.only_in(self.results, previous)),
+            "busy": [
+                f"{label}: {said}"
+                for label, said in (
+                    (self.options.previous_label, busy_warning(previous.attrs.get("metadata"))),
+                    ("this run", busy_warning(self.meta)),
+                )
+                if said
+            ],
         }
 
     # -- A/B: versions of one implementation timed in this run ------------------------------

@@ -226,14 +226,20 @@ def explain_miss(
     spread: float = 0.0,
     limit_ratio: float = float("nan"),
     miss: float = float("nan"),
+    busy: bool = False,
 ) -> str:
     """A likely reason for a miss, from what the model leaves out: ``spread`` is the
-    measurement's IQR ÷ median, ``limit_ratio`` its time ÷ the limit timed beside it, and
-    ``miss`` measured ÷ predicted."""
+    measurement's IQR ÷ median, ``limit_ratio`` its time ÷ the limit timed beside it,
+    ``miss`` measured ÷ predicted, and ``busy`` whether the run recorded a busy machine."""
     if spread > NOISY:
         return (
             f"noisy timing: the rounds' interquartile range is {spread:.0%} of the median, "
             "so the machine was busy while this was measured"
+        )
+    if busy and not faster and limit_ratio == limit_ratio and limit_ratio >= 0.95:
+        return (
+            "a busy machine: other work held cores while this was measured (the run warned "
+            "of it), and the model's costs were fitted on a quiet one"
         )
     if limit_ratio < 0.95:
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from gradrace.bench.cells import text_cell
+from gradrace.bench.ranking import unranked, unranked_rows
 from gradrace.reports import limits
 from gradrace.reports.data import problems_of
 from gradrace.units import format_seconds
@@ -144,6 +145,9 @@ def format_yours(results: pd.DataFrame) -> str:
     if not names:
         return ""
     ok = results[results["status"] == "ok"].copy()
+    meta = results.attrs.get("metadata") or {}
+    out = unranked_rows(meta, ok["implementation"], problems_of(ok)) if len(ok) else []
+    ok = ok[~pd.Series(out, index=ok.index, dtype=bool)]  # the fastest is a ranked one
     case = [c for c in ("problem", "m", "n", "k", "dtype") if c in ok]
     ok["place"] = ok.groupby(case)["median_s"].rank(method="min")
     ok["of"] = ok.groupby(case)["median_s"].transform("size")
@@ -159,6 +163,13 @@ def format_yours(results: pd.DataFrame) -> str:
         who = text_cell(row.implementation)
         if row.status != "ok":
             lines.append(f"  {who} {size}: {row.status}{_why(row)}")
+            continue
+        if row.place != row.place:  # ok, but out of the ranking
+            why = unranked(meta, getattr(row, "problem", "linear")).get(row.implementation, "")
+            lines.append(
+                f"  {who} {size}: {format_seconds(row.median_s)}, not ranked"
+                + (f": {why}" if why else "")
+            )
             continue
         ratio = row.median_s / row.median_s_fastest
         best = text_cell(row.implementation_fastest)

@@ -161,8 +161,9 @@ def lost_rows(lost: pd.DataFrame) -> list[dict]:
     ]
 
 
-def miss_summary(misses: pd.DataFrame) -> list[str]:
-    """One sentence per implementation the model misses by more than MISS×, with a reason."""
+def miss_summary(misses: pd.DataFrame, busy: bool = False) -> list[str]:
+    """One sentence per implementation the model misses by more than MISS×, with a reason
+    (``busy``: the run recorded a busy machine)."""
     out = []
     for name, own in misses.groupby("implementation", sort=False):
         worst = own.loc[(own["miss"].apply(lambda x: max(x, 1 / x))).idxmax()]
@@ -177,6 +178,7 @@ def miss_summary(misses: pd.DataFrame) -> list[str]:
             worst["iqr_s"] / worst["median_s"],
             limit,
             worst["miss"],
+            busy,
         )
         out.append(
             f"{name}: {len(own)} size(s) off by more than {MISS:g}×, worst at "

@@ -90,3 +90,18 @@ def column_residual(X, y, w, b, lambda_):
     err = (X @ w + b).reshape(-1, 1) - y  # (m, m), not (m,)
     dj_dw = X.T @ err / m + (lambda_ / m) * w  # (n, m) + (n,): fails unless m = n
     return np.sum(err) / m, dj_dw
+
+
+def dw_not_averaged(X, y, w, b, lambda_):
+    """The course's loops with ``dj_dw = dj_dw / m`` forgotten (``dj_db / m`` kept)."""
+    m, n = X.shape
+    dj_dw, dj_db = np.zeros(n), 0.0
+    for i in range(m):
+        err = X[i] @ w + b - y[i]
+        for j in range(n):
+            dj_dw[j] += err * X[i, j]
+        dj_db += err
+    dj_db = dj_db / m
+    for j in range(n):
+        dj_dw[j] += (lambda_ / m) * w[j]
+    return dj_db, dj_dw
