@@ -223,7 +223,7 @@ def test_a_parallel_implementation_slower_on_a_busy_machine_fails_only_the_stric
         )
         assert r.verdict == expected
         assert r.gate == (expected == "slower")
-    assert "slower on a busy machine (parallel implementations" in summarize(table, 1.2)
+    assert "slower on a busy machine (other work held cores" in summarize(table, 1.2)
     strict = compare(old, new, threshold=1.2, correct=False, strict=True)
     assert strict.loc[strict["implementation"].isin(["numpy-dot", "numba"]), "gate"].all()
 
@@ -252,3 +252,15 @@ def test_rounds_that_merely_spread_demote_no_slowdown():
     new.loc[mine, "median_s"] *= 2
     table = compare(old, _busy(new, other_threads=0.0), threshold=1.2, correct=False)
     assert set(table.loc[table["implementation"] == "numba", "verdict"]) == {"slower"}
+
+
+def test_when_other_work_held_every_core_a_serial_slowdown_is_the_busy_machines_too(results):
+    old, new = with_samples(results), with_samples(results)
+    mine = new["implementation"] == "numba"  # declared serial
+    new.loc[mine, "samples"] = new.loc[mine, "samples"].map(lambda s: [t * 2 for t in s])
+    new.loc[mine, "median_s"] *= 2
+    held = compare(old, _busy(new, other_threads=2.0), threshold=1.2, correct=False)
+    assert set(held.loc[held["implementation"] == "numba", "verdict"]) == {"slower (busy machine)"}
+    assert not held["gate"].any()
+    one = compare(old, _busy(with_samples(new), other_threads=1.0), threshold=1.2, correct=False)
+    assert set(one.loc[one["implementation"] == "numba", "verdict"]) == {"slower"}  # a core free

@@ -9,7 +9,8 @@ two runs the machine's drift is divided out first (``drift.py``); within one run
 implementations were timed in the same rounds, so the ratio is taken round by round.
 When either run recorded a busy machine, a parallel implementation's ``slower`` becomes
 ``slower (busy machine)``: its threads wait for cores other work holds, a slowdown no
-drift correction can tell from its own (A/B in one run can).
+drift correction can tell from its own (A/B in one run can); when other work held every
+core, a serial implementation's too.
 """
 
 from __future__ import annotations
@@ -126,18 +127,30 @@ def _core_held(run: pd.DataFrame) -> bool:
     return held or loaded
 
 
+def _every_core_held(run: pd.DataFrame) -> bool:
+    """Whether other work kept at least as many threads running as the run had cores: then
+    even a serial implementation waited its turn for one."""
+    busy = (run.attrs.get("metadata") or {}).get("busy") or {}
+    others, cores = busy.get("other_threads"), busy.get("cores")
+    return isinstance(others, int | float) and isinstance(cores, int) and others >= cores > 0
+
+
 def _may_be_parallel(count: dict | None) -> bool:
     """Whether an implementation may run on every core on a case: its declared counts say
     so, or it declares none (a BLAS call may use every core; gradrace cannot know)."""
     return count is None or bool(count.get("parallel"))
 
 
-def _on_busy_machine(table, new: pd.DataFrame, gated, strict: bool) -> None:
+def _on_busy_machine(table, new: pd.DataFrame, gated, strict: bool, every_core: bool) -> None:
     """``slower`` → ``slower (busy machine)`` for implementations that may run on every
-    core on the case (the new run's traits: declared parallel, or nothing declared)."""
+    core on the case (the new run's traits: declared parallel, or nothing declared), and
+    for every implementation when other work held ``every_core``."""
     meta = new.attrs.get("metadata") or {}
     parallel = [
-        _may_be_parallel(model.counts(meta, r.implementation, r.m, r.n, r.k, r.dtype, _problem(r)))
+        every_core
+        or _may_be_parallel(
+            model.counts(meta, r.implementation, r.m, r.n, r.k, r.dtype, _problem(r))
+        )
         for r in table.itertuples()
     ]
     demoted = (table["verdict"] == stats.SLOWER) & pd.Series(parallel, index=table.index)
@@ -173,7 +186,8 @@ def compare(
     corrections = drift.case_drift(both, case_keys, gated) if correct else none
     table = _judge(both, corrections, threshold, gated, strict=strict)
     if _core_held(old) or _core_held(new):
-        _on_busy_machine(table, new, gated, strict)
+        every_core = _every_core_held(old) or _every_core_held(new)
+        _on_busy_machine(table, new, gated, strict, every_core)
     table.attrs["drift"] = drift.run_drift(both, case_keys, gated)
     table.attrs["corrected"] = correct
     return table
@@ -301,8 +315,9 @@ def summarize(table: pd.DataFrame, threshold: float = THRESHOLD) -> str:
     busy = counts.get(stats.SLOWER_BUSY, 0)
     if busy:
         text += (
-            f", {busy} slower on a busy machine (parallel implementations, whose threads "
-            "wait for cores other work holds: compare A/B in one run to tell)"
+            f", {busy} slower on a busy machine (other work held cores: a parallel "
+            "implementation's threads wait for them, and a serial one waits its turn when "
+            "every core is held; compare A/B in one run to tell)"
         )
     if table["how"].str.startswith("quartiles").any():
         text += "; from quartiles where a file has no samples: less certain"
