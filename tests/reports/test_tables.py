@@ -74,6 +74,11 @@ def test_the_fastest_time_is_also_given_in_times_the_limit(results):
     assert (fastest_per_case(frame)["limit_ratio"] == 1.25).all()
     assert "× the limit" in format_summary(frame) and "1.25×" in format_summary(frame)
     assert fastest_per_case(results.assign(limit_ratio=None))["limit_ratio"].isna().all()
+    assert "†" not in format_summary(frame)
+    below = results.assign(limit_ratio=0.62)
+    below.attrs = results.attrs
+    text = format_summary(below)
+    assert "0.62× †" in text and "† below 1: the read of X and Y timed beside it took" in text
 
 
 def _two_problem_rows(name_medians: dict[str, float]):

@@ -65,6 +65,16 @@ def plus_minus(rows: pd.DataFrame) -> pd.Series:
     return pd.concat([high - median, median - low], axis=1).max(axis=1, skipna=False) / median
 
 
+#: A "× the limit" under this is marked: the floor timed beside the call was held up.
+BELOW_LIMIT = 0.95
+
+
+def _times_limit(ratio: float) -> str:
+    if ratio != ratio:
+        return "-"
+    return f"{ratio:.2f}×" + (" †" if ratio < BELOW_LIMIT else "")
+
+
 def _with_pm(seconds: float, pm: float) -> str:
     return format_seconds(seconds) + ("" if pm != pm else f" ±{pm * 100:.0f} %")
 
@@ -92,7 +102,7 @@ def format_summary(results: pd.DataFrame) -> str:
             "vs numpy-dot": table["speedup_vs_numpy-dot"].map(
                 lambda x: "-" if x != x else f"{x:.2f}×"
             ),
-            "× the limit": table["limit_ratio"].map(lambda x: "-" if x != x else f"{x:.2f}×"),
+            "× the limit": table["limit_ratio"].map(_times_limit),
         }
     )
     if set(table["problem"]) == {"linear"}:
@@ -104,6 +114,12 @@ def format_summary(results: pd.DataFrame) -> str:
         "it):",
         shown.to_string(index=False),
     ]
+    if (table["limit_ratio"] < BELOW_LIMIT).any():
+        lines.append(
+            "† below 1: the read of X and Y timed beside it took longer than the call, so "
+            "that floor was held up there (a busy machine, or the call found X in a cache "
+            "the read did not): not a limit at that size"
+        )
     if table["noisy"].any():
         lines.append(
             f"* noisy: the interquartile range of the timing rounds exceeds {NOISY:.0%} "
