@@ -161,3 +161,20 @@ def test_report_files_replace_a_planted_link_instead_of_writing_through_it(tmp_p
     write_report(make_results(), out)
     assert victim.read_text() == "keep me"
     assert not (out / "index.html").is_symlink() and not (out / "summary.txt").is_symlink()
+
+
+def test_an_implementation_given_by_hand_gets_its_standings_on_the_page(tmp_path, results):
+    import copy
+    import html
+
+    mine = results.copy()
+    meta = copy.deepcopy(results.attrs["metadata"])
+    meta["implementations"]["numba"]["origin"] = "--plugin lab.py:numba"
+    mine.attrs["metadata"] = meta
+    page = html.unescape(write_report(mine, tmp_path).read_text(encoding="utf-8"))
+    section = page[page.index('<section id="yours">') :]
+    section = section[: section.index("</section>")]
+    assert "Yours (given with --plugin)" in section and "<td>numba</td>" in section
+    assert re.search(r"\d+ of \d+", section)
+    plain = html.unescape(write_report(results, tmp_path / "plain").read_text(encoding="utf-8"))
+    assert 'id="yours"' not in plain

@@ -333,6 +333,13 @@ class Builder:
             "not_timed_note": limits.with_note("", note).strip(),
         }
 
+    def with_metadata(self) -> pd.DataFrame:
+        """The results with the run's metadata (its traits, origins and busy record), for
+        what reads them as the command line does."""
+        frame = self.results.copy()
+        frame.attrs = {"metadata": self.meta}
+        return frame
+
     # -- comparison with an older run ------------------------------------------------------
 
     def comparison(self) -> dict | None:
@@ -340,10 +347,8 @@ class Builder:
         if previous is None:
             return None
         threshold = self.options.threshold
-        current = self.results.copy()
-        current.attrs = {"metadata": self.meta}  # its traits and busy record, as the command has
         table = compare.compare(
-            previous, current, threshold, self.options.gated, self.options.correct
+            previous, self.with_metadata(), threshold, self.options.gated, self.options.correct
         )
         fig = None
         if not table.empty:
@@ -426,6 +431,8 @@ class Builder:
             "sources": self.options.sources,
             "from_pytest": meta.get("source") == "pytest-benchmark",
             "headline": self.headline(),
+            "yours": tables.standings(self.with_metadata()),
+            "yours_heading": tables.YOURS,
             "comparison": self.comparison(),
             "within": self.within_run(),
             "sets": sets,

@@ -153,13 +153,29 @@ def yours(results: pd.DataFrame) -> list[str]:
     ]
 
 
+#: The heading of the standings of the implementations given by hand.
+YOURS = "Yours (given with --plugin), at each size: its time, its place, ÷ the fastest"
+
+
 def format_yours(results: pd.DataFrame) -> str:
     """Where each implementation given with ``--plugin`` stands at every size: its time, its
     place among the agreeing implementations, and how far it is from the fastest ('' if
     none was given)."""
+    rows = standings(results)
+    if not rows:
+        return ""
+    return "\n".join(
+        [f"{YOURS}:", *(f"  {r['implementation']} {r['size']}: {r['standing']}" for r in rows)]
+    )
+
+
+def standings(results: pd.DataFrame) -> list[dict]:
+    """Per size of each implementation given with ``--plugin``: its name, the size, and
+    where it stands there in words (time, place among the ranked, ÷ the fastest, or why
+    it has no place)."""
     names = [n for n in yours(results) if n in set(results["implementation"])]
     if not names:
-        return ""
+        return []
     ok = results[results["status"] == "ok"].copy()
     meta = results.attrs.get("metadata") or {}
     out = unranked_rows(meta, ok["implementation"], problems_of(ok)) if len(ok) else []
@@ -172,34 +188,35 @@ def format_yours(results: pd.DataFrame) -> str:
         ok[[*case, "implementation", "place", "of"]], on=[*case, "implementation"], how="left"
     )
     mine = mine.merge(fastest, on=case, suffixes=("", "_fastest"), how="left")
-    lines = ["Yours (given with --plugin), at each size: its time, its place, ÷ the fastest:"]
+    found = []
     for row in mine.itertuples():
         problem = "" if getattr(row, "problem", "linear") == "linear" else f"{row.problem} "
         size = f"{problem}m={row.m:,} n={row.n:,} k={row.k} {row.dtype}"
-        who = text_cell(row.implementation)
-        if row.status != "ok":
-            lines.append(f"  {who} {size}: {row.status}{_why(row)}")
-            continue
-        if row.place != row.place:  # ok, but out of the ranking
-            why = unranked(meta, getattr(row, "problem", "linear")).get(row.implementation, "")
-            lines.append(
-                f"  {who} {size}: {format_seconds(row.median_s)}, not ranked"
-                + (f": {why}" if why else "")
-            )
-            continue
-        ratio = row.median_s / row.median_s_fastest
-        best = text_cell(row.implementation_fastest)
-        note = getattr(row, "message", None)
-        lines.append(
-            f"  {who} {size}: {format_seconds(row.median_s)}, {int(row.place)} of {int(row.of)}"
-            + (
-                ""
-                if ratio == 1
-                else f", {ratio:,.1f}× {best}'s {format_seconds(row.median_s_fastest)}"
-            )
-            + (f" ({_why(row)[2:]})" if isinstance(note, str) and note else "")
+        found.append(
+            {
+                "implementation": text_cell(row.implementation),
+                "size": size,
+                "standing": _standing(row, meta),
+            }
         )
-    return "\n".join(lines)
+    return found
+
+
+def _standing(row, meta: dict) -> str:
+    """One size of one implementation given by hand, in words."""
+    if row.status != "ok":
+        return f"{row.status}{_why(row)}"
+    if row.place != row.place:  # ok, but out of the ranking
+        why = unranked(meta, getattr(row, "problem", "linear")).get(row.implementation, "")
+        return f"{format_seconds(row.median_s)}, not ranked" + (f": {why}" if why else "")
+    ratio = row.median_s / row.median_s_fastest
+    best = text_cell(row.implementation_fastest)
+    note = getattr(row, "message", None)
+    return (
+        f"{format_seconds(row.median_s)}, {int(row.place)} of {int(row.of)}"
+        + ("" if ratio == 1 else f", {ratio:,.1f}× {best}'s {format_seconds(row.median_s_fastest)}")
+        + (f" ({_why(row)[2:]})" if isinstance(note, str) and note else "")
+    )
 
 
 def _why(row, most: int = 200) -> str:
