@@ -283,7 +283,7 @@ class Builder:
                 "passes": NOT_DECLARED,
                 "temporaries": NOT_DECLARED,
                 "flops": NOT_DECLARED,
-                "overhead": "– (not modelled)",
+                "overhead": "– (not modelled: an implementation that declares a gradrace.Cost gets a prediction; see docs/plugins.md)",
                 "fitted": "",
                 "cores": "?",
             }
