@@ -360,13 +360,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from gradrace.bench.errors import WorkerStartError
+    from gradrace.bench.interrupt import watching_ctrl_c
     from gradrace.bench.lock import FolderInUse
     from gradrace.bench.registry import RegistryError
 
     if getattr(args, "dask_scheduler", None):
         os.environ["GRADRACE_DASK_SCHEDULER"] = args.dask_scheduler  # read by the dask plugin
     try:
-        return args.func(args)
+        with watching_ctrl_c():  # a plugin raising KeyboardInterrupt is its own failure
+            return args.func(args)
     except (
         RegistryError,
         ValueError,

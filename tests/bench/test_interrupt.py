@@ -48,3 +48,13 @@ def test_a_plugin_raising_interrupt_or_exit_when_timed_fails_alone(tmp_path, iso
     assert (own["status"] == "error").all() and (own["kind"] == "raised").all()
     assert own["message"].str.contains(raised, regex=False).all()
     assert (frame[frame.implementation == "numpy-dot"]["status"] == "ok").all()
+
+
+def test_the_check_command_reports_a_plugin_raising_keyboardinterrupt_and_goes_on(capsys):
+    from gradrace.cli import main
+
+    args = ["check", "--problem", "linear", "--no-entry-points", "--no-isolate"]
+    code = main([*args, "--plugin", f"{PLUGIN}:interrupts", "--impl", "interrupts"])
+    out = capsys.readouterr().out
+    assert code == 1 and "raised: gradient raised KeyboardInterrupt" in out
+    assert "interrupts: FAILS on" in out

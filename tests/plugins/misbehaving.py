@@ -214,3 +214,10 @@ def _exit_while_timed(X, Y, W, b, lam):
 
 interrupts_while_timed = _impl("interrupts-while-timed", _interrupt_while_timed)
 exits_while_timed = _impl("exits-while-timed", _exit_while_timed)
+
+
+def _interrupt(X, Y, W, b, lam):
+    raise KeyboardInterrupt
+
+
+interrupts = _impl("interrupts", _interrupt)
