@@ -258,7 +258,7 @@ def test_a_sleeping_thread_that_ends_the_worker_on_anothers_turn_spoils_no_verdi
 
     plugin = f"{PLUGINS / 'snipes.py'}:gradient"
     results = run(
-        m=[300],
+        m=[300, 400],
         n=[4],
         impl=["gradient", "numpy-dot"],
         plugins=[plugin],
@@ -268,7 +268,10 @@ def test_a_sleeping_thread_that_ends_the_worker_on_anothers_turn_spoils_no_verdi
         timeout=30,
         out=tmp_path,
     )
-    status = results.set_index("implementation")["status"]
-    assert status["numpy-dot"] == "ok"  # measured apart from the thread, not charged
+    dot = results[results["implementation"] == "numpy-dot"]
+    assert (dot["status"] == "ok").all()  # measured apart from the thread, not charged
     check = results.attrs["metadata"]["check"]
     assert all(r["status"] == "ok" for r in check if r["implementation"] == "numpy-dot")
+    sniper = results[results["implementation"] == "gradient"]
+    kept = "measured in a worker of its own since its threads or processes were alive"
+    assert sniper["message"].str.contains(kept, regex=False).all()  # at every size: named

@@ -177,6 +177,9 @@ class Runner:
             for r in (writer.rows if writer is not None else [])
             if r.get("kind") == LOST
         }
+        #: implementations measured in a worker of their own for the rest of the run, and why:
+        #: their threads or processes were alive when the worker was lost on another's turn
+        self.apart: dict[str, str] = {}
         if config.isolate:
             self.backend = Worker(
                 config.plugins,
@@ -259,6 +262,8 @@ class Runner:
         return frames
 
     def _measure(self, case: Case, names: list[str], apart: bool = False) -> list[dict]:
+        if not apart and any(n in self.apart for n in names) and len(names) > 1:
+            return self._kept_apart(case, names)
         rows, names = [], list(names)
         while names:
             on_event = lambda name, phase: self.progress.running(case, name, phase)  # noqa: E731
@@ -285,8 +290,15 @@ class Runner:
         """``names`` in groups to measure again after ``lost``: those with no thread or
         process alive in the lost worker together, then each that had one alone, so that
         what one left behind cannot end the worker on another's turn (and be charged to
-        it); the one that then loses a worker is the one charged."""
+        it); the one that then loses a worker is the one charged. Those with one alive stay
+        apart for the rest of the run (``self.apart``)."""
         alive = [n for n in names if n in lost.alive]
+        for name in alive:
+            self.apart.setdefault(
+                name,
+                f"measured in a worker of its own since its threads or processes were alive "
+                f"when the worker was lost on another's turn ({where}: {lost.reason})",
+            )
         self.progress.message(
             f"{where}: the worker was lost while {lost.implementation or 'gradrace'} ran "
             f"({lost.reason}), with threads or processes of {', '.join(lost.alive)} alive in "
@@ -295,10 +307,26 @@ class Runner:
         return [g for g in ([n for n in names if n not in alive], *([n] for n in alive)) if g]
 
     def _measure_apart(self, case: Case, names: Sequence[str], lost: WorkerLost) -> list[dict]:
+        return self._in_groups(case, self._apart(names, lost, case.label))
+
+    def _kept_apart(self, case: Case, names: Sequence[str]) -> list[dict]:
+        """``names`` measured as ``_apart`` groups them, each group in a fresh worker, with
+        the reason on the rows of those kept apart."""
+        alone = [[n] for n in names if n in self.apart]
+        return self._in_groups(case, [[n for n in names if n not in self.apart], *alone])
+
+    def _in_groups(self, case: Case, groups: Sequence[list[str]]) -> list[dict]:
+        """Each group measured in a fresh worker; those kept apart say why on their rows."""
         rows = []
-        for group in self._apart(names, lost, case.label):
-            rows += self._measure(case, group, apart=True)
-            self._fresh()
+        for group in groups:
+            if group:
+                rows += self._measure(case, group, apart=True)
+                self._fresh()
+        for row in rows:
+            why = self.apart.get(row["implementation"])
+            if why:
+                note = row.get("message")
+                row["message"] = f"{note}; {why}" if note else why
         return rows
 
     def _fresh(self) -> None:
