@@ -11,6 +11,7 @@ from gradrace.bench import problem as problem_module
 from gradrace.bench.problem import ProblemTooLarge
 from gradrace.bench.progress import Progress
 from gradrace.bench.results import COLUMNS
+from gradrace.bench.worker import Worker, WorkerLost
 
 MISBEHAVING = Path(__file__).resolve().parents[1] / "plugins" / "misbehaving.py"
 REQUIRED = [
@@ -312,3 +313,57 @@ def test_gradrace_failing_on_one_implementations_output_costs_that_one_only():
     assert status == {"b": "error", "a": "ok", "c": "ok"}
     (failed,) = [r for r in rows if r["implementation"] == "b"]
     assert "RecursionError: too deep" in failed["message"]
+
+
+class _Snipers(Worker):
+    """A stand-in worker where each sniper, once it has run, ends the worker on the turn
+    of any other implementation that runs after it there (as a thread it left would)."""
+
+    def __init__(self, snipers):  # no process: nothing of Worker's own runs
+
+        self.snipers, self.armed, self.losses, self.groups = set(snipers), [], 0, []
+
+    def measure(self, case, names, settings, on_event):
+        self.groups.append(list(names))
+        for name in names:
+            if self.armed and name not in self.armed:
+                self.losses += 1
+                raise WorkerLost(name, "time", "the worker process died", tuple(self.armed))
+            if name in self.snipers:
+                self.armed.append(name)
+        return [{"implementation": n, "status": "ok", "message": ""} for n in names]
+
+    def close(self):
+        self.armed = []
+
+
+def _runner_with(backend):
+    from types import SimpleNamespace
+
+    from gradrace.bench import runner as runner_module
+
+    runner = runner_module.Runner.__new__(runner_module.Runner)
+    runner.backend, runner.apart, runner.quarantine = backend, {}, {}
+    runner.config = SimpleNamespace(settings=SimpleNamespace(threads=1))
+    runner.registry = SimpleNamespace(entries={})
+    runner.progress = SimpleNamespace(running=lambda *a: None, message=lambda *a: None)
+    return runner
+
+
+def test_one_whose_thread_ended_the_worker_on_anothers_turn_is_kept_apart_after():
+    from gradrace.bench.grids import Case
+
+    backend = _Snipers(["sniper", "sniper2"])
+    runner = _runner_with(backend)
+    rows = runner._measure(Case(10, 2), ["sniper", "victim"])  # lost on victim's turn
+    assert backend.losses == 1 and all(r["status"] == "ok" for r in rows)
+    rows = runner._measure(Case(20, 2), ["sniper", "victim"])
+    assert backend.losses == 1 and backend.groups[-2:] == [["victim"], ["sniper"]]
+    note = next(r["message"] for r in rows if r["implementation"] == "sniper")
+    assert note.startswith("measured in a worker of its own since its threads")
+    runner._measure(Case(30, 2), ["sniper"])  # alone: its thread is left in no worker
+    runner._measure(Case(40, 2), ["victim", "sniper"])
+    assert backend.losses == 1
+    rows = runner._measure(Case(50, 2), ["sniper2", "victim", "sniper"])  # a second one
+    assert backend.losses == 2 and "sniper2" in runner.apart  # regrouped, not charged
+    assert all(r["status"] == "ok" for r in rows) and not runner.quarantine

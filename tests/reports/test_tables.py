@@ -78,7 +78,7 @@ def test_the_fastest_time_is_also_given_in_times_the_limit(results):
     below = results.assign(limit_ratio=0.62)
     below.attrs = results.attrs
     text = format_summary(below)
-    assert "0.62× †" in text and "† below 1: the read of X and Y timed beside it took" in text
+    assert "0.62× †" in text and "† under 0.95: the floor timed beside it" in text
 
 
 def _two_problem_rows(name_medians: dict[str, float]):

@@ -71,3 +71,24 @@ def assess(rows: list[dict], cores: int) -> dict:
         "busy": bool(reasons),
         "warning": warning,
     }
+
+
+def cores_held(busy: object) -> bool:
+    """Whether a run's ``busy`` record says other work held a core: other threads kept
+    running on most cases, or the load exceeded the cores. (Rounds that merely spread make
+    a run "busy" too, but wait no thread of a parallel implementation.)"""
+    if not isinstance(busy, dict) or not busy.get("busy"):
+        return False
+    others, load, cores = busy.get("other_threads"), busy.get("load"), busy.get("cores")
+    held = isinstance(others, int | float) and others >= OTHER_THREADS
+    loaded = isinstance(load, int | float) and isinstance(cores, int) and load > cores
+    return held or loaded
+
+
+def every_core_held(busy: object) -> bool:
+    """Whether a run's ``busy`` record says other work kept at least as many threads
+    running as the run had cores: then even a serial implementation waited its turn."""
+    if not cores_held(busy):
+        return False
+    others, cores = busy.get("other_threads"), busy.get("cores")
+    return isinstance(others, int | float) and isinstance(cores, int) and others >= cores > 0

@@ -192,8 +192,8 @@ class CourseUnpack:
         if out is None:
             message += "; likely cause: no return statement (return dj_db, dj_dw)"
         shapes = [np.shape(part) for part in out] if isinstance(out, tuple | list) else []
-        if broadcast_cause(shapes, m, n):
-            message += f"; likely cause: {broadcast_cause(shapes, m, n)}"
+        cause = broadcast_cause(shapes, m, n)
+        message += f"; likely cause: {cause}" if cause else ""
         if other is not None:
             message += (
                 f"; likely cause: it returns {_RETURNS[other]}, the other order (run it with "

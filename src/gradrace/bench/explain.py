@@ -128,15 +128,15 @@ def broadcast_cause(shapes, m: int, n: int) -> str:
     two_d = {tuple(s) for s in shapes if len(s) == 2}
     if m == n:
         return ""
-    if two_d & {(m, m), (n, m), (m, n)} and m > 1:
+    if two_d & {(m, m), (n, m)} and m > 1:  # (m, n) is X's own shape: no sign of a slip
         return (
             f"a ({m},) array and a ({m}, 1) one were combined (such as f_wb - "
-            f"y.reshape(-1, 1)), which numpy broadcasts into an ({m}, {m}) matrix of "
+            f"y.reshape(-1, 1)), which numpy broadcasts into a ({m}, {m}) matrix of "
             "residuals: keep both 1-D, or both columns"
         )
     if (n, n) in two_d and n > 1:
         return (
-            f"a ({n}, 1) column and the ({n},) w were added, which numpy broadcasts into an "
+            f"a ({n}, 1) column and the ({n},) w were added, which numpy broadcasts into a "
             f"({n}, {n}) matrix: keep dj_dw 1-D, like w (X.T @ err is ({n},) when err is 1-D)"
         )
     return ""

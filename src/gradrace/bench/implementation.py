@@ -39,6 +39,7 @@ registry files one entry per name and ``for_problem`` picks the version a case n
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,7 +110,7 @@ class Term:
 
 def on_every_core(term: Term) -> Term:
     """``term`` for code that splits its units among the cores when it runs in parallel."""
-    return Term(f"{term.unit}, shared by the cores", term.count, shared=True)
+    return dataclasses.replace(term, unit=f"{term.unit}, shared by the cores", shared=True)
 
 
 def per_parallel_launch(min_work: float) -> Term:

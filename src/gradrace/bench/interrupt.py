@@ -28,11 +28,17 @@ def _on_sigint(signum, frame) -> None:
 
 @contextlib.contextmanager
 def watching_ctrl_c() -> Iterator[None]:
-    """Note each Ctrl-C (SIGINT) in the block; outside the main thread, change nothing."""
+    """Note each Ctrl-C (SIGINT) in the block; outside the main thread, or where a handler
+    set from C holds SIGINT, change nothing."""
     if threading.current_thread() is not threading.main_thread() or _state["watching"]:
         yield
         return
-    previous = signal.signal(signal.SIGINT, _on_sigint)
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:  # a handler set from C: it cannot be put back, so leave it
+        yield
+        return
+    if previous is not signal.SIG_IGN:  # ignored (a background job): no Ctrl-C can come
+        signal.signal(signal.SIGINT, _on_sigint)
     _state.update(watching=True, pressed=False)
     try:
         yield

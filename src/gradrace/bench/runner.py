@@ -262,7 +262,7 @@ class Runner:
         return frames
 
     def _measure(self, case: Case, names: list[str], apart: bool = False) -> list[dict]:
-        if not apart and any(n in self.apart for n in names) and len(names) > 1:
+        if not apart and any(n in self.apart for n in names):
             return self._kept_apart(case, names)
         rows, names = [], list(names)
         while names:
@@ -316,12 +316,15 @@ class Runner:
         return self._in_groups(case, [[n for n in names if n not in self.apart], *alone])
 
     def _in_groups(self, case: Case, groups: Sequence[list[str]]) -> list[dict]:
-        """Each group measured in a fresh worker; those kept apart say why on their rows."""
+        """Each group measured in a fresh worker (the one before may hold what a kept-apart
+        one left); those kept apart say why on their rows. A group with none of them is
+        measured as any case is, so that another's thread is still found there."""
         rows = []
         for group in groups:
             if group:
-                rows += self._measure(case, group, apart=True)
                 self._fresh()
+                rows += self._measure(case, group, apart=any(n in self.apart for n in group))
+        self._fresh()
         for row in rows:
             why = self.apart.get(row["implementation"])
             if why:

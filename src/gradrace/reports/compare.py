@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gradrace.bench import stats
-from gradrace.bench.busy import OTHER_THREADS
+from gradrace.bench.busy import cores_held, every_core_held
 from gradrace.bench.results import KEY
 from gradrace.bench.status import NOT_APPLICABLE, OK
 from gradrace.reports import drift, model
@@ -114,25 +114,9 @@ def _gate(table: pd.DataFrame, gated: Collection[str], strict: bool) -> None:
     table["gate"] = in_gate & pd.Series(fails, index=table.index, dtype=bool)
 
 
-def _core_held(run: pd.DataFrame) -> bool:
-    """Whether other work held a core during a run, by its metadata's ``busy`` record: other
-    threads kept running on most cases, or the load exceeded the cores. (Rounds that merely
-    spread make a run "busy" too, but wait no thread of a parallel implementation.)"""
-    busy = (run.attrs.get("metadata") or {}).get("busy") or {}
-    if not isinstance(busy, dict) or not busy.get("busy"):
-        return False
-    others, load, cores = busy.get("other_threads"), busy.get("load"), busy.get("cores")
-    held = isinstance(others, int | float) and others >= OTHER_THREADS
-    loaded = isinstance(load, int | float) and isinstance(cores, int) and load > cores
-    return held or loaded
-
-
-def _every_core_held(run: pd.DataFrame) -> bool:
-    """Whether other work kept at least as many threads running as the run had cores: then
-    even a serial implementation waited its turn for one."""
-    busy = (run.attrs.get("metadata") or {}).get("busy") or {}
-    others, cores = busy.get("other_threads"), busy.get("cores")
-    return isinstance(others, int | float) and isinstance(cores, int) and others >= cores > 0
+def _busy(run: pd.DataFrame) -> dict:
+    """A run's ``busy`` record ({} if none)."""
+    return (run.attrs.get("metadata") or {}).get("busy") or {}
 
 
 def _may_be_parallel(count: dict | None) -> bool:
@@ -185,8 +169,8 @@ def compare(
     none = pd.Series(1.0, index=both.index), pd.Series(0.0, index=both.index)
     corrections = drift.case_drift(both, case_keys, gated) if correct else none
     table = _judge(both, corrections, threshold, gated, strict=strict)
-    if _core_held(old) or _core_held(new):
-        every_core = _every_core_held(old) or _every_core_held(new)
+    if cores_held(_busy(old)) or cores_held(_busy(new)):
+        every_core = every_core_held(_busy(old)) or every_core_held(_busy(new))
         _on_busy_machine(table, new, gated, strict, every_core)
     table.attrs["drift"] = drift.run_drift(both, case_keys, gated)
     table.attrs["corrected"] = correct

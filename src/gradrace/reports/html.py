@@ -16,6 +16,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from gradrace.bench.busy import cores_held
 from gradrace.bench.cells import neutralised
 from gradrace.reports import (
     agreement,
@@ -253,7 +254,7 @@ class Builder:
             ],
             "predictions": [views.prediction_view(r) for r in shown.to_dict("records")],
             "predictions_note": limits.with_note("", note).strip(),
-            "misses": views.miss_summary(misses, bool(busy_warning(self.meta))),
+            "misses": views.miss_summary(misses, cores_held(self.meta.get("busy"))),
             "miss_count": len(misses),
             "total": len(table),
             "figure": fig,

@@ -7,11 +7,14 @@ costs, evaluated at every case, in its results file. The model turns them into a
     predicted = overhead + max(bytes ÷ bandwidth, flops ÷ peak)
                 [+ serial bytes ÷ one core's share of the bandwidth] [+ fitted terms],
 
-with the bandwidth and peak the run timed beside each case (the read of X and Y, and a
-matrix product, in the same rounds; the run's one measurement of each for older files; a
-serial implementation gets one core's share of each), a fixed per-call overhead fitted
+with the bandwidth the run timed beside each case (the read of X and Y, in the same
+rounds) and the peak of the matrix product timed there (its median over the run: the
+product is the same in every case); the run's one measurement of each for older files; a
+serial implementation gets one core's share of each. A fixed per-call overhead is fitted
 from the smallest sizes, and, only where the cost declares terms that are not memory or
-arithmetic at all (the interpreter, a per-sample loop), a cost per unit fitted from the data.
+arithmetic at all (the interpreter, a per-sample loop), a cost per unit fitted from the
+data; a term of bytes streamed as the read streams them (``Term.streamed``: a library's
+matrix-vector products) is fitted as a multiple of the read's time in each case.
 Predictions that miss by more than ``MISS``× are reported, not hidden. An implementation
 that declares nothing is not modelled: the report shows its fitted scaling instead.
 """
@@ -26,6 +29,8 @@ import pandas as pd
 from gradrace.bench.traits import case_key, version_record
 from gradrace.reports.data import agreeing
 
+#: A time under this many times the limit timed beside it says that limit was held up.
+UNDER_LIMIT = 0.95
 #: A prediction further off than this factor (either way) is called a miss.
 MISS = 2.0
 
@@ -112,43 +117,51 @@ def _column(rows: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(rows[name], errors="coerce").to_numpy(float)
 
 
-def rates(rows: pd.DataFrame, bandwidth: float | None, peak: float | None):
+def rates(
+    rows: pd.DataFrame,
+    bandwidth: float | None,
+    peak: float | None,
+    peaks: dict[str, float] | None = None,
+):
     """Per row: (GB/s, GFLOP/s) the model divides by. Where the run timed its floors in the
     case's rounds, the read of X and Y there (bytes of X and Y ÷ ``read_s``: the rate at
     which this machine, this busy, reads data of that size, from cache or memory) and the
-    median of the matrix-product rates timed in the rounds (``_steady_peak``); elsewhere
-    the run's one ``bandwidth`` and ``peak``."""
+    median of the matrix-product rates timed in the run's rounds (``peaks``, per dtype:
+    ``steady_peaks`` of ``rows`` when not given); elsewhere the run's one ``bandwidth`` and
+    ``peak``."""
     itemsize = np.array([np.dtype(d).itemsize if isinstance(d, str) else 8 for d in rows["dtype"]])
     m, n, k = (rows[c].to_numpy(float) for c in ("m", "n", "k"))
     read = _column(rows, "read_s")
     with np.errstate(divide="ignore", invalid="ignore"):
         in_round = itemsize * m * (n + k) / read / 1e9
     gbs = np.where(read > 0, in_round, bandwidth if bandwidth else np.nan)
-    return gbs, _steady_peak(rows, peak)
+    steady = steady_peaks(rows) if peaks is None else peaks
+    dtypes = rows["dtype"].astype(str)
+    gflops = np.array([steady.get(d, peak if peak else np.nan) for d in dtypes], dtype=float)
+    return gbs, gflops
 
 
-def _steady_peak(rows: pd.DataFrame, peak: float | None) -> np.ndarray:
-    """Per row, the median of the matrix-product rates timed in the rounds of the rows of
-    its dtype: the product is the same in every case, so one case's rate says more about
-    what held up that probe than about the machine (the run's ``peak`` where none)."""
-    row_peak = _column(rows, "peak_gflops")
-    out = np.full(len(rows), peak if peak else np.nan)
-    dtypes = rows["dtype"].astype(str).to_numpy()
-    for dtype in set(dtypes):
-        mine = (dtypes == dtype) & (row_peak > 0)
-        if mine.any():
-            out[dtypes == dtype] = np.median(row_peak[mine])
-    return out
+def steady_peaks(results: pd.DataFrame) -> dict[str, float]:
+    """Per dtype, the median of the matrix-product rates timed in a run's rounds: the
+    product is the same in every case, so one case's rate says more about what held up
+    that probe than about the machine."""
+    row_peak = _column(results, "peak_gflops")
+    dtypes = results["dtype"].astype(str).to_numpy()
+    return {
+        d: float(np.median(row_peak[(dtypes == d) & (row_peak > 0)]))
+        for d in set(dtypes)
+        if ((dtypes == d) & (row_peak > 0)).any()
+    }
 
 
 def _finite(value: float) -> float | None:
     return float(value) if value == value and value > 0 else None
 
 
-def _own(meta: dict, name: str, own: pd.DataFrame, bandwidth, peak, cores):
+def _own(meta: dict, name: str, own: pd.DataFrame, bandwidth, peak, cores, peaks=None):
     """(work per row, declared term counts per row, whether each row ran on every core)."""
     found = [counts(meta, name, r.m, r.n, r.k, r.dtype, _problem(r)) for r in own.itertuples()]
-    gbs, gflops = rates(own, bandwidth, peak)
+    gbs, gflops = rates(own, bandwidth, peak, peaks)
     work = np.array(
         [
             work_s(c, _finite(b), _finite(p), cores)
@@ -185,8 +198,9 @@ def predict(
     ``results`` hold one problem: each version of an implementation declares its own cost."""
     rows = agreeing(results)
     frames, fits = [], {}
+    peaks = steady_peaks(results)  # of the whole run: the same for every implementation
     for name, own in rows.groupby("implementation", sort=False):
-        work, terms, parallel = _own(meta, name, own, bandwidth, peak, cores)
+        work, terms, parallel = _own(meta, name, own, bandwidth, peak, cores, peaks)
         fits[name] = fitted = fit(own, work, terms)
         if declared(meta, name, _problem(next(own.itertuples()))) is None:
             continue
@@ -230,18 +244,19 @@ def explain_miss(
 ) -> str:
     """A likely reason for a miss, from what the model leaves out: ``spread`` is the
     measurement's IQR ÷ median, ``limit_ratio`` its time ÷ the limit timed beside it,
-    ``miss`` measured ÷ predicted, and ``busy`` whether the run recorded a busy machine."""
+    ``miss`` measured ÷ predicted, and ``busy`` whether other work held cores during the
+    run (``bench.busy.cores_held``)."""
     if spread > NOISY:
         return (
             f"noisy timing: the rounds' interquartile range is {spread:.0%} of the median, "
             "so the machine was busy while this was measured"
         )
-    if busy and not faster and limit_ratio == limit_ratio and limit_ratio >= 0.95:
+    if busy and not faster and limit_ratio == limit_ratio and limit_ratio >= UNDER_LIMIT:
         return (
             "a busy machine: other work held cores while this was measured (the run warned "
             "of it), and the model's costs were fitted on a quiet one"
         )
-    if limit_ratio < 0.95:
+    if limit_ratio < UNDER_LIMIT:
         return (
             f"disturbed floors: it ran at {limit_ratio:.2g} × the limit timed beside it, "
             "faster than reading X and Y, so the rounds of the floors were held up"

@@ -8,6 +8,7 @@ from gradrace.bench.cells import text_cell
 from gradrace.bench.ranking import unranked, unranked_rows
 from gradrace.reports import limits
 from gradrace.reports.data import problems_of
+from gradrace.reports.model import UNDER_LIMIT
 from gradrace.units import format_seconds
 
 BASELINES = ("python-loops", "numpy-dot")
@@ -65,14 +66,10 @@ def plus_minus(rows: pd.DataFrame) -> pd.Series:
     return pd.concat([high - median, median - low], axis=1).max(axis=1, skipna=False) / median
 
 
-#: A "× the limit" under this is marked: the floor timed beside the call was held up.
-BELOW_LIMIT = 0.95
-
-
 def _times_limit(ratio: float) -> str:
     if ratio != ratio:
         return "-"
-    return f"{ratio:.2f}×" + (" †" if ratio < BELOW_LIMIT else "")
+    return f"{ratio:.2f}×" + (" †" if ratio < UNDER_LIMIT else "")
 
 
 def _with_pm(seconds: float, pm: float) -> str:
@@ -114,11 +111,12 @@ def format_summary(results: pd.DataFrame) -> str:
         "it):",
         shown.to_string(index=False),
     ]
-    if (table["limit_ratio"] < BELOW_LIMIT).any():
+    if (table["limit_ratio"] < UNDER_LIMIT).any():
         lines.append(
-            "† below 1: the read of X and Y timed beside it took longer than the call, so "
-            "that floor was held up there (a busy machine, or the call found X in a cache "
-            "the read did not): not a limit at that size"
+            f"† under {UNDER_LIMIT:g}: the floor timed beside it (the read of X and Y, or the "
+            "least flops at the peak) took longer than the call, so it was held up there (a "
+            "busy machine, or the call found X in a cache the read did not): not a limit "
+            "at that size"
         )
     if table["noisy"].any():
         lines.append(

@@ -10,7 +10,7 @@ import pandas as pd
 
 from gradrace.reports.data import size_label
 from gradrace.reports.headline import BASELINES, Headline
-from gradrace.reports.model import MISS, explain_miss
+from gradrace.reports.model import MISS, UNDER_LIMIT, explain_miss
 from gradrace.units import format_bytes, format_seconds, times
 
 #: The order of a comparison's rows: slowdowns first, the unchanged cases last.
@@ -31,10 +31,6 @@ def speedup_text(values: tuple[float, float, float]) -> str:
     if abs(high - low) / max(mean, 1e-12) < 0.05:
         return f"{times(mean)}"
     return f"{times(mean)} ({times(low)[:-1]}–{times(high)})"
-
-
-#: A time this far under the limit measured beside it says the timing was disturbed.
-UNDER_LIMIT = 0.95
 
 
 def limit_text(h: Headline) -> str:
