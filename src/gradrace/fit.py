@@ -70,7 +70,7 @@ from gradrace.bench import arguments
 from gradrace.bench.agreement import ERROR, evaluate
 from gradrace.bench.explain import describe_exception
 from gradrace.bench.implementation import Implementation
-from gradrace.bench.interrupt import PLUGIN_RAISES, pass_on_ctrl_c
+from gradrace.bench.interrupt import PLUGIN_RAISES, pass_on_ctrl_c, watching_ctrl_c
 from gradrace.bench.problem import Problem, _logit_scale
 from gradrace.bench.reference import sigmoid
 
@@ -249,6 +249,7 @@ def _report_at(iteration: int) -> bool:
     return iteration % digits == 0 and iteration // digits in (1, 2, 5)
 
 
+@watching_ctrl_c()  # a plugin raising KeyboardInterrupt is its failure
 def fit(
     impl: Implementation,
     problem: Problem,

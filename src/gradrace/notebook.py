@@ -26,6 +26,7 @@ from gradrace.bench.course import looks_like_course
 from gradrace.bench.explain import parameter_names
 from gradrace.bench.grids import Case
 from gradrace.bench.implementation import Implementation
+from gradrace.bench.interrupt import watching_ctrl_c
 from gradrace.bench.machine import cpu_count
 from gradrace.bench.measure import Settings
 from gradrace.bench.problem import PROBLEMS, check_dtype
@@ -269,6 +270,7 @@ class CheckResult:
         }
 
 
+@watching_ctrl_c()  # a plugin raising KeyboardInterrupt is its failure
 def check(
     implementations: Candidate | Sequence[Candidate],
     *,
@@ -469,6 +471,7 @@ def _sizes(value, what: str) -> tuple[int, ...]:
     return tuple(sorted(found))
 
 
+@watching_ctrl_c()  # a plugin raising KeyboardInterrupt is its failure
 def race(
     *functions: Candidate | Sequence[Candidate],
     against: Sequence[str] = AGAINST,
