@@ -263,3 +263,20 @@ def test_prepare_compiles_for_the_dtype_at_hand():
             signatures = getattr(kernel, "signatures", None)
             if signatures:  # absent when NUMBA_DISABLE_JIT=1 turns the kernels into Python
                 assert any(str(sig[0].dtype) == np.dtype(dtype).name for sig in signatures)
+
+
+@pytest.mark.parametrize(("narrow_s", "expected"), [(1.0, "generic"), (0.1, "narrow")])
+def test_narrow_x_gets_the_narrow_kernel_only_where_it_is_faster_here(
+    monkeypatch, narrow_s, expected
+):
+    serial, parallel = nf.narrow_kernels(6)
+    timed = {parallel: narrow_s, nf._parallel_kernel: 0.5}
+    monkeypatch.setattr(nf, "_best_of", lambda kernel, *args: timed[kernel])
+    monkeypatch.setattr(nf, "_NARROW_WINS", {})
+    p = make_problem(60_000, 6, 1, seed=3)
+    X, Y, W, b, lam = p.args
+    chosen = nf.faster_here(parallel, 1, X, Y, W, b, lam)
+    assert chosen is (parallel if expected == "narrow" else nf._parallel_kernel)
+    timed[parallel] = 1.0 - narrow_s + 0.05  # the other way round now: the first choice holds
+    assert nf.faster_here(parallel, 1, X, Y, W, b, lam) is chosen
+    assert_agrees(nf.gradient(X, Y, W, b, lam, chosen), p)

@@ -49,6 +49,8 @@ of a row, with unit stride, which LLVM vectorizes):
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from gradrace._jit import (
@@ -412,6 +414,36 @@ def pick_kernel(m: int, n: int, k: int, threads: int | None = None):
     return _parallel_kernel if parallel else _serial_kernel
 
 
+#: The most rows of X the narrow and the generic kernel are timed on to choose.
+CHOOSE_ON_ROWS = 2_000_000
+#: (n, dtype, parallel, decade of m) -> whether the narrow kernel was the faster here.
+_NARROW_WINS: dict[tuple, bool] = {}
+
+
+def faster_here(narrow, parallel: int, X, Y, W, b, lam):
+    """The narrow kernel, or the generic one for the same threads where that is faster on
+    this machine: LLVM's code for the narrow kernels is fast on some processors and, once
+    X is read from memory, many times slower on others (docs/performance.md). Timed on
+    the case's own rows (at most ``CHOOSE_ON_ROWS``), the best of three calls each, once
+    per process for each width, dtype, thread use and decade of m."""
+    key = (X.shape[1], X.dtype.str, parallel, len(str(X.shape[0])))
+    if key not in _NARROW_WINS:
+        rows = slice(0, min(X.shape[0], CHOOSE_ON_ROWS))
+        generic = (_serial_kernel, _parallel_kernel)[parallel]
+        best = [_best_of(kernel, X[rows], Y[rows], W, b, lam) for kernel in (narrow, generic)]
+        _NARROW_WINS[key] = best[0] <= best[1]
+    return narrow if _NARROW_WINS[key] else (_serial_kernel, _parallel_kernel)[parallel]
+
+
+def _best_of(kernel, X, Y, W, b, lam, calls: int = 3) -> float:
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        gradient(X, Y, W, b, lam, kernel)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def gradient(X, Y, W, b, lam, kernel=_kernel):
     """The timed call: fresh outputs, then the kernel prepare picked for the size."""
     dW, db = W.copy(), b.copy()  # fresh (n, k) and (k,) in the input dtype, overwritten
@@ -446,6 +478,8 @@ def prepare(X, Y, W, b, lam):
     for kernel in (_few_rows, _serial_kernel, _parallel_kernel, _kernel, *narrow):
         gradient(X[:few], Y[:few], W, b, lam, kernel)
     kernel = pick_kernel(m, n, k, use)
+    if narrow and kernel in narrow:
+        kernel = faster_here(kernel, narrow.index(kernel), X, Y, W, b, lam)
     if 1 < use < threads():
         kernel = with_threads(kernel, use)
     return X, Y, W, b, lam, kernel
