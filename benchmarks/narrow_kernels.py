@@ -43,32 +43,36 @@ def contract_only_chunk(n: int):
     return numba.njit(**{**CONTRACT_JIT_OPTIONS, "cache": False})(space["chunk"])
 
 
+def one_size(m: int, n: int, rounds: int) -> None:
+    """Each kernel's median at one size, and the one prepare chose."""
+    p = make_problem(m, n, 1, seed=0)
+    X, Y, W, b, lam, picked = nf.prepare(*p.args)
+    serial, parallel = nf.narrow_kernels(n)
+    kernels = {
+        "narrow, serial": serial,
+        "narrow, parallel": parallel,
+        "generic, serial": nf._serial_kernel,
+        "generic, parallel": nf._parallel_kernel,
+    }
+    for label, kernel in kernels.items():
+        ms = median_ms(lambda k=kernel: nf.gradient(X, Y, W, b, lam, k), rounds)
+        print(f"m={m:,} n={n}: {label:<18} {ms:8.3f} ms")
+    chunk, total, total_b = contract_only_chunk(n), np.zeros((1, n)), np.zeros(1)
+    Wt = np.ascontiguousarray(W.T)
+    ms = median_ms(lambda: chunk(X, Y, Wt, b, total, total_b), rounds)
+    print(f"m={m:,} n={n}: narrow, serial, contraction only {ms:8.3f} ms")
+    chosen = next((label for label, k in kernels.items() if k is picked), str(picked))
+    print(f"m={m:,} n={n}: prepare chose {chosen}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--m", default="100000,1000000")
     parser.add_argument("--n", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    n = args.n
     for m in (int(v) for v in args.m.split(",")):
-        p = make_problem(m, n, 1, seed=0)
-        X, Y, W, b, lam, picked = nf.prepare(*p.args)
-        serial, parallel = nf.narrow_kernels(n)
-        kernels = {
-            "narrow, serial": serial,
-            "narrow, parallel": parallel,
-            "generic, serial": nf._serial_kernel,
-            "generic, parallel": nf._parallel_kernel,
-        }
-        for label, kernel in kernels.items():
-            ms = median_ms(lambda k=kernel: nf.gradient(X, Y, W, b, lam, k), args.rounds)
-            print(f"m={m:,} n={n}: {label:<18} {ms:8.3f} ms")
-        chunk, total, total_b = contract_only_chunk(n), np.zeros((1, n)), np.zeros(1)
-        Wt = np.ascontiguousarray(W.T)
-        ms = median_ms(lambda: chunk(X, Y, Wt, b, total, total_b), args.rounds)
-        print(f"m={m:,} n={n}: {'narrow, serial, contraction only':<18} {ms:8.3f} ms")
-        chosen = next((label for label, k in kernels.items() if k is picked), str(picked))
-        print(f"m={m:,} n={n}: prepare chose {chosen}")
+        one_size(m, args.n, args.rounds)
 
 
 if __name__ == "__main__":
