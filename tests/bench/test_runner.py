@@ -278,8 +278,9 @@ def _stub_runner(backend):
 
     runner = object.__new__(Runner)  # no worker: the backend below answers
     runner.config = SimpleNamespace(settings=SimpleNamespace(threads=1))
-    runner.progress = SimpleNamespace(running=lambda *args: None)
-    runner.backend, runner.quarantine = backend, {}
+    runner.progress = SimpleNamespace(running=lambda *args: None, message=lambda *args: None)
+    runner.backend, runner.quarantine, runner.apart = backend, {}, {}
+    runner.registry = SimpleNamespace(entries={})
     return runner
 
 
@@ -337,24 +338,11 @@ class _Snipers(Worker):
         self.armed = []
 
 
-def _runner_with(backend):
-    from types import SimpleNamespace
-
-    from gradrace.bench import runner as runner_module
-
-    runner = runner_module.Runner.__new__(runner_module.Runner)
-    runner.backend, runner.apart, runner.quarantine = backend, {}, {}
-    runner.config = SimpleNamespace(settings=SimpleNamespace(threads=1))
-    runner.registry = SimpleNamespace(entries={})
-    runner.progress = SimpleNamespace(running=lambda *a: None, message=lambda *a: None)
-    return runner
-
-
 def test_one_whose_thread_ended_the_worker_on_anothers_turn_is_kept_apart_after():
     from gradrace.bench.grids import Case
 
     backend = _Snipers(["sniper", "sniper2"])
-    runner = _runner_with(backend)
+    runner = _stub_runner(backend)
     rows = runner._measure(Case(10, 2), ["sniper", "victim"])  # lost on victim's turn
     assert backend.losses == 1 and all(r["status"] == "ok" for r in rows)
     rows = runner._measure(Case(20, 2), ["sniper", "victim"])
