@@ -92,3 +92,10 @@ def every_core_held(busy: object) -> bool:
         return False
     others, cores = busy.get("other_threads"), busy.get("cores")
     return isinstance(others, int | float) and isinstance(cores, int) and others >= cores > 0
+
+
+def busy_warning(meta: dict | None) -> str:
+    """What a run's metadata recorded of a busy machine, in words ('' when it was quiet)."""
+    busy = (meta or {}).get("busy") or {}
+    warning = busy.get("warning") if isinstance(busy, dict) else None
+    return str(warning) if warning else ""

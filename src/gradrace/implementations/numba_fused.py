@@ -427,12 +427,12 @@ def faster_here(narrow, parallel: int, X, Y, W, b, lam):
     the case's own rows (at most ``CHOOSE_ON_ROWS``), the best of three calls each, once
     per process for each width, dtype, thread use and decade of m."""
     key = (X.shape[1], X.dtype.str, parallel, len(str(X.shape[0])))
+    generic = (_serial_kernel, _parallel_kernel)[parallel]
     if key not in _NARROW_WINS:
         rows = slice(0, min(X.shape[0], CHOOSE_ON_ROWS))
-        generic = (_serial_kernel, _parallel_kernel)[parallel]
         best = [_best_of(kernel, X[rows], Y[rows], W, b, lam) for kernel in (narrow, generic)]
         _NARROW_WINS[key] = best[0] <= best[1]
-    return narrow if _NARROW_WINS[key] else (_serial_kernel, _parallel_kernel)[parallel]
+    return narrow if _NARROW_WINS[key] else generic
 
 
 def _best_of(kernel, X, Y, W, b, lam, calls: int = 3) -> float:

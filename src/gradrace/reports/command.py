@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gradrace.bench.busy import busy_warning
 from gradrace.bench.status import SKIPPED
 
 
@@ -154,9 +155,9 @@ def cmd_report(args) -> int:
     print(f"Report: {path}")
     runs = {"OLD": previous, "NEW": results} if previous is not None else {"the run": results}
     for label, run in runs.items():
-        busy = run.attrs.get("metadata", {}).get("busy") or {}
-        if busy.get("warning"):
-            _warn(f"{label}: {busy['warning']}")
+        said = busy_warning(run.attrs.get("metadata"))
+        if said:
+            _warn(f"{label}: {said}")
     if within is not None:
         print(f"A/B in one run, each against {args.baseline} ({within.how}):")
         _print_table(within.table, args.threshold, True, args.fail_on_slowdown)

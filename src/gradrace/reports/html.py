@@ -16,7 +16,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from gradrace.bench.busy import cores_held
+from gradrace.bench.busy import busy_warning, cores_held
 from gradrace.bench.cells import neutralised
 from gradrace.reports import (
     agreement,
@@ -47,13 +47,6 @@ from gradrace.reports.style import looks as make_looks
 from gradrace.units import count, format_bytes, format_seconds
 
 INDEX = "index.html"
-
-
-def busy_warning(meta: dict | None) -> str:
-    """What a run recorded of a busy machine, in words ('' when it was quiet)."""
-    busy = (meta or {}).get("busy") or {}
-    warning = busy.get("warning") if isinstance(busy, dict) else None
-    return str(warning) if warning else ""
 
 
 @dataclass
