@@ -175,6 +175,10 @@ def test_a_loaded_machine_gets_the_serial_kernel(monkeypatch, threads):
     assert args[-1] is nf._serial_kernel
     assert_agrees(nf.gradient(*args), p)
     p = make_problem(50_000, 4, 1, seed=10)
+    monkeypatch.setattr(nf, "_NARROW_WINS", {})  # where the narrow kernel is the faster:
+    monkeypatch.setattr(
+        nf, "_best_of", lambda kernel, *a: 0.0 if kernel in nf.narrow_kernels(4) else 1.0
+    )
     assert nf.prepare(*p.args)[-1] is nf.narrow_kernels(4)[0]
 
 
