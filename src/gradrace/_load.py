@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 LOADAVG = "/proc/loadavg"
 TASKS = "/proc/self/task"
@@ -48,13 +47,18 @@ def running_now(path: str = LOADAVG) -> int | None:
 
 def own_running(tasks: str = TASKS) -> int:
     """This process's threads that are running or runnable now (state R), at least 1."""
+    try:
+        names = os.listdir(tasks)
+    except OSError:
+        return 1
     running = 0
-    for stat in Path(tasks).glob("*/stat"):
+    for name in names:
         try:
-            state = stat.read_text(encoding="ascii", errors="replace").rpartition(")")[2].split()
+            with open(os.path.join(tasks, name, "stat"), "rb") as f:
+                state = f.read().rpartition(b")")[2].split(maxsplit=1)
         except OSError:
             continue
-        running += bool(state) and state[0] == "R"
+        running += bool(state) and state[0] == b"R"
     return max(1, running)
 
 

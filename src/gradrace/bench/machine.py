@@ -186,7 +186,7 @@ def machine_figures() -> dict:
 
 
 def _relevant_env() -> dict:
-    prefixes = ("OPENBLAS_", "OMP_", "MKL_", "NUMBA_", "GOTO", "BLIS_")
+    prefixes = ("OPENBLAS_", "OMP_", "GOMP_", "KMP_", "MKL_", "NUMBA_", "GOTO", "BLIS_")
     return {k: v for k, v in sorted(os.environ.items()) if k.startswith(prefixes)}
 
 

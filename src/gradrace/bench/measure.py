@@ -39,6 +39,7 @@ from gradrace.bench.machine import compute_probe, exp_probe, read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
 from gradrace.bench.results import derived
+from gradrace.bench.settle import until_quiet
 from gradrace.bench.stats import half_width
 from gradrace.bench.status import NOT_APPLICABLE
 from gradrace.bench.timing import (
@@ -191,6 +192,7 @@ def measure_case(
     def on_round(name: str, r: int) -> None:
         printed.now = name
         report("phase", name, "time")
+        until_quiet()  # the last round's pool threads asleep: they would take its cores
 
     with contextlib.redirect_stdout(printed):  # thousands of calls' prints: counted, not shown
         timings, errors = measure(fns, numbers, rounds, on_round)

@@ -55,10 +55,13 @@ def startup_limit(timeout: float) -> float:
 
 
 #: Environment defaults of the worker (a variable the user set wins). OpenBLAS's idle
-#: threads otherwise spin for ~0.1 s after each call; in interleaved rounds on few cores
-#: that steals a core from whichever implementation is timed next (a numba kernel
-#: measured 1.5–2× slower right after numpy-dot). The threads sleep at once instead.
-WORKER_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4"}
+#: threads otherwise spin for ~0.1 s after each call, and OpenMP's (numba's and PyTorch's
+#: pools, through GNU libgomp) for ~9 ms; in interleaved rounds on few cores that steals a
+#: core from whichever implementation is timed next (a numba kernel measured 1.5–2× slower
+#: right after numpy-dot, dask 2× slower right after numba-fused). OpenBLAS's threads sleep
+#: at once instead, OpenMP's after a tenth of their spin (~1 ms, far longer than the gap
+#: between two calls of one round), and each round waits for them (``bench.settle``).
+WORKER_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4", "GOMP_SPINCOUNT": "30000"}
 
 
 @contextlib.contextmanager
