@@ -23,6 +23,7 @@ _WHERE = {
     "Terms": "gradrace.bench.implementation",
     "PER_ELEMENT": "gradrace.bench.implementation",
     "PER_ROW": "gradrace.bench.implementation",
+    "PER_FEATURE": "gradrace.bench.implementation",
     "PER_SIGMOID": "gradrace.bench.implementation",
     "on_every_core": "gradrace.bench.implementation",
     "per_parallel_launch": "gradrace.bench.implementation",

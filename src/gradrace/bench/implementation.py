@@ -125,6 +125,8 @@ def per_parallel_launch(min_work: float) -> Term:
 #: Terms most implementations that need one use.
 PER_ELEMENT = Term("per multiply-add (m·n·k)", lambda m, n, k, s: m * n * k)
 PER_ROW = Term("per sample and output (m·k)", lambda m, n, k, s: m * k)
+#: Work once per weight and output, whatever m: a final loop over the weights, packing lists.
+PER_FEATURE = Term("per feature and output (n·k)", lambda m, n, k, s: n * k)
 #: The exp of a logistic gradient's sigmoid, once per sample and output: for small n it,
 #: not the read of X, bounds the time.
 PER_SIGMOID = Term("per sigmoid (m·k)", lambda m, n, k, s: m * k)

@@ -20,9 +20,17 @@ from gradrace.bench.implementation import (
     PER_SIGMOID,
     Cost,
     Implementation,
+    Term,
     elementwise,
     matvec_flops,
     x_twice,
+)
+
+#: einsum's inner loop is entered once per sample and output of each contraction when a
+#: sum over n > 1 features remains (a few ns each); at n = 1 there is no sum to loop over.
+PER_INNER_LOOP = Term(
+    "per sample and output summed in einsum's inner loop (m·k, for n > 1)",
+    lambda m, n, k, s: m * k if n > 1 else 0.0,
 )
 
 
@@ -54,11 +62,12 @@ LOGISTIC = Implementation(
         flops="4·m·n·k on one core in einsum's own loops, slower than a read of X (the model "
         "fits their time per multiply-add), plus a tanh per sample and output: for small "
         "n the tanh, not the read of X, bounds the time",
-        overhead="parsing three subscript strings per call",
+        overhead="parsing three subscript strings per call; entering its inner loop once per "
+        "sample and output when n > 1 (fitted)",
         elements=x_twice,
         serial_elements=elementwise(16),  # the (m, k) temporaries
         flop_count=lambda m, n, k: matvec_flops(m, n, k) + 3 * m * k,
-        fitted=(PER_ELEMENT, PER_SIGMOID),
+        fitted=(PER_ELEMENT, PER_INNER_LOOP, PER_SIGMOID),
     ),
 )
 
@@ -69,10 +78,13 @@ IMPLEMENTATION = Implementation(
     cost=Cost(
         passes="2, in einsum's own loops (no BLAS with optimize=False)",
         temporaries="3 × (m, k): the product, + b, − Y",
-        flops="4·m·n·k on one core",
-        overhead="parsing three subscript strings per call",
+        flops="4·m·n·k on one core in einsum's own loops, slower than a read of X (the model "
+        "fits their time per multiply-add)",
+        overhead="parsing three subscript strings per call; entering its inner loop once per "
+        "sample and output when n > 1 (fitted)",
         elements=x_twice,
         serial_elements=elementwise(8),  # the (m, k) temporaries
+        fitted=(PER_ELEMENT, PER_INNER_LOOP),
     ),
     also=(LOGISTIC,),
 )

@@ -36,6 +36,7 @@ import functools
 import numpy as np
 
 from gradrace.bench.implementation import (
+    PER_ROW,
     PER_SIGMOID,
     Cost,
     Implementation,
@@ -163,10 +164,11 @@ IMPLEMENTATION = Implementation(
         passes="2: XLA's X @ W and, from jax.grad, Xᵀ @ the residual; elementwise work fused",
         temporaries="the (m, k) residual; copying dW, db back to numpy",
         flops="4·m·n·k, on XLA's own thread pool (not limited by --threads)",
-        overhead="dispatch of the jitted function, block_until_ready, np.asarray",
+        overhead="dispatch of the jitted function, block_until_ready, np.asarray; per sample "
+        "and output, XLA's fused loop over the residual (fitted)",
         elements=two_passes,
         parallel=True,
-        fitted=(XLA_GEMV,),
+        fitted=(XLA_GEMV, PER_ROW),
     ),
     also=(LOGISTIC,),
 )

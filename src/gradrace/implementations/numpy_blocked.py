@@ -36,7 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from gradrace import _load
-from gradrace.bench.implementation import Cost, Implementation, Term, params_at
+from gradrace.bench.implementation import (
+    PER_ROW,
+    Cost,
+    Implementation,
+    Term,
+    on_every_core,
+    params_at,
+)
 from gradrace.implementations.numpy_dot import GEMV
 
 #: Bytes of X per block: within one core's L2 cache (1 MiB on the machines we measured).
@@ -134,12 +141,14 @@ IMPLEMENTATION = Implementation(
         "core's L2 for X_bᵀ r_b; one Python thread per core, each with its own blocks",
         temporaries="(block rows, k) residual and (n, k) partial sums per thread",
         flops="4·m·n·k through BLAS, block by block",
-        overhead="a few numpy calls per block (fitted per block)",
+        overhead="a few numpy calls per block (fitted per block); per sample and output, the "
+        "block's residual through numpy's elementwise steps on each thread (fitted)",
         elements=lambda m, n, k: m * n + 8 * m * k,
         parallel=True,
         fitted=(
             Term("per block of X (1 MiB)", lambda m, n, k, s: -(-m // block_rows(int(n), s))),
             GEMV,
+            on_every_core(PER_ROW),
         ),
     ),
 )

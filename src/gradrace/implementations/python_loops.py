@@ -24,6 +24,7 @@ import numpy as np
 
 from gradrace.bench.implementation import (
     PER_ELEMENT,
+    PER_FEATURE,
     PER_ROW,
     PER_SIGMOID,
     Cost,
@@ -102,10 +103,11 @@ LOGISTIC = Implementation(
         temporaries="a boxed Python float for every product; the (n, k) list of lists",
         flops="4·m·n·k, each a bytecode-interpreted multiply-add, plus a math.exp call per "
         "sample and output: for small n that call, not the products, bounds the time",
-        overhead="building the lists, packing the result into arrays; per sample and output, "
-        "the sigmoid's call and the loop's own cost (fitted together as one m·k term)",
+        overhead="per sample and output, the sigmoid's call and the loop's own cost (fitted "
+        "together as one m·k term); per weight, the final loop and packing the (n, k) lists "
+        "into an array (fitted)",
         elements=lambda m, n, k: 0.0,  # interpreter-bound: memory traffic is not the cost
-        fitted=(PER_ELEMENT, PER_SIGMOID),
+        fitted=(PER_ELEMENT, PER_SIGMOID, PER_FEATURE),
     ),
 )
 
@@ -119,9 +121,10 @@ IMPLEMENTATION = Implementation(
         passes="2·k, from Python lists: once per output for the prediction, once to accumulate",
         temporaries="a boxed Python float for every product; the (n, k) list of lists",
         flops="4·m·n·k, each a bytecode-interpreted multiply-add (tens of ns, not a cycle)",
-        overhead="building the lists, packing the result into arrays",
+        overhead="per sample and output, the loop's own cost; per weight, the final loop and "
+        "packing the (n, k) lists into an array (both fitted)",
         elements=lambda m, n, k: 0.0,  # interpreter-bound: memory traffic is not the cost
-        fitted=(PER_ELEMENT, PER_ROW),
+        fitted=(PER_ELEMENT, PER_ROW, PER_FEATURE),
     ),
     also=(LOGISTIC,),
 )

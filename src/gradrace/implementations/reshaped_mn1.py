@@ -105,10 +105,11 @@ IMPLEMENTATION = Implementation(
         passes="2: a batched matmul of m tiny (k, n) @ (n, 1) products, then error.T @ X",
         temporaries="(m, k, 1) predicted, + b, − Y (the error), reshaped to (m, k)",
         flops="4·m·n·k, half of it in m separate tiny products",
-        overhead="reshapes and squeezes; a per-sample cost for each tiny product (fitted)",
+        overhead="reshapes and squeezes; a per-sample cost for each tiny product, and the tiny "
+        "products' time per multiply-add (both fitted)",
         elements=x_twice,
         serial_elements=elementwise(8),  # the (m, k) temporaries
-        fitted=(PER_ROW,),
+        fitted=(PER_ELEMENT, PER_ROW),
     ),
     also=(LOGISTIC,),
 )
