@@ -279,7 +279,7 @@ def _stub_runner(backend):
     runner = object.__new__(Runner)  # no worker: the backend below answers
     runner.config = SimpleNamespace(settings=SimpleNamespace(threads=1))
     runner.progress = SimpleNamespace(running=lambda *args: None, message=lambda *args: None)
-    runner.backend, runner.quarantine, runner.apart = backend, {}, {}
+    runner.backend, runner.quarantine, runner.apart, runner.writer = backend, {}, {}, None
     runner.registry = SimpleNamespace(entries={})
     return runner
 

@@ -1,6 +1,7 @@
 """A thread that plugin code leaves computing is found, charged to its plugin, and
 spoils no other implementation's timing or verdict."""
 
+import json
 import subprocess
 import sys
 import threading
@@ -253,20 +254,18 @@ def test_a_plugin_computing_in_a_process_pool_it_keeps_is_measured_not_charged(t
     assert set(frame["status"]) == {"ok"}  # its pool may have children; idle, they are no strays
 
 
-def test_a_sleeping_thread_that_ends_the_worker_on_anothers_turn_spoils_no_verdict(tmp_path):
-    from gradrace import run
+SNIPES = f"{PLUGINS / 'snipes.py'}:gradient"
+SNIPES_RUN = dict(entry_points=False, threads=1, quick=True, timeout=30)
 
-    plugin = f"{PLUGINS / 'snipes.py'}:gradient"
+
+def test_a_sleeping_thread_that_ends_the_worker_on_anothers_turn_spoils_no_verdict(tmp_path):
     results = run(
         m=[300, 400],
         n=[4],
         impl=["gradient", "numpy-dot"],
-        plugins=[plugin],
-        entry_points=False,
-        threads=1,
-        quick=True,
-        timeout=30,
+        plugins=[SNIPES],
         out=tmp_path,
+        **SNIPES_RUN,
     )
     dot = results[results["implementation"] == "numpy-dot"]
     assert (dot["status"] == "ok").all()  # measured apart from the thread, not charged
@@ -275,3 +274,24 @@ def test_a_sleeping_thread_that_ends_the_worker_on_anothers_turn_spoils_no_verdi
     sniper = results[results["implementation"] == "gradient"]
     kept = "measured in a worker of its own since its threads or processes were alive"
     assert sniper["message"].str.contains(kept, regex=False).all()  # at every size: named
+    assert results.attrs["metadata"]["apart"].keys() == {"gradient"}  # for a resumed run
+
+
+def test_a_resumed_run_keeps_apart_what_the_interrupted_one_kept_apart(tmp_path, capsys):
+    run(
+        m=[300, 400],
+        n=[4],
+        impl=["gradient", "numpy-dot"],
+        plugins=[SNIPES],
+        out=tmp_path,
+        **SNIPES_RUN,
+    )
+    payload = json.loads((tmp_path / "results.json").read_text())
+    payload["results"] = [r for r in payload["results"] if r["m"] == 300]  # stopped there
+    (tmp_path / "results.json").write_text(json.dumps(payload))
+    capsys.readouterr()
+    results = run(out=tmp_path, resume=True, plugins=[SNIPES])
+    assert "measured again apart" not in capsys.readouterr().err  # no worker lost again
+    last = results[results["m"] == 400].set_index("implementation")
+    assert (last["status"] == "ok").all()
+    assert "measured in a worker of its own" in last.loc["gradient", "message"]

@@ -276,7 +276,7 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
 
 
 #: Metadata fields that, where a file has them, must be objects (a report reads into them).
-_OBJECTS = ("machine", "busy", "config", "implementations", "env", "commit", "shadowed")
+_OBJECTS = ("machine", "busy", "config", "implementations", "env", "commit", "shadowed", "apart")
 #: Columns that must hold whole numbers of at least 1 (sizes and threads); the sizes in
 #: every row.
 _COUNTS = ("m", "n", "k", "threads")

@@ -179,7 +179,11 @@ class Runner:
         }
         #: implementations measured in a worker of their own for the rest of the run, and why:
         #: their threads or processes were alive when the worker was lost on another's turn
-        self.apart: dict[str, str] = {}
+        #: (kept in the metadata, so that a resumed run keeps them apart too)
+        kept = writer.metadata.get("apart") if writer is not None else None
+        self.apart: dict[str, str] = {
+            name: why for name, why in (kept or {}).items() if isinstance(why, str)
+        }
         if config.isolate:
             self.backend = Worker(
                 config.plugins,
@@ -299,6 +303,8 @@ class Runner:
                 f"measured in a worker of its own since its threads or processes were alive "
                 f"when the worker was lost on another's turn ({where}: {lost.reason})",
             )
+        if self.writer is not None:
+            self.writer.metadata["apart"] = dict(self.apart)
         self.progress.message(
             f"{where}: the worker was lost while {lost.implementation or 'gradrace'} ran "
             f"({lost.reason}), with threads or processes of {', '.join(lost.alive)} alive in "
