@@ -123,3 +123,21 @@ def test_crash_during_the_timing_rounds_is_charged_to_the_implementation_timed(s
     for name in ("numpy-dot", "einsum", "numba"):  # timed in the same interleaved rounds
         assert frame.loc[(name, 1000), "status"] == "ok", name
         assert frame.loc[(name, 10000), "status"] == "ok", name
+
+
+def test_the_workers_environment_defaults_never_override_what_the_user_chose(monkeypatch):
+    import os
+
+    from gradrace.bench.worker import WORKER_ENV, _environment
+
+    for name in (*WORKER_ENV, "OMP_WAIT_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    with _environment(WORKER_ENV):
+        assert os.environ["GOMP_SPINCOUNT"] == "30000"
+        assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "4"
+    assert "GOMP_SPINCOUNT" not in os.environ  # put back as it was
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # a spin count would override it
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "1")
+    with _environment(WORKER_ENV):
+        assert "GOMP_SPINCOUNT" not in os.environ
+        assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "1"

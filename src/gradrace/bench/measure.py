@@ -39,7 +39,7 @@ from gradrace.bench.machine import compute_probe, exp_probe, read_once
 from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
 from gradrace.bench.results import derived
-from gradrace.bench.settle import until_quiet
+from gradrace.bench.settle import MAX_WAIT_S, held_back, until_quiet
 from gradrace.bench.stats import half_width
 from gradrace.bench.status import NOT_APPLICABLE
 from gradrace.bench.timing import (
@@ -189,10 +189,13 @@ def measure_case(
         prepared[name] = args
     probe_flops = _add_probes(fns, numbers, rounds, problem, settings, case.model) if fns else 0.0
 
+    held = []  # rounds begun beside a thread that never went to sleep
+
     def on_round(name: str, r: int) -> None:
         printed.now = name
         report("phase", name, "time")
-        until_quiet()  # the last round's pool threads asleep: they would take its cores
+        if held_back(until_quiet()):  # the last round's pool threads asleep: they take cores
+            held.append(name)
 
     with contextlib.redirect_stdout(printed):  # thousands of calls' prints: counted, not shown
         timings, errors = measure(fns, numbers, rounds, on_round)
@@ -222,7 +225,7 @@ def measure_case(
                 exp_s,
             ),
         )
-        for said in (spoiled, printed.said(name)):
+        for said in (spoiled, printed.said(name), _held_note(held)):
             if said:
                 note = rows[name].get("message")
                 rows[name]["message"] = f"{said}; {note}" if note else said
@@ -239,6 +242,17 @@ def measure_case(
     for row in rows.values():
         row.update(load_before=load_before, load_after=load_after, other_threads=others)
     return [rows[name] for name in names]
+
+
+def _held_note(held: list[str]) -> str:
+    """What rows say when rounds began beside a thread of the worker that never slept."""
+    if not held:
+        return ""
+    return (
+        f"{len(held)} of the case's rounds began with another thread of the worker still "
+        f"running after {MAX_WAIT_S * 1e3:.0f} ms of waiting (a thread that never sleeps "
+        "takes a core from every timing beside it)"
+    )
 
 
 class _Printed(io.TextIOBase):

@@ -275,7 +275,8 @@ def load_results(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
-#: Metadata fields that, where a file has them, must be objects (a report reads into them).
+#: Metadata fields that, where a file has them, must be objects (a report or a resumed run
+#: reads into them).
 _OBJECTS = ("machine", "busy", "config", "implementations", "env", "commit", "shadowed", "apart")
 #: Columns that must hold whole numbers of at least 1 (sizes and threads); the sizes in
 #: every row.
@@ -286,7 +287,8 @@ _SECONDS = tuple(c for c in MEASURED if c.endswith("_s"))
 
 
 def _check_metadata(metadata: dict, path: Path) -> None:
-    """Refuse metadata whose fields a report reads into are of the wrong type, naming it."""
+    """Refuse metadata whose fields a report or a resumed run reads into are of the wrong
+    type, naming it."""
     for key in _OBJECTS:
         value = metadata.get(key)
         if value is not None and not isinstance(value, dict):

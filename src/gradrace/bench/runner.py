@@ -180,9 +180,11 @@ class Runner:
         #: implementations measured in a worker of their own for the rest of the run, and why:
         #: their threads or processes were alive when the worker was lost on another's turn
         #: (kept in the metadata, so that a resumed run keeps them apart too)
-        kept = writer.metadata.get("apart") if writer is not None else None
+        kept = (writer.metadata.get("apart") if writer is not None else None) or {}
         self.apart: dict[str, str] = {
-            name: why for name, why in (kept or {}).items() if isinstance(why, str)
+            name: why
+            for name, why in kept.items()
+            if config.isolate and name in config.implementations and isinstance(why, str) and why
         }
         if config.isolate:
             self.backend = Worker(

@@ -55,19 +55,27 @@ def startup_limit(timeout: float) -> float:
 
 
 #: Environment defaults of the worker (a variable the user set wins). OpenBLAS's idle
-#: threads otherwise spin for ~0.1 s after each call, and OpenMP's (numba's and PyTorch's
-#: pools, through GNU libgomp) for ~9 ms; in interleaved rounds on few cores that steals a
+#: threads otherwise spin for ~0.1 s after each call, and OpenMP's (PyTorch's pool, and
+#: numba's with its OpenMP layer, through GNU libgomp) for ~9 ms; in interleaved rounds on few cores that steals a
 #: core from whichever implementation is timed next (a numba kernel measured 1.5–2× slower
 #: right after numpy-dot, dask 2× slower right after numba-fused). OpenBLAS's threads sleep
 #: at once instead, OpenMP's after a tenth of their spin (~1 ms, far longer than the gap
 #: between two calls of one round), and each round waits for them (``bench.settle``).
 WORKER_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4", "GOMP_SPINCOUNT": "30000"}
+#: Variables a default is not added beside: libgomp lets a set spin count override the
+#: wait policy the user chose.
+WORKER_ENV_UNLESS = {"GOMP_SPINCOUNT": ("OMP_WAIT_POLICY",)}
 
 
 @contextlib.contextmanager
-def _environment(defaults: dict[str, str]):
-    """Set ``defaults`` (where unset) for a child process started inside the block."""
-    added = {k: v for k, v in defaults.items() if k not in os.environ}
+def _environment(defaults: dict[str, str], unless=WORKER_ENV_UNLESS):
+    """Set ``defaults`` for a child process started inside the block, each where neither it
+    nor a variable of ``unless[name]`` (one it would override) is set."""
+    added = {
+        k: v
+        for k, v in defaults.items()
+        if k not in os.environ and not any(u in os.environ for u in unless.get(k, ()))
+    }
     os.environ.update(added)
     try:
         yield
