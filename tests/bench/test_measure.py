@@ -200,3 +200,16 @@ def test_an_imprecise_median_gets_more_rounds_up_to_the_most_allowed():
     (row,) = measure_case(load_registry(), Case(100, 5), ["numpy-dot"], demanding)
     assert row["rounds"] == 7 and len(row["samples"]) == 7
     assert len(row["read_samples"]) == 7  # the probes too: drift stays known for every round
+
+
+def test_two_versions_whose_paired_ratio_is_imprecise_both_get_more_rounds():
+    from gradrace.bench.measure import _imprecise_pairs
+    from gradrace.bench.timing import Timing
+
+    steady = Timing.from_rounds([1.0, 1.0, 1.0, 1.0, 1.0], 1)
+    tracks = Timing.from_rounds([1.1, 1.1, 1.1, 1.1, 1.1], 1)  # +10 % in every round
+    wobbles = Timing.from_rounds([0.9, 1.3, 1.0, 1.25, 0.95], 1)  # a ratio known to ±15 %
+    other = Timing.from_rounds([0.5, 2.0, 1.0, 3.0, 0.7], 1)  # not a version: never paired
+    timings = {"mine@old": steady, "mine@new": tracks, "mine": wobbles, "numpy-dot": other}
+    assert _imprecise_pairs(timings, 0.05) == {"mine", "mine@old", "mine@new"}
+    assert _imprecise_pairs({k: timings[k] for k in ("mine@old", "mine@new")}, 0.05) == set()

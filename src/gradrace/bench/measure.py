@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import io
+import itertools
 import os
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -40,7 +41,7 @@ from gradrace.bench.reference import reference_gradient
 from gradrace.bench.registry import Registry
 from gradrace.bench.results import derived
 from gradrace.bench.settle import MAX_WAIT_S, held_back, until_quiet
-from gradrace.bench.stats import half_width
+from gradrace.bench.stats import half_width, paired_interval
 from gradrace.bench.status import NOT_APPLICABLE
 from gradrace.bench.timing import (
     MIN_ROUNDS,
@@ -305,14 +306,16 @@ def _more_rounds(
     fns, numbers, timings: dict[str, Timing], errors, settings: Settings, on_round
 ) -> dict[str, Timing]:
     """More rounds, interleaved as before (the probes too, so drift stays known per round),
-    for each implementation whose median's 95 % interval is wider than ±``settings.precision``:
-    up to ``settings.max_rounds`` in all, within another ``time_cap_s`` each."""
+    for each implementation whose median's 95 % interval is wider than ±``settings.precision``
+    (or its ratio to another version of itself, paired by round): up to ``settings.max_rounds``
+    in all, within another ``time_cap_s`` each."""
+    pairs = _imprecise_pairs(timings, settings.precision)
     wide = [
         name
         for name, t in timings.items()
         if name not in PROBES
         and t.rounds >= MIN_ROUNDS
-        and half_width(t.samples) > settings.precision
+        and (half_width(t.samples) > settings.precision or name in pairs)
     ]
     extra = {}
     for name in [*wide, *PROBES] if wide else []:
@@ -330,6 +333,24 @@ def _more_rounds(
     for name in failed:
         timings.pop(name, None)
     return timings
+
+
+def _imprecise_pairs(timings: dict[str, Timing], precision: float) -> set[str]:
+    """Versions of one implementation (``mine@old``, ``mine@new``) whose ratio, paired by
+    round, is known to worse than ±``precision``: an A/B comparison reads that ratio, and
+    two medians each known to ±5 % can still leave it uncertain."""
+    versions = collections.defaultdict(list)
+    for name in timings:
+        if name not in PROBES:
+            versions[name.partition("@")[0]].append(name)
+    imprecise = set()
+    for names in versions.values():
+        for a, b in itertools.combinations(names, 2):
+            ratio = paired_interval(timings[a].samples, timings[b].samples)
+            if ratio is not None and ratio.point > 0:
+                spread = max(ratio.high - ratio.point, ratio.point - ratio.low) / ratio.point
+                imprecise |= {a, b} if spread > precision else set()
+    return imprecise
 
 
 def _add_probes(fns, numbers, rounds, problem, settings: Settings, model: str) -> float:
