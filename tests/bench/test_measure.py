@@ -202,6 +202,21 @@ def test_an_imprecise_median_gets_more_rounds_up_to_the_most_allowed():
     assert len(row["read_samples"]) == 7  # the probes too: drift stays known for every round
 
 
+def test_versions_whose_paired_ratio_stays_imprecise_get_rounds_past_the_most_allowed():
+    from gradrace.bench.measure import PAIRED_ROUNDS
+
+    plugin = "tests/plugins/versions.py"
+    registry = load_registry([f"{plugin}:my_numpy@old", f"{plugin}:my_numpy@new"])
+    names = ["numpy-dot", "my_numpy@old", "my_numpy@new"]
+    never_precise = Settings(  # no real ratio is known to ±0 %: every batch is taken
+        threads=1, round_target_s=1e-4, rounds=3, time_cap_s=5.0, precision=0.0, max_rounds=5
+    )
+    other, old, new = measure_case(registry, Case(100, 5), names, never_precise)
+    assert other["rounds"] == 5  # not a version of anything: the most allowed
+    assert old["rounds"] == new["rounds"] == PAIRED_ROUNDS * 5  # together, so still paired
+    assert len(old["read_samples"]) == PAIRED_ROUNDS * 5  # the probes beside them
+
+
 def test_two_versions_whose_paired_ratio_is_imprecise_both_get_more_rounds():
     from gradrace.bench.measure import _imprecise_pairs
     from gradrace.bench.timing import Timing

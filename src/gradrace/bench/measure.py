@@ -14,7 +14,7 @@ import itertools
 import os
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -62,6 +62,9 @@ COMPUTE = "(matrix-product probe)"
 #: For logistic regression: numpy's exp of the case's m·k logits, one thread.
 EXP = "(exp probe)"
 PROBES = (READ, COMPUTE, EXP)
+#: Versions of one implementation whose ratio, paired by round, stays wider than the
+#: precision get up to this many times ``Settings.max_rounds``.
+PAIRED_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,9 @@ def measure_case(
             continue
         fns[name] = lambda g=impl.gradient, a=args: g(*a)
         prepared[name] = args
+    timed = (name for name, count in rounds.items() if count >= MIN_ROUNDS)
+    for group in _versions(timed).values():  # versions' rounds pair one to one
+        rounds.update(dict.fromkeys(group, min(rounds[name] for name in group)))
     probe_flops = _add_probes(fns, numbers, rounds, problem, settings, case.model) if fns else 0.0
 
     held = []  # rounds begun beside a thread that never went to sleep
@@ -306,45 +312,79 @@ def _more_rounds(
     fns, numbers, timings: dict[str, Timing], errors, settings: Settings, on_round
 ) -> dict[str, Timing]:
     """More rounds, interleaved as before (the probes too, so drift stays known per round),
-    for each implementation whose median's 95 % interval is wider than ±``settings.precision``
-    (or its ratio to another version of itself, paired by round): up to ``settings.max_rounds``
-    in all, within another ``time_cap_s`` each."""
-    pairs = _imprecise_pairs(timings, settings.precision)
-    wide = [
+    for each implementation whose median's 95 % interval is wider than ±``settings.precision``:
+    up to ``settings.max_rounds`` in all, within another ``time_cap_s`` each. Versions of one
+    implementation whose ratio, paired by round, is still that imprecise get further rounds,
+    up to ``PAIRED_ROUNDS`` times as many: an A/B comparison reads that ratio."""
+    wide = {
         name
         for name, t in timings.items()
         if name not in PROBES
         and t.rounds >= MIN_ROUNDS
-        and (half_width(t.samples) > settings.precision or name in pairs)
-    ]
+        and half_width(t.samples) > settings.precision
+    }
+    wide |= _imprecise_pairs(timings, settings.precision)
+    _extend(fns, numbers, timings, errors, _with_versions(wide, timings), settings, on_round)
+    cap = PAIRED_ROUNDS * settings.max_rounds
+    while pairs := _imprecise_pairs(timings, settings.precision):
+        most = max(timings[name].rounds for name in pairs)
+        if most >= cap:
+            break
+        limit = replace(settings, max_rounds=min(cap, most + settings.max_rounds))
+        group = _with_versions(pairs, timings)
+        if not _extend(fns, numbers, timings, errors, group, limit, on_round):
+            break
+    return timings
+
+
+def _extend(fns, numbers, timings, errors, names, settings: Settings, on_round) -> bool:
+    """Up to ``settings.max_rounds`` rounds in all for ``names`` (and the probes), within
+    another ``time_cap_s`` each; the versions of one implementation get as many rounds as
+    each other, so their rounds stay paired. False where none could be added."""
     extra = {}
-    for name in [*wide, *PROBES] if wide else []:
+    for name in [*sorted(names), *PROBES] if names else []:
         timing = timings.get(name)
         want = settings.max_rounds - timing.rounds if timing else 0
         if want > 0:
             fit = plan_rounds(timing.median_s, timing.number, want, settings.time_cap_s)
             extra[name] = min(want, fit)
-    if not extra:
-        return timings
-    more, failed = measure({n: fns[n] for n in extra}, numbers, extra, on_round)
+    for group in _versions(extra).values():
+        fewest = min(extra[name] for name in group)
+        extra.update(dict.fromkeys(group, fewest))
+    if not any(extra.get(name) for name in names):
+        return False
+    more, failed = measure({n: fns[n] for n in extra if extra[n]}, numbers, extra, on_round)
     errors.update(failed)
     for name, timing in more.items():
         timings[name] = timings[name].extended(list(timing.samples))
     for name in failed:
         timings.pop(name, None)
-    return timings
+    return True
+
+
+def _versions(names) -> dict[str, list[str]]:
+    """The versions of each implementation among ``names`` (``mine``, ``mine@old``,
+    ``mine@new``), keyed by its name before the ``@``; only those with two or more."""
+    groups = collections.defaultdict(list)
+    for name in names:
+        if name not in PROBES:
+            groups[name.partition("@")[0]].append(name)
+    return {base: group for base, group in groups.items() if len(group) > 1}
+
+
+def _with_versions(names: set[str], timings) -> set[str]:
+    """``names`` and every other version of each: versions gain rounds together."""
+    return names | {
+        name for group in _versions(timings).values() if names & set(group) for name in group
+    }
 
 
 def _imprecise_pairs(timings: dict[str, Timing], precision: float) -> set[str]:
     """Versions of one implementation (``mine@old``, ``mine@new``) whose ratio, paired by
     round, is known to worse than ±``precision``: an A/B comparison reads that ratio, and
     two medians each known to ±5 % can still leave it uncertain."""
-    versions = collections.defaultdict(list)
-    for name in timings:
-        if name not in PROBES:
-            versions[name.partition("@")[0]].append(name)
     imprecise = set()
-    for names in versions.values():
+    for names in _versions(timings).values():
         for a, b in itertools.combinations(names, 2):
             ratio = paired_interval(timings[a].samples, timings[b].samples)
             if ratio is not None and ratio.point > 0:
