@@ -134,7 +134,7 @@ def test_the_workers_environment_defaults_never_override_what_the_user_chose(mon
         monkeypatch.delenv(name, raising=False)
     with _environment(WORKER_ENV):
         assert os.environ["GOMP_SPINCOUNT"] == "30000"
-        assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "22"
+        assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "4"
     assert "GOMP_SPINCOUNT" not in os.environ  # put back as it was
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # a spin count would override it
     monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "1")

@@ -56,13 +56,12 @@ def startup_limit(timeout: float) -> float:
 
 #: Environment defaults of the worker (a variable the user set wins). OpenBLAS's idle
 #: threads otherwise spin for ~0.1 s after each call, and OpenMP's (PyTorch's pool, and
-#: numba's with its OpenMP layer, through GNU libgomp) for ~9 ms; in interleaved rounds on
-#: few cores that steals a core from whichever implementation is timed next (a numba kernel
-#: measured 1.5–2× slower right after numpy-dot, dask 2× slower right after numba-fused).
-#: Both spin ~1–2 ms instead (OpenBLAS 2²² cycles), far longer than the gap between the
-#: BLAS calls of one gradient, and each round waits for them (``bench.settle``). Sleeping at
-#: once (2⁴ cycles) made every BLAS call of dask's tasks wake the pool (docs/measuring.md).
-WORKER_ENV = {"OPENBLAS_THREAD_TIMEOUT": "22", "GOMP_SPINCOUNT": "30000"}
+#: numba's with its OpenMP layer, through GNU libgomp) for ~9 ms; in interleaved rounds on few cores that steals a
+#: core from whichever implementation is timed next (a numba kernel measured 1.5–2× slower
+#: right after numpy-dot, dask 2× slower right after numba-fused). OpenBLAS's threads sleep
+#: at once instead, OpenMP's after a tenth of their spin (~1 ms, far longer than the gap
+#: between two calls of one round), and each round waits for them (``bench.settle``).
+WORKER_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4", "GOMP_SPINCOUNT": "30000"}
 #: Variables a default is not added beside: libgomp lets a set spin count override the
 #: wait policy the user chose.
 WORKER_ENV_UNLESS = {"GOMP_SPINCOUNT": ("OMP_WAIT_POLICY",)}
