@@ -36,8 +36,16 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from gradrace.bench.implementation import Cost, Implementation, params_at, two_passes
+from gradrace.bench.implementation import (
+    PER_ROW,
+    Cost,
+    Implementation,
+    on_every_core,
+    params_at,
+    two_passes,
+)
 from gradrace.bench.problem import validate_inputs
+from gradrace.implementations.numpy_dot import GEMV
 
 #: Environment variable holding a dask.distributed scheduler address (tcp://host:8786).
 SCHEDULER_ENV = "GRADRACE_DASK_SCHEDULER"
@@ -175,5 +183,8 @@ IMPLEMENTATION = Implementation(
         overhead="building and scheduling the task graph: milliseconds",
         elements=two_passes,
         parallel=True,
+        # each chunk's products and its residual's elementwise steps are numpy-dot's,
+        # the chunks spread over the scheduler's threads
+        fitted=(GEMV, on_every_core(PER_ROW)),
     ),
 )
