@@ -1,6 +1,6 @@
 """A busy machine, told from the load average and the spread of the probes' rounds."""
 
-from gradrace.bench.busy import assess
+from gradrace.bench.busy import assess, cores_held
 
 
 def row(load: float, probes: list[float], m: int = 100) -> dict:
@@ -48,3 +48,13 @@ def test_each_problem_of_a_case_counts():
     rows = [{**row(0.5, quiet), "problem": "linear"}, {**row(0.5, wide), "problem": "logistic"}]
     rows.append({**row(0.5, wide, m=7), "problem": "logistic"})
     assert assess(rows, cores=2)["busy"]
+
+
+def test_a_load_left_by_work_that_ended_holds_no_core_where_other_threads_were_counted():
+    quiet = [1.0, 1.01, 0.99, 1.0, 1.0]
+    after_a_busy_run = [{**row(2.4, quiet, m=m), "other_threads": 0} for m in (1, 2, 3)]
+    found = assess(after_a_busy_run, cores=2)
+    assert found["busy"] and "load 2.4 on 2 cores" in found["warning"]  # warned
+    assert not cores_held(found)  # but no slowdown is the busy machine's
+    uncounted = assess([row(2.4, quiet)], cores=2)  # an older file: the load is all there is
+    assert cores_held(uncounted)

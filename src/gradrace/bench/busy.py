@@ -75,14 +75,16 @@ def assess(rows: list[dict], cores: int) -> dict:
 
 def cores_held(busy: object) -> bool:
     """Whether a run's ``busy`` record says other work held a core: other threads kept
-    running on most cases, or the load exceeded the cores. (Rounds that merely spread make
-    a run "busy" too, but wait no thread of a parallel implementation.)"""
+    running on most cases, or, where those were not counted, the load exceeded the cores.
+    (The one-minute load lags: a run begun just after other work ended inherits its load,
+    and counts the run's own threads. Rounds that merely spread make a run "busy" too, but
+    wait no thread of a parallel implementation.)"""
     if not isinstance(busy, dict) or not busy.get("busy"):
         return False
     others, load, cores = busy.get("other_threads"), busy.get("load"), busy.get("cores")
-    held = isinstance(others, int | float) and others >= OTHER_THREADS
-    loaded = isinstance(load, int | float) and isinstance(cores, int) and load > cores
-    return held or loaded
+    if isinstance(others, int | float):
+        return others >= OTHER_THREADS
+    return isinstance(load, int | float) and isinstance(cores, int) and load > cores
 
 
 def every_core_held(busy: object) -> bool:
