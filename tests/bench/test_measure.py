@@ -217,6 +217,15 @@ def test_versions_whose_paired_ratio_stays_imprecise_get_rounds_past_the_most_al
     assert len(old["read_samples"]) == PAIRED_ROUNDS * 5  # the probes beside them
 
 
+def test_a_version_timed_once_over_the_budget_is_not_timed_again_with_its_siblings():
+    from gradrace.bench.measure import _with_versions
+    from gradrace.bench.timing import Timing
+
+    rounds = Timing.from_rounds([1.0, 1.1, 0.9, 1.0, 1.2], 1)
+    timings = {"mine@old": rounds, "mine@new": rounds, "mine@slow": Timing.from_rounds([2.0], 1)}
+    assert _with_versions({"mine@old"}, timings) == {"mine@old", "mine@new"}
+
+
 def test_two_versions_whose_paired_ratio_is_imprecise_both_get_more_rounds():
     from gradrace.bench.measure import _imprecise_pairs
     from gradrace.bench.timing import Timing

@@ -372,10 +372,12 @@ def _versions(names) -> dict[str, list[str]]:
     return {base: group for base, group in groups.items() if len(group) > 1}
 
 
-def _with_versions(names: set[str], timings) -> set[str]:
-    """``names`` and every other version of each: versions gain rounds together."""
+def _with_versions(names: set[str], timings: dict[str, Timing]) -> set[str]:
+    """``names`` and every other version of each that was timed in rounds (not one timed
+    once, over the budget): versions gain rounds together."""
+    timed = (name for name, t in timings.items() if t.rounds >= MIN_ROUNDS)
     return names | {
-        name for group in _versions(timings).values() if names & set(group) for name in group
+        name for group in _versions(timed).values() if names & set(group) for name in group
     }
 
 
