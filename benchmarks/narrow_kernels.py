@@ -6,9 +6,9 @@
 Times, for k = 1, the kernel compiled for one width (``numba_narrow``) with numba-fused's
 fastmath licence (reassociation and contraction) and with contraction alone, and the
 generic kernels, serial and parallel, each the median of ``--rounds`` calls; then says
-which one numba-fused's prepare chooses here (``faster_here``). LLVM's code for the
-narrow source with reassociation is fast on some processors and several times slower
-on others.
+which one numba-fused's prepare chooses here (``faster_here``). Run it with
+``GRADRACE_NUMBA_VECTORS=native`` to see numba's own code generation, gather
+instructions included (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -63,3 +63,10 @@ def test_the_run_records_the_vectors_numba_compiled_with():
     code = "from gradrace.bench.machine import environment\nprint(environment()['numba_vectors'])\n"
     assert _child(code) == "wide"
     assert _child(code, GRADRACE_NUMBA_VECTORS="native") == "native"
+
+
+def test_numba_loads_strided_data_without_gathers_by_default():
+    code = REPORT.replace("'-prefer-256-bit'", "'+prefer-no-gather'")
+    expected = "True True" if _jit._tuning() else f"{AVX512} False"
+    assert _child(code) == expected
+    assert _child(code, GRADRACE_NUMBA_VECTORS="native") == "False False"

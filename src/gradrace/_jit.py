@@ -41,10 +41,21 @@ FAST_PARALLEL_JIT_OPTIONS: dict = {**PARALLEL_JIT_OPTIONS, "fastmath": set(FASTM
 #: ``contract``, which fuses ``a * b + c`` into one FMA, rounding once instead of twice.
 CONTRACT_JIT_OPTIONS: dict = {**JIT_OPTIONS, "fastmath": {"contract"}}
 
-#: ``GRADRACE_NUMBA_VECTORS``: ``wide`` (the default) lets numba's loops use the full
-#: width of AVX-512 registers where the processor has them; ``native`` leaves numba's
-#: own choice. Setting ``NUMBA_CPU_FEATURES`` yourself also leaves numba's choice alone.
+#: ``GRADRACE_NUMBA_VECTORS``: ``wide`` (the default) tunes numba's code generation for
+#: the loops gradrace's kernels are made of (``TUNING``); ``native`` leaves numba's own
+#: choice. Setting ``NUMBA_CPU_FEATURES`` yourself also leaves numba's choice alone.
 VECTORS_VARIABLE = "GRADRACE_NUMBA_VECTORS"
+
+#: LLVM tuning flags added to the processor's features: ``+prefer-no-gather`` (LLVM 17 on) for
+#: every processor, so a strided load is vector loads and shuffles, not a gather
+#: instruction: gathers are slow on AMD's cores, and on Intel's since the Downfall
+#: microcode, where LLVM sets it itself (numba-fused's narrow kernels, docs/performance.md);
+#: ``-prefer-256-bit`` where the processor has AVX-512, as clang's
+#: ``-mprefer-vector-width=512`` (LLVM tunes today's AVX-512 processors to 256-bit vectors,
+#: against the clock slowdown wide ones caused on early parts, so numba's loops would get
+#: half the width BLAS uses on the same machine).
+TUNING = ("+prefer-no-gather",)
+WIDE_TUNING = ("-prefer-256-bit",)
 
 
 def _host_features() -> str:
@@ -64,14 +75,11 @@ def _codegen_started() -> bool:
 
 
 def use_wide_vectors() -> bool:
-    """Ask numba for full-width AVX-512 vectors, before it compiles anything; return whether
-    numba now compiles with them.
+    """Tune numba's code generation (``TUNING``, and full-width vectors where the processor
+    has AVX-512) before it compiles anything; return whether numba now compiles that way.
 
-    LLVM tunes today's AVX-512 processors to vectorize with 256-bit registers (against the
-    clock slowdown wide ones caused on early AVX-512 parts), so numba's loops get half the
-    width that BLAS uses on the same machine. ``-prefer-256-bit`` is clang's
-    ``-mprefer-vector-width=512``. It applies to every numba function this process compiles,
-    a plugin's too, so all of them are compiled alike; the run records it (``numba_vectors``).
+    It applies to every numba function this process compiles, a plugin's too, so all of
+    them are compiled alike; the run records it (``numba_vectors``).
     """
     if os.environ.get(VECTORS_VARIABLE, "wide") == "native":
         return wide_vectors()
@@ -80,15 +88,26 @@ def use_wide_vectors() -> bool:
     if numba.config.DISABLE_JIT or _codegen_started():
         return wide_vectors()
     features = _host_features()
-    if "+avx512f" in features.split(","):
-        numba.core.config.CPU_FEATURES = f"{features},-prefer-256-bit"
+    wide = WIDE_TUNING if "+avx512f" in features.split(",") else ()
+    numba.core.config.CPU_FEATURES = ",".join((features, *wide, *_tuning()))
     return wide_vectors()
 
 
+def _tuning() -> tuple[str, ...]:
+    """``TUNING``, less what this LLVM does not know (it would warn at every compile)."""
+    import llvmlite.binding as llvm
+
+    return TUNING if llvm.llvm_version_info >= (17,) else ()
+
+
 def wide_vectors() -> bool:
-    """Whether numba compiles this process's loops with full-width AVX-512 vectors."""
-    features = numba.core.config.CPU_FEATURES or ""
-    return "+avx512f" in features.split(",") and "-prefer-256-bit" in features.split(",")
+    """Whether numba compiles this process's loops with gradrace's tuning (``TUNING``, and
+    full-width vectors where the processor has AVX-512)."""
+    if not numba.core.config.CPU_FEATURES:
+        return False
+    features = numba.core.config.CPU_FEATURES.split(",")
+    tuned = all(flag in features for flag in _tuning())
+    return tuned and ("+avx512f" not in features or "-prefer-256-bit" in features)
 
 
 use_wide_vectors()

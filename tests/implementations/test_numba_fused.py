@@ -177,7 +177,9 @@ def test_a_loaded_machine_gets_the_serial_kernel(monkeypatch, threads):
     p = make_problem(50_000, 4, 1, seed=10)
     monkeypatch.setattr(nf, "_NARROW_WINS", {})  # where the narrow kernel is the faster:
     monkeypatch.setattr(
-        nf, "_best_of", lambda kernel, *a: 0.0 if kernel in nf.narrow_kernels(4) else 1.0
+        nf,
+        "_best_in_turn",
+        lambda kernels, *a: [0.0 if k in nf.narrow_kernels(4) else 1.0 for k in kernels],
     )
     assert nf.prepare(*p.args)[-1] is nf.narrow_kernels(4)[0]
 
@@ -275,7 +277,7 @@ def test_narrow_x_gets_the_narrow_kernel_only_where_it_is_faster_here(
 ):
     serial, parallel = nf.narrow_kernels(6)
     timed = {parallel: narrow_s, nf._parallel_kernel: 0.5}
-    monkeypatch.setattr(nf, "_best_of", lambda kernel, *args: timed[kernel])
+    monkeypatch.setattr(nf, "_best_in_turn", lambda kernels, *args: [timed[k] for k in kernels])
     monkeypatch.setattr(nf, "_NARROW_WINS", {})
     p = make_problem(60_000, 6, 1, seed=3)
     X, Y, W, b, lam = p.args
@@ -284,3 +286,11 @@ def test_narrow_x_gets_the_narrow_kernel_only_where_it_is_faster_here(
     timed[parallel] = 1.0 - narrow_s + 0.05  # the other way round now: the first choice holds
     assert nf.faster_here(parallel, 1, X, Y, W, b, lam) is chosen
     assert_agrees(nf.gradient(X, Y, W, b, lam, chosen), p)
+
+
+def test_the_narrow_and_generic_kernels_are_timed_in_turn(monkeypatch):
+    calls = []
+    monkeypatch.setattr(nf, "gradient", lambda *args: calls.append(args[-1]))
+    best = nf._best_in_turn(("narrow", "generic"), *make_problem(300, 6, 1, seed=3).args)
+    assert calls == ["narrow", "generic"] * nf.CHOOSE_CALLS  # a busy moment hits both
+    assert len(best) == 2 and all(t >= 0 for t in best)

@@ -422,26 +422,33 @@ _NARROW_WINS: dict[tuple, bool] = {}
 
 def faster_here(narrow, parallel: int, X, Y, W, b, lam):
     """The narrow kernel, or the generic one for the same threads where that is faster on
-    this machine: LLVM's code for the narrow kernels is fast on some processors and, once
-    X is read from memory, many times slower on others (docs/performance.md). Timed on
-    the case's own rows (at most ``CHOOSE_ON_ROWS``), the best of three calls each, once
-    per process for each width, dtype, thread use and decade of m."""
+    this machine: the narrow one is bound by its work per row, the generic one sooner by
+    memory, and which wins depends on the processor and on where X lies (docs/performance.md).
+    Timed on the case's own rows (at most ``CHOOSE_ON_ROWS``), the best of ``CHOOSE_CALLS``
+    calls each, taken in turn so a busy moment hits both, once per process for each width,
+    dtype, thread use and decade of m."""
     key = (X.shape[1], X.dtype.str, parallel, len(str(X.shape[0])))
     generic = (_serial_kernel, _parallel_kernel)[parallel]
     if key not in _NARROW_WINS:
         rows = slice(0, min(X.shape[0], CHOOSE_ON_ROWS))
-        best = [_best_of(kernel, X[rows], Y[rows], W, b, lam) for kernel in (narrow, generic)]
+        best = _best_in_turn((narrow, generic), X[rows], Y[rows], W, b, lam)
         _NARROW_WINS[key] = best[0] <= best[1]
     return narrow if _NARROW_WINS[key] else generic
 
 
-def _best_of(kernel, X, Y, W, b, lam, calls: int = 3) -> float:
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        gradient(X, Y, W, b, lam, kernel)
-        times.append(time.perf_counter() - start)
-    return min(times)
+#: Calls of each kernel faster_here takes the best of.
+CHOOSE_CALLS = 5
+
+
+def _best_in_turn(kernels, X, Y, W, b, lam) -> list[float]:
+    """The best time of CHOOSE_CALLS calls of each kernel, the kernels called in turn."""
+    best = [float("inf")] * len(kernels)
+    for _ in range(CHOOSE_CALLS):
+        for i, kernel in enumerate(kernels):
+            start = time.perf_counter()
+            gradient(X, Y, W, b, lam, kernel)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def gradient(X, Y, W, b, lam, kernel=_kernel):

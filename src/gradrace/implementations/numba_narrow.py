@@ -1,15 +1,18 @@
 """numba-fused's kernels for narrow X (k = 1, a few features): n known when compiling.
 
 With a handful of features per row the memory traffic per row is small, and what a
-generic kernel spends per row dominates: a loop over n that LLVM cannot unroll or
-vectorize well for n = 2..12, a horizontal sum per residual, and the update of the
-partial sums, which live in memory because n is not known. Here the source of the
-kernel is written for one n: every feature of a row is a named local (x0_0, x0_1, …),
-the weights and the partial sums Σ r_i x_ij are named locals too (``w3``, ``a3``), so
-LLVM keeps them in registers for a whole block of rows, and two rows go per step,
-their residuals independent. The code is compiled from that source with the file name
-of this module, so numba's cache (``cache=True``) keeps it between processes, and a
-change here invalidates it.
+generic kernel spends per row dominates: a loop over n that LLVM cannot vectorize well
+for n = 2..12, a horizontal sum per residual, and the update of the partial sums, which
+live in memory because n is not known. Here the source of the kernel is written for one
+n: every feature of a row is a named local (``x0``, ``x1``, …), and so are the weights
+and the partial sums Σ r_i x_ij (``w3``, ``a3``). The loop over a block's rows is then
+one LLVM's loop vectorizer takes whole: the rows become the lanes of the vectors (a
+vector of residuals, one per row, from the block's rows loaded as vectors and shuffled
+into features), and the partial sums become vector accumulators. That needs the loop to
+be a plain ``range`` from 0 over a slice (with a start or a step LLVM kept it scalar)
+and no gather instructions (gradrace/_jit.py turns them off). The code is compiled from
+that source with the file name of this module, so numba's cache (``cache=True``) keeps
+it between processes, and a change here invalidates it.
 
 The kernels sum as numba-fused does: in the input dtype over blocks of at least
 ``SUM_ROWS`` rows (and ``SUM_ENTRIES`` entries), then into float64 totals; the parallel
@@ -39,25 +42,20 @@ def _tree(terms: list[str]) -> str:
     return terms[0]
 
 
-def _step(n: int, rows: int, indent: str) -> list[str]:
-    """The body of one step of ``rows`` rows from row ``i``: load, residuals, updates."""
-    lines = []
-    for u in range(rows):
-        lines.append(f"{indent}p = (i + {u}) * {n}")
-        lines += [f"{indent}x{u}_{j} = x[p + {j}]" for j in range(n)]
-        dot = _tree([f"x{u}_{j} * w{j}" for j in range(n)])
-        lines.append(f"{indent}r{u} = (b0 - y[i + {u}]) + {dot}")
-    lines += [
-        f"{indent}a{j} += " + _tree([f"r{u} * x{u}_{j}" for u in range(rows)]) for j in range(n)
-    ]
-    lines.append(f"{indent}rs += " + _tree([f"r{u}" for u in range(rows)]))
+def _row(n: int, indent: str) -> list[str]:
+    """The body of the loop over a block's rows: row i's features, residual, updates."""
+    lines = [f"{indent}p = i * {n}"]
+    lines += [f"{indent}x{j} = xs[p + {j}]" for j in range(n)]
+    dot = _tree([f"x{j} * w{j}" for j in range(n)])
+    lines.append(f"{indent}r = (b0 - ys[i]) + {dot}")
+    lines += [f"{indent}a{j} += r * x{j}" for j in range(n)]
+    lines.append(f"{indent}rs += r")
     return lines
 
 
 def source(n: int, sum_rows: int, sum_entries: int) -> str:
     """The Python source of the narrow kernels for ``n`` features: ``chunk`` (one block
     of rows into float64 totals), ``serial_kernel`` and ``parallel_kernel``."""
-    step = ROWS_PER_STEP
     names = ", ".join(f"a{j}" for j in range(n))
     lines = [
         "def chunk(X, Y, Wt, b, total, total_b):",
@@ -69,13 +67,11 @@ def source(n: int, sum_rows: int, sum_entries: int) -> str:
         f"    rows = max({sum_rows}, {sum_entries} // {n})",
         "    for s in range(0, m, rows):",
         "        e = min(s + rows, m)",
+        f"        xs, ys = x[s * {n} : e * {n}], y[s:e]  # the block's rows, from 0",
         f"        {names} = {', '.join(['zero'] * n)}",
         "        rs = zero",
-        f"        whole = s + (e - s) // {step} * {step}",
-        f"        for i in range(s, whole, {step}):",
-        *_step(n, step, " " * 12),
-        "        for i in range(whole, e):",
-        *_step(n, 1, " " * 12),
+        "        for i in range(e - s):",
+        *_row(n, " " * 12),
         *[f"        total[0, {j}] += a{j}" for j in range(n)],
         "        total_b[0] += rs",
         "",
