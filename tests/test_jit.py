@@ -60,9 +60,14 @@ def test_nothing_changes_once_numba_has_compiled():
 
 @pytest.mark.skipif(not AVX512, reason="the processor has no AVX-512: nothing to widen")
 def test_the_run_records_the_vectors_numba_compiled_with():
-    code = "from gradrace.bench.machine import environment\nprint(environment()['numba_vectors'])\n"
-    assert _child(code) == "wide"
-    assert _child(code, GRADRACE_NUMBA_VECTORS="native") == "native"
+    code = (
+        "from gradrace.bench.machine import environment\n"
+        "e = environment()\n"
+        "print(e['numba_vectors'], e['numba_tuning'])\n"
+    )
+    tuning = ",".join(("-prefer-256-bit", *_jit._tuning()))
+    assert _child(code) == f"wide {tuning}"
+    assert _child(code, GRADRACE_NUMBA_VECTORS="native") == "native none"
 
 
 def test_numba_loads_strided_data_without_gathers_by_default():

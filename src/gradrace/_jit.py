@@ -100,6 +100,13 @@ def _tuning() -> tuple[str, ...]:
     return TUNING if llvm.llvm_version_info >= (17,) else ()
 
 
+def tuning_flags() -> str:
+    """The LLVM flags gradrace added to numba's CPU features in this process ('' for none),
+    recorded with a run, so runs compiled differently are told apart."""
+    features = (numba.core.config.CPU_FEATURES or "").split(",")
+    return ",".join(flag for flag in (*WIDE_TUNING, *TUNING) if flag in features)
+
+
 def wide_vectors() -> bool:
     """Whether numba compiles this process's loops with gradrace's tuning (``TUNING``, and
     full-width vectors where the processor has AVX-512)."""

@@ -11,6 +11,7 @@ META = {
     "numpy": "2.4.6",
     "numba": "0.68.1",
     "numba_vectors": "wide",
+    "numba_tuning": "-prefer-256-bit,+prefer-no-gather",
     "blas": [{"internal_api": "openblas", "version": "0.3.30"}],
 }
 
@@ -30,3 +31,10 @@ def test_each_differing_setting_is_named_with_both_values():
 def test_a_setting_one_run_did_not_record_is_not_compared():
     old = {k: v for k, v in META.items() if k != "numba_vectors"}
     assert differences(old, {**META, "numba_vectors": "native"}) == []
+
+
+def test_runs_compiled_with_different_llvm_tuning_are_told_apart():
+    new = {**META, "numba_tuning": "-prefer-256-bit"}
+    assert differences(META, new) == [
+        "numba's code generation: -prefer-256-bit,+prefer-no-gather in OLD, -prefer-256-bit in NEW"
+    ]

@@ -17,7 +17,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from gradrace._jit import njit_fast, njit_parallel, prange, set_threads, wide_vectors
+from gradrace._jit import (
+    njit_fast,
+    njit_parallel,
+    prange,
+    set_threads,
+    tuning_flags,
+    wide_vectors,
+)
 from gradrace._load import threads_to_use
 
 BANDWIDTH_BYTES = 256 * 2**20  # 256 MiB: far beyond any L3 cache
@@ -252,6 +259,7 @@ def environment() -> dict:
         "numpy": np.__version__,
         "numba": _version("numba"),
         "numba_vectors": "wide" if wide_vectors() else "native",
+        "numba_tuning": tuning_flags() or "none",
         "pandas": _version("pandas"),
         "platform": platform.platform(),
         "cpu": cpu_model(),

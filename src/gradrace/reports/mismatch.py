@@ -28,6 +28,7 @@ FIELDS = [
     ("numpy", lambda meta: meta.get("numpy")),
     ("numba", lambda meta: meta.get("numba")),
     ("numba's vectors", lambda meta: meta.get("numba_vectors")),
+    ("numba's code generation", lambda meta: meta.get("numba_tuning")),
     ("BLAS", _blas),
 ]
 
