@@ -76,10 +76,11 @@ def _codegen_started() -> bool:
 
 def use_wide_vectors() -> bool:
     """Tune numba's code generation (``TUNING``, and full-width vectors where the processor
-    has AVX-512) before it compiles anything; return whether numba now compiles that way.
+    has AVX-512) before it compiles anything; return whether numba now compiles with
+    full-width vectors.
 
     It applies to every numba function this process compiles, a plugin's too, so all of
-    them are compiled alike; the run records it (``numba_vectors``).
+    them are compiled alike; the run records it (``numba_vectors``, ``numba_tuning``).
     """
     if os.environ.get(VECTORS_VARIABLE, "wide") == "native":
         return wide_vectors()
@@ -108,13 +109,9 @@ def tuning_flags() -> str:
 
 
 def wide_vectors() -> bool:
-    """Whether numba compiles this process's loops with gradrace's tuning (``TUNING``, and
-    full-width vectors where the processor has AVX-512)."""
-    if not numba.core.config.CPU_FEATURES:
-        return False
-    features = numba.core.config.CPU_FEATURES.split(",")
-    tuned = all(flag in features for flag in _tuning())
-    return tuned and ("+avx512f" not in features or "-prefer-256-bit" in features)
+    """Whether numba compiles this process's loops with full-width AVX-512 vectors."""
+    features = (numba.core.config.CPU_FEATURES or "").split(",")
+    return "+avx512f" in features and "-prefer-256-bit" in features
 
 
 use_wide_vectors()
