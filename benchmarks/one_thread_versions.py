@@ -1,7 +1,7 @@
 """numba-fused as prepare picks its threads, and always on one thread: two versions of one
 implementation, so a run pairs their rounds (a plugin for a benchmark, not a test).
 
-    python /work/shared/tools/busy.py 300 &
+    python /work/shared/tools/busy.py 400 &
     gradrace run --plugin benchmarks/one_thread_versions.py:PICKED \\
         --plugin benchmarks/one_thread_versions.py:ONE_THREAD \\
         --impl numba-fused@picked --impl numba-fused@one-thread --m 1000,100000 --n 100
@@ -16,9 +16,14 @@ from gradrace.implementations import numba_fused as nf
 
 
 def prepare_one_thread(X, Y, W, b, lam):
-    """numba-fused's prepare, then its one-thread kernel for the size."""
+    """numba-fused's prepare, then its one-thread kernel for the size, chosen as prepare
+    chooses (the narrow kernel only where it is the faster here)."""
     X, Y, W, b, lam, _ = nf.prepare(X, Y, W, b, lam)
     kernel = nf.pick_kernel(*X.shape, W.shape[1], threads=1)
+    n, k = W.shape
+    narrow = nf.narrow_kernels(n) if k == 1 and 2 <= n <= nf.numba_narrow.NARROW_MAX else ()
+    if kernel in narrow:
+        kernel = nf.faster_here(kernel, 0, X, Y, W, b, lam)
     return X, Y, W, b, lam, kernel
 
 

@@ -42,28 +42,39 @@ FAST_PARALLEL_JIT_OPTIONS: dict = {**PARALLEL_JIT_OPTIONS, "fastmath": set(FASTM
 CONTRACT_JIT_OPTIONS: dict = {**JIT_OPTIONS, "fastmath": {"contract"}}
 
 #: ``GRADRACE_NUMBA_VECTORS``: ``wide`` (the default) tunes numba's code generation for
-#: the loops gradrace's kernels are made of (``TUNING``); ``native`` leaves numba's own
-#: choice. Setting ``NUMBA_CPU_FEATURES`` yourself also leaves numba's choice alone.
+#: the loops gradrace's kernels are made of (``WIDE`` and ``NO_GATHER``); ``native`` leaves
+#: numba's own choice. Setting ``NUMBA_CPU_FEATURES`` yourself also leaves it alone.
 VECTORS_VARIABLE = "GRADRACE_NUMBA_VECTORS"
 
-#: LLVM tuning flags added to the processor's features: ``+prefer-no-gather`` (LLVM 17 on) for
-#: every processor, so a strided load is vector loads and shuffles, not a gather
-#: instruction: gathers are slow on AMD's cores, and on Intel's since the Downfall
-#: microcode, where LLVM sets it itself (numba-fused's narrow kernels, docs/performance.md);
-#: ``-prefer-256-bit`` where the processor has AVX-512, as clang's
-#: ``-mprefer-vector-width=512`` (LLVM tunes today's AVX-512 processors to 256-bit vectors,
-#: against the clock slowdown wide ones caused on early parts, so numba's loops would get
-#: half the width BLAS uses on the same machine).
-TUNING = ("+prefer-no-gather",)
-WIDE_TUNING = ("-prefer-256-bit",)
+#: Where the processor has AVX-512, as clang's ``-mprefer-vector-width=512``: LLVM tunes
+#: today's AVX-512 processors to 256-bit vectors (against the clock slowdown wide ones
+#: caused on early parts), so numba's loops would get half the width BLAS uses.
+WIDE = "-prefer-256-bit"
+#: Where the processor has gather instructions (AVX2) and LLVM knows the flag (17 on): a
+#: loop reading every n-th entry loads vectors and shuffles them instead of gathering each
+#: lane. LLVM's own tuning gathers on today's AMD and Intel processors; on the AMD machine
+#: gathers made numba-fused's narrow kernels several times slower (docs/performance.md).
+NO_GATHER = "+prefer-no-gather"
 
 
 def _host_features() -> str:
-    """The features string LLVM gives for this processor (what numba compiles for)."""
+    """The processor's features as numba would compile for them (``NUMBA_ENABLE_AVX`` and
+    numba's own exclusions applied)."""
     import llvmlite.binding as llvm
+    from numba.core.codegen import get_host_cpu_features
 
     llvm.initialize_native_target()
-    return llvm.get_host_cpu_features().flatten()
+    return get_host_cpu_features()
+
+
+def _tuning(features: str) -> tuple[str, ...]:
+    """The flags gradrace adds to ``features`` (see ``WIDE`` and ``NO_GATHER``)."""
+    import llvmlite.binding as llvm
+
+    present = features.split(",")
+    wide = (WIDE,) if "+avx512f" in present else ()
+    no_gather = "+avx2" in present and llvm.llvm_version_info >= (17,)
+    return wide + ((NO_GATHER,) if no_gather else ())
 
 
 def _codegen_started() -> bool:
@@ -75,9 +86,8 @@ def _codegen_started() -> bool:
 
 
 def use_wide_vectors() -> bool:
-    """Tune numba's code generation (``TUNING``, and full-width vectors where the processor
-    has AVX-512) before it compiles anything; return whether numba now compiles with
-    full-width vectors.
+    """Tune numba's code generation (``WIDE``, ``NO_GATHER``) before it compiles anything;
+    return whether numba now compiles with full-width vectors.
 
     It applies to every numba function this process compiles, a plugin's too, so all of
     them are compiled alike; the run records it (``numba_vectors``, ``numba_tuning``).
@@ -89,29 +99,22 @@ def use_wide_vectors() -> bool:
     if numba.config.DISABLE_JIT or _codegen_started():
         return wide_vectors()
     features = _host_features()
-    wide = WIDE_TUNING if "+avx512f" in features.split(",") else ()
-    numba.core.config.CPU_FEATURES = ",".join((features, *wide, *_tuning()))
+    if features and _tuning(features):
+        numba.core.config.CPU_FEATURES = ",".join((features, *_tuning(features)))
     return wide_vectors()
 
 
-def _tuning() -> tuple[str, ...]:
-    """``TUNING``, less what this LLVM does not know (it would warn at every compile)."""
-    import llvmlite.binding as llvm
-
-    return TUNING if llvm.llvm_version_info >= (17,) else ()
-
-
 def tuning_flags() -> str:
-    """The LLVM flags gradrace added to numba's CPU features in this process ('' for none),
-    recorded with a run, so runs compiled differently are told apart."""
+    """The tuning flags (``WIDE``, ``NO_GATHER``) in numba's CPU features in this process,
+    gradrace's or a user's own ``NUMBA_CPU_FEATURES``; '' for none."""
     features = (numba.core.config.CPU_FEATURES or "").split(",")
-    return ",".join(flag for flag in (*WIDE_TUNING, *TUNING) if flag in features)
+    return ",".join(flag for flag in (WIDE, NO_GATHER) if flag in features)
 
 
 def wide_vectors() -> bool:
     """Whether numba compiles this process's loops with full-width AVX-512 vectors."""
     features = (numba.core.config.CPU_FEATURES or "").split(",")
-    return "+avx512f" in features and "-prefer-256-bit" in features
+    return "+avx512f" in features and WIDE in features
 
 
 use_wide_vectors()

@@ -38,3 +38,10 @@ def test_runs_compiled_with_different_llvm_tuning_are_told_apart():
     assert differences(META, new) == [
         "numba's code generation: -prefer-256-bit,+prefer-no-gather in OLD, -prefer-256-bit in NEW"
     ]
+
+
+def test_a_run_from_before_the_flags_were_recorded_is_read_as_compiled_then():
+    old = {k: v for k, v in META.items() if k != "numba_tuning"}
+    assert differences(old, META) == [
+        "numba's code generation: -prefer-256-bit in OLD, -prefer-256-bit,+prefer-no-gather in NEW"
+    ]

@@ -1,7 +1,7 @@
 """The report's words: the headline sentence and cards say only what the numbers support."""
 
 from gradrace.reports.headline import COMPUTE, READ, Headline, Regime
-from gradrace.reports.views import headline_sentence, headline_view
+from gradrace.reports.views import headline_sentence, headline_view, numba_codegen
 
 LARGE = Regime("large", 4e6, float("inf"), "memory bandwidth: X streams from RAM")
 
@@ -64,3 +64,16 @@ def test_the_environment_says_when_the_machine_was_busy(results):
     warning = "the machine was busy: load 2.3 on 2 cores; comparisons are less certain"
     meta = {**results.attrs["metadata"], "busy": {"busy": True, "warning": warning}}
     assert ("machine load", warning) in environment_rows(results, meta, None, None)
+
+
+def test_the_environment_says_how_numba_compiled():
+    meta = {"numba_vectors": "wide", "numba_tuning": "-prefer-256-bit,+prefer-no-gather"}
+    assert (
+        numba_codegen(meta) == "wide vectors; LLVM flags added: -prefer-256-bit,+prefer-no-gather"
+    )
+    assert numba_codegen({"numba_vectors": "native", "numba_tuning": "none"}) == "native vectors"
+    assert (
+        numba_codegen({"numba_vectors": "wide"})
+        == "wide vectors; LLVM flags added: -prefer-256-bit"
+    )
+    assert numba_codegen({}) is None  # not recorded (a pytest-benchmark file)

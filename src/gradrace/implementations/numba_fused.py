@@ -416,6 +416,8 @@ def pick_kernel(m: int, n: int, k: int, threads: int | None = None):
 
 #: The most rows of X the narrow and the generic kernel are timed on to choose.
 CHOOSE_ON_ROWS = 2_000_000
+#: Calls of each kernel faster_here takes the best of.
+CHOOSE_CALLS = 5
 #: (n, dtype, parallel, decade of m) -> whether the narrow kernel was the faster here.
 _NARROW_WINS: dict[tuple, bool] = {}
 
@@ -434,10 +436,6 @@ def faster_here(narrow, parallel: int, X, Y, W, b, lam):
         best = _best_in_turn((narrow, generic), X[rows], Y[rows], W, b, lam)
         _NARROW_WINS[key] = best[0] <= best[1]
     return narrow if _NARROW_WINS[key] else generic
-
-
-#: Calls of each kernel faster_here takes the best of.
-CHOOSE_CALLS = 5
 
 
 def _best_in_turn(kernels, X, Y, W, b, lam) -> list[float]:

@@ -9,8 +9,10 @@ and the partial sums Σ r_i x_ij (``w3``, ``a3``). The loop over a block's rows 
 one LLVM's loop vectorizer takes whole: the rows become the lanes of the vectors (a
 vector of residuals, one per row, from the block's rows loaded as vectors and shuffled
 into features), and the partial sums become vector accumulators. That needs the loop to
-be a plain ``range`` from 0 over a slice (with a start or a step LLVM kept it scalar)
-and no gather instructions (gradrace/_jit.py turns them off). The code is compiled from
+run from 0 over a slice of the block: numba wraps negative indexes, and only from 0 can
+LLVM prove there are none and load consecutive entries as vectors (from the block's
+start in X, the loop ran several times slower). And it needs no gather instructions
+(gradrace/_jit.py turns them off). The code is compiled from
 that source with the file name of this module, so numba's cache (``cache=True``) keeps
 it between processes, and a change here invalidates it.
 
@@ -30,8 +32,6 @@ from gradrace._jit import FAST_JIT_OPTIONS, FAST_PARALLEL_JIT_OPTIONS
 
 #: The widest X (features) that gets a kernel of its own; wider rows vectorize over n.
 NARROW_MAX = 12
-#: Rows per step of the narrow loop: independent residuals sharing every weight.
-ROWS_PER_STEP = 2
 
 
 def _tree(terms: list[str]) -> str:

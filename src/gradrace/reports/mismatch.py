@@ -20,6 +20,14 @@ def _blas(meta: dict) -> str | None:
     )
 
 
+def tuning_of(meta: dict) -> str | None:
+    """The LLVM flags numba compiled with (``numba_tuning``); for a run from before gradrace
+    recorded them, what it added then: ``-prefer-256-bit`` with wide vectors, else none."""
+    if meta.get("numba_tuning") is not None:
+        return meta["numba_tuning"]
+    return {"wide": "-prefer-256-bit", "native": "none"}.get(meta.get("numba_vectors"))
+
+
 #: What is compared: (what it is called, how it is read from a run's metadata).
 FIELDS = [
     ("threads", _threads),
@@ -28,7 +36,7 @@ FIELDS = [
     ("numpy", lambda meta: meta.get("numpy")),
     ("numba", lambda meta: meta.get("numba")),
     ("numba's vectors", lambda meta: meta.get("numba_vectors")),
-    ("numba's code generation", lambda meta: meta.get("numba_tuning")),
+    ("numba's code generation", tuning_of),
     ("BLAS", _blas),
 ]
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from gradrace.reports.data import size_label
 from gradrace.reports.headline import BASELINES, Headline
+from gradrace.reports.mismatch import tuning_of
 from gradrace.reports.model import MISS, UNDER_LIMIT, explain_miss
 from gradrace.units import format_bytes, format_seconds, times
 
@@ -185,6 +186,15 @@ def miss_summary(misses: pd.DataFrame, busy: bool = False) -> list[str]:
     return out
 
 
+def numba_codegen(meta: dict) -> str | None:
+    """How numba compiled in the run: its vectors and the LLVM flags gradrace added."""
+    vectors, tuning = meta.get("numba_vectors"), tuning_of(meta)
+    if vectors is None:
+        return None
+    added = tuning not in (None, "none", "")
+    return f"{vectors} vectors; LLVM flags added: {tuning}" if added else f"{vectors} vectors"
+
+
 def environment_rows(results: pd.DataFrame, meta: dict, bandwidth, peak) -> list[tuple[str, str]]:
     """(label, value) pairs: versions, CPU, threads, BLAS, measured machine, command."""
     config = meta.get("config") or {}
@@ -201,6 +211,7 @@ def environment_rows(results: pd.DataFrame, meta: dict, bandwidth, peak) -> list
         ("python", meta.get("python")),
         ("numpy", meta.get("numpy")),
         ("numba", meta.get("numba")),
+        ("numba's code generation", numba_codegen(meta)),
         ("pandas", meta.get("pandas")),
         ("pytest-benchmark", meta.get("pytest_benchmark")),
         ("platform", meta.get("platform")),
