@@ -50,7 +50,7 @@ VECTORS_VARIABLE = "GRADRACE_NUMBA_VECTORS"
 #: today's AVX-512 processors to 256-bit vectors (against the clock slowdown wide ones
 #: caused on early parts), so numba's loops would get half the width BLAS uses.
 WIDE = "-prefer-256-bit"
-#: Where the processor has gather instructions (AVX2) and LLVM knows the flag (17 on): a
+#: Where the processor has gather instructions (AVX2; numba's LLVM, 20 on, knows the flag): a
 #: loop reading every n-th entry loads vectors and shuffles them instead of gathering each
 #: lane. LLVM's own tuning gathers on today's AMD and Intel processors; on the AMD machine
 #: gathers made numba-fused's narrow kernels several times slower (docs/performance.md).
@@ -69,12 +69,9 @@ def _host_features() -> str:
 
 def _tuning(features: str) -> tuple[str, ...]:
     """The flags gradrace adds to ``features`` (see ``WIDE`` and ``NO_GATHER``)."""
-    import llvmlite.binding as llvm
-
     present = features.split(",")
     wide = (WIDE,) if "+avx512f" in present else ()
-    no_gather = "+avx2" in present and llvm.llvm_version_info >= (17,)
-    return wide + ((NO_GATHER,) if no_gather else ())
+    return wide + ((NO_GATHER,) if "+avx2" in present else ())
 
 
 def _codegen_started() -> bool:

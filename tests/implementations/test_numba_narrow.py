@@ -40,7 +40,7 @@ def _compiled(tmp_path) -> list[str]:
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="no machine code without the JIT")
 @pytest.mark.skipif(
     _jit.NO_GATHER not in _jit._tuning(_jit._host_features()),
-    reason="gradrace does not turn gathers off here (no AVX2, or LLVM older than 17)",
+    reason="the processor has no gather instructions (AVX2) to turn off",
 )
 def test_the_rows_are_the_vector_lanes_loaded_without_gathers(tmp_path):
     # n = 4 fits LLVM's interleaved loads; n = 10 is past the widest (8), where LLVM would
