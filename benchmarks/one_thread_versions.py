@@ -16,15 +16,9 @@ from gradrace.implementations import numba_fused as nf
 
 
 def prepare_one_thread(X, Y, W, b, lam):
-    """numba-fused's prepare, then its one-thread kernel for the size, chosen as prepare
-    chooses (the narrow kernel only where it is the faster here)."""
+    """numba-fused's prepare, then the kernel it would pick on one thread."""
     X, Y, W, b, lam, _ = nf.prepare(X, Y, W, b, lam)
-    kernel = nf.pick_kernel(*X.shape, W.shape[1], threads=1)
-    n, k = W.shape
-    narrow = nf.narrow_kernels(n) if k == 1 and 2 <= n <= nf.numba_narrow.NARROW_MAX else ()
-    if kernel in narrow:
-        kernel = nf.faster_here(kernel, 0, X, Y, W, b, lam)
-    return X, Y, W, b, lam, kernel
+    return X, Y, W, b, lam, nf.kernel_for(X, Y, W, b, lam, use=1)
 
 
 PICKED = Implementation(name="numba-fused@picked", gradient=nf.gradient, prepare=nf.prepare)

@@ -96,8 +96,9 @@ def use_wide_vectors() -> bool:
     if numba.config.DISABLE_JIT or _codegen_started():
         return wide_vectors()
     features = _host_features()
-    if features and _tuning(features):
-        numba.core.config.CPU_FEATURES = ",".join((features, *_tuning(features)))
+    flags = _tuning(features) if features else ()
+    if flags:
+        numba.core.config.CPU_FEATURES = ",".join((features, *flags))
     return wide_vectors()
 
 

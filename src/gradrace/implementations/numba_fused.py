@@ -482,12 +482,21 @@ def prepare(X, Y, W, b, lam):
     narrow = narrow_kernels(n) if k == 1 and 2 <= n <= numba_narrow.NARROW_MAX else ()
     for kernel in (_few_rows, _serial_kernel, _parallel_kernel, _kernel, *narrow):
         gradient(X[:few], Y[:few], W, b, lam, kernel)
+    return X, Y, W, b, lam, kernel_for(X, Y, W, b, lam, use)
+
+
+def kernel_for(X, Y, W, b, lam, use: int):
+    """The kernel prepare picks for these (prepared) arrays on ``use`` threads: by size
+    (pick_kernel), the narrow one only where it is the faster here (faster_here)."""
+    m, n = X.shape
+    k = W.shape[1]
     kernel = pick_kernel(m, n, k, use)
-    if narrow and kernel in narrow:
+    narrow = narrow_kernels(n) if k == 1 and 2 <= n <= numba_narrow.NARROW_MAX else ()
+    if kernel in narrow:
         kernel = faster_here(kernel, narrow.index(kernel), X, Y, W, b, lam)
     if 1 < use < threads():
         kernel = with_threads(kernel, use)
-    return X, Y, W, b, lam, kernel
+    return kernel
 
 
 def ridge_gradient(X, Y, W, b, lam):
