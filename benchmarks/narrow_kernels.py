@@ -37,7 +37,7 @@ def median_ms(call, rounds: int) -> float:
 
 def contract_only_chunk(n: int):
     """The narrow kernel's block of rows compiled with contraction alone (no reassociation)."""
-    text = numba_narrow.source(n, nf.SUM_ROWS, nf.SUM_ENTRIES).split("def chunks_parallel")[0]
+    text = numba_narrow.source(n).split("def chunks_parallel")[0]
     space = {"np": np, "prange": numba.prange}
     exec(compile(text, "<narrow, contract only>", "exec"), space)
     return numba.njit(**{**CONTRACT_JIT_OPTIONS, "cache": False})(space["chunk"])

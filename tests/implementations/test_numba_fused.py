@@ -62,6 +62,7 @@ def threads():
         (600, 17, 2),  # k = 2: the software pipeline's first and last columns only
         (1_031, 64, 1),  # long rows (≥ LONG_ROW_BYTES): groups a quarter of a block apart
         (259, 100, 1),  # long rows, a block of one group per quarter and a tail of three
+        (259, 1_030, 1),  # rows past L1_ROW_BYTES: groups not pipelined, a tail of three
         (1_031, 40, 3),  # k > 1, long rows: groups an eighth of a block apart, a tail of seven
     ],
 )
@@ -69,6 +70,23 @@ def test_every_kernel_agrees_with_the_reference_across_block_boundaries(kernel, 
     p = make_problem(m, n, k, dtype, lam=m / 3, seed=m + n + k)
     X, Y, W, b, lam, _ = nf.prepare(*p.args)
     assert_agrees(nf.gradient(X, Y, W, b, lam, KERNELS[kernel]), p)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("m", [3, 4, 7, 8, 9, 259])
+def test_the_longest_rows_loop_sums_what_the_pipelined_one_does(dtype, m):
+    """_one_output_longest (each group's residuals, then its outer products) and
+    _one_output_long (the two pipelined) add up the same rows, the last m mod 4 too."""
+    n = nf.L1_ROW_BYTES // np.dtype(dtype).itemsize
+    p = make_problem(m, n, 1, dtype, seed=m)
+    w, b0 = p.W[:, 0], p.b[0]
+    rtol = 1e-4 if dtype == np.float32 else 1e-12
+    acc, acc_long = np.zeros(n, dtype=dtype), np.zeros(n, dtype=dtype)
+    rsum = nf._one_output(p.X, p.Y, w, b0, acc)  # picks _one_output_longest
+    assert rsum == nf._one_output_longest(p.X, p.Y, w, b0, np.zeros(n, dtype=dtype))
+    rsum_long = nf._one_output_long(p.X, p.Y, w, b0, acc_long)
+    np.testing.assert_allclose(acc, acc_long, rtol=rtol, atol=rtol * np.abs(acc_long).max())
+    np.testing.assert_allclose(rsum, rsum_long, rtol=rtol, atol=rtol * abs(rsum_long) + rtol)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -154,6 +172,23 @@ def test_float32_sums_stay_accurate_in_the_narrow_kernels():
     p = make_problem(300_001, 3, 1, "float32", seed=8)
     out = nf.gradient(*nf.prepare(*p.args))
     assert max(relative_errors(out, p)) < TOLERANCE[np.dtype(np.float32)] / 100
+
+
+def test_only_float32_sums_run_in_blocks():
+    assert _fused_sums.block_rows(10**6, 4, 4) == nf.SUM_ENTRIES // 4
+    assert _fused_sums.block_rows(10**6, 100, 4) == nf.SUM_ROWS
+    assert _fused_sums.block_rows(10**6, 100, 8) == 10**6  # one block: already float64
+    assert _fused_sums.block_rows(0, 100, 8) == 1  # a step range() accepts
+
+
+@pytest.mark.parametrize("n", [1, 3, 40])  # one feature, narrow rows (both kernels), long rows
+def test_float64_sums_over_a_million_rows_stay_accurate(n):
+    p = make_problem(1_000_003, n, 1, seed=n)
+    X, Y, W, b, lam, _ = nf.prepare(*p.args)
+    narrow = nf.narrow_kernels(n)[:1] if n == 3 else ()
+    for kernel in (nf._serial_kernel, *narrow):
+        out = nf.gradient(X, Y, W, b, lam, kernel)
+        assert max(relative_errors(out, p)) < TOLERANCE[np.dtype(np.float64)] / 100
 
 
 def test_narrow_parallel_result_does_not_depend_on_the_thread_count(threads):

@@ -53,7 +53,7 @@ def test_the_loop_over_a_blocks_rows_starts_at_zero():
     # from 0, LLVM proves the indexes non-negative (numba wraps negative ones) and loads
     # consecutive entries as vectors; from the block's start in X the loop ran several
     # times slower, vectorized still (docs/performance.md)
-    text = numba_narrow.source(3, 256, 8192)
+    text = numba_narrow.source(3)
     assert "xs, ys = x[s * 3 : e * 3], y[s:e]" in text
     assert "        for i in range(e - s):" in text
     assert "x0 = xs[p + 0]" in text

@@ -28,9 +28,10 @@ of a row, with unit stride, which LLVM vectorizes):
 - One feature (n = 1): the rows themselves are the vector, one loop with two sums.
 - Narrow X (k = 1, 2 ≤ n ≤ 12): a kernel whose source is written for that n (see
   gradrace/implementations/numba_narrow.py), the weights and partial sums in registers.
-- Blocked summation: the sums run in the input dtype over blocks of at least
-  ``SUM_ROWS`` rows and ``SUM_ENTRIES`` entries, then join float64 totals, so float32
-  stays accurate over millions of rows.
+- Blocked summation for float32: its sums run over blocks of at least ``SUM_ROWS``
+  rows and ``SUM_ENTRIES`` entries, then join float64 totals, so they stay accurate
+  over millions of rows. float64 sums need no blocks (``block_rows``): a block is the
+  chunk, and long rows' groups span it, a quarter of it apart.
 - Threads: ``prange`` over a power of two of contiguous chunks of rows, each into its
   own float64 partial sums, added in chunk order at the end. The split depends on
   the shape alone, so the result is the same, bit for bit, whatever the thread count
@@ -72,10 +73,11 @@ from gradrace.bench.problem import validate_inputs
 from gradrace.implementations import numba_fused_logistic, numba_narrow
 from gradrace.implementations._fused_sums import CHUNK_WORK as CHUNK_WORK
 from gradrace.implementations._fused_sums import MAX_CHUNKS as MAX_CHUNKS
+from gradrace.implementations._fused_sums import SUM_ENTRIES as SUM_ENTRIES
 from gradrace.implementations._fused_sums import (
-    SUM_ENTRIES,
     SUM_ROWS,
     _finish,
+    block_rows,
     chunk_count,
     threads_for,
 )
@@ -87,6 +89,42 @@ PARALLEL_MIN_WORK = 100_000
 #: of X, which the processor's prefetcher does not follow. At 256 bytes both groupings
 #: measured the same, from 320 up the spaced one took 0.5–0.8 × the time (docs/performance.md).
 LONG_ROW_BYTES = 320
+#: Rows of at least this many bytes (512 float64) are not pipelined (_one_output_longest):
+#: the pipelined loop holds two groups of four rows, w and the partial sums, ten rows,
+#: which from here outgrow a 32–48 KB L1 cache.
+L1_ROW_BYTES = 4096
+
+
+@njit_fast
+def _one_output_longest(X, Y, w, b0, acc):
+    """_one_output for rows of L1_ROW_BYTES or more: the same groups as _one_output_long,
+    not pipelined. Two groups of such rows, w and acc outgrow the L1 cache, so the
+    pipelined loop's second load of each x_ij came from L2; here each group's residuals
+    are summed first, then its outer products, its four rows still in L1."""
+    m, n = X.shape
+    q = m // 4
+    rsum = b0 - b0  # 0 in the input dtype
+    for g in range(q):
+        x0, x1, x2, x3 = X[g], X[q + g], X[2 * q + g], X[3 * q + g]  # (n,) each
+        r0, r1 = b0 - Y[g, 0], b0 - Y[q + g, 0]
+        r2, r3 = b0 - Y[2 * q + g, 0], b0 - Y[3 * q + g, 0]
+        for j in range(n):  # the group's residuals
+            r0 += x0[j] * w[j]
+            r1 += x1[j] * w[j]
+            r2 += x2[j] * w[j]
+            r3 += x3[j] * w[j]
+        for j in range(n):  # its outer products
+            acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
+        rsum += (r0 + r1) + (r2 + r3)
+    for i in range(4 * q, m):  # the last m mod 4 rows, one at a time
+        x0 = X[i]  # (n,)
+        r0 = b0 - Y[i, 0]
+        for j in range(n):
+            r0 += x0[j] * w[j]
+        for j in range(n):
+            acc[j] += r0 * x0[j]
+        rsum += r0
+    return rsum
 
 
 @njit_fast
@@ -154,6 +192,8 @@ def _one_output(X, Y, w, b0, acc):
             rsum += ri
         acc[0] += xr
         return rsum
+    if n * X.itemsize >= L1_ROW_BYTES:
+        return rsum + _one_output_longest(X, Y, w, b0, acc)
     if n * X.itemsize >= LONG_ROW_BYTES:
         return rsum + _one_output_long(X, Y, w, b0, acc)
     groups = m // 4
@@ -304,7 +344,7 @@ def _chunk(X, Y, Wt, b, total, total_b):
     k = Wt.shape[0]
     acc = np.empty((k, n), dtype=X.dtype)  # (k, n)  one block's sums, in the input dtype
     rsum = np.empty(k, dtype=X.dtype)  # (k,)
-    rows = max(SUM_ROWS, SUM_ENTRIES // n)
+    rows = block_rows(m, n, X.itemsize)
     for start in range(0, m, rows):
         acc[:] = 0
         if k == 1:
@@ -399,7 +439,7 @@ def _kernel(X, Y, W, b, lam, dW, db):
 def narrow_kernels(n: int) -> tuple:
     """(serial, parallel) kernels compiled for exactly ``n`` features (k = 1, 2 ≤ n ≤
     NARROW_MAX): see gradrace/implementations/numba_narrow.py."""
-    return numba_narrow.kernels(n, SUM_ROWS, SUM_ENTRIES, _finish, chunk_count)
+    return numba_narrow.kernels(n, block_rows, _finish, chunk_count)
 
 
 def pick_kernel(m: int, n: int, k: int, threads: int | None = None):

@@ -16,10 +16,9 @@ start in X, the loop ran several times slower). And it needs no gather instructi
 that source with the file name of this module, so numba's cache (``cache=True``) keeps
 it between processes, and a change here invalidates it.
 
-The kernels sum as numba-fused does: in the input dtype over blocks of at least
-``SUM_ROWS`` rows (and ``SUM_ENTRIES`` entries), then into float64 totals; the parallel
-one over the same shape-decided chunks, added in chunk order, so the result does not
-depend on the thread count.
+The kernels sum as numba-fused does: in the input dtype over blocks of numba-fused's
+``block_rows``, then into float64 totals; the parallel one over the same shape-decided
+chunks, added in chunk order, so the result does not depend on the thread count.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ def _row(n: int, indent: str) -> list[str]:
     return lines
 
 
-def source(n: int, sum_rows: int, sum_entries: int) -> str:
+def source(n: int) -> str:
     """The Python source of the narrow kernels for ``n`` features: ``chunk`` (one block
     of rows into float64 totals), ``serial_kernel`` and ``parallel_kernel``."""
     names = ", ".join(f"a{j}" for j in range(n))
@@ -64,7 +63,7 @@ def source(n: int, sum_rows: int, sum_entries: int) -> str:
         "    b0 = b[0]",
         "    zero = b0 - b0  # 0 in the input dtype",
         *[f"    w{j} = w[{j}]" for j in range(n)],
-        f"    rows = max({sum_rows}, {sum_entries} // {n})",
+        f"    rows = block_rows(m, {n}, X.itemsize)",
         "    for s in range(0, m, rows):",
         "        e = min(s + rows, m)",
         f"        xs, ys = x[s * {n} : e * {n}], y[s:e]  # the block's rows, from 0",
@@ -105,22 +104,21 @@ def source(n: int, sum_rows: int, sum_entries: int) -> str:
 
 
 @functools.cache
-def kernels(n: int, sum_rows: int, sum_entries: int, finish, chunk_count) -> tuple:
+def kernels(n: int, block_rows, finish, chunk_count) -> tuple:
     """(serial_kernel, parallel_kernel) for X of ``n`` features (2 ≤ n ≤ ``NARROW_MAX``),
-    compiled on first use; ``finish`` and ``chunk_count`` are numba-fused's."""
+    compiled on first use; ``block_rows``, ``finish`` and ``chunk_count`` are numba-fused's."""
     if not 2 <= n <= NARROW_MAX:
         raise ValueError(f"narrow kernels are for 2 to {NARROW_MAX} features, not {n}")
     import numpy as np
 
     space = {"__name__": __name__, "np": np, "prange": numba.prange}
-    space.update(finish=finish, chunk_count=chunk_count)
-    text = source(n, sum_rows, sum_entries)
+    space.update(block_rows=block_rows, finish=finish, chunk_count=chunk_count)
+    text = source(n)
     exec(compile(text, __file__, "exec"), space)
     fast = numba.njit(**FAST_JIT_OPTIONS)
     for name in ("chunk", "chunks_parallel", "serial_kernel", "parallel_kernel"):
-        # numba's cache keys on the name and this file: the name carries what the source
-        # was written from, so a change to the block sizes misses the cache too
-        space[name].__qualname__ = f"narrow_{n}_{sum_rows}_{sum_entries}_{name}"
+        # numba's cache keys on the name and this file: one name for each n
+        space[name].__qualname__ = f"narrow_{n}_{name}"
     space["chunk"] = fast(space["chunk"])
     space["chunks_parallel"] = numba.njit(**FAST_PARALLEL_JIT_OPTIONS)(space["chunks_parallel"])
     return fast(space["serial_kernel"]), fast(space["parallel_kernel"])
