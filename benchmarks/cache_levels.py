@@ -15,21 +15,12 @@ from __future__ import annotations
 
 import functools
 import sys
-import time
 
 import numpy as np
+from _turns import best_in_turns
 
 from gradrace.bench.machine import read_once
 from gradrace.implementations import numba_fused as nf
-
-
-def best_s(fn, reps: int) -> float:
-    best = float("inf")
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main(argv: list[str]) -> None:
@@ -41,11 +32,7 @@ def main(argv: list[str]) -> None:
         kernel = functools.partial(nf.gradient, X, Y, W, b, 0.1, nf._serial_kernel)
         read = read_once(X, 1, Y)
         reps = max(20, int(2e7 / (m * n)))
-        best = {"kernel": float("inf"), "read": float("inf")}
-        for _ in range(3):
-            for name, fn in (("kernel", kernel), ("read", read)):
-                fn()
-                best[name] = min(best[name], best_s(fn, reps))
+        best = best_in_turns({"kernel": kernel, "read": read}, reps)
         rate = {name: X.nbytes / s / 1e9 for name, s in best.items()}
         print(
             f"n={n} m={m:>7} X {X.nbytes / 2**20:7.2f} MiB: kernel {rate['kernel']:6.1f} GB/s, "
