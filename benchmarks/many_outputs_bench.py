@@ -8,17 +8,20 @@ For each case, in interleaved rounds: a 384 × 384 matrix product in the case's 
 (numba-fused's serial kernel, BLAS held to one thread) and once on every thread (its
 parallel kernel). Each is the best of its rounds, since the machine may be shared; the
 one-thread figures are the steadier there. Printed as GFLOP/s and numba-fused's share
-of the peak. With no cases, the default set below.
+of the peak. With no cases, the default set below. It runs as gradrace's timing workers
+do, OpenBLAS's idle threads asleep at once (``WORKER_ENV``), restarting itself to set that.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from gradrace.bench.worker import WORKER_ENV
 from gradrace.implementations import numba_fused as nf
 
 DEFAULT = (
@@ -66,6 +69,10 @@ def bench(m: int, n: int, k: int, dtype=np.float64, rounds: int = 10) -> dict:
 
 
 def main(argv: list[str]) -> None:
+    if not WORKER_ENV.keys() <= os.environ.keys():
+        # as gradrace's timing workers run: OpenBLAS's idle threads otherwise spin for a
+        # tenth of a second after each matrix product, on the cores numba's threads need
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**WORKER_ENV, **os.environ})
     for case in argv or DEFAULT:
         parts = case.split(",")
         dtype = np.float32 if parts[3:] == ["f32"] else np.float64
