@@ -9,7 +9,8 @@ For each case, in interleaved rounds: a 384 × 384 matrix product in the case's 
 parallel kernel). Each is the best of its rounds, since the machine may be shared; the
 one-thread figures are the steadier there. Printed as GFLOP/s and numba-fused's share
 of the peak. With no cases, the default set below. It runs as gradrace's timing workers
-do, OpenBLAS's idle threads asleep at once (``WORKER_ENV``), restarting itself to set that.
+do, OpenBLAS's idle threads asleep at once (gradrace/bench/worker.py's ``WORKER_ENV``),
+restarting itself to set that.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from gradrace.bench.worker import WORKER_ENV
+from gradrace.bench.worker import environment_additions
 from gradrace.implementations import numba_fused as nf
 
 DEFAULT = (
@@ -69,10 +70,11 @@ def bench(m: int, n: int, k: int, dtype=np.float64, rounds: int = 10) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    if not WORKER_ENV.keys() <= os.environ.keys():
+    added = environment_additions()
+    if added:
         # as gradrace's timing workers run: OpenBLAS's idle threads otherwise spin for a
         # tenth of a second after each matrix product, on the cores numba's threads need
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**WORKER_ENV, **os.environ})
+        os.execve(sys.executable, sys.orig_argv, {**os.environ, **added})
     for case in argv or DEFAULT:
         parts = case.split(",")
         dtype = np.float32 if parts[3:] == ["f32"] else np.float64

@@ -38,7 +38,7 @@ def median_ms(call, rounds: int) -> float:
 def contract_only_chunk(n: int):
     """The narrow kernel's block of rows compiled with contraction alone (no reassociation)."""
     text = numba_narrow.source(n).split("def chunks_parallel")[0]
-    space = {"np": np, "prange": numba.prange}
+    space = {"np": np, "prange": numba.prange, "block_rows": nf.block_rows}
     exec(compile(text, "<narrow, contract only>", "exec"), space)
     return numba.njit(**{**CONTRACT_JIT_OPTIONS, "cache": False})(space["chunk"])
 

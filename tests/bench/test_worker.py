@@ -128,7 +128,7 @@ def test_crash_during_the_timing_rounds_is_charged_to_the_implementation_timed(s
 def test_the_workers_environment_defaults_never_override_what_the_user_chose(monkeypatch):
     import os
 
-    from gradrace.bench.worker import WORKER_ENV, _environment
+    from gradrace.bench.worker import WORKER_ENV, _environment, environment_additions
 
     for name in (*WORKER_ENV, "OMP_WAIT_POLICY"):
         monkeypatch.delenv(name, raising=False)
@@ -141,3 +141,4 @@ def test_the_workers_environment_defaults_never_override_what_the_user_chose(mon
     with _environment(WORKER_ENV):
         assert "GOMP_SPINCOUNT" not in os.environ
         assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "1"
+    assert environment_additions() == {}  # nothing left to add: no restart of a script

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numba
 import pytest
 
 from gradrace import _jit
+from gradrace.implementations import numba_fused as nf
 from gradrace.implementations import numba_narrow
 
 #: Compiles the narrow kernels for 4 and 10 features afresh and prints, for each, whether
@@ -57,3 +60,14 @@ def test_the_loop_over_a_blocks_rows_starts_at_zero():
     assert "xs, ys = x[s * 3 : e * 3], y[s:e]" in text
     assert "        for i in range(e - s):" in text
     assert "x0 = xs[p + 0]" in text
+
+
+def test_the_kernels_names_carry_the_files_they_call_into():
+    # numba's cache checks the caller's own file only; numba-fused's block_rows, _finish and
+    # chunk_count live in _fused_sums.py, so its digest is in the name the cache keys on
+    from gradrace.implementations import _fused_sums
+
+    digest = hashlib.sha256(Path(_fused_sums.__file__).read_bytes()).hexdigest()[:10]
+    serial, parallel = nf.narrow_kernels(4)
+    for kernel in (serial, parallel):
+        assert kernel.py_func.__qualname__.startswith(f"narrow_4_{digest}_")

@@ -67,15 +67,21 @@ WORKER_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4", "GOMP_SPINCOUNT": "30000"}
 WORKER_ENV_UNLESS = {"GOMP_SPINCOUNT": ("OMP_WAIT_POLICY",)}
 
 
-@contextlib.contextmanager
-def _environment(defaults: dict[str, str], unless=WORKER_ENV_UNLESS):
-    """Set ``defaults`` for a child process started inside the block, each where neither it
-    nor a variable of ``unless[name]`` (one it would override) is set."""
-    added = {
+def environment_additions(defaults=WORKER_ENV, unless=WORKER_ENV_UNLESS) -> dict[str, str]:
+    """The variables of ``defaults`` to add to this process's environment: each where
+    neither it nor a variable of ``unless[name]`` (one it would override) is set."""
+    return {
         k: v
         for k, v in defaults.items()
         if k not in os.environ and not any(u in os.environ for u in unless.get(k, ()))
     }
+
+
+@contextlib.contextmanager
+def _environment(defaults: dict[str, str], unless=WORKER_ENV_UNLESS):
+    """Set ``defaults`` for a child process started inside the block (see
+    ``environment_additions``)."""
+    added = environment_additions(defaults, unless)
     os.environ.update(added)
     try:
         yield

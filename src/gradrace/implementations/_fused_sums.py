@@ -2,8 +2,9 @@
 how rows are split into chunks, and the last step that scales the sums into (dW, db).
 
 Both the ridge kernel (``numba_fused``) and the logistic one (``numba_fused_logistic``)
-sum ``Xᵀr`` the same way, finish the same way and take the same threads; only how r is
-computed differs.
+split rows into the same chunks, finish the same way and take the same threads. The
+ridge kernel sums float64 over whole chunks (``block_rows``); the logistic one keeps
+blocks of ``SUM_ROWS`` rows or ``SUM_ENTRIES`` entries in both dtypes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from gradrace import _load
 from gradrace._jit import njit_fast, threads
 
-#: float32 sums run over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then join float64
-#: totals; the same bound picks the kernel without work arrays.
+#: Sums in the input dtype run over blocks of max(SUM_ROWS, SUM_ENTRIES / n) rows, then
+#: join float64 totals (the ridge kernel's float64 sums, over whole chunks: ``block_rows``);
+#: the same bound picks the kernel without work arrays.
 SUM_ROWS = 256
 SUM_ENTRIES = 8192
 #: The parallel variant splits the rows into a power of two of chunks, at most
@@ -36,9 +38,10 @@ def _finish(total, total_b, W, lam, m, dW, db):
 
 @njit_fast
 def block_rows(m, n, itemsize):
-    """Rows of one summation block in the input dtype: SUM_ROWS (SUM_ENTRIES) for float32,
-    which blocks keep accurate; all m for float64, whose sums are already as exact as the
-    totals, and which ran 1.1–1.2 × slower in blocks of long rows (docs/performance.md)."""
+    """Rows of one block of the ridge kernels' sums in the input dtype: SUM_ROWS
+    (SUM_ENTRIES) for float32, which blocks keep accurate; all m for float64, whose error
+    over a chunk, about m·eps, stays far below the tolerance, and which ran slower in
+    blocks (docs/performance.md)."""
     if itemsize >= 8:
         return max(m, 1)
     return max(SUM_ROWS, SUM_ENTRIES // n)

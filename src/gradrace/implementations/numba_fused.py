@@ -15,14 +15,16 @@ of a row, with unit stride, which LLVM vectorizes):
   residuals are independent dot products, one vector accumulator each, sharing
   every load of W; their outer products go into the partial sum together, so it is
   loaded and stored once per group instead of once per row. For k = 1, a group of
-  long rows (``LONG_ROW_BYTES``) is four rows a quarter of the block apart: four rows
+  long rows (``LONG_ROW_BYTES``) is four rows a quarter of the block apart (for float64, of
+  the chunk: it sums without blocks): four rows
   side by side are four short streams through each page, which the processor's
   prefetcher does not follow, and from memory that ran at half the speed.
 - Software pipelining: one loop over the features adds the outer products of the
   residuals computed just before while it computes the next residuals, so each x_ij
   is loaded once for both and neither waits for the other's horizontal sums. For
   k = 1 the pipeline runs across groups of rows (the next group streams in from
-  memory while the previous one, in L1, is added up); for k > 1 it runs across the
+  memory while the previous one, in L1, is added up), but for rows of
+  ``L1_ROW_BYTES`` or more, two groups of which crowd the L1; for k > 1 it runs across the
   output columns of one group (W held transposed, (k, n), so each column is
   contiguous), and the group's rows stay in L1 for all k columns.
 - One feature (n = 1): the rows themselves are the vector, one loop with two sums.
@@ -31,7 +33,7 @@ of a row, with unit stride, which LLVM vectorizes):
 - Blocked summation for float32: its sums run over blocks of at least ``SUM_ROWS``
   rows and ``SUM_ENTRIES`` entries, then join float64 totals, so they stay accurate
   over millions of rows. float64 sums need no blocks (``block_rows``): a block is the
-  chunk, and long rows' groups span it, a quarter of it apart.
+  chunk.
 - Threads: ``prange`` over a power of two of contiguous chunks of rows, each into its
   own float64 partial sums, added in chunk order at the end. The split depends on
   the shape alone, so the result is the same, bit for bit, whatever the thread count
@@ -91,16 +93,17 @@ PARALLEL_MIN_WORK = 100_000
 LONG_ROW_BYTES = 320
 #: Rows of at least this many bytes (512 float64) are not pipelined (_one_output_longest):
 #: the pipelined loop holds two groups of four rows, w and the partial sums, ten rows,
-#: which from here outgrow a 32–48 KB L1 cache.
+#: 40 KB here and 80 KB at 1000 float64, which crowd or outgrow a 32–48 KB L1 cache. The
+#: bound sits between the widths where each loop measured the faster (docs/performance.md).
 L1_ROW_BYTES = 4096
 
 
 @njit_fast
 def _one_output_longest(X, Y, w, b0, acc):
     """_one_output for rows of L1_ROW_BYTES or more: the same groups as _one_output_long,
-    not pipelined. Two groups of such rows, w and acc outgrow the L1 cache, so the
+    not pipelined. Two groups of such rows, w and acc crowd the L1 cache, so the
     pipelined loop's second load of each x_ij came from L2; here each group's residuals
-    are summed first, then its outer products, its four rows still in L1."""
+    are summed first, then its outer products, from the four rows just read."""
     m, n = X.shape
     q = m // 4
     rsum = b0 - b0  # 0 in the input dtype
@@ -179,7 +182,9 @@ def _one_output(X, Y, w, b0, acc):
     features adds the previous group's outer products into acc (its rows still in L1)
     while it computes the next group's four residuals (four vector accumulators, the
     rows streaming in from memory), so neither waits for the other's horizontal sums.
-    Rows of LONG_ROW_BYTES or more go to _one_output_long. With one feature the rows themselves are the vector: one loop with two sums.
+    Rows of LONG_ROW_BYTES or more go to _one_output_long (L1_ROW_BYTES or more, to
+    _one_output_longest). With one feature the rows themselves are the vector: one loop
+    with two sums.
     """
     m, n = X.shape
     rsum = b0 - b0  # 0 in the input dtype

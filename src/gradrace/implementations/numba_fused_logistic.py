@@ -33,7 +33,8 @@ while x_i is in cache, so X is read from memory once. What the sigmoid changes:
   (``_sigmoid``, the same formula), where tiles do not pay.
 
 The rest is numba-fused's design: the blocked summation (sums in the input dtype over
-blocks of ``SUM_ROWS`` rows or ``SUM_ENTRIES`` entries, joined in float64), the split of
+blocks of ``SUM_ROWS`` rows or ``SUM_ENTRIES`` entries, joined in float64; here in float64
+too, where the ridge kernel sums whole chunks), the split of
 the rows into a shape-determined power of two of chunks (``chunk_count``; bit-identical
 results whatever the thread count), and the choice of kernel by size, once, in
 prepare. Its constants are this module's own (numba-fused's module names this one in

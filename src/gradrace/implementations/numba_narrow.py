@@ -24,6 +24,9 @@ chunks, added in chunk order, so the result does not depend on the thread count.
 from __future__ import annotations
 
 import functools
+import hashlib
+import inspect
+from pathlib import Path
 
 import numba
 
@@ -103,6 +106,15 @@ def source(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _callees_tag(*functions) -> str:
+    """A short digest of the source files the jitted ``functions`` come from, so a change
+    there misses numba's cache, which checks only the caller's own file."""
+    digest = hashlib.sha256()
+    for path in sorted({inspect.getsourcefile(f.py_func) for f in functions}):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:10]
+
+
 @functools.cache
 def kernels(n: int, block_rows, finish, chunk_count) -> tuple:
     """(serial_kernel, parallel_kernel) for X of ``n`` features (2 ≤ n ≤ ``NARROW_MAX``),
@@ -116,9 +128,11 @@ def kernels(n: int, block_rows, finish, chunk_count) -> tuple:
     text = source(n)
     exec(compile(text, __file__, "exec"), space)
     fast = numba.njit(**FAST_JIT_OPTIONS)
+    tag = _callees_tag(block_rows, finish, chunk_count)
     for name in ("chunk", "chunks_parallel", "serial_kernel", "parallel_kernel"):
-        # numba's cache keys on the name and this file: one name for each n
-        space[name].__qualname__ = f"narrow_{n}_{name}"
+        # numba's cache keys on the name and this file, not on the files of the functions
+        # the kernels call: the name carries n and those files' digest
+        space[name].__qualname__ = f"narrow_{n}_{tag}_{name}"
     space["chunk"] = fast(space["chunk"])
     space["chunks_parallel"] = numba.njit(**FAST_PARALLEL_JIT_OPTIONS)(space["chunks_parallel"])
     return fast(space["serial_kernel"]), fast(space["parallel_kernel"])
