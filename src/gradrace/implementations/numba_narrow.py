@@ -110,7 +110,7 @@ def _callees_tag(*functions) -> str:
     """A short digest of the source files the jitted ``functions`` come from, so a change
     there misses numba's cache, which checks only the caller's own file."""
     digest = hashlib.sha256()
-    for path in sorted({inspect.getsourcefile(f.py_func) for f in functions}):
+    for path in sorted({inspect.getsourcefile(getattr(f, "py_func", f)) for f in functions}):
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()[:10]
 
