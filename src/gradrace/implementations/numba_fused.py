@@ -99,6 +99,21 @@ L1_ROW_BYTES = 4096
 
 
 @njit_fast
+def _rows_one_at_a_time(X, Y, w, b0, acc, start, rsum):
+    """acc (n,) += r_i·x_i for rows start … m − 1 of X, one at a time (what groups of four
+    leave over); return rsum + Σ r_i, added in row order."""
+    for i in range(start, X.shape[0]):
+        x0 = X[i]  # (n,)
+        r0 = b0 - Y[i, 0]
+        for j in range(x0.shape[0]):
+            r0 += x0[j] * w[j]
+        for j in range(x0.shape[0]):
+            acc[j] += r0 * x0[j]
+        rsum += r0
+    return rsum
+
+
+@njit_fast
 def _one_output_longest(X, Y, w, b0, acc):
     """_one_output for rows of L1_ROW_BYTES or more: the same groups as _one_output_long,
     not pipelined. Two groups of such rows, w and acc crowd the L1 cache, so the
@@ -119,15 +134,7 @@ def _one_output_longest(X, Y, w, b0, acc):
         for j in range(n):  # its outer products
             acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
         rsum += (r0 + r1) + (r2 + r3)
-    for i in range(4 * q, m):  # the last m mod 4 rows, one at a time
-        x0 = X[i]  # (n,)
-        r0 = b0 - Y[i, 0]
-        for j in range(n):
-            r0 += x0[j] * w[j]
-        for j in range(n):
-            acc[j] += r0 * x0[j]
-        rsum += r0
-    return rsum
+    return _rows_one_at_a_time(X, Y, w, b0, acc, 4 * q, rsum)  # the last m mod 4
 
 
 @njit_fast
@@ -163,15 +170,7 @@ def _one_output_long(X, Y, w, b0, acc):
         for j in range(n):  # the last group's outer products
             acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
         rsum += (r0 + r1) + (r2 + r3)
-    for i in range(4 * q, m):  # the last m mod 4 rows, one at a time
-        x0 = X[i]  # (n,)
-        r0 = b0 - Y[i, 0]
-        for j in range(n):
-            r0 += x0[j] * w[j]
-        for j in range(n):
-            acc[j] += r0 * x0[j]
-        rsum += r0
-    return rsum
+    return _rows_one_at_a_time(X, Y, w, b0, acc, 4 * q, rsum)  # the last m mod 4
 
 
 @njit_fast
@@ -226,15 +225,7 @@ def _one_output(X, Y, w, b0, acc):
         for j in range(n):  # the last group's outer products
             acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
         rsum += (r0 + r1) + (r2 + r3)
-    for i in range(4 * groups, m):  # the last m mod 4 rows, one at a time
-        x0 = X[i]  # (n,)
-        r0 = b0 - Y[i, 0]
-        for j in range(n):
-            r0 += x0[j] * w[j]
-        for j in range(n):
-            acc[j] += r0 * x0[j]
-        rsum += r0
-    return rsum
+    return _rows_one_at_a_time(X, Y, w, b0, acc, 4 * groups, rsum)  # the last m mod 4
 
 
 @njit_fast
