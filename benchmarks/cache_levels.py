@@ -1,4 +1,4 @@
-"""numba-fused's serial kernel against a one-thread read, from the L2 out to memory (a
+"""numba-fused's serial kernel against a one-thread read, from the L1 out to memory (a
 script, not a test).
 
     PYTHONPATH=src python benchmarks/cache_levels.py [n] [m,m,...]     (default 100 and
@@ -8,7 +8,9 @@ For each m, in turns, the best of several calls of the generic serial kernel and
 read of X and Y on one thread (gradrace's floor), as GB/s of X. Where X fits in the L2
 the kernel runs at its own rate, the work per entry, with the read far ahead; from the L3
 out the read slows, and the kernel's rate there against the read is the best multiple of
-the limit one thread of it can reach.
+the limit one thread of it can reach. The first line is the kernel's k = 1 loop alone
+over rows that fit in the L1 cache (32 KB of them), repeated inside one compiled call: its
+rate with no cache misses and no call around it, the most the kernel could do anywhere.
 """
 
 from __future__ import annotations
@@ -19,13 +21,39 @@ import sys
 import numpy as np
 from _turns import best_in_turns
 
+from gradrace._jit import njit_fast
 from gradrace.bench.machine import read_once
 from gradrace.implementations import numba_fused as nf
+
+
+@njit_fast
+def _loop_repeated(X, Y, w, acc, reps):
+    """numba-fused's k = 1 loop over the rows of X, ``reps`` times in one compiled call."""
+    total = 0.0
+    for _ in range(reps):
+        total += nf._one_output(X, Y, w, 0.3, acc)
+    return total
+
+
+def in_l1(n: int) -> None:
+    """Print the k = 1 loop's rate over 32 KB of rows of ``n`` features, in the L1."""
+    rows = max(4, 32_768 // (8 * n))
+    rng = np.random.default_rng(0)
+    X, Y, w = rng.random((rows, n)), rng.random((rows, 1)), rng.random(n)
+    reps = max(1, int(4e7 / X.size))
+    loop = functools.partial(_loop_repeated, X, Y, w, np.zeros(n), reps)
+    best = best_in_turns({"loop": loop}, 5)["loop"]
+    print(
+        f"n={n} X in the L1 ({rows} rows): the k = 1 loop alone "
+        f"{X.nbytes * reps / best / 1e9:6.1f} GB/s",
+        flush=True,
+    )
 
 
 def main(argv: list[str]) -> None:
     n = int(argv[0]) if argv else 100
     sizes = [int(v) for v in argv[1].split(",")] if len(argv) > 1 else None
+    in_l1(n)
     for m in sizes or [500, 1000, 4000, 10_000, 30_000, 100_000, 300_000]:
         rng = np.random.default_rng(0)
         X, Y, W, b = rng.random((m, n)), rng.random((m, 1)), rng.random((n, 1)), rng.random(1)
