@@ -19,6 +19,10 @@ of a row, with unit stride, which LLVM vectorizes):
   the chunk: it sums without blocks): four rows
   side by side are four short streams through each page, which the processor's
   prefetcher does not follow, and from memory that ran at half the speed.
+- Whole cache lines (float64 long rows; see gradrace/implementations/_cache_lines.py):
+  a row rarely starts on a 64-byte line, and a vector that spans two lines costs two
+  loads, so each row is read from the line boundary before it, against weights that
+  are zero outside the row.
 - Software pipelining: one loop over the features adds the outer products of the
   residuals computed just before while it computes the next residuals, so each x_ij
   is loaded once for both and neither waits for the other's horizontal sums. For
@@ -73,6 +77,13 @@ from gradrace.bench.implementation import (
 )
 from gradrace.bench.problem import validate_inputs
 from gradrace.implementations import numba_fused_logistic, numba_narrow
+from gradrace.implementations._cache_lines import (
+    LINE_BYTES,
+    add_back,
+    row_classes,
+    windows,
+    zeros_on_lines,
+)
 from gradrace.implementations._fused_sums import CHUNK_WORK as CHUNK_WORK
 from gradrace.implementations._fused_sums import MAX_CHUNKS as MAX_CHUNKS
 from gradrace.implementations._fused_sums import SUM_ENTRIES as SUM_ENTRIES
@@ -114,63 +125,128 @@ def _rows_one_at_a_time(X, Y, w, b0, acc, start, rsum):
 
 
 @njit_fast
-def _one_output_longest(X, Y, w, b0, acc):
-    """_one_output for rows of L1_ROW_BYTES or more: the same groups as _one_output_long,
-    not pipelined. Two groups of such rows, w and acc crowd the L1 cache, so the
-    pipelined loop's second load of each x_ij came from L2; here each group's residuals
-    are summed first, then its outer products, from the four rows just read."""
-    m, n = X.shape
-    q = m // 4
+def _longest_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length):
+    """_long_groups not pipelined, for rows of L1_ROW_BYTES or more: two groups of such
+    rows, w and acc crowd the L1 cache, so the pipelined loop's second load of each x_ij
+    came from L2; here each group's residuals are summed first, then its outer products,
+    from the four rows just read."""
+    last = offsets.shape[0] - 1  # the classes, a power of two, less one
     rsum = b0 - b0  # 0 in the input dtype
     for g in range(q):
-        x0, x1, x2, x3 = X[g], X[q + g], X[2 * q + g], X[3 * q + g]  # (n,) each
-        r0, r1 = b0 - Y[g, 0], b0 - Y[q + g, 0]
-        r2, r3 = b0 - Y[2 * q + g, 0], b0 - Y[3 * q + g, 0]
-        for j in range(n):  # the group's residuals
+        i, c = first + g, g & last
+        o = offsets[c]
+        x0 = flat[i * n - o : i * n - o + length]  # (length,) each
+        x1 = flat[(i + q) * n - o : (i + q) * n - o + length]
+        x2 = flat[(i + 2 * q) * n - o : (i + 2 * q) * n - o + length]
+        x3 = flat[(i + 3 * q) * n - o : (i + 3 * q) * n - o + length]
+        r0, r1 = b0 - Y[i, 0], b0 - Y[i + q, 0]
+        r2, r3 = b0 - Y[i + 2 * q, 0], b0 - Y[i + 3 * q, 0]
+        acc, w = accs[c], wc[c]  # (length,) each
+        for j in range(length):  # the group's residuals
             r0 += x0[j] * w[j]
             r1 += x1[j] * w[j]
             r2 += x2[j] * w[j]
             r3 += x3[j] * w[j]
-        for j in range(n):  # its outer products
+        for j in range(length):  # its outer products
             acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
         rsum += (r0 + r1) + (r2 + r3)
-    return _rows_one_at_a_time(X, Y, w, b0, acc, 4 * q, rsum)  # the last m mod 4
+    return rsum
+
+
+@njit_fast
+def _long_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length):
+    """The pipelined loop over q groups of four rows a quarter apart (rows first + g + d·q,
+    d = 0 … 3) of the flat X; return Σ r_i. Each row is read over ``length`` entries from
+    ``offsets[c]`` before its start (c = g mod the classes), against row c of wc and into
+    row c of accs (see _cache_lines)."""
+    last = offsets.shape[0] - 1  # the classes, a power of two, less one
+    rsum = b0 - b0  # 0 in the input dtype
+    i, o = first, offsets[0]
+    x0, x1 = flat[i * n - o : i * n - o + length], flat[(i + q) * n - o : (i + q) * n - o + length]
+    x2 = flat[(i + 2 * q) * n - o : (i + 2 * q) * n - o + length]  # (length,) each
+    x3 = flat[(i + 3 * q) * n - o : (i + 3 * q) * n - o + length]
+    r0, r1 = b0 - Y[i, 0], b0 - Y[i + q, 0]
+    r2, r3 = b0 - Y[i + 2 * q, 0], b0 - Y[i + 3 * q, 0]
+    w = wc[0]  # (length,)
+    for j in range(length):  # the first group's residuals
+        r0 += x0[j] * w[j]
+        r1 += x1[j] * w[j]
+        r2 += x2[j] * w[j]
+        r3 += x3[j] * w[j]
+    for g in range(1, q):
+        i, c = first + g, g & last
+        o = offsets[c]
+        y0 = flat[i * n - o : i * n - o + length]  # (length,) each, from memory once
+        y1 = flat[(i + q) * n - o : (i + q) * n - o + length]
+        y2 = flat[(i + 2 * q) * n - o : (i + 2 * q) * n - o + length]
+        y3 = flat[(i + 3 * q) * n - o : (i + 3 * q) * n - o + length]
+        s0, s1 = b0 - Y[i, 0], b0 - Y[i + q, 0]
+        s2, s3 = b0 - Y[i + 2 * q, 0], b0 - Y[i + 3 * q, 0]
+        acc, w = accs[(g - 1) & last], wc[c]  # (length,) each
+        for j in range(length):
+            acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])  # group g − 1
+            s0 += y0[j] * w[j]  # group g's residuals
+            s1 += y1[j] * w[j]
+            s2 += y2[j] * w[j]
+            s3 += y3[j] * w[j]
+        rsum += (r0 + r1) + (r2 + r3)
+        x0, x1, x2, x3 = y0, y1, y2, y3
+        r0, r1, r2, r3 = s0, s1, s2, s3
+    acc = accs[(q - 1) & last]  # (length,)
+    for j in range(length):  # the last group's outer products
+        acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
+    return rsum + ((r0 + r1) + (r2 + r3))
+
+
+@njit_fast
+def _groups(pipelined, flat, Y, wc, b0, accs, n, first, q, offsets, length):
+    """_long_groups or, not ``pipelined``, _longest_groups."""
+    if pipelined:
+        return _long_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length)
+    return _longest_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length)
+
+
+@njit_fast
+def _long_rows(X, Y, w, b0, acc, pipelined):
+    """_one_output for rows of LONG_ROW_BYTES or more: each group is four rows a quarter of
+    the block apart (g, g + q, g + 2q, g + 3q), so X streams in as four runs of
+    consecutive rows, through _long_groups (``pipelined``) or _longest_groups. float64 rows
+    are read over whole cache lines (_cache_lines), all but the first and the last few,
+    whose windows could reach outside X: those are read as they lie, as float32 rows are."""
+    m, n = X.shape
+    flat = X.ravel()  # (m·n,)  a view: the block is C-contiguous
+    rsum = b0 - b0  # 0 in the input dtype
+    first = 0
+    if X.itemsize == 8 and np.int64(X.ctypes.data) % 8 == 0:
+        classes = row_classes(n, LINE_BYTES // 8)
+        q = max(m - 2, 0) // 4 // classes * classes  # every group's rows of one class
+        if q > 0:
+            wc, offsets, length = windows(X, w, 1, classes)  # (classes, length)
+            accs = zeros_on_lines(classes, length, w)  # (classes, length)
+            rsum += _groups(pipelined, flat, Y, wc, b0, accs, n, 1, q, offsets, length)
+            add_back(acc, accs, offsets)
+            rsum = _rows_one_at_a_time(X[:1], Y[:1], w, b0, acc, 0, rsum)  # row 0
+            first = 1 + 4 * q
+    q = (m - first) // 4  # the rows left, as they lie
+    if q > 0:
+        as_lie = np.zeros(1, dtype=np.int64)
+        wc, accs = w.reshape((1, n)), acc.reshape((1, n))  # (1, n) views
+        rsum += _groups(pipelined, flat, Y, wc, b0, accs, n, first, q, as_lie, n)
+    return _rows_one_at_a_time(X, Y, w, b0, acc, first + 4 * q, rsum)  # the last m mod 4
 
 
 @njit_fast
 def _one_output_long(X, Y, w, b0, acc):
-    """_one_output for rows of LONG_ROW_BYTES or more: each group is four rows a quarter of
-    the block apart (g, g + q, g + 2q, g + 3q), so X streams in as four runs of
-    consecutive rows. The same pipelined loop, kept apart: with the rows' spacing a
-    variable, the loop for short rows ran 1.2–1.4 × slower (docs/performance.md)."""
-    m, n = X.shape
-    q = m // 4
-    rsum = b0 - b0  # 0 in the input dtype
-    if q > 0:
-        x0, x1, x2, x3 = X[0], X[q], X[2 * q], X[3 * q]  # (n,) each
-        r0, r1, r2, r3 = b0 - Y[0, 0], b0 - Y[q, 0], b0 - Y[2 * q, 0], b0 - Y[3 * q, 0]
-        for j in range(n):  # the first group's residuals
-            r0 += x0[j] * w[j]
-            r1 += x1[j] * w[j]
-            r2 += x2[j] * w[j]
-            r3 += x3[j] * w[j]
-        for g in range(1, q):
-            y0, y1, y2, y3 = X[g], X[q + g], X[2 * q + g], X[3 * q + g]  # (n,) each
-            s0, s1 = b0 - Y[g, 0], b0 - Y[q + g, 0]
-            s2, s3 = b0 - Y[2 * q + g, 0], b0 - Y[3 * q + g, 0]
-            for j in range(n):
-                acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])  # group g − 1
-                s0 += y0[j] * w[j]  # group g's residuals
-                s1 += y1[j] * w[j]
-                s2 += y2[j] * w[j]
-                s3 += y3[j] * w[j]
-            rsum += (r0 + r1) + (r2 + r3)
-            x0, x1, x2, x3 = y0, y1, y2, y3
-            r0, r1, r2, r3 = s0, s1, s2, s3
-        for j in range(n):  # the last group's outer products
-            acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
-        rsum += (r0 + r1) + (r2 + r3)
-    return _rows_one_at_a_time(X, Y, w, b0, acc, 4 * q, rsum)  # the last m mod 4
+    """_one_output for rows of LONG_ROW_BYTES or more, pipelined across groups: the loop for
+    short rows, kept apart, since with the rows' spacing a variable it ran 1.2–1.4 × slower
+    (docs/performance.md)."""
+    return _long_rows(X, Y, w, b0, acc, True)
+
+
+@njit_fast
+def _one_output_longest(X, Y, w, b0, acc):
+    """_one_output for rows of L1_ROW_BYTES or more: the same groups, not pipelined."""
+    return _long_rows(X, Y, w, b0, acc, False)
 
 
 @njit_fast

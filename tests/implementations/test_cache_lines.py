@@ -1,0 +1,78 @@
+"""Windows on whole cache lines: numba-fused's loop over long rows, wherever X lies."""
+
+import numpy as np
+import pytest
+
+from gradrace.implementations import _cache_lines
+from gradrace.implementations import numba_fused as nf
+
+
+def placed(m, n, dtype, offset, fill=np.nan):
+    """X (m, n) of random entries starting ``offset`` bytes past a line, inside a buffer
+    whose other entries are ``fill``: a load outside X (a NaN times a zero weight) would
+    make the sums NaN."""
+    itemsize = np.dtype(dtype).itemsize
+    buffer = np.full(m * n + 3 * 64 // itemsize, fill, dtype=dtype)
+    start = (-buffer.ctypes.data % 64 + offset) % 64 // itemsize + 64 // itemsize
+    X = buffer[start : start + m * n].reshape(m, n)
+    X[:] = np.random.default_rng(m * n + offset).random((m, n))
+    assert X.ctypes.data % 64 == offset
+    return X
+
+
+@pytest.mark.parametrize("n", [40, 41, 44, 64, 100, 101, 300, 511, 512, 1000, 1001])
+@pytest.mark.parametrize("m", [1, 2, 3, 6, 10, 11, 37, 259])
+@pytest.mark.parametrize("offset", [0, 8, 16, 56])
+def test_the_long_rows_loop_sums_every_row_once_and_reads_nothing_outside_x(n, m, offset):
+    X = placed(m, n, np.float64, offset)
+    rng = np.random.default_rng(n)
+    Y, w, b0 = rng.random((m, 1)), rng.random(n), 0.3
+    acc = np.zeros(n)
+    rsum = nf._one_output_long(X, Y, w, b0, acc)
+    R = X @ w + b0 - Y[:, 0]  # (m,)
+    np.testing.assert_allclose(acc, X.T @ R, rtol=1e-12, atol=1e-12 * np.abs(X.T @ R).max())
+    np.testing.assert_allclose(rsum, R.sum(), rtol=1e-12, atol=1e-12 * np.abs(R).sum())
+
+
+@pytest.mark.parametrize("offset", [0, 16])
+def test_the_kernels_agree_with_the_reference_wherever_x_lies(offset):
+    X = placed(3_001, 100, np.float64, offset)
+    rng = np.random.default_rng(offset)
+    Y, W, b = rng.random((3_001, 1)), rng.random((100, 1)), rng.random(1)
+    expected = (X.T @ (X @ W + b - Y) + 2.0 * W) / 3_001
+    for kernel in (nf._serial_kernel, nf._parallel_kernel):
+        dW, _ = nf.gradient(X, Y, W, b, 2.0, kernel)
+        np.testing.assert_allclose(dW, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("n", "per_line", "classes"),
+    [(64, 8, 1), (100, 8, 2), (44, 8, 2), (42, 8, 4), (41, 8, 8), (100, 16, 4)],
+)
+def test_rows_fall_into_as_many_classes_as_their_starts_take_places_in_a_line(n, per_line, classes):
+    assert _cache_lines.row_classes(n, per_line) == classes
+    starts = {(i * n) % per_line for i in range(64)}
+    assert len(starts) == classes
+
+
+@pytest.mark.parametrize("offset", [0, 24, 40])
+def test_each_class_gets_the_weights_at_its_own_offset_on_a_line(offset):
+    n, classes = 100, 2
+    X = placed(9, n, np.float64, offset, fill=0.0)
+    w = np.arange(1.0, n + 1)
+    wc, offsets, length = _cache_lines.windows(X, w, 1, classes)
+    assert wc.shape == (classes, length) and length % 8 == 0
+    for c in range(classes):
+        assert wc[c].ctypes.data % 64 == 0
+        row = X[1 + c]
+        assert (row.ctypes.data - offsets[c] * 8) % 64 == 0  # the window starts on a line
+        np.testing.assert_array_equal(wc[c, offsets[c] : offsets[c] + n], w)
+        assert not wc[c, : offsets[c]].any() and not wc[c, offsets[c] + n :].any()
+        assert offsets[c] + n <= length
+
+
+def test_each_class_s_partial_sums_are_added_back_from_its_window():
+    acc = np.ones(3)
+    accs = np.arange(16.0).reshape(2, 8)
+    _cache_lines.add_back(acc, accs, np.array([1, 4]))
+    np.testing.assert_array_equal(acc, 1 + np.array([1 + 12, 2 + 13, 3 + 14]))
