@@ -60,7 +60,7 @@ def test_each_class_gets_the_weights_at_its_own_offset_on_a_line(offset):
     n, classes = 100, 2
     X = placed(9, n, np.float64, offset, fill=0.0)
     w = np.arange(1.0, n + 1)
-    wc, offsets, length = _cache_lines.windows(X, w, 1, classes)
+    wc, offsets, length = _cache_lines.windows(X, w.reshape(1, n), 1, classes)
     assert wc.shape == (classes, length) and length % 8 == 0
     for c in range(classes):
         assert wc[c].ctypes.data % 64 == 0
@@ -72,7 +72,36 @@ def test_each_class_gets_the_weights_at_its_own_offset_on_a_line(offset):
 
 
 def test_each_class_s_partial_sums_are_added_back_from_its_window():
-    acc = np.ones(3)
+    acc = np.ones((1, 3))
     accs = np.arange(16.0).reshape(2, 8)
     _cache_lines.add_back(acc, accs, np.array([1, 4]))
-    np.testing.assert_array_equal(acc, 1 + np.array([1 + 12, 2 + 13, 3 + 14]))
+    np.testing.assert_array_equal(acc, 1 + np.array([[1 + 12, 2 + 13, 3 + 14]]))
+
+
+def test_with_several_outputs_each_class_holds_every_column_of_w_in_turn():
+    n, k, classes = 100, 3, 2
+    X = placed(9, n, np.float64, 16, fill=0.0)
+    Wt = np.arange(1.0, k * n + 1).reshape(k, n)
+    Wc, offsets, length = _cache_lines.windows(X, Wt, 1, classes)
+    assert Wc.shape == (classes * k, length)
+    for c in range(classes):
+        for col in range(k):
+            np.testing.assert_array_equal(Wc[c * k + col, offsets[c] : offsets[c] + n], Wt[col])
+    acc = np.zeros((k, n))
+    _cache_lines.add_back(acc, Wc, offsets)
+    np.testing.assert_array_equal(acc, classes * Wt)
+
+
+@pytest.mark.parametrize("n", [40, 41, 100, 1000])
+@pytest.mark.parametrize("k", [2, 10])
+@pytest.mark.parametrize("m", [1, 9, 10, 19, 37, 131])
+@pytest.mark.parametrize("offset", [0, 16, 56])
+def test_the_many_outputs_loop_sums_every_row_once_and_reads_nothing_outside_x(n, k, m, offset):
+    X = placed(m, n, np.float64, offset)
+    rng = np.random.default_rng(n + k)
+    Y, Wt, b = rng.random((m, k)), rng.random((k, n)), rng.random(k)
+    acc, rsum = np.zeros((k, n)), np.zeros(k)
+    nf._many_outputs(X, Y, Wt, b, acc, rsum)
+    R = X @ Wt.T + b - Y  # (m, k)
+    np.testing.assert_allclose(acc, R.T @ X, rtol=1e-12, atol=1e-12 * np.abs(R.T @ X).max())
+    np.testing.assert_allclose(rsum, R.sum(axis=0), rtol=1e-12, atol=1e-12 * np.abs(R).sum())

@@ -45,26 +45,31 @@ def zeros_on_lines(classes, length, like):
 
 
 @njit_fast
-def windows(X, w, first, classes):
-    """For rows first + c + classes·t of X (c < classes): (wc, offsets, length) — w placed
-    at class c's offset in row c of wc (classes, length), the offsets (classes,), and the
-    window's length, whole lines that cover every class's rows."""
-    n = X.shape[1]
+def windows(X, Wt, first, classes):
+    """For rows first + c + classes·t of X (c < classes) and the k rows of Wt (k, n):
+    (Wc, offsets, length) — row c·k + l of Wc (classes·k, length) holds Wt[l] at class
+    c's offset, each row starting on a line; the offsets (classes,); and the window's
+    length, whole lines that cover every class's rows."""
+    k, n = Wt.shape
     per_line = LINE_BYTES // X.itemsize
     at = np.int64(X.ctypes.data) // X.itemsize  # where X starts, in entries
     offsets = np.empty(classes, dtype=np.int64)
     for c in range(classes):
         offsets[c] = (at + (first + c) * n) % per_line
     length = (offsets.max() + n + per_line - 1) // per_line * per_line
-    wc = zeros_on_lines(classes, length, w)
+    Wc = zeros_on_lines(classes * k, length, Wt)
     for c in range(classes):
-        wc[c, offsets[c] : offsets[c] + n] = w
-    return wc, offsets, length
+        for col in range(k):
+            Wc[c * k + col, offsets[c] : offsets[c] + n] = Wt[col]
+    return Wc, offsets, length
 
 
 @njit_fast
 def add_back(acc, accs, offsets):
-    """acc (n,) += each class's partial sums, taken from its window (accs (classes, length))."""
+    """acc (k, n) += each class's partial sums, taken from its windows (row c·k + l of
+    accs (classes·k, length) for class c, output l)."""
+    k, n = acc.shape
     for c in range(offsets.shape[0]):
-        for j in range(acc.shape[0]):
-            acc[j] += accs[c, offsets[c] + j]
+        for col in range(k):
+            for j in range(n):
+                acc[col, j] += accs[c * k + col, offsets[c] + j]

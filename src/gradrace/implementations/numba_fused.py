@@ -221,10 +221,10 @@ def _long_rows(X, Y, w, b0, acc, pipelined):
         classes = row_classes(n, LINE_BYTES // 8)
         q = max(m - 2, 0) // 4 // classes * classes  # every group's rows of one class
         if q > 0:
-            wc, offsets, length = windows(X, w, 1, classes)  # (classes, length)
+            wc, offsets, length = windows(X, w.reshape((1, n)), 1, classes)  # (classes, length)
             accs = zeros_on_lines(classes, length, w)  # (classes, length)
             rsum += _groups(pipelined, flat, Y, wc, b0, accs, n, 1, q, offsets, length)
-            add_back(acc, accs, offsets)
+            add_back(acc.reshape((1, n)), accs, offsets)
             rsum = _rows_one_at_a_time(X[:1], Y[:1], w, b0, acc, 0, rsum)  # row 0
             first = 1 + 4 * q
     q = (m - first) // 4  # the rows left, as they lie
@@ -305,30 +305,24 @@ def _one_output(X, Y, w, b0, acc):
 
 
 @njit_fast
-def _many_outputs(X, Y, Wt, b, acc, rsum):
-    """k > 1: acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X.
-
-    Eight rows at a time (an eighth of the block apart for long rows, as in
-    _one_output_long), blocked over the outputs: for each column c, the group's
-    eight residuals against column c of W (one pass over it, eight vector
-    accumulators), then the eight rows times those residuals into row c of acc. The
-    two are software-pipelined: one loop over the features adds column c − 1's outer
-    products while it computes column c's residuals, so each x_ij is loaded once for
-    both, and neither waits for the other's horizontal sums. Per vector of features
-    that is 11 loads and stores for 16 FMAs, and the group's rows stay in L1 across
-    all k columns.
-    """
-    m, n = X.shape
-    k = Wt.shape[0]
-    groups = m // 8
-    # group g is rows i + d·gap (d = 0 … 7) with i = step·g: side by side for short rows,
-    # an eighth of the block apart for long ones (LONG_ROW_BYTES); as variables these cost
-    # short rows 4–8 %, where _one_output keeps a loop of its own (docs/performance.md)
-    step, gap = (1, groups) if n * X.itemsize >= LONG_ROW_BYTES else (8, 1)
+def _many_groups(flat, Y, Wc, b, accs, rsum, n, first, groups, step, gap, offsets, length):
+    """The loop of _many_outputs over groups of eight rows of the flat X (rows first +
+    step·g + d·gap, d = 0 … 7), each row read over ``length`` entries from ``offsets[c]``
+    before its start (c = g mod the classes), against rows c·k … c·k + k − 1 of Wc and
+    into those of accs (see _cache_lines)."""
+    k = b.shape[0]
+    last = offsets.shape[0] - 1  # the classes, a power of two, less one
     for g in range(groups):
-        i = step * g
-        x0, x1, x2, x3 = X[i], X[i + gap], X[i + 2 * gap], X[i + 3 * gap]  # (n,) each
-        x4, x5, x6, x7 = X[i + 4 * gap], X[i + 5 * gap], X[i + 6 * gap], X[i + 7 * gap]
+        i, cls = first + step * g, (g & last) * k
+        o = offsets[g & last]
+        x0 = flat[i * n - o : i * n - o + length]  # (length,) each
+        x1 = flat[(i + gap) * n - o : (i + gap) * n - o + length]
+        x2 = flat[(i + 2 * gap) * n - o : (i + 2 * gap) * n - o + length]
+        x3 = flat[(i + 3 * gap) * n - o : (i + 3 * gap) * n - o + length]
+        x4 = flat[(i + 4 * gap) * n - o : (i + 4 * gap) * n - o + length]
+        x5 = flat[(i + 5 * gap) * n - o : (i + 5 * gap) * n - o + length]
+        x6 = flat[(i + 6 * gap) * n - o : (i + 6 * gap) * n - o + length]
+        x7 = flat[(i + 7 * gap) * n - o : (i + 7 * gap) * n - o + length]
         r0, r1, r2, r3 = (
             b[0] - Y[i, 0],
             b[0] - Y[i + gap, 0],
@@ -341,8 +335,8 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
             b[0] - Y[i + 6 * gap, 0],
             b[0] - Y[i + 7 * gap, 0],
         )
-        w = Wt[0]  # (n,)  column 0 of W
-        for j in range(n):  # the eight residuals for column 0
+        w = Wc[cls]  # (length,)  column 0 of W
+        for j in range(length):  # the eight residuals for column 0
             r0 += x0[j] * w[j]
             r1 += x1[j] * w[j]
             r2 += x2[j] * w[j]
@@ -353,8 +347,8 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
             r7 += x7[j] * w[j]
         for c in range(1, k):
             rsum[c - 1] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-            a = acc[c - 1]  # (n,)  row c − 1 of the transposed partial Xᵀ R
-            w = Wt[c]  # (n,)
+            a = accs[cls + c - 1]  # (length,)  row c − 1 of the transposed partial Xᵀ R
+            w = Wc[cls + c]  # (length,)
             s0, s1, s2, s3 = (
                 b[c] - Y[i, c],
                 b[c] - Y[i + gap, c],
@@ -367,7 +361,7 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
                 b[c] - Y[i + 6 * gap, c],
                 b[c] - Y[i + 7 * gap, c],
             )
-            for j in range(n):
+            for j in range(length):
                 u0, u1, u2, u3, u4, u5, u6, u7 = (
                     x0[j],
                     x1[j],
@@ -391,12 +385,59 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
                 s7 += u7 * w[j]
             r0, r1, r2, r3, r4, r5, r6, r7 = s0, s1, s2, s3, s4, s5, s6, s7
         rsum[k - 1] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        a = acc[k - 1]  # (n,)
-        for j in range(n):  # the last column's outer products
+        a = accs[cls + k - 1]  # (length,)
+        for j in range(length):  # the last column's outer products
             a[j] += ((r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])) + (
                 (r4 * x4[j] + r5 * x5[j]) + (r6 * x6[j] + r7 * x7[j])
             )
-    for i in range(8 * groups, m):  # the last m mod 8 rows, one at a time
+
+
+@njit_fast
+def _many_outputs(X, Y, Wt, b, acc, rsum):
+    """k > 1: acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X.
+
+    Eight rows at a time (an eighth of the block apart for long rows, as in
+    _one_output_long), blocked over the outputs: for each column c, the group's
+    eight residuals against column c of W (one pass over it, eight vector
+    accumulators), then the eight rows times those residuals into row c of acc. The
+    two are software-pipelined: one loop over the features adds column c − 1's outer
+    products while it computes column c's residuals, so each x_ij is loaded once for
+    both, and neither waits for the other's horizontal sums. Per vector of features
+    that is 11 loads and stores for 16 FMAs, and the group's rows stay in L1 across
+    all k columns. float64 long rows are read over whole cache lines, as in _long_rows.
+    """
+    m, n = X.shape
+    k = Wt.shape[0]
+    flat = X.ravel()  # (m·n,)  a view: the block is C-contiguous
+    long_rows = n * X.itemsize >= LONG_ROW_BYTES
+    first = 0
+    if long_rows and X.itemsize == 8 and np.int64(X.ctypes.data) % 8 == 0:
+        classes = row_classes(n, LINE_BYTES // 8)
+        q = max(m - 2, 0) // 8 // classes * classes  # every group's rows of one class
+        if q > 0:
+            Wc, offsets, length = windows(X, Wt, 1, classes)  # (classes·k, length)
+            accs = zeros_on_lines(classes * k, length, Wt)  # (classes·k, length)
+            _many_groups(flat, Y, Wc, b, accs, rsum, n, 1, q, 1, q, offsets, length)
+            add_back(acc, accs, offsets)
+            _many_one_at_a_time(X[:1], Y[:1], Wt, b, acc, rsum)  # row 0
+            first = 1 + 8 * q
+    groups = (m - first) // 8  # the rows left, as they lie
+    # group g is rows i + d·gap (d = 0 … 7) with i = step·g: side by side for short rows,
+    # an eighth of the rows apart for long ones (LONG_ROW_BYTES); as variables these cost
+    # short rows 4–8 %, where _one_output keeps a loop of its own (docs/performance.md)
+    step, gap = (1, groups) if long_rows else (8, 1)
+    if groups > 0:
+        as_lie = np.zeros(1, dtype=np.int64)
+        _many_groups(flat, Y, Wt, b, acc, rsum, n, first, groups, step, gap, as_lie, n)
+    _many_one_at_a_time(X[first + 8 * groups :], Y[first + 8 * groups :], Wt, b, acc, rsum)
+
+
+@njit_fast
+def _many_one_at_a_time(X, Y, Wt, b, acc, rsum):
+    """acc (k, n) += r_i ⊗ x_i and rsum (k,) += r_i for each row of X, one at a time."""
+    m, n = X.shape
+    k = Wt.shape[0]
+    for i in range(m):
         x0 = X[i]  # (n,)
         for c in range(k):
             w = Wt[c]  # (n,)
