@@ -23,12 +23,12 @@ def placed(m, n, dtype, offset, fill=np.nan):
 @pytest.mark.parametrize("n", [40, 41, 44, 64, 100, 101, 300, 511, 512, 1000, 1001])
 @pytest.mark.parametrize("m", [1, 2, 3, 6, 10, 11, 37, 259])
 @pytest.mark.parametrize("offset", [0, 8, 16, 56])
-def test_the_long_rows_loop_sums_every_row_once_and_reads_nothing_outside_x(n, m, offset):
+def test_the_long_rows_loops_sum_every_row_once_and_read_nothing_outside_x(n, m, offset):
     X = placed(m, n, np.float64, offset)
     rng = np.random.default_rng(n)
     Y, w, b0 = rng.random((m, 1)), rng.random(n), 0.3
     acc = np.zeros(n)
-    rsum = nf._one_output_long(X, Y, w, b0, acc)
+    rsum = nf._one_output(X, Y, w, b0, acc)  # pipelined or, from 512 features, not
     R = X @ w + b0 - Y[:, 0]  # (m,)
     np.testing.assert_allclose(acc, X.T @ R, rtol=1e-12, atol=1e-12 * np.abs(X.T @ R).max())
     np.testing.assert_allclose(rsum, R.sum(), rtol=1e-12, atol=1e-12 * np.abs(R).sum())
@@ -105,3 +105,43 @@ def test_the_many_outputs_loop_sums_every_row_once_and_reads_nothing_outside_x(n
     R = X @ Wt.T + b - Y  # (m, k)
     np.testing.assert_allclose(acc, R.T @ X, rtol=1e-12, atol=1e-12 * np.abs(R.T @ X).max())
     np.testing.assert_allclose(rsum, R.sum(axis=0), rtol=1e-12, atol=1e-12 * np.abs(R).sum())
+
+
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("n", [41, 100, 600])
+@pytest.mark.parametrize("offset", [8, 40])
+def test_every_kernel_among_nans_agrees_with_the_reference(k, n, offset):
+    X = placed(2_051, n, np.float64, offset)
+    rng = np.random.default_rng(k * n)
+    Y, W, b = rng.random((2_051, k)), rng.random((n, k)), rng.random(k)
+    expected_dW = (X.T @ (X @ W + b - Y) + 2.0 * W) / 2_051
+    expected_db = (X @ W + b - Y).mean(axis=0)
+    for kernel in (nf._serial_kernel, nf._parallel_kernel):
+        dW, db = nf.gradient(X, Y, W, b, 2.0, kernel)
+        np.testing.assert_allclose(dW, expected_dW, rtol=1e-11)
+        np.testing.assert_allclose(db, expected_db, rtol=1e-11)
+
+
+def test_x_off_an_8_byte_boundary_is_read_as_it_lies():
+    m, n = 203, 64
+    raw = np.zeros(8 * m * n + 16, dtype=np.uint8)
+    start = (4 - raw.ctypes.data) % 8
+    X = raw[start : start + 8 * m * n].view(np.float64).reshape(m, n)
+    X[:] = np.random.default_rng(0).random((m, n))
+    assert X.ctypes.data % 8 == 4 and np.isfinite(X).all()
+    assert nf._window_classes(X, 1) == 0
+    Y, w = np.random.default_rng(1).random((m, 1)), np.random.default_rng(2).random(n)
+    acc = np.zeros(n)
+    rsum = nf._one_output(X, Y, w, 0.3, acc)
+    R = X @ w + 0.3 - Y[:, 0]
+    np.testing.assert_allclose(acc, X.T @ R, rtol=1e-12)
+    np.testing.assert_allclose(rsum, R.sum(), rtol=1e-12)
+
+
+def test_windows_are_taken_only_where_they_pay():
+    X64, X32 = placed(20, 1001, np.float64, 16), placed(20, 1001, np.float32, 16)
+    assert nf._window_classes(X64, 1) == 8  # 8 classes, copies of 130 KB
+    assert nf._window_classes(X64, 3) == 0  # 390 KB: more than WINDOW_BYTES
+    assert nf._window_classes(X32, 1) == 0  # float32: read as it lies
+    assert nf._window_classes(placed(20, 39, np.float64, 16), 1) == 0  # short rows
+    assert nf._window_classes(placed(20, 100, np.float64, 16), 10) == 2

@@ -41,7 +41,9 @@ of a row, with unit stride, which LLVM vectorizes):
 - Threads: ``prange`` over a power of two of contiguous chunks of rows, each into its
   own float64 partial sums, added in chunk order at the end. The split depends on
   the shape alone, so the result is the same, bit for bit, whatever the thread count
-  or whichever thread ran which chunk.
+  or whichever thread ran which chunk. (With the cache-line windows it also depends on
+  where X starts within a line: the same X at another address may differ in the last
+  bit.)
 - Size: a parallel launch costs microseconds, and the dispatch of a jitted call
   hundreds of nanoseconds, so prepare picks the kernel once, by size: at most
   ``SUM_ROWS`` rows, a kernel that sums straight into the outputs (no work arrays,
@@ -107,6 +109,28 @@ LONG_ROW_BYTES = 320
 #: 40 KB here and 80 KB at 1000 float64, which crowd or outgrow a 32–48 KB L1 cache. The
 #: bound sits between the widths where each loop measured the faster (docs/performance.md).
 L1_ROW_BYTES = 4096
+
+
+#: The most bytes the windows' copies of W and of the partial sums may take (_cache_lines):
+#: with k > 1 and rows in 4 or 8 classes, copies of 0.39 MB and more made the kernel
+#: slower than reading rows as they lie, 0.23 MB did not (docs/performance.md).
+WINDOW_BYTES = 256 * 1024
+
+
+@njit_fast
+def _window_classes(X, k):
+    """The classes of rows X's windows take with k outputs (_cache_lines), or 0 where X is
+    read as it lies: float32 (its blocks of a few hundred rows are too short to pay for
+    the copies), rows under LONG_ROW_BYTES (a window reaches up to 14 entries past its
+    row, into the next), X not on an 8-byte boundary, or copies over WINDOW_BYTES."""
+    n = X.shape[1]
+    if X.itemsize != 8 or n * 8 < LONG_ROW_BYTES or np.int64(X.ctypes.data) % 8 != 0:
+        return 0
+    classes = row_classes(n, LINE_BYTES // 8)
+    longest = n + 2 * (LINE_BYTES // 8)  # a window's length, at most
+    if 2 * classes * k * longest * 8 > WINDOW_BYTES:
+        return 0
+    return classes
 
 
 @njit_fast
@@ -217,8 +241,8 @@ def _long_rows(X, Y, w, b0, acc, pipelined):
     flat = X.ravel()  # (m·n,)  a view: the block is C-contiguous
     rsum = b0 - b0  # 0 in the input dtype
     first = 0
-    if X.itemsize == 8 and np.int64(X.ctypes.data) % 8 == 0:
-        classes = row_classes(n, LINE_BYTES // 8)
+    classes = _window_classes(X, 1)
+    if classes > 0:
         q = max(m - 2, 0) // 4 // classes * classes  # every group's rows of one class
         if q > 0:
             wc, offsets, length = windows(X, w.reshape((1, n)), 1, classes)  # (classes, length)
@@ -411,8 +435,8 @@ def _many_outputs(X, Y, Wt, b, acc, rsum):
     flat = X.ravel()  # (m·n,)  a view: the block is C-contiguous
     long_rows = n * X.itemsize >= LONG_ROW_BYTES
     first = 0
-    if long_rows and X.itemsize == 8 and np.int64(X.ctypes.data) % 8 == 0:
-        classes = row_classes(n, LINE_BYTES // 8)
+    classes = _window_classes(X, k)
+    if classes > 0:
         q = max(m - 2, 0) // 8 // classes * classes  # every group's rows of one class
         if q > 0:
             Wc, offsets, length = windows(X, Wt, 1, classes)  # (classes·k, length)
@@ -667,7 +691,8 @@ IMPLEMENTATION = Implementation(
     cost=Cost(
         passes="1: groups of 4 rows (8 when k > 1), each used for its residuals and its "
         "share of Xᵀr while in L1",
-        temporaries="(n, k) partial sums per chunk of rows",
+        temporaries="(n, k) partial sums per chunk of rows; for float64 long rows, copies "
+        "of W and of the partial sums placed on cache lines, one per class of rows",
         flops=f"4·m·n·k, vectorized (fastmath), on every free core from m·n·k ≥ "
         f"{PARALLEL_MIN_WORK:,}",
         overhead="one compiled call; a parallel launch adds a few µs (fitted)",
