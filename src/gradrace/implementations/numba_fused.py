@@ -261,9 +261,9 @@ def _long_rows(X, Y, w, b0, acc, pipelined):
 
 @njit_fast
 def _one_output_long(X, Y, w, b0, acc):
-    """_one_output for rows of LONG_ROW_BYTES or more, pipelined across groups: the loop for
-    short rows, kept apart, since with the rows' spacing a variable it ran 1.2–1.4 × slower
-    (docs/performance.md)."""
+    """_one_output for rows of LONG_ROW_BYTES or more: _long_rows, pipelined across groups.
+    It is kept apart from the loop for short rows, which with the rows' spacing a variable
+    ran 1.2–1.4 × slower (docs/performance.md)."""
     return _long_rows(X, Y, w, b0, acc, True)
 
 
