@@ -38,7 +38,8 @@ def _finish(total, total_b, W, lam, m, dW, db):
 
 @njit_fast
 def block_rows(m, n, itemsize):
-    """Rows of one block of the ridge kernels' sums in the input dtype: SUM_ROWS
+    """Rows of one block of the ridge kernels' sums in the input dtype (for long rows,
+    groups of rows: each group's rows are added in registers first): SUM_ROWS
     (SUM_ENTRIES) for float32, which blocks keep accurate; all m for float64, whose error
     over a chunk, about m·eps, stays far below the tolerance, and which ran slower in
     blocks (docs/performance.md)."""

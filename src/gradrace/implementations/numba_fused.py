@@ -14,15 +14,15 @@ of a row, with unit stride, which LLVM vectorizes):
 - Register blocking: rows go in groups (four for k = 1, eight for k > 1) whose
   residuals are independent dot products, one vector accumulator each, sharing
   every load of W; their outer products go into the partial sum together, so it is
-  loaded and stored once per group instead of once per row. For k = 1, a group of
-  long rows (``LONG_ROW_BYTES``) is four rows a quarter of the block apart (for float64, of
-  the chunk: it sums without blocks): four rows
-  side by side are four short streams through each page, which the processor's
-  prefetcher does not follow, and from memory that ran at half the speed.
-- Whole cache lines (float64 long rows; see gradrace/implementations/_cache_lines.py):
-  a row rarely starts on a 64-byte line, and a vector that spans two lines costs two
-  loads, so each row is read from the line boundary before it, against weights that
-  are zero outside the row.
+  loaded and stored once per group instead of once per row. A group of long rows
+  (``LONG_ROW_BYTES``) is four rows a quarter of the chunk apart (eight, an eighth
+  apart, for k > 1): four rows side by side are four short streams through each page,
+  which the processor's prefetcher does not follow, and from memory that ran at half
+  the speed.
+- Whole cache lines (long rows, except float32 with k > 1; see
+  gradrace/implementations/_cache_lines.py): a row rarely starts on a 64-byte line, and
+  a vector that spans two lines costs two loads, so each row is read from the line
+  boundary before it, against weights that are zero outside the row.
 - Software pipelining: one loop over the features adds the outer products of the
   residuals computed just before while it computes the next residuals, so each x_ij
   is loaded once for both and neither waits for the other's horizontal sums. For
@@ -35,9 +35,10 @@ of a row, with unit stride, which LLVM vectorizes):
 - Narrow X (k = 1, 2 ≤ n ≤ 12): a kernel whose source is written for that n (see
   gradrace/implementations/numba_narrow.py), the weights and partial sums in registers.
 - Blocked summation for float32: its sums run over blocks of at least ``SUM_ROWS``
-  rows and ``SUM_ENTRIES`` entries, then join float64 totals, so they stay accurate
-  over millions of rows. float64 sums need no blocks (``block_rows``): a block is the
-  chunk.
+  rows and ``SUM_ENTRIES`` entries (long rows: over pieces of ``SUM_ROWS`` groups,
+  spread over the chunk like the groups), then join float64 totals, so they stay
+  accurate over millions of rows. float64 sums need no blocks (``block_rows``): a block
+  is the chunk.
 - Threads: ``prange`` over a power of two of contiguous chunks of rows, each into its
   own float64 partial sums, added in chunk order at the end. The split depends on
   the shape alone, so the result is the same, bit for bit, whatever the thread count
@@ -120,17 +121,34 @@ WINDOW_BYTES = 256 * 1024
 @njit_fast
 def _window_classes(X, k):
     """The classes of rows X's windows take with k outputs (_cache_lines), or 0 where X is
-    read as it lies: float32 (its blocks of a few hundred rows are too short to pay for
-    the copies), rows under LONG_ROW_BYTES (a window reaches up to 14 entries past its
-    row, into the next), X not on an 8-byte boundary, or copies over WINDOW_BYTES."""
-    n = X.shape[1]
-    if X.itemsize != 8 or n * 8 < LONG_ROW_BYTES or np.int64(X.ctypes.data) % 8 != 0:
+    read as it lies: rows under LONG_ROW_BYTES (a window reaches up to two lines less one
+    entry past its row, into the next), X not on a boundary of its entries, float32 with
+    k > 1 (where windows measured slower: docs/performance.md), or copies over
+    WINDOW_BYTES."""
+    n, size = X.shape[1], X.itemsize
+    if n * size < LONG_ROW_BYTES or np.int64(X.ctypes.data) % size != 0:
         return 0
-    classes = row_classes(n, LINE_BYTES // 8)
-    longest = n + 2 * (LINE_BYTES // 8)  # a window's length, at most
-    if 2 * classes * k * longest * 8 > WINDOW_BYTES:
+    if size < 8 and k > 1:
+        return 0
+    per_line = LINE_BYTES // size
+    classes = row_classes(n, per_line)
+    longest = n + 2 * per_line  # a window's length, at most
+    if 2 * classes * k * longest * size > WINDOW_BYTES:
         return 0
     return classes
+
+
+@njit_fast
+def _lines(X, Wt):
+    """X's windows for the k rows of Wt (k, n), set up once for all its blocks: (Wc, accs,
+    offsets) as _cache_lines.windows makes them, row i of X in class i mod the classes, and
+    their partial sums; no offsets where X is read as it lies (_window_classes)."""
+    k = Wt.shape[0]
+    classes = _window_classes(X, k)
+    if classes == 0:
+        return np.ascontiguousarray(Wt), np.zeros((0, 0), Wt.dtype), np.zeros(0, np.int64)
+    Wc, offsets, length = windows(X, Wt, 0, classes)  # (classes·k, length), (classes,)
+    return Wc, zeros_on_lines(classes * k, length, Wt), offsets
 
 
 @njit_fast
@@ -149,15 +167,17 @@ def _rows_one_at_a_time(X, Y, w, b0, acc, start, rsum):
 
 
 @njit_fast
-def _longest_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length):
+def _longest_groups(flat, Y, wc, b0, accs, n, first, count, gap, offsets, length):
     """_long_groups not pipelined, for rows of L1_ROW_BYTES or more: two groups of such
     rows, w and acc crowd the L1 cache, so the pipelined loop's second load of each x_ij
     came from L2; here each group's residuals are summed first, then its outer products,
     from the four rows just read."""
     last = offsets.shape[0] - 1  # the classes, a power of two, less one
     rsum = b0 - b0  # 0 in the input dtype
-    for g in range(q):
-        i, c = first + g, g & last
+    q = gap
+    for g in range(count):
+        i = first + g
+        c = i & last  # row i's class
         o = offsets[c]
         x0 = flat[i * n - o : i * n - o + length]  # (length,) each
         x1 = flat[(i + q) * n - o : (i + q) * n - o + length]
@@ -178,27 +198,30 @@ def _longest_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length):
 
 
 @njit_fast
-def _long_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length):
-    """The pipelined loop over q groups of four rows a quarter apart (rows first + g + d·q,
-    d = 0 … 3) of the flat X; return Σ r_i. Each row is read over ``length`` entries from
-    ``offsets[c]`` before its start (c = g mod the classes), against row c of wc and into
-    row c of accs (see _cache_lines)."""
+def _long_groups(flat, Y, wc, b0, accs, n, first, count, gap, offsets, length):
+    """The pipelined loop over ``count`` groups of four rows ``gap`` apart (rows first + g +
+    d·gap, d = 0 … 3, gap a multiple of the classes) of the flat X; return Σ r_i. Row i is
+    read over ``length`` entries from ``offsets[c]`` before its start (its class c = i mod
+    the classes), against row c of wc and into row c of accs (see _cache_lines)."""
     last = offsets.shape[0] - 1  # the classes, a power of two, less one
     rsum = b0 - b0  # 0 in the input dtype
-    i, o = first, offsets[0]
+    q = gap
+    i = first
+    o = offsets[i & last]
     x0, x1 = flat[i * n - o : i * n - o + length], flat[(i + q) * n - o : (i + q) * n - o + length]
     x2 = flat[(i + 2 * q) * n - o : (i + 2 * q) * n - o + length]  # (length,) each
     x3 = flat[(i + 3 * q) * n - o : (i + 3 * q) * n - o + length]
     r0, r1 = b0 - Y[i, 0], b0 - Y[i + q, 0]
     r2, r3 = b0 - Y[i + 2 * q, 0], b0 - Y[i + 3 * q, 0]
-    w = wc[0]  # (length,)
+    w = wc[i & last]  # (length,)
     for j in range(length):  # the first group's residuals
         r0 += x0[j] * w[j]
         r1 += x1[j] * w[j]
         r2 += x2[j] * w[j]
         r3 += x3[j] * w[j]
-    for g in range(1, q):
-        i, c = first + g, g & last
+    for g in range(1, count):
+        i = first + g
+        c = i & last  # row i's class
         o = offsets[c]
         y0 = flat[i * n - o : i * n - o + length]  # (length,) each, from memory once
         y1 = flat[(i + q) * n - o : (i + q) * n - o + length]
@@ -206,7 +229,7 @@ def _long_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length):
         y3 = flat[(i + 3 * q) * n - o : (i + 3 * q) * n - o + length]
         s0, s1 = b0 - Y[i, 0], b0 - Y[i + q, 0]
         s2, s3 = b0 - Y[i + 2 * q, 0], b0 - Y[i + 3 * q, 0]
-        acc, w = accs[(g - 1) & last], wc[c]  # (length,) each
+        acc, w = accs[(i - 1) & last], wc[c]  # (length,) each
         for j in range(length):
             acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])  # group g − 1
             s0 += y0[j] * w[j]  # group g's residuals
@@ -216,47 +239,62 @@ def _long_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length):
         rsum += (r0 + r1) + (r2 + r3)
         x0, x1, x2, x3 = y0, y1, y2, y3
         r0, r1, r2, r3 = s0, s1, s2, s3
-    acc = accs[(q - 1) & last]  # (length,)
+    acc = accs[(first + count - 1) & last]  # (length,)
     for j in range(length):  # the last group's outer products
         acc[j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
     return rsum + ((r0 + r1) + (r2 + r3))
 
 
 @njit_fast
-def _groups(pipelined, flat, Y, wc, b0, accs, n, first, q, offsets, length):
-    """_long_groups or, not ``pipelined``, _longest_groups."""
-    if pipelined:
-        return _long_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length)
-    return _longest_groups(flat, Y, wc, b0, accs, n, first, q, offsets, length)
+def _pieces(pipelined, flat, Y, wc, b0, accs, n, first, q, offsets, piece, total):
+    """q groups of four rows a quarter apart (rows first + g + d·q), through _long_groups
+    (``pipelined``) or _longest_groups, summed in accs in the input dtype over pieces of
+    ``piece`` groups, each then added into total (n,); return Σ r_i in total's dtype."""
+    n_total = total.shape[0]
+    rsum = total[0] - total[0]  # 0 in total's dtype
+    for g in range(0, q, piece):
+        count = min(piece, q - g)
+        accs[:] = 0
+        if pipelined:
+            rsum += _long_groups(
+                flat, Y, wc, b0, accs, n, first + g, count, q, offsets, wc.shape[1]
+            )
+        else:
+            rsum += _longest_groups(
+                flat, Y, wc, b0, accs, n, first + g, count, q, offsets, wc.shape[1]
+            )
+        add_back(total.reshape((1, n_total)), accs, offsets)
+    return rsum
 
 
 @njit_fast
-def _long_rows(X, Y, w, b0, acc, pipelined):
-    """_one_output for rows of LONG_ROW_BYTES or more: each group is four rows a quarter of
-    the block apart (g, g + q, g + 2q, g + 3q), so X streams in as four runs of
-    consecutive rows, through _long_groups (``pipelined``) or _longest_groups. float64 rows
-    are read over whole cache lines (_cache_lines), all but the first and the last few,
-    whose windows could reach outside X: those are read as they lie, as float32 rows are."""
+def _long_rows(X, Y, w, b0, total, pipelined, lines, piece):
+    """k = 1 for rows of LONG_ROW_BYTES or more: total (n,) += Σ_i r_i·x_i; return Σ_i r_i
+    in total's dtype. Each group is four rows a quarter of X apart (g, g + q, g + 2q,
+    g + 3q), so X streams in as four runs of consecutive rows, through _long_groups
+    (``pipelined``) or _longest_groups; the sums in the input dtype run over ``piece``
+    groups at a time (_pieces). Rows are read over ``lines``' windows (_lines), but for
+    X's first and last row, whose windows could reach outside X, and those left over from
+    groups of every class: those are read as they lie."""
     m, n = X.shape
-    flat = X.ravel()  # (m·n,)  a view: the block is C-contiguous
-    rsum = b0 - b0  # 0 in the input dtype
+    flat = X.ravel()  # (m·n,)  a view: X is C-contiguous
+    rsum = total[0] - total[0]  # 0 in total's dtype
     first = 0
-    classes = _window_classes(X, 1)
+    wc, accs, offsets = lines  # (classes, length), (classes, length), (classes,)
+    classes = offsets.shape[0]
     if classes > 0:
-        q = max(m - 2, 0) // 4 // classes * classes  # every group's rows of one class
+        q = max(m - 2, 0) // 4 // classes * classes  # every class in turn
         if q > 0:
-            wc, offsets, length = windows(X, w.reshape((1, n)), 1, classes)  # (classes, length)
-            accs = zeros_on_lines(classes, length, w)  # (classes, length)
-            rsum += _groups(pipelined, flat, Y, wc, b0, accs, n, 1, q, offsets, length)
-            add_back(acc.reshape((1, n)), accs, offsets)
-            rsum = _rows_one_at_a_time(X[:1], Y[:1], w, b0, acc, 0, rsum)  # row 0
+            whole = max(piece // classes, 1) * classes  # pieces of whole classes
+            rsum += _pieces(pipelined, flat, Y, wc, b0, accs, n, 1, q, offsets, whole, total)
+            rsum = _rows_one_at_a_time(X[:1], Y, w, b0, total, 0, rsum)  # X's row 0
             first = 1 + 4 * q
     q = (m - first) // 4  # the rows left, as they lie
     if q > 0:
-        as_lie = np.zeros(1, dtype=np.int64)
-        wc, accs = w.reshape((1, n)), acc.reshape((1, n))  # (1, n) views
-        rsum += _groups(pipelined, flat, Y, wc, b0, accs, n, first, q, as_lie, n)
-    return _rows_one_at_a_time(X, Y, w, b0, acc, first + 4 * q, rsum)  # the last m mod 4
+        as_lie, acc = np.zeros(1, dtype=np.int64), np.zeros((1, n), dtype=X.dtype)
+        wr = w.reshape((1, n))  # (1, n) a view
+        rsum += _pieces(pipelined, flat, Y, wr, b0, acc, n, first, q, as_lie, piece, total)
+    return _rows_one_at_a_time(X, Y, w, b0, total, first + 4 * q, rsum)  # the last few
 
 
 @njit_fast
@@ -264,26 +302,41 @@ def _one_output_long(X, Y, w, b0, acc):
     """_one_output for rows of LONG_ROW_BYTES or more: _long_rows, pipelined across groups.
     It is kept apart from the loop for short rows, which with the rows' spacing a variable
     ran 1.2–1.4 × slower (docs/performance.md)."""
-    return _long_rows(X, Y, w, b0, acc, True)
+    m, n = X.shape
+    piece = block_rows(m, n, X.itemsize)
+    return _long_rows(X, Y, w, b0, acc, True, _lines(X, w.reshape((1, n))), piece)
 
 
 @njit_fast
 def _one_output_longest(X, Y, w, b0, acc):
     """_one_output for rows of L1_ROW_BYTES or more: the same groups, not pipelined."""
-    return _long_rows(X, Y, w, b0, acc, False)
+    m, n = X.shape
+    piece = block_rows(m, n, X.itemsize)
+    return _long_rows(X, Y, w, b0, acc, False, _lines(X, w.reshape((1, n))), piece)
 
 
 @njit_fast
 def _one_output(X, Y, w, b0, acc):
-    """k = 1: acc (n,) += Σ_i r_i·x_i over the rows of X; return Σ_i r_i.
+    """k = 1: acc (n,) += Σ_i r_i·x_i over the rows of X; return Σ_i r_i. Rows of
+    LONG_ROW_BYTES or more go to _one_output_long (L1_ROW_BYTES or more, to
+    _one_output_longest), the rest to _short_rows."""
+    size = X.shape[1] * X.itemsize
+    if size >= L1_ROW_BYTES:
+        return _one_output_longest(X, Y, w, b0, acc)
+    if size >= LONG_ROW_BYTES:
+        return _one_output_long(X, Y, w, b0, acc)
+    return _short_rows(X, Y, w, b0, acc)
+
+
+@njit_fast
+def _short_rows(X, Y, w, b0, acc):
+    """k = 1 over rows under LONG_ROW_BYTES: acc (n,) += Σ_i r_i·x_i; return Σ_i r_i.
 
     Four rows at a time, software-pipelined across groups of rows: one loop over the
     features adds the previous group's outer products into acc (its rows still in L1)
     while it computes the next group's four residuals (four vector accumulators, the
     rows streaming in from memory), so neither waits for the other's horizontal sums.
-    Rows of LONG_ROW_BYTES or more go to _one_output_long (L1_ROW_BYTES or more, to
-    _one_output_longest). With one feature the rows themselves are the vector: one loop
-    with two sums.
+    With one feature the rows themselves are the vector: one loop with two sums.
     """
     m, n = X.shape
     rsum = b0 - b0  # 0 in the input dtype
@@ -296,10 +349,6 @@ def _one_output(X, Y, w, b0, acc):
             rsum += ri
         acc[0] += xr
         return rsum
-    if n * X.itemsize >= L1_ROW_BYTES:
-        return rsum + _one_output_longest(X, Y, w, b0, acc)
-    if n * X.itemsize >= LONG_ROW_BYTES:
-        return rsum + _one_output_long(X, Y, w, b0, acc)
     groups = m // 4
     if groups > 0:
         x0, x1, x2, x3 = X[0], X[1], X[2], X[3]  # (n,) each
@@ -332,13 +381,13 @@ def _one_output(X, Y, w, b0, acc):
 def _many_groups(flat, Y, Wc, b, accs, rsum, n, first, groups, step, gap, offsets, length):
     """The loop of _many_outputs over groups of eight rows of the flat X (rows first +
     step·g + d·gap, d = 0 … 7), each row read over ``length`` entries from ``offsets[c]``
-    before its start (c = g mod the classes), against rows c·k … c·k + k − 1 of Wc and
-    into those of accs (see _cache_lines)."""
+    before its start (its class c = i mod the classes, the same for the group's eight),
+    against rows c·k … c·k + k − 1 of Wc and into those of accs (see _cache_lines)."""
     k = b.shape[0]
     last = offsets.shape[0] - 1  # the classes, a power of two, less one
     for g in range(groups):
-        i, cls = first + step * g, (g & last) * k
-        o = offsets[g & last]
+        i = first + step * g
+        cls, o = (i & last) * k, offsets[i & last]  # row i's class
         x0 = flat[i * n - o : i * n - o + length]  # (length,) each
         x1 = flat[(i + gap) * n - o : (i + gap) * n - o + length]
         x2 = flat[(i + 2 * gap) * n - o : (i + 2 * gap) * n - o + length]
@@ -420,40 +469,75 @@ def _many_groups(flat, Y, Wc, b, accs, rsum, n, first, groups, step, gap, offset
 def _many_outputs(X, Y, Wt, b, acc, rsum):
     """k > 1: acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X.
 
-    Eight rows at a time (an eighth of the block apart for long rows, as in
-    _one_output_long), blocked over the outputs: for each column c, the group's
-    eight residuals against column c of W (one pass over it, eight vector
-    accumulators), then the eight rows times those residuals into row c of acc. The
-    two are software-pipelined: one loop over the features adds column c − 1's outer
-    products while it computes column c's residuals, so each x_ij is loaded once for
-    both, and neither waits for the other's horizontal sums. Per vector of features
-    that is 11 loads and stores for 16 FMAs, and the group's rows stay in L1 across
-    all k columns. float64 long rows are read over whole cache lines, as in _long_rows.
+    Eight rows at a time (an eighth of X apart for long rows, as in _long_rows: see
+    _many_long; side by side for short ones: _many_short), blocked over the outputs: for
+    each column c, the group's eight residuals against column c of W (one pass over it,
+    eight vector accumulators), then the eight rows times those residuals into row c of
+    acc. The two are software-pipelined: one loop over the features adds column c − 1's
+    outer products while it computes column c's residuals, so each x_ij is loaded once for
+    both, and neither waits for the other's horizontal sums. Per vector of features that
+    is 11 loads and stores for 16 FMAs, and the group's rows stay in L1 across all k
+    columns.
     """
     m, n = X.shape
-    k = Wt.shape[0]
-    flat = X.ravel()  # (m·n,)  a view: the block is C-contiguous
-    long_rows = n * X.itemsize >= LONG_ROW_BYTES
-    first = 0
-    classes = _window_classes(X, k)
-    if classes > 0:
-        q = max(m - 2, 0) // 8 // classes * classes  # every group's rows of one class
-        if q > 0:
-            Wc, offsets, length = windows(X, Wt, 1, classes)  # (classes·k, length)
-            accs = zeros_on_lines(classes * k, length, Wt)  # (classes·k, length)
-            _many_groups(flat, Y, Wc, b, accs, rsum, n, 1, q, 1, q, offsets, length)
-            add_back(acc, accs, offsets)
-            _many_one_at_a_time(X[:1], Y[:1], Wt, b, acc, rsum)  # row 0
-            first = 1 + 8 * q
-    groups = (m - first) // 8  # the rows left, as they lie
-    # group g is rows i + d·gap (d = 0 … 7) with i = step·g: side by side for short rows,
-    # an eighth of the rows apart for long ones (LONG_ROW_BYTES); as variables these cost
-    # short rows 4–8 %, where _one_output keeps a loop of its own (docs/performance.md)
-    step, gap = (1, groups) if long_rows else (8, 1)
+    if n * X.itemsize < LONG_ROW_BYTES:
+        _many_short(X, Y, Wt, b, acc, rsum)
+    else:
+        _many_long(X, Y, Wt, b, acc, rsum, _lines(X, Wt), block_rows(m, n, X.itemsize))
+
+
+@njit_fast
+def _many_short(X, Y, Wt, b, acc, rsum):
+    """_many_outputs for rows under LONG_ROW_BYTES: groups of eight rows side by side."""
+    flat = X.ravel()  # (m·n,)  a view: X is C-contiguous
+    groups = X.shape[0] // 8
     if groups > 0:
         as_lie = np.zeros(1, dtype=np.int64)
-        _many_groups(flat, Y, Wt, b, acc, rsum, n, first, groups, step, gap, as_lie, n)
-    _many_one_at_a_time(X[first + 8 * groups :], Y[first + 8 * groups :], Wt, b, acc, rsum)
+        _many_groups(flat, Y, Wt, b, acc, rsum, X.shape[1], 0, groups, 8, 1, as_lie, X.shape[1])
+    _many_one_at_a_time(X[8 * groups :], Y[8 * groups :], Wt, b, acc, rsum)
+
+
+@njit_fast
+def _many_long(X, Y, Wt, b, total, total_b, lines, piece):
+    """_many_outputs for rows of LONG_ROW_BYTES or more, into total (k, n) and total_b (k,):
+    groups of eight rows an eighth of X apart, read over ``lines``' windows but for X's
+    first and last row and those left over from groups of every class (as in _long_rows),
+    summed in the input dtype over ``piece`` groups at a time (_many_pieces)."""
+    m, n = X.shape
+    k = Wt.shape[0]
+    flat = X.ravel()  # (m·n,)  a view: X is C-contiguous
+    rs = np.zeros(k, dtype=X.dtype)  # (k,)  one piece's Σ r_i
+    first = 0
+    Wc, accs, offsets = lines  # (classes·k, length), (classes·k, length), (classes,)
+    classes = offsets.shape[0]
+    if classes > 0:
+        q = max(m - 2, 0) // 8 // classes * classes  # every class in turn
+        if q > 0:
+            whole = max(piece // classes, 1) * classes  # pieces of whole classes
+            _many_pieces(flat, Y, Wc, b, accs, rs, n, 1, q, offsets, whole, total, total_b)
+            _many_one_at_a_time(X[:1], Y[:1], Wt, b, total, total_b)  # X's row 0
+            first = 1 + 8 * q
+    q = (m - first) // 8  # the rows left, as they lie
+    if q > 0:
+        as_lie, acc = np.zeros(1, dtype=np.int64), np.zeros((k, n), dtype=X.dtype)
+        _many_pieces(flat, Y, Wt, b, acc, rs, n, first, q, as_lie, piece, total, total_b)
+    rest = first + 8 * q
+    _many_one_at_a_time(X[rest:], Y[rest:], Wt, b, total, total_b)  # the last few
+
+
+@njit_fast
+def _many_pieces(flat, Y, Wc, b, accs, rs, n, first, q, offsets, piece, total, total_b):
+    """q groups of eight rows an eighth apart (rows first + g + d·q) through _many_groups,
+    summed in accs and rs in the input dtype over pieces of ``piece`` groups, each then
+    added into total (k, n) and total_b (k,)."""
+    for g in range(0, q, piece):
+        count = min(piece, q - g)
+        accs[:] = 0
+        rs[:] = 0
+        _many_groups(flat, Y, Wc, b, accs, rs, n, first + g, count, 1, q, offsets, Wc.shape[1])
+        add_back(total, accs, offsets)
+        for c in range(rs.shape[0]):
+            total_b[c] += rs[c]
 
 
 @njit_fast
@@ -476,21 +560,30 @@ def _many_one_at_a_time(X, Y, Wt, b, acc, rsum):
 
 @njit_fast
 def _chunk(X, Y, Wt, b, total, total_b):
-    """total (k, n) += Xᵀ R (transposed) and total_b (k,) += 1ᵀ R over the rows of X."""
+    """total (k, n) += Xᵀ R (transposed) and total_b (k,) += 1ᵀ R over the rows of X:
+    long rows in groups spread over all of X (_long_rows, _many_long), summed in the
+    input dtype over pieces of block_rows groups; short rows in blocks of block_rows rows."""
     m, n = X.shape
     k = Wt.shape[0]
+    rows = block_rows(m, n, X.itemsize)
+    if n * X.itemsize >= LONG_ROW_BYTES:
+        lines = _lines(X, Wt)  # the windows, set up once for the chunk
+        if k > 1:
+            _many_long(X, Y, Wt, b, total, total_b, lines, rows)
+        else:
+            pipelined = n * X.itemsize < L1_ROW_BYTES
+            total_b[0] += _long_rows(X, Y, Wt[0], b[0], total[0], pipelined, lines, rows)
+        return
     acc = np.empty((k, n), dtype=X.dtype)  # (k, n)  one block's sums, in the input dtype
     rsum = np.empty(k, dtype=X.dtype)  # (k,)
-    rows = block_rows(m, n, X.itemsize)
     for start in range(0, m, rows):
+        stop = min(start + rows, m)
         acc[:] = 0
         if k == 1:
-            rsum[0] = _one_output(
-                X[start : start + rows], Y[start : start + rows], Wt[0], b[0], acc[0]
-            )
+            rsum[0] = _short_rows(X[start:stop], Y[start:stop], Wt[0], b[0], acc[0])
         else:
             rsum[:] = 0
-            _many_outputs(X[start : start + rows], Y[start : start + rows], Wt, b, acc, rsum)
+            _many_short(X[start:stop], Y[start:stop], Wt, b, acc, rsum)
         for c in range(k):
             for j in range(n):
                 total[c, j] += acc[c, j]  # (k, n)  float64
@@ -691,8 +784,8 @@ IMPLEMENTATION = Implementation(
     cost=Cost(
         passes="1: groups of 4 rows (8 when k > 1), each used for its residuals and its "
         "share of Xᵀr while in L1",
-        temporaries="(n, k) partial sums per chunk of rows; for float64 long rows, copies "
-        "of W and of the partial sums placed on cache lines, one per class of rows",
+        temporaries="(n, k) partial sums per chunk of rows; for long rows, copies of W and "
+        "of the partial sums placed on cache lines, one per class of rows",
         flops=f"4·m·n·k, vectorized (fastmath), on every free core from m·n·k ≥ "
         f"{PARALLEL_MIN_WORK:,}",
         overhead="one compiled call; a parallel launch adds a few µs (fitted)",
