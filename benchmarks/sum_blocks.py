@@ -4,7 +4,8 @@ not a test).
     PYTHONPATH=src python benchmarks/sum_blocks.py [n,n,...]      (default 32,64,100,1000)
 
 Each block is one call of the loop over its rows (``_one_output``), then added into
-float64 totals, as ``_chunk`` does; for each m, the best of several calls in turns, as a
+float64 totals, as ``_chunk`` does for short rows (long rows it groups over the whole
+chunk, summed in pieces: docs/performance.md); for each m, the best of several calls in turns, as a
 multiple of the one-thread read of X and Y. Long rows are grouped a quarter of the block
 apart, so the block sets how far apart the four streams through X are.
 """

@@ -61,10 +61,10 @@ def threads():
         (1_031, 13, 4),  # k > 1: many groups of eight, a tail of seven, several chunks
         (600, 17, 2),  # k = 2: the software pipeline's first and last columns only
         (1_031, 64, 1),  # float64 long rows (≥ LONG_ROW_BYTES): groups a quarter of X apart
-        (259, 100, 1),  # long rows, a block of one group per quarter and a tail of three
+        (259, 100, 1),  # long rows: groups a quarter of X apart, a tail of three
         (259, 1_030, 1),  # rows past L1_ROW_BYTES: groups not pipelined, a tail of three
-        (2_051, 100, 1),  # long rows: eight float32 blocks, float64 one; a tail of three
-        (1_031, 40, 3),  # k > 1, long rows: groups an eighth of a block apart, a tail of seven
+        (2_051, 100, 1),  # long rows: two float32 pieces, float64 one; a tail of three
+        (1_031, 40, 3),  # k > 1, long rows: groups an eighth of X apart, a tail of seven
     ],
 )
 def test_every_kernel_agrees_with_the_reference_across_group_and_block_edges(
@@ -95,7 +95,7 @@ def test_the_longest_rows_loop_sums_what_the_pipelined_one_does(dtype, m):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("m", [3, 4, 7, 8, 9, 259])
 def test_long_and_short_row_loops_sum_the_same_rows(dtype, m):
-    """_one_output_long (rows a quarter of the block apart) and _one_output's loop for
+    """_one_output_long (rows a quarter of X apart) and _one_output's loop for
     short rows (side by side) add up every row, those left over from groups of four too."""
     n = nf.LONG_ROW_BYTES // np.dtype(dtype).itemsize
     p = make_problem(m, n, 1, dtype, seed=m)
@@ -115,9 +115,10 @@ def test_long_and_short_row_loops_sum_the_same_rows(dtype, m):
     np.testing.assert_allclose(rsum, R.sum(), rtol=rtol, atol=rtol * np.abs(R).sum())
 
 
-@pytest.mark.parametrize("k", [1, 5])
-def test_float32_sums_stay_accurate_over_many_rows(k):
-    p = make_problem(200_003, 4, k, "float32", seed=k)
+@pytest.mark.parametrize(("n", "k"), [(4, 1), (4, 5), (100, 1), (100, 3)])
+def test_float32_sums_stay_accurate_over_many_rows(n, k):
+    """Short rows sum in blocks, long ones in pieces of groups spread over each chunk."""
+    p = make_problem(200_003, n, k, "float32", seed=k)
     out = nf.gradient(*nf.prepare(*p.args))
     assert max(relative_errors(out, p)) < TOLERANCE[np.dtype(np.float32)] / 100
 

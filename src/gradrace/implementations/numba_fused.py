@@ -100,12 +100,12 @@ from gradrace.implementations._fused_sums import (
 
 #: m·n·k from which the rows are split over threads (below it, one thread is faster).
 PARALLEL_MIN_WORK = 100_000
-#: Rows of at least this many bytes (40 float64) are grouped a quarter of the block apart,
+#: Rows of at least this many bytes (40 float64) are grouped a quarter of the chunk apart,
 #: not side by side: four such rows side by side are four short streams through each page
 #: of X, which the processor's prefetcher does not follow. At 256 bytes both groupings
 #: measured the same, from 320 up the spaced one took 0.5–0.8 × the time (docs/performance.md).
 LONG_ROW_BYTES = 320
-#: Rows of at least this many bytes (512 float64) are not pipelined (_one_output_longest):
+#: Rows of at least this many bytes (512 float64) are not pipelined (_longest_groups):
 #: the pipelined loop holds two groups of four rows, w and the partial sums, ten rows,
 #: 40 KB here and 80 KB at 1000 float64, which crowd or outgrow a 32–48 KB L1 cache. The
 #: bound sits between the widths where each loop measured the faster (docs/performance.md).
@@ -121,8 +121,8 @@ WINDOW_BYTES = 256 * 1024
 @njit_fast
 def _window_classes(X, k):
     """The classes of rows X's windows take with k outputs (_cache_lines), or 0 where X is
-    read as it lies: rows under LONG_ROW_BYTES (a window reaches up to two lines less one
-    entry past its row, into the next), X not on a boundary of its entries, float32 with
+    read as it lies: rows under LONG_ROW_BYTES (a window reaches up to two lines past its
+    row, into the next), X not on a boundary of its entries, float32 with
     k > 1 (where windows measured slower: docs/performance.md), or copies over
     WINDOW_BYTES."""
     n, size = X.shape[1], X.itemsize
@@ -140,7 +140,7 @@ def _window_classes(X, k):
 
 @njit_fast
 def _lines(X, Wt):
-    """X's windows for the k rows of Wt (k, n), set up once for all its blocks: (Wc, accs,
+    """X's windows for the k rows of Wt (k, n), set up once per chunk: (Wc, accs,
     offsets) as _cache_lines.windows makes them, row i of X in class i mod the classes, and
     their partial sums; no offsets where X is read as it lies (_window_classes)."""
     k = Wt.shape[0]
@@ -249,9 +249,9 @@ def _long_groups(flat, Y, wc, b0, accs, n, first, count, gap, offsets, length):
 def _pieces(pipelined, flat, Y, wc, b0, accs, n, first, q, offsets, piece, total):
     """q groups of four rows a quarter apart (rows first + g + d·q), through _long_groups
     (``pipelined``) or _longest_groups, summed in accs in the input dtype over pieces of
-    ``piece`` groups, each then added into total (n,); return Σ r_i in total's dtype."""
+    ``piece`` groups, each then added into total (n,); return Σ r_i in float64."""
     n_total = total.shape[0]
-    rsum = total[0] - total[0]  # 0 in total's dtype
+    rsum = 0.0  # float64, as the totals
     for g in range(0, q, piece):
         count = min(piece, q - g)
         accs[:] = 0
@@ -270,7 +270,7 @@ def _pieces(pipelined, flat, Y, wc, b0, accs, n, first, q, offsets, piece, total
 @njit_fast
 def _long_rows(X, Y, w, b0, total, pipelined, lines, piece):
     """k = 1 for rows of LONG_ROW_BYTES or more: total (n,) += Σ_i r_i·x_i; return Σ_i r_i
-    in total's dtype. Each group is four rows a quarter of X apart (g, g + q, g + 2q,
+    in float64. Each group is four rows a quarter of X apart (g, g + q, g + 2q,
     g + 3q), so X streams in as four runs of consecutive rows, through _long_groups
     (``pipelined``) or _longest_groups; the sums in the input dtype run over ``piece``
     groups at a time (_pieces). Rows are read over ``lines``' windows (_lines), but for
@@ -278,15 +278,14 @@ def _long_rows(X, Y, w, b0, total, pipelined, lines, piece):
     groups of every class: those are read as they lie."""
     m, n = X.shape
     flat = X.ravel()  # (m·n,)  a view: X is C-contiguous
-    rsum = total[0] - total[0]  # 0 in total's dtype
+    rsum = 0.0  # float64, as the totals
     first = 0
     wc, accs, offsets = lines  # (classes, length), (classes, length), (classes,)
     classes = offsets.shape[0]
     if classes > 0:
         q = max(m - 2, 0) // 4 // classes * classes  # every class in turn
         if q > 0:
-            whole = max(piece // classes, 1) * classes  # pieces of whole classes
-            rsum += _pieces(pipelined, flat, Y, wc, b0, accs, n, 1, q, offsets, whole, total)
+            rsum += _pieces(pipelined, flat, Y, wc, b0, accs, n, 1, q, offsets, piece, total)
             rsum = _rows_one_at_a_time(X[:1], Y, w, b0, total, 0, rsum)  # X's row 0
             first = 1 + 4 * q
     q = (m - first) // 4  # the rows left, as they lie
@@ -299,9 +298,10 @@ def _long_rows(X, Y, w, b0, total, pipelined, lines, piece):
 
 @njit_fast
 def _one_output_long(X, Y, w, b0, acc):
-    """_one_output for rows of LONG_ROW_BYTES or more: _long_rows, pipelined across groups.
-    It is kept apart from the loop for short rows, which with the rows' spacing a variable
-    ran 1.2–1.4 × slower (docs/performance.md)."""
+    """_one_output for rows of LONG_ROW_BYTES or more: _long_rows, pipelined across groups,
+    over all of X in one call (for tests and benchmarks/long_rows.py; _chunk calls
+    _long_rows). Its loop is kept apart from the one for short rows, which with the rows'
+    spacing a variable ran 1.2–1.4 × slower (docs/performance.md)."""
     m, n = X.shape
     piece = block_rows(m, n, X.itemsize)
     return _long_rows(X, Y, w, b0, acc, True, _lines(X, w.reshape((1, n))), piece)
@@ -317,8 +317,9 @@ def _one_output_longest(X, Y, w, b0, acc):
 
 @njit_fast
 def _one_output(X, Y, w, b0, acc):
-    """k = 1: acc (n,) += Σ_i r_i·x_i over the rows of X; return Σ_i r_i. Rows of
-    LONG_ROW_BYTES or more go to _one_output_long (L1_ROW_BYTES or more, to
+    """k = 1: acc (n,) += Σ_i r_i·x_i over the rows of X, in one call, with no blocks for
+    short rows (for tests and benchmarks; _chunk calls the loops itself); return Σ_i r_i.
+    Rows of LONG_ROW_BYTES or more go to _one_output_long (L1_ROW_BYTES or more, to
     _one_output_longest), the rest to _short_rows."""
     size = X.shape[1] * X.itemsize
     if size >= L1_ROW_BYTES:
@@ -379,7 +380,7 @@ def _short_rows(X, Y, w, b0, acc):
 
 @njit_fast
 def _many_groups(flat, Y, Wc, b, accs, rsum, n, first, groups, step, gap, offsets, length):
-    """The loop of _many_outputs over groups of eight rows of the flat X (rows first +
+    """The loop of _many_short and _many_long over groups of eight rows of the flat X (rows first +
     step·g + d·gap, d = 0 … 7), each row read over ``length`` entries from ``offsets[c]``
     before its start (its class c = i mod the classes, the same for the group's eight),
     against rows c·k … c·k + k − 1 of Wc and into those of accs (see _cache_lines)."""
@@ -467,7 +468,8 @@ def _many_groups(flat, Y, Wc, b, accs, rsum, n, first, groups, step, gap, offset
 
 @njit_fast
 def _many_outputs(X, Y, Wt, b, acc, rsum):
-    """k > 1: acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X.
+    """k > 1: acc (k, n) += Σ_i r_i ⊗ x_i and rsum (k,) += Σ_i r_i over the rows of X, in
+    one call, with no blocks for short rows (for tests; _chunk calls the loops itself).
 
     Eight rows at a time (an eighth of X apart for long rows, as in _long_rows: see
     _many_long; side by side for short ones: _many_short), blocked over the outputs: for
@@ -513,8 +515,7 @@ def _many_long(X, Y, Wt, b, total, total_b, lines, piece):
     if classes > 0:
         q = max(m - 2, 0) // 8 // classes * classes  # every class in turn
         if q > 0:
-            whole = max(piece // classes, 1) * classes  # pieces of whole classes
-            _many_pieces(flat, Y, Wc, b, accs, rs, n, 1, q, offsets, whole, total, total_b)
+            _many_pieces(flat, Y, Wc, b, accs, rs, n, 1, q, offsets, piece, total, total_b)
             _many_one_at_a_time(X[:1], Y[:1], Wt, b, total, total_b)  # X's row 0
             first = 1 + 8 * q
     q = (m - first) // 8  # the rows left, as they lie
